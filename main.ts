@@ -1,0 +1,112 @@
+/**
+ * The `dsgen` command line: picks the subcommand, and is the only place that prints an error
+ * and sets the exit code.
+ *
+ * ```
+ * dsgen [generate] --num-images N --output-dir DIR [--seed S] ...
+ * dsgen inspect PATH | verify PATH | list DIR
+ * ```
+ *
+ * @module
+ */
+
+import denoJson from "./deno.json" with { type: "json" };
+import { InterruptedError, RunError, UsageError } from "./src/cli/errors.ts";
+import { GENERATE_HELP, parseGenerateArgs, runGenerate } from "./src/cli/generate.ts";
+import { denoConsole } from "./src/cli/console.ts";
+
+const HELP = `dsgen ${denoJson.version}: synthetic image datasets with known ground-truth factors
+
+Usage:
+  dsgen generate --num-images N --output-dir DIR [--seed S] [options]
+  dsgen --num-images N --output-dir DIR [--seed S]    (same as generate)
+  dsgen inspect PATH     grid PNG and quality report of a version
+  dsgen verify PATH      check files, checksums and re-rendered samples
+  dsgen list DIR         datasets and versions under an output folder
+
+Run "dsgen <command> --help" for a command's options. "dsgen --version" prints the version.
+`;
+
+type Command = (args: string[]) => Promise<void>;
+
+function commands(): Record<string, Command> {
+  const io = denoConsole();
+  return {
+    generate: async (args) => {
+      const options = parseGenerateArgs(args);
+      if (options === "help") return io.stdout(GENERATE_HELP);
+      const controller = new AbortController();
+      const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+        const handler = () => controller.abort(new InterruptedError(signal));
+        try {
+          Deno.addSignalListener(signal, handler);
+        } catch {
+          // Not every platform has SIGTERM listeners (Windows); Ctrl+C still stops the run.
+        }
+        return [signal, handler] as const;
+      });
+      try {
+        await runGenerate(options, {
+          ...io,
+          commandLine: ["dsgen", "generate", ...args],
+          signal: controller.signal,
+        });
+      } finally {
+        for (const [signal, handler] of handlers) {
+          try {
+            Deno.removeSignalListener(signal, handler);
+          } catch {
+            // Never added.
+          }
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Runs the command line and returns the exit code.
+ *
+ * @param args The words after the program name.
+ * @returns 0 on success, 1 on a failed run, 2 on a usage error, 130/143 when interrupted.
+ */
+export async function main(args: string[]): Promise<number> {
+  const table = commands();
+  const [first] = args;
+  try {
+    if (first === "--version" || first === "-V") {
+      console.log(`dsgen ${denoJson.version} (deno ${Deno.version.deno})`);
+      return 0;
+    }
+    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+      console.log(HELP);
+      return first === undefined ? 2 : 0;
+    }
+    if (first.startsWith("-")) {
+      await table.generate!(args);
+      return 0;
+    }
+    const command = table[first];
+    if (command === undefined) {
+      throw new UsageError(
+        `Unknown command "${first}": expected one of ${Object.keys(table).join(", ")}`,
+      );
+    }
+    await command(args.slice(1));
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof RunError) {
+      console.error(`dsgen: ${error.message}`);
+      if (Deno.env.get("DSGEN_DEBUG") === "1") console.error(error.stack);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`dsgen: unexpected error: ${message}`);
+    if (Deno.env.get("DSGEN_DEBUG") === "1") console.error((error as Error)?.stack);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

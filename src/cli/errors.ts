@@ -1,0 +1,56 @@
+/**
+ * The errors `main.ts` turns into one line on stderr and an exit code.
+ *
+ * Any other error is a bug or an unexpected system failure: main prints its message (and the
+ * stack only with `DSGEN_DEBUG=1`) and exits with 1.
+ *
+ * @module
+ */
+
+/** A bad command line: wrong flag, value or argument. Exit code 2; nothing was created. */
+export class UsageError extends Error {
+  /** The process exit code. */
+  readonly exitCode = 2;
+  override name = "UsageError";
+}
+
+/** A run that could not complete (disk full, corrupted input, failed check). Exit code 1. */
+export class RunError extends Error {
+  /** The process exit code. */
+  readonly exitCode: number;
+  override name = "RunError";
+
+  /**
+   * @param message One line for the user.
+   * @param options The exit code (default 1) and the cause.
+   * @example
+   * ```ts
+   * import { RunError } from "./errors.ts";
+   * console.assert(new RunError("Disk full").exitCode === 1);
+   * ```
+   */
+  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+/** Which signal stopped a run, and the conventional exit code for it (128 + signal number). */
+export class InterruptedError extends Error {
+  /** 130 for SIGINT, 143 for SIGTERM. */
+  readonly exitCode: number;
+  override name = "InterruptedError";
+
+  /**
+   * @param signal The signal received.
+   * @example
+   * ```ts
+   * import { InterruptedError } from "./errors.ts";
+   * console.assert(new InterruptedError("SIGTERM").exitCode === 143);
+   * ```
+   */
+  constructor(signal: "SIGINT" | "SIGTERM") {
+    super(`Interrupted by ${signal}`);
+    this.exitCode = signal === "SIGINT" ? 130 : 143;
+  }
+}

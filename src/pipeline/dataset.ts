@@ -1,0 +1,327 @@
+/**
+ * The whole pipeline for one archive: render -> quantize -> NPZ, streamed chunk by chunk.
+ *
+ * `dataset.npz` holds five arrays:
+ *
+ * | key            | dtype           | shape      | content                                   |
+ * | -------------- | --------------- | ---------- | ----------------------------------------- |
+ * | `images`       | uint8 (float64) | (N, S, S)  | pixels, 0 black to 255 white               |
+ * | `labels`       | uint8           | (N,)       | class index into `class_names`             |
+ * | `latents`      | float32         | (N, K)     | latent factors, columns as `latent_names`  |
+ * | `class_names`  | unicode         | (C,)       | class names                                |
+ * | `latent_names` | unicode         | (K,)       | latent factor names                        |
+ *
+ * Images stream first, in chunks; labels and latents are drawn again afterwards (drawing is
+ * cheap next to rendering), so no array of the dataset is ever held whole in memory.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { ImageGenerator } from "../generators/generator.ts";
+import {
+  encodeNpyHeader,
+  encodeUnicodeArray,
+  itemSize,
+  npyDataLength,
+  type NpyDtype,
+  type NpyHeader,
+} from "../format/npy.ts";
+import { NpzWriter } from "../format/npz.ts";
+import { renderChunk, sampleChunk } from "./render.ts";
+import { quantize } from "./quantize.ts";
+
+/** The image dtypes dsgen writes. */
+export type ImageDtype = "uint8" | "float64";
+
+/** What to generate. */
+export interface DatasetPlan {
+  /** The configured family. */
+  generator: ImageGenerator;
+  /** Number of images. */
+  numImages: number;
+  /** The dataset seed. */
+  seed: number;
+  /** `uint8` (quantized) or `float64` (the values before quantization: the baseline). */
+  dtype: ImageDtype;
+  /** Images per chunk; see {@linkcode chunkImages}. */
+  chunkImages: number;
+}
+
+/** An array as written, for metadata.json. */
+export interface ArrayRecord {
+  name: string;
+  dtype: string;
+  shape: number[];
+  /** Bytes of the `.npy` entry, header included. */
+  bytes: number;
+}
+
+/** What {@linkcode writeDatasetNpz} wrote. */
+export interface NpzRecord {
+  bytes: number;
+  sha256: string;
+  arrays: ArrayRecord[];
+}
+
+/** Options of {@linkcode writeDatasetNpz}. */
+export interface WriteOptions {
+  /** Called after each chunk of images is written, with the number of images so far. */
+  onProgress?: (imagesDone: number) => void;
+  /** Stops the run between chunks. */
+  signal?: AbortSignal;
+  /** Produces the image chunks in order; the default renders them on this thread. */
+  imageChunks?: (plan: DatasetPlan, signal?: AbortSignal) => AsyncIterable<Uint8Array>;
+}
+
+/** Target size of a chunk's float buffer: small enough to stay in cache-friendly memory. */
+const CHUNK_FLOAT_BYTES = 2 * 1024 * 1024;
+
+/**
+ * How many images a chunk holds for this image size: about 2 MiB of floats, at least one.
+ *
+ * @param imageSize The image side in pixels.
+ * @returns Images per chunk.
+ * @example
+ * ```ts
+ * import { chunkImages } from "./dataset.ts";
+ * console.assert(chunkImages(16) === 1024);
+ * ```
+ */
+export function chunkImages(imageSize: number): number {
+  return Math.max(1, Math.floor(CHUNK_FLOAT_BYTES / (imageSize * imageSize * 8)));
+}
+
+/**
+ * The dtype descriptor of the images array.
+ *
+ * @param dtype The image dtype.
+ * @returns `|u1` or `<f8`.
+ * @example
+ * ```ts
+ * import { imageDescr } from "./dataset.ts";
+ * console.assert(imageDescr("float64") === "<f8");
+ * ```
+ */
+export function imageDescr(dtype: ImageDtype): NpyDtype {
+  return dtype === "uint8" ? "|u1" : "<f8";
+}
+
+/**
+ * Renders the images `start .. start + count - 1` as the bytes of the images array.
+ *
+ * @param plan The generator, seed and dtype.
+ * @param range The first image and the number of images.
+ * @returns uint8 pixels, or float64 values as little-endian bytes.
+ * @example
+ * ```ts
+ * import { generators } from "../generators/registry.ts";
+ * import { renderImageBytes } from "./dataset.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 16 });
+ * const plan = { generator, numImages: 10, seed: 1, dtype: "uint8" as const, chunkImages: 10 };
+ * console.assert(renderImageBytes(plan, { start: 0, count: 10 }).length === 2560);
+ * ```
+ */
+export function renderImageBytes(
+  plan: Pick<DatasetPlan, "generator" | "seed" | "dtype">,
+  range: { start: number; count: number },
+): Uint8Array {
+  const chunk = renderChunk(plan.generator, plan.seed, range);
+  if (plan.dtype === "uint8") return quantize(chunk.pixels);
+  // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
+  return new Uint8Array(chunk.pixels.buffer, chunk.pixels.byteOffset, chunk.pixels.byteLength);
+}
+
+/**
+ * The image chunks of a plan, rendered on this thread, in order.
+ *
+ * @param plan What to generate.
+ * @param signal Stops between chunks.
+ * @returns The chunks' bytes.
+ * @example
+ * ```ts
+ * import { generators } from "../generators/registry.ts";
+ * import { localImageChunks } from "./dataset.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 8 });
+ * const plan = { generator, numImages: 5, seed: 1, dtype: "uint8" as const, chunkImages: 2 };
+ * let bytes = 0;
+ * for await (const chunk of localImageChunks(plan)) bytes += chunk.length;
+ * console.assert(bytes === 5 * 64);
+ * ```
+ */
+export async function* localImageChunks(
+  plan: DatasetPlan,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  for (let start = 0; start < plan.numImages; start += plan.chunkImages) {
+    signal?.throwIfAborted();
+    yield renderImageBytes(plan, {
+      start,
+      count: Math.min(plan.chunkImages, plan.numImages - start),
+    });
+  }
+}
+
+function* sampledChunks(
+  plan: DatasetPlan,
+  pick: (sampled: { labels: Uint8Array; latents: Float32Array }) => Uint8Array,
+  signal?: AbortSignal,
+): Generator<Uint8Array> {
+  // Sampling is ~50x cheaper than rendering, so these chunks can be large.
+  const step = 65536;
+  for (let start = 0; start < plan.numImages; start += step) {
+    signal?.throwIfAborted();
+    const count = Math.min(step, plan.numImages - start);
+    yield pick(sampleChunk(plan.generator, plan.seed, { start, count }));
+  }
+}
+
+/**
+ * The byte size of each array and of the whole archive, without writing anything.
+ *
+ * @param plan What to generate.
+ * @returns The arrays' records and the archive's exact size in bytes.
+ * @example
+ * ```ts
+ * import { generators } from "../generators/registry.ts";
+ * import { datasetLayout } from "./dataset.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 16 });
+ * const plan = { generator, numImages: 1000, seed: 1, dtype: "uint8" as const, chunkImages: 100 };
+ * console.assert(datasetLayout(plan).arrays[0]!.bytes === 128 + 256000);
+ * ```
+ */
+export function datasetLayout(plan: DatasetPlan): { arrays: ArrayRecord[]; headers: NpyHeader[] } {
+  const { generator, numImages } = plan;
+  const size = generator.imageSize;
+  const classNames = encodeUnicodeArray(generator.classes);
+  const latentNames = encodeUnicodeArray(generator.latents.map((latent) => latent.name));
+  const headers: NpyHeader[] = [
+    { descr: imageDescr(plan.dtype), fortranOrder: false, shape: [numImages, size, size] },
+    { descr: "|u1", fortranOrder: false, shape: [numImages] },
+    { descr: "<f4", fortranOrder: false, shape: [numImages, generator.latents.length] },
+    { descr: classNames.descr, fortranOrder: false, shape: [generator.classes.length] },
+    { descr: latentNames.descr, fortranOrder: false, shape: [generator.latents.length] },
+  ];
+  const names = ["images", "labels", "latents", "class_names", "latent_names"];
+  const arrays = headers.map((header, index) => ({
+    name: names[index]!,
+    dtype: header.descr,
+    shape: header.shape,
+    bytes: encodeNpyHeader(header).length + npyDataLength(header),
+  }));
+  return { arrays, headers };
+}
+
+/**
+ * Writes the dataset's archive to `path`, streaming, and hashes it on the way.
+ *
+ * @param plan What to generate.
+ * @param path The file to create (it must not exist).
+ * @param options Progress callback, abort signal and the image chunk producer.
+ * @returns The file's size and SHA-256, and the arrays written.
+ * @example
+ * ```ts
+ * import { generators } from "../generators/registry.ts";
+ * import { writeDatasetNpz } from "./dataset.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 16 });
+ * const plan = { generator, numImages: 10, seed: 1, dtype: "uint8" as const, chunkImages: 4 };
+ * const path = (await Deno.makeTempDir()) + "/dataset.npz";
+ * const record = await writeDatasetNpz(plan, path);
+ * console.assert(record.bytes === (await Deno.stat(path)).size);
+ * ```
+ */
+export async function writeDatasetNpz(
+  plan: DatasetPlan,
+  path: string,
+  options: WriteOptions = {},
+): Promise<NpzRecord> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const file = await Deno.open(path, { write: true, createNew: true });
+  try {
+    const writable = new WritableStream<Uint8Array>({
+      async write(chunk) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        let offset = 0;
+        while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+      },
+    });
+    const arrays = await streamDatasetNpz(plan, writable, options);
+    await file.sync();
+    return { bytes, sha256: hash.digest("hex"), arrays };
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * The exact size of the archive {@linkcode writeDatasetNpz} writes for a plan, in bytes.
+ *
+ * The zip structures around the arrays (local headers, data descriptors, central directory)
+ * do not depend on the number of images, only on the entries' names and on Zip64; so this
+ * writes a one-image archive of the same kind to nowhere, and adds the difference.
+ *
+ * @param plan What to generate.
+ * @returns The archive's size in bytes.
+ * @example
+ * ```ts
+ * import { generators } from "../generators/registry.ts";
+ * import { predictArchiveBytes } from "./dataset.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 16 });
+ * const plan = { generator, numImages: 1000, seed: 1, dtype: "uint8" as const, chunkImages: 100 };
+ * console.assert(await predictArchiveBytes(plan) > 256000);
+ * ```
+ */
+export async function predictArchiveBytes(plan: DatasetPlan): Promise<number> {
+  const arraysBytes = (p: DatasetPlan) =>
+    datasetLayout(p).arrays.reduce((total, array) => total + array.bytes, 0);
+  const probe = { ...plan, numImages: 1, chunkImages: 1 };
+  let probeBytes = 0;
+  await streamDatasetNpz(
+    probe,
+    new WritableStream({ write: (chunk) => void (probeBytes += chunk.length) }),
+    { expectedBytes: arraysBytes(plan) },
+  );
+  return arraysBytes(plan) + probeBytes - arraysBytes(probe);
+}
+
+async function streamDatasetNpz(
+  plan: DatasetPlan,
+  writable: WritableStream<Uint8Array>,
+  options: WriteOptions & { expectedBytes?: number },
+): Promise<ArrayRecord[]> {
+  const { signal, onProgress } = options;
+  const { arrays, headers } = datasetLayout(plan);
+  const expectedBytes = options.expectedBytes ??
+    arrays.reduce((total, array) => total + array.bytes, 0);
+  const npz = new NpzWriter(writable, { expectedBytes });
+  const produce = options.imageChunks ?? localImageChunks;
+  const bytesPerImage = itemSize(headers[0]!.descr) * plan.generator.imageSize ** 2;
+  let imagesDone = 0;
+  await npz.addArray(
+    "images",
+    headers[0]!,
+    (async function* () {
+      for await (const chunk of produce(plan, signal)) {
+        yield chunk;
+        imagesDone += chunk.length / bytesPerImage;
+        onProgress?.(imagesDone);
+      }
+    })(),
+  );
+  await npz.addArray("labels", headers[1]!, sampledChunks(plan, (s) => s.labels, signal));
+  await npz.addArray(
+    "latents",
+    headers[2]!,
+    sampledChunks(plan, (s) => new Uint8Array(s.latents.buffer), signal),
+  );
+  await npz.addArray("class_names", headers[3]!, [
+    encodeUnicodeArray(plan.generator.classes).data,
+  ]);
+  await npz.addArray("latent_names", headers[4]!, [
+    encodeUnicodeArray(plan.generator.latents.map((latent) => latent.name)).data,
+  ]);
+  await npz.close();
+  return arrays;
+}

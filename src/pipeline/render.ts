@@ -1,0 +1,87 @@
+/**
+ * Stage 1 of the pipeline: draw the factors of a run of images and render them.
+ *
+ * A chunk is the images `start .. start + count - 1`; each depends only on (seed, index), so
+ * chunks can be rendered in any order, on any thread, with the same bytes.
+ *
+ * @module
+ */
+
+import type { ImageGenerator } from "../generators/generator.ts";
+
+/** The rendered images of a chunk, with their labels and latent factors. */
+export interface RenderedChunk {
+  /** Index of the chunk's first image. */
+  start: number;
+  /** Number of images. */
+  count: number;
+  /** `count x imageSize²` values in [0, 1], row-major. */
+  pixels: Float64Array;
+  /** `count` class indices. */
+  labels: Uint8Array;
+  /** `count x latents.length` float32 factors. */
+  latents: Float32Array;
+}
+
+/**
+ * Draws the labels and factors of images `start .. start + count - 1`, without rendering.
+ *
+ * @param generator The configured family.
+ * @param seed The dataset seed.
+ * @param range The first image and the number of images.
+ * @returns The labels and latents.
+ * @example
+ * ```ts
+ * import { generators } from "../generators/registry.ts";
+ * import { sampleChunk } from "./render.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 16 });
+ * const { labels, latents } = sampleChunk(generator, 42, { start: 0, count: 10 });
+ * console.assert(labels.length === 10 && latents.length === 40);
+ * ```
+ */
+export function sampleChunk(
+  generator: ImageGenerator,
+  seed: number,
+  range: { start: number; count: number },
+): { labels: Uint8Array; latents: Float32Array } {
+  const width = generator.latents.length;
+  const labels = new Uint8Array(range.count);
+  const latents = new Float32Array(range.count * width);
+  for (let image = 0; image < range.count; image++) {
+    labels[image] = generator.sample(seed, range.start + image, latents, image * width);
+  }
+  return { labels, latents };
+}
+
+/**
+ * Renders images `start .. start + count - 1` into float buffers.
+ *
+ * @param generator The configured family.
+ * @param seed The dataset seed.
+ * @param range The first image and the number of images; `pixels` may pass a buffer to reuse.
+ * @returns The chunk.
+ * @example
+ * ```ts
+ * import { generators } from "../generators/registry.ts";
+ * import { renderChunk } from "./render.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 16 });
+ * const chunk = renderChunk(generator, 42, { start: 500, count: 2 });
+ * console.assert(chunk.pixels.length === 512 && chunk.pixels.some((value) => value === 1));
+ * ```
+ */
+export function renderChunk(
+  generator: ImageGenerator,
+  seed: number,
+  range: { start: number; count: number; pixels?: Float64Array },
+): RenderedChunk {
+  const area = generator.imageSize * generator.imageSize;
+  const { labels, latents } = sampleChunk(generator, seed, range);
+  const pixels = range.pixels?.subarray(0, range.count * area) ??
+    new Float64Array(range.count * area);
+  pixels.fill(0);
+  const width = generator.latents.length;
+  for (let image = 0; image < range.count; image++) {
+    generator.render(labels[image]!, latents, image * width, pixels, image * area);
+  }
+  return { start: range.start, count: range.count, pixels, labels, latents };
+}

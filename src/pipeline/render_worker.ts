@@ -1,0 +1,50 @@
+/**
+ * A rendering thread: receives chunk requests, renders them and sends the bytes back.
+ *
+ * Messages in: `{ generator, imageSize, seed, dtype, id, start, count }`; out:
+ * `{ id, bytes }` (the buffer is transferred, not copied) or `{ id, error }`.
+ *
+ * @module
+ */
+
+import { generators } from "../generators/registry.ts";
+import type { ImageGenerator } from "../generators/generator.ts";
+import { type ImageDtype, renderImageBytes } from "./dataset.ts";
+
+/** A chunk request. */
+export interface RenderRequest {
+  id: number;
+  generator: string;
+  imageSize: number;
+  seed: number;
+  dtype: ImageDtype;
+  start: number;
+  count: number;
+}
+
+const configured = new Map<string, ImageGenerator>();
+
+function generatorFor(request: RenderRequest): ImageGenerator {
+  const key = `${request.generator}/${request.imageSize}`;
+  let generator = configured.get(key);
+  if (generator === undefined) {
+    generator = generators.get(request.generator).create({ imageSize: request.imageSize });
+    configured.set(key, generator);
+  }
+  return generator;
+}
+
+// deno-lint-ignore no-explicit-any
+const scope = self as any;
+scope.onmessage = (event: MessageEvent<RenderRequest>) => {
+  const request = event.data;
+  try {
+    const bytes = renderImageBytes(
+      { generator: generatorFor(request), seed: request.seed, dtype: request.dtype },
+      request,
+    );
+    scope.postMessage({ id: request.id, bytes }, [bytes.buffer]);
+  } catch (error) {
+    scope.postMessage({ id: request.id, error: String((error as Error)?.message ?? error) });
+  }
+};
