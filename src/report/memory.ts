@@ -9,6 +9,8 @@
  * @module
  */
 
+import process from "node:process";
+
 /** What a run holds in memory, apart from the runtime. */
 export interface MemoryPlan {
   /** Side of the images in pixels. */
@@ -62,7 +64,8 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
 }
 
 /**
- * The process's peak resident set size so far, from `/proc/self/status` (Linux only).
+ * The process's peak resident set size so far: `getrusage`'s `ru_maxrss`, the figure
+ * `/usr/bin/time -v` prints. (Deno does not let a program read `/proc/self/status`.)
  *
  * @returns Bytes, or undefined where the figure cannot be read.
  * @example
@@ -74,9 +77,8 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
  */
 export function measuredPeakMemory(): number | undefined {
   try {
-    const status = Deno.readTextFileSync("/proc/self/status");
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-    return match === null ? undefined : Number(match[1]) * 1024;
+    // Node's API (which Deno implements) documents maxRSS in kilobytes on every platform.
+    return process.resourceUsage().maxRSS * 1024;
   } catch {
     return undefined;
   }
