@@ -36,8 +36,19 @@ function commands(): Record<string, Command> {
       const options = parseGenerateArgs(args);
       if (options === "help") return io.stdout(GENERATE_HELP);
       const controller = new AbortController();
+      // The first signal asks the run to stop and remove its staging folder; a second one (a
+      // cleanup stuck on a hung disk, an impatient user) exits at once, leaving the folder
+      // for the next run into the dataset, which removes it since this process is gone.
       const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-        const handler = () => controller.abort(new InterruptedError(signal));
+        const handler = () => {
+          const interrupted = new InterruptedError(signal);
+          if (!controller.signal.aborted) return controller.abort(interrupted);
+          io.stderr(
+            `dsgen: ${interrupted.message} again: stopped without cleaning up; the next run ` +
+              "into this dataset removes the unfinished version\n",
+          );
+          Deno.exit(interrupted.exitCode);
+        };
         try {
           Deno.addSignalListener(signal, handler);
         } catch {

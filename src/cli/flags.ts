@@ -49,28 +49,39 @@ export function parseFlags(
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...args],
+      args: attachDashValues(args, flags),
       options: config,
       strict: true,
       allowPositionals: true,
       allowNegative: false,
+      tokens: true,
     });
   } catch (error) {
-    throw new UsageError(describeParseError(error, command, flags));
+    throw new UsageError(describeParseError(error, { args, command, flags }));
   }
   const allowed = options.positionals ?? 0;
   if (parsed.positionals.length > allowed) {
     const extra = parsed.positionals[allowed]!;
     throw new UsageError(
       allowed === 0
-        ? `Unexpected argument "${extra}" for "dsgen ${command}": it takes flags only (see --help)`
-        : `Unexpected argument "${extra}" for "dsgen ${command}": it takes ${allowed} path`,
+        ? `Unexpected argument ${
+          quote(extra)
+        } for "dsgen ${command}": it takes flags only (see --help)`
+        : `Unexpected argument ${quote(extra)} for "dsgen ${command}": it takes ${allowed} path`,
     );
   }
-  for (const [name, value] of Object.entries(parsed.values)) {
-    if (Array.isArray(value)) {
-      throw new UsageError(`Cannot repeat "--${name}": give it once`);
+  // parseArgs keeps the last of repeated flags; a research record must not guess which.
+  const seen = new Map<string, string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== "option") continue;
+    const shown = token.value === undefined ? token.rawName : `${token.rawName} ${token.value}`;
+    const earlier = seen.get(token.name);
+    if (earlier !== undefined) {
+      throw new UsageError(
+        `Cannot repeat "--${token.name}" (${quote(earlier)}, then ${quote(shown)}): give it once`,
+      );
     }
+    seen.set(token.name, shown);
   }
   return {
     values: parsed.values as Record<string, string | boolean | undefined>,
@@ -78,28 +89,96 @@ export function parseFlags(
   };
 }
 
+/** The flag a word names: `--seed`, `--seed=4` and `-y` do; `-5`, `-` and `--` do not. */
+function namedFlag(word: string, flags: Record<string, FlagSpec>): FlagSpec | undefined {
+  const long = /^--([^=]+)/.exec(word);
+  if (long !== null) return flags[long[1]!];
+  const short = /^-([^-])/.exec(word);
+  if (short === null) return undefined;
+  return Object.values(flags).find((spec) => spec.short === short[1]);
+}
+
+/**
+ * Joins `--flag -x` into `--flag=-x` when `-x` names no flag, so that a negative or dashed
+ * value is judged as a value ("expected an integer from 1 ...") instead of as a missing one.
+ */
+function attachDashValues(args: readonly string[], flags: Record<string, FlagSpec>): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const word = args[index]!;
+    const next = args[index + 1];
+    if (word === "--") {
+      joined.push(...args.slice(index));
+      break;
+    }
+    const takesValue = /^--[^=]+$|^-[^-]$/.test(word) && namedFlag(word, flags)?.type === "string";
+    if (
+      takesValue && next !== undefined && next.startsWith("-") && next !== "--" &&
+      namedFlag(next, flags) === undefined
+    ) {
+      const spec = namedFlag(word, flags)!;
+      const name = Object.keys(flags).find((key) => flags[key] === spec)!;
+      joined.push(`--${name}=${next}`);
+      index++;
+    } else {
+      joined.push(word);
+    }
+  }
+  return joined;
+}
+
 function describeParseError(
   error: unknown,
-  command: string,
-  flags: Record<string, FlagSpec>,
+  context: { args: readonly string[]; command: string; flags: Record<string, FlagSpec> },
 ): string {
+  const { args, command, flags } = context;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string }).code;
-  const flagMatch = /'(-{1,2}[^' ]+)/.exec(message);
-  const flag = flagMatch?.[1] ?? "?";
+  // parseArgs quotes the flag first, as '--seed', '-y, --yes' or '--seed <value>'.
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? "?";
+  const flag = quoted.split(/[ ,]+/).find((part) => part.startsWith("--")) ??
+    quoted.split(/[ ,]+/)[0]!;
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     const known = Object.keys(flags).map((name) => `--${name}`).join(", ");
-    return `Unknown flag "${flag}" for "dsgen ${command}": accepted flags are ${known}`;
+    // "-yx" is reported as "-x"; show the word the user typed too.
+    const word = args.find((arg) => arg === flag || arg.startsWith(`${flag}=`)) ??
+      args.find((arg) => /^-[^-]/.test(arg) && arg.includes(flag.slice(1)));
+    const typed = word === undefined || word === flag ? "" : ` (in ${quote(word)})`;
+    return `Unknown flag ${
+      quote(flag)
+    }${typed} for "dsgen ${command}": accepted flags are ${known}`;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     const name = flag.replace(/^-+/, "");
     const spec = flags[name] ?? Object.values(flags).find((f) => `-${f.short}` === flag);
     if (spec?.type === "boolean") {
-      return `Cannot give "${flag}" a value: it is a switch, use it alone`;
+      const word = args.find((arg) => arg.startsWith(`${flag}=`));
+      const value = word === undefined ? "" : ` value ${quote(word.slice(flag.length + 1))}`;
+      return `Cannot use "${flag}"${value}: it is a switch, expected no value`;
     }
-    return `Missing value for "${flag}": expected ${spec?.accepts ?? "a value"}`;
+    const index = args.findIndex((arg) => namedFlag(arg, flags) === spec);
+    const next = index >= 0 ? args[index + 1] : undefined;
+    const instead = next === undefined ? "" : ` (found the flag ${quote(next)} instead)`;
+    return `Missing value for "${flag}"${instead}: expected ${spec?.accepts ?? "a value"}`;
   }
   return `Cannot parse the command line: ${message.split("\n")[0]}`;
+}
+
+/**
+ * Quotes a word from the command line for a message: in double quotes, with control
+ * characters escaped, so that a message stays on one line whatever was typed.
+ *
+ * @param word The word as given.
+ * @returns The word in quotes, e.g. `"abc"`, `"a\nb"`.
+ * @example
+ * ```ts
+ * import { quote } from "./flags.ts";
+ * console.assert(quote("12") === '"12"');
+ * console.assert(!quote("a\nb").includes("\n"));
+ * ```
+ */
+export function quote(word: string): string {
+  return JSON.stringify(word);
 }
 
 /**
@@ -123,11 +202,11 @@ export function parseInteger(
   const accepted = `an integer from ${range.min} to ${range.max}`;
   const digits = value.replaceAll("_", "");
   if (!/^\d+$/.test(digits) || value.startsWith("_") || value.endsWith("_")) {
-    throw new UsageError(`Cannot parse "${flag}" value "${value}": expected ${accepted}`);
+    throw new UsageError(`Cannot parse "${flag}" value ${quote(value)}: expected ${accepted}`);
   }
   const number = Number(digits);
   if (number < range.min || number > range.max) {
-    throw new UsageError(`Cannot use "${flag}" value "${value}": expected ${accepted}`);
+    throw new UsageError(`Cannot use "${flag}" value ${quote(value)}: expected ${accepted}`);
   }
   return number;
 }
@@ -152,7 +231,7 @@ export function parseChoice<T extends string>(
 ): T {
   if (!(choices as readonly string[]).includes(value)) {
     throw new UsageError(
-      `Cannot use "${flag}" value "${value}": expected one of ${choices.join(", ")}`,
+      `Cannot use "${flag}" value ${quote(value)}: expected one of ${choices.join(", ")}`,
     );
   }
   return value as T;
@@ -178,7 +257,7 @@ export function requireValue(
 ): string {
   if (value === undefined) throw new UsageError(`Missing "${flag}": expected ${accepts}`);
   if (typeof value !== "string" || value.trim() === "") {
-    throw new UsageError(`Cannot use "${flag}" value "${String(value)}": expected ${accepts}`);
+    throw new UsageError(`Cannot use "${flag}" value ${quote(String(value))}: expected ${accepts}`);
   }
   return value;
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { statfsSync } from "node:fs";
 import denoJson from "../../deno.json" with { type: "json" };
 import { generators } from "../generators/registry.ts";
@@ -34,7 +34,7 @@ import { type VersionMetadata, writeMetadata } from "../store/metadata.ts";
 import { estimatePeakMemory, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import { InterruptedError, RunError, UsageError } from "./errors.ts";
-import { parseChoice, parseFlags, parseInteger, requireValue } from "./flags.ts";
+import { parseChoice, parseFlags, parseInteger, quote, requireValue } from "./flags.ts";
 import { confirm, type Console } from "./console.ts";
 
 /** The largest dataset dsgen generates in one run. */
@@ -63,7 +63,7 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
   seed: { type: "string", accepts: `an integer from 0 to ${MAX_SEED}` },
   name: {
     type: "string",
-    accepts: "a name of letters, digits, '-', '_' and '.', not '.' or '..'",
+    accepts: "1 to 100 letters, digits, '-', '_' and '.', starting with a letter or digit",
   },
   "image-size": { type: "string", accepts: "an integer from 4 to 256" },
   generator: { type: "string", accepts: `one of ${generators.names().join(", ")}` },
@@ -132,8 +132,11 @@ export function parseGenerateArgs(
     ? Math.max(1, Math.min(64, defaults.workers ?? navigator.hardwareConcurrency ?? 1))
     : integer("workers", 1, 64);
   const name = values.name === undefined ? `${generator}${imageSize}` : text("name");
-  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === "." || name.includes("..")) {
-    throw new UsageError(`Cannot use "--name" value "${name}": expected ${FLAGS.name!.accepts}`);
+  // Not hidden (".x" looks like a staging folder), no option look-alike ("-x"), no "..".
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) || name.includes("..")) {
+    throw new UsageError(
+      `Cannot use "--name" value ${quote(name)}: expected ${FLAGS.name!.accepts}`,
+    );
   }
   const options: GenerateOptions = {
     numImages,
@@ -150,29 +153,73 @@ export function parseGenerateArgs(
   return options;
 }
 
-/** Which part of a path exists and what it is, without creating anything. */
-async function checkOutputFolder(outputDir: string, datasetDir: string): Promise<void> {
-  for (const [flag, path] of [["--output-dir", outputDir], ["--name", datasetDir]] as const) {
+/**
+ * Refuses an output path that is a file, has a file in it, is a broken link or cannot be read,
+ * without creating anything.
+ */
+async function checkOutputFolder(
+  outputDir: string,
+  name: string,
+  datasetDir: string,
+): Promise<void> {
+  for (
+    const [flag, value, path] of [
+      ["--output-dir", outputDir, outputDir],
+      ["--name", name, datasetDir],
+    ] as const
+  ) {
+    const refuse = (problem: string) =>
+      new UsageError(`Cannot use "${flag}" value ${quote(value)}: ${problem}, expected a folder`);
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(path);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
-      if (error instanceof Deno.errors.NotADirectory) {
-        throw new UsageError(
-          `Cannot use "--output-dir" value "${outputDir}": a part of the path is a file, expected a folder`,
-        );
+      if (error instanceof Deno.errors.NotFound) {
+        if (await Deno.lstat(path).then(() => true, () => false)) {
+          throw refuse(`${quote(path)} is a symbolic link to nothing`);
+        }
+        continue;
       }
-      throw new UsageError(
-        `Cannot use "${flag}" value "${path}": ${(error as Error).message}`,
-      );
+      if (error instanceof Deno.errors.NotADirectory) {
+        throw refuse(`a part of ${quote(path)} is a file`);
+      }
+      throw refuse(`cannot read ${quote(path)} (${systemReason(error)})`);
     }
-    if (!info.isDirectory) {
-      const shown = flag === "--output-dir" ? outputDir : path;
-      throw new UsageError(
-        `Cannot use "${flag}" value "${shown}": it is a file, expected a folder`,
-      );
-    }
+    if (!info.isDirectory) throw refuse(`${quote(path)} is a file`);
+  }
+}
+
+/** An operating-system error in a few words, without the error number and the path. */
+function systemReason(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const known: Record<string, string> = {
+    EROFS: "read-only file system",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    ENOSPC: "no space left on the disk",
+    EDQUOT: "disk quota exceeded",
+    EIO: "input/output error",
+  };
+  if (code !== undefined && known[code] !== undefined) return known[code]!;
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/ \(os error \d+\).*$/s, "").replace(/:\s*$/, "");
+}
+
+/**
+ * Refuses a folder dsgen cannot create folders in, by creating and removing an empty one:
+ * permission bits say nothing of read-only mounts, and root ignores them anyway.
+ */
+async function checkWritable(outputDir: string, datasetDir: string): Promise<void> {
+  const folder = existingAncestor(datasetDir);
+  try {
+    await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".dsgen-write-check-" }));
+  } catch (error) {
+    throw new UsageError(
+      `Cannot use "--output-dir" value ${quote(outputDir)}: cannot create folders in ${
+        quote(folder)
+      } ` +
+        `(${systemReason(error)}), expected a folder dsgen can write to`,
+    );
   }
 }
 
@@ -200,14 +247,35 @@ function freeDiskBytes(path: string): number | undefined {
   }
 }
 
+/** Room on the disk beyond the archive: metadata.json, owner.json and file-system blocks. */
+const DISK_MARGIN_BYTES = 256 * 1024;
+
 /** What `runGenerate` returns: the published version and the run's figures. */
 export interface GenerateResult {
   path: string;
   metadata: VersionMetadata;
 }
 
+/** Where `runGenerate` prints and asks, what it records, and what stops it. */
+export interface GenerateContext extends Console {
+  /** The command line, recorded in metadata.json. */
+  commandLine?: string[];
+  /** Aborted with an {@linkcode InterruptedError} when a signal arrives. */
+  signal?: AbortSignal;
+  /**
+   * Writes the archive; {@linkcode writeDatasetNpz} unless a test injects a failing writer to
+   * check what a write fault leaves behind.
+   */
+  writeDataset?: typeof writeDatasetNpz;
+}
+
 /**
  * Runs `dsgen generate` with parsed options.
+ *
+ * Nothing is created before every check has passed and the run is confirmed. From then on
+ * everything goes into a staging folder, published with one rename; any failure, and any
+ * interruption, removes the staging folder, so a failed run leaves nothing and touches no
+ * earlier version.
  *
  * @param options The parsed flags.
  * @param io Where to print, how to ask, the command line to record, and the abort signal.
@@ -222,13 +290,14 @@ export interface GenerateResult {
  */
 export async function runGenerate(
   options: GenerateOptions,
-  io: Console & { commandLine?: string[]; signal?: AbortSignal },
+  io: GenerateContext,
 ): Promise<GenerateResult> {
   const startedAt = new Date();
   const startTime = performance.now();
   const outputDir = options.outputDir;
   const datasetDir = join(outputDir, options.name);
-  await checkOutputFolder(outputDir, datasetDir);
+  await checkOutputFolder(outputDir, options.name, datasetDir);
+  await checkWritable(outputDir, datasetDir);
 
   const generator: ImageGenerator = generators.get(options.generator).create({
     imageSize: options.imageSize,
@@ -244,6 +313,14 @@ export async function runGenerate(
     chunkImages: chunkImages(options.imageSize),
   };
   const diskBytes = await predictArchiveBytes(plan);
+  const free = freeDiskBytes(datasetDir);
+  if (free !== undefined && diskBytes + DISK_MARGIN_BYTES > free) {
+    throw new UsageError(
+      `Cannot use "--output-dir" value ${quote(outputDir)}: the dataset needs ` +
+        `${formatMegabytes(diskBytes + DISK_MARGIN_BYTES)} and the disk has ` +
+        `${formatMegabytes(free)} free, expected a folder on a disk with room for it`,
+    );
+  }
   const estimate = estimatePeakMemory({
     imageSize: options.imageSize,
     chunkImages: plan.chunkImages,
@@ -272,25 +349,33 @@ export async function runGenerate(
         `${formatMegabytes(available)} available`,
     );
   }
-  const free = freeDiskBytes(outputDir);
-  if (free !== undefined && diskBytes > free) {
-    throw new UsageError(
-      `Cannot use "--output-dir" value "${outputDir}": the dataset needs ` +
-        `${formatMegabytes(diskBytes)} and the disk has ${formatMegabytes(free)} free`,
-    );
+  if (!options.yes) {
+    try {
+      await untilAborted(confirm(io), io.signal);
+    } catch (error) {
+      throw interruption(io.signal, "nothing was created") ?? error;
+    }
   }
-  if (!options.yes) await confirm(io);
+  const interrupted = interruption(io.signal, "nothing was created");
+  if (interrupted !== undefined) throw interrupted;
 
   let staging: Staging;
   try {
     await Deno.mkdir(datasetDir, { recursive: true });
     for (const stale of await removeStaleStaging(datasetDir)) {
-      info(`Removed unfinished version ${stale.number} left by process ${stale.owner?.pid}`);
+      // Always said, even with --quiet: it deletes files this run did not write.
+      io.stderr(
+        `Removed ${basename(stale.path)}: an unfinished version left by ` +
+          (stale.owner === undefined
+            ? "a run"
+            : `process ${stale.owner.pid} (started ${stale.owner.startedAt})`) +
+          " that is no longer running\n",
+      );
     }
     staging = await createStaging(datasetDir);
   } catch (error) {
     throw new RunError(
-      `Cannot create the dataset folder ${datasetDir}: ${(error as Error).message}`,
+      `Cannot create a version in ${datasetDir}: ${systemReason(error)}; no version was created`,
       { cause: error },
     );
   }
@@ -304,7 +389,9 @@ export async function runGenerate(
     noColor: io.noColor,
   });
   try {
-    const npzRecord = await writeDatasetNpz(plan, join(staging.path, "dataset.npz"), {
+    io.signal?.throwIfAborted();
+    const writeDataset = io.writeDataset ?? writeDatasetNpz;
+    const npzRecord = await writeDataset(plan, join(staging.path, "dataset.npz"), {
       onProgress: (done) => progress.update(done),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
       ...(workers > 1
@@ -353,6 +440,8 @@ export async function runGenerate(
     };
     metadata.version_id = versionId(staging.number, startedAt);
     await writeMetadata(staging.path, metadata);
+    // The last moment to honour an interrupt: after the rename the version is complete.
+    io.signal?.throwIfAborted();
     const version = await publishStaging(staging, startedAt);
     info(
       `Wrote ${options.numImages} images, ${formatMegabytes(npzRecord.bytes)}, in ` +
@@ -365,22 +454,50 @@ export async function runGenerate(
     return { path: version.path, metadata };
   } catch (error) {
     progress.clear();
-    await discardStaging(staging);
-    const reason = io.signal?.reason;
-    if (reason instanceof InterruptedError) {
-      throw new RunError(`${reason.message}: the unfinished version was removed, nothing kept`, {
-        exitCode: reason.exitCode,
-      });
+    let removed = "the unfinished version was removed";
+    try {
+      await discardStaging(staging);
+    } catch (removeError) {
+      // Never hide the first failure; the next run into this dataset removes the folder.
+      removed = `the unfinished version ${staging.path} could not be removed ` +
+        `(${systemReason(removeError)}); the next run removes it`;
     }
+    const interrupted = interruption(io.signal, `${removed}, nothing kept`);
+    if (interrupted !== undefined) throw interrupted;
     if (error instanceof RunError || error instanceof UsageError) throw error;
-    const message = (error as Error).message ?? String(error);
     const code = (error as { code?: string }).code;
-    const diskFull = code === "ENOSPC" || /no space left|ENOSPC|os error 28/i.test(message);
+    const message = error instanceof Error ? error.message : String(error);
+    const diskFull = code === "ENOSPC" || code === "EDQUOT" ||
+      /no space left|ENOSPC|os error 28|quota/i.test(message);
     throw new RunError(
       diskFull
-        ? `Cannot write to ${datasetDir}: the disk is full; the unfinished version was removed`
-        : `Cannot write the dataset: ${message}; the unfinished version was removed`,
+        ? `Cannot write to ${datasetDir}: ${systemReason(error)}; ${removed}, ` +
+          "earlier versions are untouched"
+        : `Cannot write the dataset to ${staging.path}: ${message}; ${removed}`,
       { cause: error },
     );
   }
+}
+
+/**
+ * The error to report when the run was stopped by a signal, or undefined if it was not.
+ *
+ * @param signal The run's abort signal.
+ * @param outcome What is left, e.g. "nothing was created".
+ */
+function interruption(signal: AbortSignal | undefined, outcome: string): RunError | undefined {
+  const reason = signal?.reason;
+  if (!(signal?.aborted && reason instanceof InterruptedError)) return undefined;
+  return new RunError(`${reason.message}: ${outcome}`, { exitCode: reason.exitCode });
+}
+
+/** Waits for a promise, or rejects with the signal's reason as soon as it is aborted. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

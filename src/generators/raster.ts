@@ -15,13 +15,18 @@
 /** Added to the margins so that rounding in the centre test can never misclassify a pixel. */
 const SAFETY = 1e-9;
 
+/** The most edges a polygon may have. */
+export const MAX_EDGES = 16;
+
 /** A convex polygon as half-planes `nx * x + ny * y <= c` with unit normals. */
 export interface Polygon {
   kind: "polygon";
-  /** `[nx0, ny0, c0, nx1, ny1, c1, ...]`. */
+  /** `[nx0, ny0, c0, nx1, ny1, c1, ...]`; the first `3 * count` entries are in use. */
   edges: Float64Array;
+  /** The number of edges. */
+  count: number;
   /** The polygon's bounding box in pixels: minX, minY, maxX, maxY. */
-  bounds: [number, number, number, number];
+  bounds: Float64Array;
 }
 
 /** An ellipse with centre (cx, cy), semi-axes a (along the angle) and b, rotated by the angle. */
@@ -39,22 +44,46 @@ export interface Ellipse {
 export type Shape = Polygon | Ellipse;
 
 /**
- * Builds a convex polygon from its vertices in counter-clockwise order (y pointing down, so
- * clockwise on screen) or clockwise order; the winding is detected.
+ * Builds a convex polygon from its vertices, in either winding order.
  *
- * @param vertices `[x0, y0, x1, y1, ...]`, at least three points.
+ * @param vertices `[x0, y0, x1, y1, ...]`, 3 to {@linkcode MAX_EDGES} points.
  * @returns The polygon.
  * @example
  * ```ts
  * import { polygon } from "./raster.ts";
  * const square = polygon([1, 1, 3, 1, 3, 3, 1, 3]);
- * console.assert(square.edges.length === 12);
+ * console.assert(square.count === 4);
  * ```
  */
 export function polygon(vertices: readonly number[]): Polygon {
+  const shape: Polygon = {
+    kind: "polygon",
+    edges: new Float64Array(3 * MAX_EDGES),
+    count: 0,
+    bounds: new Float64Array(4),
+  };
+  return setPolygon(shape, vertices);
+}
+
+/**
+ * Refills a polygon with new vertices, without allocating: for per-image use in hot loops.
+ *
+ * @param target The polygon to overwrite.
+ * @param vertices `[x0, y0, x1, y1, ...]`, 3 to {@linkcode MAX_EDGES} points, either winding.
+ * @returns `target`.
+ * @example
+ * ```ts
+ * import { polygon, setPolygon } from "./raster.ts";
+ * const shape = setPolygon(polygon([0, 0, 1, 0, 0, 1]), [1, 1, 3, 1, 3, 3, 1, 3]);
+ * console.assert(shape.count === 4 && shape.bounds[2] === 3);
+ * ```
+ */
+export function setPolygon(target: Polygon, vertices: readonly number[]): Polygon {
   const count = vertices.length / 2;
-  if (!Number.isInteger(count) || count < 3) {
-    throw new RangeError(`Cannot build a polygon from ${vertices.length} coordinates`);
+  if (!Number.isInteger(count) || count < 3 || count > MAX_EDGES) {
+    throw new RangeError(
+      `Cannot build a polygon from ${vertices.length} coordinates: expected 3 to ${MAX_EDGES} points`,
+    );
   }
   let signedArea = 0;
   for (let index = 0; index < count; index++) {
@@ -63,7 +92,7 @@ export function polygon(vertices: readonly number[]): Polygon {
       vertices[2 * next]! * vertices[2 * index + 1]!;
   }
   const orientation = signedArea > 0 ? 1 : -1;
-  const edges = new Float64Array(3 * count);
+  const edges = target.edges;
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
   for (let index = 0; index < count; index++) {
     const next = (index + 1) % count;
@@ -81,11 +110,20 @@ export function polygon(vertices: readonly number[]): Polygon {
     maxX = Math.max(maxX, x0);
     maxY = Math.max(maxY, y0);
   }
-  return { kind: "polygon", edges, bounds: [minX, minY, maxX, maxY] };
+  target.count = count;
+  target.bounds[0] = minX;
+  target.bounds[1] = minY;
+  target.bounds[2] = maxX;
+  target.bounds[3] = maxY;
+  return target;
 }
 
-function insidePolygon(edges: Float64Array, x: number, y: number): boolean {
-  for (let edge = 0; edge < edges.length; edge += 3) {
+// The inside tests. The fast path and the reference both decide every sample with exactly
+// these expressions, so they agree bit for bit.
+
+function insidePolygon(shape: Polygon, x: number, y: number): boolean {
+  const edges = shape.edges;
+  for (let edge = 0; edge < 3 * shape.count; edge += 3) {
     if (edges[edge]! * x + edges[edge + 1]! * y > edges[edge + 2]!) return false;
   }
   return true;
@@ -98,58 +136,19 @@ function insideEllipse(shape: Ellipse, x: number, y: number): boolean {
   return u * u + v * v <= 1;
 }
 
-function inside(shape: Shape, x: number, y: number): boolean {
-  return shape.kind === "polygon" ? insidePolygon(shape.edges, x, y) : insideEllipse(shape, x, y);
-}
-
-function bounds(shape: Shape): [number, number, number, number] {
-  if (shape.kind === "polygon") return shape.bounds;
-  const halfWidth = Math.hypot(shape.a * shape.cos, shape.b * shape.sin);
-  const halfHeight = Math.hypot(shape.a * shape.sin, shape.b * shape.cos);
-  return [
-    shape.cx - halfWidth,
-    shape.cy - halfHeight,
-    shape.cx + halfWidth,
-    shape.cy + halfHeight,
-  ];
-}
-
-/** Counts the samples of pixel (x, y) inside the shape. */
-function countSamples(shape: Shape, x: number, y: number, offsets: Float64Array): number {
+function countSamplesReference(shape: Shape, x: number, y: number, offsets: Float64Array): number {
   let count = 0;
   for (let row = 0; row < offsets.length; row++) {
     const sampleY = y + offsets[row]!;
     for (let column = 0; column < offsets.length; column++) {
-      if (inside(shape, x + offsets[column]!, sampleY)) count++;
+      const sampleX = x + offsets[column]!;
+      const hit = shape.kind === "polygon"
+        ? insidePolygon(shape, sampleX, sampleY)
+        : insideEllipse(shape, sampleX, sampleY);
+      if (hit) count++;
     }
   }
   return count;
-}
-
-/** Returns 1 if every sample of the pixel centred at (x, y) is inside, -1 if all are outside, 0 if unsure. */
-function classify(shape: Shape, x: number, y: number, reach: number): number {
-  if (shape.kind === "polygon") {
-    const edges = shape.edges;
-    let allInside = true;
-    for (let edge = 0; edge < edges.length; edge += 3) {
-      const nx = edges[edge]!, ny = edges[edge + 1]!;
-      const distance = nx * x + ny * y - edges[edge + 2]!;
-      const margin = reach * (Math.abs(nx) + Math.abs(ny)) + SAFETY;
-      if (distance > margin) return -1;
-      if (distance > -margin) allInside = false;
-    }
-    return allInside ? 1 : 0;
-  }
-  const dx = x - shape.cx, dy = y - shape.cy;
-  const u = (shape.cos * dx + shape.sin * dy) / shape.a;
-  const v = (shape.cos * dy - shape.sin * dx) / shape.b;
-  const radius = Math.sqrt(u * u + v * v);
-  // The samples lie within reach*sqrt(2) of the centre; in the ellipse's unit-circle
-  // coordinates that distance shrinks or grows by at most 1/min(a, b).
-  const spread = (reach * Math.SQRT2) / Math.min(shape.a, shape.b) + SAFETY;
-  if (radius - spread > 1) return -1;
-  if (radius + spread < 1) return 1;
-  return 0;
 }
 
 /**
@@ -190,6 +189,8 @@ export class Rasterizer {
   #offsets: Float64Array;
   #values: Float64Array;
   #reach: number;
+  #margins = new Float64Array(MAX_EDGES);
+  #crossing = new Int32Array(MAX_EDGES);
 
   /**
    * Prepares the sample grid.
@@ -230,19 +231,99 @@ export class Rasterizer {
    * ```
    */
   fill(shape: Shape, out: Float64Array, offset: number): void {
+    if (shape.kind === "polygon") this.#fillPolygon(shape, out, offset);
+    else this.#fillEllipse(shape, out, offset);
+  }
+
+  #fillPolygon(shape: Polygon, out: Float64Array, offset: number): void {
     const imageSize = this.imageSize, offsets = this.#offsets, values = this.#values;
-    const full = values[values.length - 1]!;
-    const [minX, minY, maxX, maxY] = bounds(shape);
-    const firstColumn = Math.max(0, Math.floor(minX));
-    const lastColumn = Math.min(imageSize - 1, Math.ceil(maxX));
-    const firstRow = Math.max(0, Math.floor(minY));
-    const lastRow = Math.min(imageSize - 1, Math.ceil(maxY));
+    const samples = offsets.length, full = values[values.length - 1]!;
+    const edges = shape.edges, count = shape.count, margins = this.#margins;
+    for (let edge = 0; edge < count; edge++) {
+      margins[edge] = this.#reach * (Math.abs(edges[3 * edge]!) + Math.abs(edges[3 * edge + 1]!)) +
+        SAFETY;
+    }
+    const bounds = shape.bounds;
+    const firstColumn = Math.max(0, Math.floor(bounds[0]!));
+    const lastColumn = Math.min(imageSize - 1, Math.ceil(bounds[2]!));
+    const firstRow = Math.max(0, Math.floor(bounds[1]!));
+    const lastRow = Math.min(imageSize - 1, Math.ceil(bounds[3]!));
+    const crossing = this.#crossing;
     for (let y = firstRow; y <= lastRow; y++) {
       const rowStart = offset + y * imageSize;
+      const centreY = y + 0.5;
+      pixels: for (let x = firstColumn; x <= lastColumn; x++) {
+        const centreX = x + 0.5;
+        // Which edges pass near this pixel: only they can put a sample outside.
+        let crossingCount = 0;
+        for (let edge = 0; edge < count; edge++) {
+          const distance = edges[3 * edge]! * centreX + edges[3 * edge + 1]! * centreY -
+            edges[3 * edge + 2]!;
+          if (distance > margins[edge]!) continue pixels;
+          if (distance > -margins[edge]!) crossing[crossingCount++] = 3 * edge;
+        }
+        if (crossingCount === 0) {
+          out[rowStart + x] = full;
+          continue;
+        }
+        let inside = 0;
+        for (let row = 0; row < samples; row++) {
+          const sampleY = y + offsets[row]!;
+          samplesInRow: for (let column = 0; column < samples; column++) {
+            const sampleX = x + offsets[column]!;
+            for (let index = 0; index < crossingCount; index++) {
+              const edge = crossing[index]!;
+              if (edges[edge]! * sampleX + edges[edge + 1]! * sampleY > edges[edge + 2]!) {
+                continue samplesInRow;
+              }
+            }
+            inside++;
+          }
+        }
+        out[rowStart + x] = values[inside]!;
+      }
+    }
+  }
+
+  #fillEllipse(shape: Ellipse, out: Float64Array, offset: number): void {
+    const imageSize = this.imageSize, offsets = this.#offsets, values = this.#values;
+    const samples = offsets.length, full = values[values.length - 1]!;
+    const { cx, cy, a, b, cos, sin } = shape;
+    // The samples lie within reach*sqrt(2) of the pixel's centre; in the ellipse's unit-circle
+    // coordinates that distance grows by at most 1/min(a, b). Compare squared radii.
+    const spread = (this.#reach * Math.SQRT2) / Math.min(a, b) + SAFETY;
+    const insideBelow = spread < 1 ? (1 - spread) * (1 - spread) : -1;
+    const outsideAbove = (1 + spread) * (1 + spread);
+    const halfWidth = Math.hypot(a * cos, b * sin);
+    const halfHeight = Math.hypot(a * sin, b * cos);
+    const firstColumn = Math.max(0, Math.floor(cx - halfWidth));
+    const lastColumn = Math.min(imageSize - 1, Math.ceil(cx + halfWidth));
+    const firstRow = Math.max(0, Math.floor(cy - halfHeight));
+    const lastRow = Math.min(imageSize - 1, Math.ceil(cy + halfHeight));
+    for (let y = firstRow; y <= lastRow; y++) {
+      const rowStart = offset + y * imageSize;
+      const centreDy = y + 0.5 - cy;
       for (let x = firstColumn; x <= lastColumn; x++) {
-        const verdict = classify(shape, x + 0.5, y + 0.5, this.#reach);
-        if (verdict === 1) out[rowStart + x] = full;
-        else if (verdict === 0) out[rowStart + x] = values[countSamples(shape, x, y, offsets)]!;
+        const centreDx = x + 0.5 - cx;
+        const u = (cos * centreDx + sin * centreDy) / a;
+        const v = (cos * centreDy - sin * centreDx) / b;
+        const radius2 = u * u + v * v;
+        if (radius2 > outsideAbove) continue;
+        if (radius2 < insideBelow) {
+          out[rowStart + x] = full;
+          continue;
+        }
+        let inside = 0;
+        for (let row = 0; row < samples; row++) {
+          const dy = y + offsets[row]! - cy;
+          for (let column = 0; column < samples; column++) {
+            const dx = x + offsets[column]! - cx;
+            const su = (cos * dx + sin * dy) / a;
+            const sv = (cos * dy - sin * dx) / b;
+            if (su * su + sv * sv <= 1) inside++;
+          }
+        }
+        out[rowStart + x] = values[inside]!;
       }
     }
   }
@@ -265,7 +346,8 @@ export class Rasterizer {
     const imageSize = this.imageSize;
     for (let y = 0; y < imageSize; y++) {
       for (let x = 0; x < imageSize; x++) {
-        out[offset + y * imageSize + x] = this.#values[countSamples(shape, x, y, this.#offsets)]!;
+        out[offset + y * imageSize + x] =
+          this.#values[countSamplesReference(shape, x, y, this.#offsets)]!;
       }
     }
   }

@@ -22,7 +22,7 @@
 
 import type { GeneratorFamily, ImageGenerator, LatentSpec } from "./generator.ts";
 import { imageKey, uniform } from "./random.ts";
-import { type Ellipse, polygon, Rasterizer, type Shape } from "./raster.ts";
+import { type Ellipse, polygon, Rasterizer, setPolygon, type Shape } from "./raster.ts";
 
 const CLASSES = ["ellipse", "square", "triangle"] as const;
 const SYMMETRY_PERIOD: Record<(typeof CLASSES)[number], number> = {
@@ -75,7 +75,10 @@ class ShapesGenerator implements ImageGenerator {
   readonly parameters;
   #rasterizer: Rasterizer;
   #periods = CLASSES.map((name) => SYMMETRY_PERIOD[name]);
+  // Reused for every image: rendering allocates nothing.
   #vertices: number[] = [];
+  #polygon = polygon([0, 0, 1, 0, 0, 1]);
+  #ellipse: Ellipse = { kind: "ellipse", cx: 0, cy: 0, a: 1, b: 1, cos: 1, sin: 0 };
 
   constructor(imageSize: number) {
     this.imageSize = imageSize;
@@ -113,7 +116,7 @@ class ShapesGenerator implements ImageGenerator {
     this.#rasterizer.fill(this.shape(label, latents, latentOffset), pixelsOut, pixelOffset);
   }
 
-  /** The geometry of one image, in pixels. */
+  /** The geometry of one image, in pixels; the object is reused by the next call. */
   shape(label: number, latents: Float32Array, offset: number): Shape {
     const size = this.imageSize;
     const radius = latents[offset]! * RADIUS_FRACTION * size;
@@ -122,15 +125,13 @@ class ShapesGenerator implements ImageGenerator {
     const cy = latents[offset + 3]! * size;
     const name = CLASSES[label];
     if (name === "ellipse") {
-      const ellipse: Ellipse = {
-        kind: "ellipse",
-        cx,
-        cy,
-        a: radius,
-        b: radius * ELLIPSE_ASPECT,
-        cos: Math.cos(angle),
-        sin: Math.sin(angle),
-      };
+      const ellipse = this.#ellipse;
+      ellipse.cx = cx;
+      ellipse.cy = cy;
+      ellipse.a = radius;
+      ellipse.b = radius * ELLIPSE_ASPECT;
+      ellipse.cos = Math.cos(angle);
+      ellipse.sin = Math.sin(angle);
       return ellipse;
     }
     const corners = name === "square" ? 4 : 3;
@@ -142,7 +143,7 @@ class ShapesGenerator implements ImageGenerator {
       const theta = start + (corner * 2 * Math.PI) / corners;
       vertices.push(cx + radius * Math.cos(theta), cy + radius * Math.sin(theta));
     }
-    return polygon(vertices);
+    return setPolygon(this.#polygon, vertices);
   }
 }
 

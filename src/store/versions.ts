@@ -14,8 +14,14 @@
  * A run reserves its number by creating `.vNNNN.staging` (mkdir is atomic: two runs never get
  * the same folder), writes everything into it, and publishes it with one rename to
  * `vNNNN-<timestamp>`. A version folder therefore exists only once it is complete; nothing
- * ever writes into an existing version. Numbers are one more than the largest number in use,
- * finished or staging, so they only grow.
+ * ever writes into an existing version. A new number is one more than the largest number in
+ * use: finished, staging, or any entry named like a version (`v0007-by-hand` takes 7 too).
+ *
+ * While it runs, a run holds an exclusive lock on its `owner.json`. The kernel drops the lock
+ * when the process ends, however it ends (even SIGKILL), so a staging folder whose lock can be
+ * taken is the leftover of a dead run, and {@linkcode removeStaleStaging} deletes it. Checking
+ * the lock instead of the recorded pid needs no access to `/proc` or `kill` (Deno grants
+ * neither without `--allow-all`/`--allow-run`) and is not fooled by a reused pid.
  *
  * @module
  */
@@ -24,8 +30,20 @@ import { join } from "node:path";
 import { hostname } from "node:os";
 
 const VERSION_PATTERN = /^v(\d{4,})-(\d{8}T\d{6}Z)$/;
+/** Any entry that claims a version number, including hand-made ones like `v0003-old`. */
+const NUMBER_PATTERN = /^v(\d{4,})(?=$|[^0-9])/;
 const STAGING_PATTERN = /^\.v(\d{4,})\.staging$/;
 const OWNER_FILE = "owner.json";
+const OWNER_TEMPORARY = ".owner.json.tmp";
+
+/**
+ * How old a staging folder without an `owner.json` must be before it counts as abandoned.
+ *
+ * A live run has no owner file only for the instant between its `mkdir` and the rename of its
+ * owner file, and again between removing it and publishing; a run killed in one of those
+ * instants leaves such a folder, which is safe to remove once it is this old.
+ */
+export const OWNERLESS_STAGING_GRACE_MS = 60_000;
 
 /** A finished version folder. */
 export interface VersionEntry {
@@ -86,17 +104,29 @@ export function parseVersionId(name: string): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
-async function readDirNames(path: string): Promise<string[]> {
-  const names: string[] = [];
+async function readEntries(path: string): Promise<Deno.DirEntry[]> {
+  const entries: Deno.DirEntry[] = [];
   try {
-    for await (const entry of Deno.readDir(path)) {
-      if (entry.isDirectory) names.push(entry.name);
-    }
+    for await (const entry of Deno.readDir(path)) entries.push(entry);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-  return names;
+  return entries;
+}
+
+async function readDirNames(path: string): Promise<string[]> {
+  return (await readEntries(path)).filter((entry) => entry.isDirectory).map((entry) => entry.name);
+}
+
+/** Every number a new version must not take: versions, staging folders, look-alikes. */
+async function numbersInUse(datasetDir: string): Promise<number[]> {
+  const numbers: number[] = [];
+  for (const { name } of await readEntries(datasetDir)) {
+    const match = NUMBER_PATTERN.exec(name) ?? STAGING_PATTERN.exec(name);
+    if (match !== null) numbers.push(Number(match[1]));
+  }
+  return numbers;
 }
 
 /**
@@ -119,6 +149,17 @@ export async function listVersions(datasetDir: string): Promise<VersionEntry[]> 
   return versions.sort((a, b) => a.number - b.number || a.id.localeCompare(b.id));
 }
 
+async function readOwner(stagingPath: string): Promise<StagingOwner | undefined> {
+  try {
+    const value = JSON.parse(await Deno.readTextFile(join(stagingPath, OWNER_FILE)));
+    const complete = typeof value?.pid === "number" && typeof value?.host === "string" &&
+      typeof value?.startedAt === "string";
+    return complete ? { pid: value.pid, host: value.host, startedAt: value.startedAt } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The staging folders in a dataset folder, with their owners where known.
  *
@@ -135,20 +176,10 @@ export async function listStaging(datasetDir: string): Promise<StagingEntry[]> {
   for (const name of await readDirNames(datasetDir)) {
     const match = STAGING_PATTERN.exec(name);
     if (match === null) continue;
+    const number = Number(match[1]);
     const path = join(datasetDir, name);
-    let owner: StagingOwner | undefined;
-    try {
-      owner = JSON.parse(await Deno.readTextFile(join(path, OWNER_FILE)));
-    } catch {
-      owner = undefined;
-    }
-    entries.push(
-      owner === undefined ? { number: Number(match[1]), path } : {
-        number: Number(match[1]),
-        path,
-        owner,
-      },
-    );
+    const owner = await readOwner(path);
+    entries.push(owner === undefined ? { number, path } : { number, path, owner });
   }
   return entries.sort((a, b) => a.number - b.number);
 }
@@ -161,14 +192,48 @@ export interface Staging {
   path: string;
   /** The dataset folder. */
   datasetDir: string;
+  /**
+   * `owner.json`, open and locked for as long as the run lives; publishing or discarding the
+   * staging folder closes it.
+   */
+  lock?: Deno.FsFile;
+}
+
+/** Writes owner.json through a locked temporary file, so no one sees it unlocked. */
+async function claimOwnership(stagingPath: string, owner: StagingOwner): Promise<Deno.FsFile> {
+  const temporary = join(stagingPath, OWNER_TEMPORARY);
+  const file = await Deno.open(temporary, { write: true, createNew: true });
+  try {
+    // Uncontended: nobody else knows this file yet.
+    await file.lock(true);
+    const bytes = new TextEncoder().encode(JSON.stringify(owner) + "\n");
+    let offset = 0;
+    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+    // The lock belongs to the open file, not to the name: it moves with the rename.
+    await Deno.rename(temporary, join(stagingPath, OWNER_FILE));
+    return file;
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+function releaseLock(staging: { lock?: Deno.FsFile }): void {
+  try {
+    staging.lock?.close();
+  } catch {
+    // Already closed.
+  }
+  delete staging.lock;
 }
 
 /**
- * Reserves the next version number by creating its staging folder, and records the owner.
+ * Reserves the next version number by creating its staging folder, and records the owner
+ * in a locked `owner.json`.
  *
  * @param datasetDir The dataset folder; created with its parents if missing.
  * @param options The owner to record (defaults to this process).
- * @returns The reservation.
+ * @returns The reservation; publish or discard it to release its lock.
  * @example
  * ```ts
  * import { createStaging, discardStaging } from "./versions.ts";
@@ -188,28 +253,35 @@ export async function createStaging(
     host: hostname(),
     startedAt: new Date().toISOString(),
   };
+  // Past numbers found taken by an entry the listing did not show (a file, or a race).
+  let floor = 0;
   for (let attempt = 0; attempt < 1000; attempt++) {
-    const inUse = [
-      ...(await listVersions(datasetDir)).map((version) => version.number),
-      ...(await listStaging(datasetDir)).map((staging) => staging.number),
-    ];
-    const number = Math.max(0, ...inUse) + 1;
-    const path = join(datasetDir, `.v${String(number).padStart(4, "0")}.staging`);
+    const number = Math.max(floor, ...(await numbersInUse(datasetDir))) + 1;
+    const name = `.v${String(number).padStart(4, "0")}.staging`;
+    const path = join(datasetDir, name);
     try {
       await Deno.mkdir(path);
     } catch (error) {
-      if (error instanceof Deno.errors.AlreadyExists) continue;
-      throw error;
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      floor = number;
+      continue;
     }
     // A listing taken while another run renamed its staging folder may have missed that
     // run's number; once our mkdir has succeeded, a fresh listing shows any such version.
-    const taken = (await listVersions(datasetDir)).some((version) => version.number === number);
-    if (taken) {
+    const others = (await readEntries(datasetDir)).filter(
+      (entry) => entry.name !== name && Number(NUMBER_PATTERN.exec(entry.name)?.[1]) === number,
+    );
+    if (others.length > 0) {
       await Deno.remove(path, { recursive: true });
+      floor = number;
       continue;
     }
-    await Deno.writeTextFile(join(path, OWNER_FILE), JSON.stringify(owner) + "\n");
-    return { number, path, datasetDir };
+    try {
+      return { number, path, datasetDir, lock: await claimOwnership(path, owner) };
+    } catch (error) {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+      throw error;
+    }
   }
   throw new Error(`Cannot reserve a version number in ${datasetDir}: too many concurrent runs`);
 }
@@ -220,6 +292,8 @@ export async function createStaging(
  * @param staging The reservation, with every file written.
  * @param createdAt The run's start time, part of the version id.
  * @returns The finished version.
+ * @throws {Error} when a folder of that name exists; the staging folder is left for the
+ * caller to discard.
  * @example
  * ```ts
  * import { createStaging, publishStaging } from "./versions.ts";
@@ -229,7 +303,6 @@ export async function createStaging(
  * ```
  */
 export async function publishStaging(staging: Staging, createdAt: Date): Promise<VersionEntry> {
-  await Deno.remove(join(staging.path, OWNER_FILE));
   const id = versionId(staging.number, createdAt);
   const path = join(staging.datasetDir, id);
   // rename() replaces an empty folder at the target; refuse to, since it would hide a
@@ -240,12 +313,15 @@ export async function publishStaging(staging: Staging, createdAt: Date): Promise
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+  await Deno.remove(join(staging.path, OWNER_FILE));
   await Deno.rename(staging.path, path);
+  releaseLock(staging);
   return { number: staging.number, id, path };
 }
 
 /**
- * Removes a staging folder and everything in it; a missing one is not an error.
+ * Removes a staging folder and everything in it, and releases its lock; a missing folder is
+ * not an error.
  *
  * @param staging The reservation to give up.
  * @example
@@ -255,47 +331,59 @@ export async function publishStaging(staging: Staging, createdAt: Date): Promise
  * await discardStaging(staging);
  * ```
  */
-export async function discardStaging(staging: { path: string }): Promise<void> {
+export async function discardStaging(staging: { path: string; lock?: Deno.FsFile }): Promise<void> {
   try {
     await Deno.remove(staging.path, { recursive: true });
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
+  } finally {
+    // Removed or not, this run no longer owns it: a later run may clean up what is left.
+    releaseLock(staging);
   }
 }
 
 /**
- * Whether a process is alive on this host: `/proc/<pid>` on Linux, `kill -0` elsewhere.
+ * Whether a staging folder was left by a run that is gone, and if so, takes it over.
  *
- * @param pid The process id.
- * @returns True if the process exists.
- * @example
- * ```ts
- * import { processAlive } from "./versions.ts";
- * console.assert(processAlive(Deno.pid));
- * ```
+ * @returns The owner file, locked by us (close it after removing the folder); `"ownerless"`
+ * for an old folder without an owner file; undefined when the folder is in use or gone.
  */
-export function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  if (Deno.build.os === "linux") {
+async function takeOverStale(
+  entry: StagingEntry,
+  now: number,
+): Promise<Deno.FsFile | "ownerless" | undefined> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(join(entry.path, OWNER_FILE), { read: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) return undefined;
     try {
-      Deno.statSync(`/proc/${pid}`);
-      return true;
+      const info = await Deno.stat(entry.path);
+      const changed = info.mtime?.getTime() ?? now;
+      return now - changed > OWNERLESS_STAGING_GRACE_MS ? "ownerless" : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
+  let free = false;
   try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch (error) {
-    return !(error instanceof Deno.errors.NotFound);
+    free = await file.tryLock(true);
+  } catch {
+    // A file system without locks: no way to tell, so leave it.
   }
+  if (!free) {
+    file.close();
+    return undefined;
+  }
+  return file;
 }
 
 /**
- * Removes the staging folders left by runs on this host whose process is gone.
+ * Removes the staging folders left by runs on this host that are gone: killed, crashed or
+ * powered off. Folders of live runs, and of runs on other hosts sharing the disk, are kept.
  *
  * @param datasetDir The dataset folder.
+ * @param options `now`: the current time in ms (for tests of the grace period).
  * @returns The folders removed.
  * @example
  * ```ts
@@ -303,14 +391,26 @@ export function processAlive(pid: number): boolean {
  * console.assert((await removeStaleStaging("/nonexistent")).length === 0);
  * ```
  */
-export async function removeStaleStaging(datasetDir: string): Promise<StagingEntry[]> {
+export async function removeStaleStaging(
+  datasetDir: string,
+  options: { now?: number } = {},
+): Promise<StagingEntry[]> {
   const removed: StagingEntry[] = [];
   const host = hostname();
+  const now = options.now ?? Date.now();
   for (const entry of await listStaging(datasetDir)) {
-    if (entry.owner === undefined || entry.owner.host !== host) continue;
-    if (entry.owner.pid === Deno.pid || processAlive(entry.owner.pid)) continue;
-    await discardStaging(entry);
-    removed.push(entry);
+    // Another host's lock may not reach us (NFS without a lock manager): never judge it.
+    if (entry.owner !== undefined && entry.owner.host !== host) continue;
+    const taken = await takeOverStale(entry, now);
+    if (taken === undefined) continue;
+    try {
+      await Deno.remove(entry.path, { recursive: true });
+      removed.push(entry);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    } finally {
+      if (taken !== "ownerless") taken.close();
+    }
   }
   return removed;
 }
