@@ -95,7 +95,10 @@ Deno.test("encodeNpyHeader aligns the data start to 64 bytes and ends the dict w
     assert.equal(bytes[8]! | (bytes[9]! << 8), bytes.length - 10, label);
     assert.equal(bytes[bytes.length - 1], 0x0a, label);
     const text = new TextDecoder("latin1").decode(bytes.subarray(10));
-    assert.match(text, /^\{'descr': '[^']+', 'fortran_order': (True|False), 'shape': \([^)]*\), \} *\n$/);
+    assert.match(
+      text,
+      /^\{'descr': '[^']+', 'fortran_order': (True|False), 'shape': \([^)]*\), \} *\n$/,
+    );
     // Padding is spaces only, and never a whole extra block.
     const padding = text.length - text.trimEnd().length - 1;
     assert.ok(padding >= 0 && padding < NPY_ALIGN, label);
@@ -229,6 +232,21 @@ sys.stdout.write(np.array(["ellipse", "square", "triangle", "", "\\U0001F600x"],
   assert.deepEqual(encodeUnicodeArray(values).data, bytes);
 });
 
+Deno.test("decodeUnicodeArray drops trailing NULs only, as numpy does", async () => {
+  // numpy keeps a NUL inside a string and strips the padding after it.
+  const script = `
+import json
+import numpy as np
+array = np.array(["a\\x00b", "c", "\\x00d"], dtype="<U3")
+print(json.dumps({"hex": array.tobytes().hex(), "values": array.tolist()}))
+`;
+  const numpy = await runPythonJson<{ hex: string; values: string[] }>(script);
+  assert.deepEqual(numpy.values, ["a\0b", "c", "\0d"]);
+  const bytes = Uint8Array.from(numpy.hex.match(/../g)!, (pair) => parseInt(pair, 16));
+  assert.deepEqual(decodeUnicodeArray(bytes, 3), numpy.values);
+  assert.deepEqual(encodeUnicodeArray(numpy.values).data, bytes);
+});
+
 Deno.test("itemSize and npyDataLength follow the dtype", () => {
   assert.equal(itemSize("|u1"), 1);
   assert.equal(itemSize("<f4"), 4);
@@ -286,11 +304,26 @@ Deno.test("decodeNpyHeader rejects what is not an NPY 1.0 header with TypeError"
     ["truncated", good.subarray(0, 64)],
     ["header length past the end", changed(9, 0xff)],
     ["unsupported dtype", withDict("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }")],
-    ["no newline", withDict("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }").fill(32, 127)],
-    ["keys in another order", withDict("{'shape': (3,), 'descr': '|u1', 'fortran_order': False, }")],
+    [
+      "no newline",
+      withDict("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }").fill(32, 127),
+    ],
+    [
+      "keys in another order",
+      withDict("{'shape': (3,), 'descr': '|u1', 'fortran_order': False, }"),
+    ],
     ["fortran_order not a bool", withDict("{'descr': '|u1', 'fortran_order': 0, 'shape': (3,), }")],
     ["shape not a tuple", withDict("{'descr': '|u1', 'fortran_order': False, 'shape': [3], }")],
     ["negative dimension", withDict("{'descr': '|u1', 'fortran_order': False, 'shape': (-3,), }")],
+    // Shapes Python would not read as a tuple of integers.
+    ["shape (3 4)", withDict("{'descr': '|u1', 'fortran_order': False, 'shape': (3 4), }")],
+    ["shape (,)", withDict("{'descr': '|u1', 'fortran_order': False, 'shape': (,), }")],
+    ["shape (1,,2)", withDict("{'descr': '|u1', 'fortran_order': False, 'shape': (1,,2), }")],
+    ["shape (3), an int", withDict("{'descr': '|u1', 'fortran_order': False, 'shape': (3), }")],
+    [
+      "dimension past 2^53",
+      withDict("{'descr': '|u1', 'fortran_order': False, 'shape': (99999999999999999999,), }"),
+    ],
     ["not a dict", withDict("hello")],
   ];
   for (const [label, bytes] of bad) {

@@ -74,6 +74,7 @@ Deno.test("quantizeValue rounds exact halves to the even neighbour", () => {
   for (const { value, k } of halves) {
     const expected = k % 2 === 0 ? k : k + 1;
     assert.equal(quantizeValue(value), expected, `${value} * 255 = ${k}.5`);
+    assert.equal(quantize(new Float64Array([value]))[0], expected, `quantize: ${k}.5`);
     // Several floats can share the product k + 0.5; the first one off it is no tie any more.
     let below = nextFloat(value, -1), above = nextFloat(value, 1);
     while (below * 255 === k + 0.5) below = nextFloat(below, -1);
@@ -95,6 +96,9 @@ Deno.test("quantizeValue maps every 4x4-supersampling coverage k/16 by exact rou
     assert.equal(roundHalfEven(k * 255, 16), expected[k]);
     assert.equal(quantizeValue(k / 16), expected[k], `${k}/16`);
   }
+  // The buffer version, which the pipeline uses, gives the same bytes.
+  const coverages = Float64Array.from({ length: 17 }, (_, k) => k / 16);
+  assert.deepEqual(Array.from(quantize(coverages)), expected);
   for (const samples of [1, 2, 3, 4, 5]) {
     const total = samples * samples;
     for (let count = 0; count <= total; count++) {

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type Ellipse, polygon, Rasterizer, sampleOffsets, type Shape } from "../src/generators/raster.ts";
+import {
+  type Ellipse,
+  polygon,
+  Rasterizer,
+  sampleOffsets,
+  type Shape,
+} from "../src/generators/raster.ts";
 import { generators } from "../src/generators/registry.ts";
 import { sampleChunk } from "../src/pipeline/render.ts";
 
@@ -60,7 +66,10 @@ function shapesFor(size: number, samples: number, count: number): Case[] {
     const angle = 2 * Math.PI * random();
     if (kind === 0) {
       const b = radius * (0.05 + 0.95 * random());
-      cases.push({ label: "ellipse", shape: ellipse(coordinate(), coordinate(), radius, b, angle) });
+      cases.push({
+        label: "ellipse",
+        shape: ellipse(coordinate(), coordinate(), radius, b, angle),
+      });
     } else if (kind === 1) {
       // Axis-aligned, centre and semi-axes on the sample grid: samples lie exactly on the curve.
       const a = Math.max(1, Math.round(radius * samples)) / samples;
@@ -97,17 +106,26 @@ function shapesFor(size: number, samples: number, count: number): Case[] {
     } else if (kind === 6) {
       // Triangle with vertices on the sample grid, in either winding.
       const vertices = [onGrid(), onGrid(), onGrid(), onGrid(), onGrid(), onGrid()];
-      if (Math.abs(
+      if (
+        Math.abs(
           (vertices[2]! - vertices[0]!) * (vertices[5]! - vertices[1]!) -
             (vertices[4]! - vertices[0]!) * (vertices[3]! - vertices[1]!),
-        ) < 1e-6) {
+        ) < 1e-6
+      ) {
         index--;
         continue;
       }
       cases.push({ label: "triangle on grid", shape: polygon(vertices), vertices });
     } else {
       // Random convex triangle of any size, anywhere, counter-clockwise or clockwise.
-      const vertices = [coordinate(), coordinate(), coordinate(), coordinate(), coordinate(), coordinate()];
+      const vertices = [
+        coordinate(),
+        coordinate(),
+        coordinate(),
+        coordinate(),
+        coordinate(),
+        coordinate(),
+      ];
       cases.push({ label: "random triangle", shape: polygon(vertices), vertices });
     }
   }
@@ -246,7 +264,11 @@ Deno.test("pixels on the sample grid: exact coverage of aligned squares", () => 
   assert.deepEqual(Array.from(half.subarray(4, 8)), [0, 1, 0.5, 0]);
   // With one sample at the centre, an edge through the centre counts it inside (<=).
   const centre = new Float64Array(16);
-  new Rasterizer({ imageSize: 4, samples: 1 }).fill(polygon([1, 1, 2.5, 1, 2.5, 2, 1, 2]), centre, 0);
+  new Rasterizer({ imageSize: 4, samples: 1 }).fill(
+    polygon([1, 1, 2.5, 1, 2.5, 2, 1, 2]),
+    centre,
+    0,
+  );
   const reference = new Float64Array(16);
   new Rasterizer({ imageSize: 4, samples: 1 }).fillReference(
     polygon([1, 1, 2.5, 1, 2.5, 2, 1, 2]),
@@ -267,7 +289,11 @@ Deno.test("the filled mass approaches the shape's area", () => {
     const shapes: [string, Shape, number][] = [
       ["ellipse", ellipse(cx, cy, radius, radius / 2, angle), Math.PI * radius * radius / 2],
       ["square", polygon(regular(cx, cy, radius, angle, 4)), 2 * radius * radius],
-      ["triangle", polygon(regular(cx, cy, radius, angle, 3)), (3 * Math.sqrt(3) / 4) * radius ** 2],
+      [
+        "triangle",
+        polygon(regular(cx, cy, radius, angle, 3)),
+        (3 * Math.sqrt(3) / 4) * radius ** 2,
+      ],
     ];
     for (const [label, shape, area] of shapes) {
       const image = new Float64Array(size * size);

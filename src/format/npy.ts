@@ -154,8 +154,20 @@ export function decodeNpyHeader(bytes: Uint8Array): { header: NpyHeader; dataOff
   if (match === null) throw new TypeError(`Cannot parse NPY header ${JSON.stringify(text)}`);
   const descr = match[1] as NpyDtype;
   itemSize(descr);
-  const shape = (match[3] ?? "").split(",").map((part) => part.trim()).filter((part) => part !== "")
-    .map(Number);
+  // A Python tuple of whole numbers: "()", "(3,)", "(3, 4)"; not "(3)", "(,)", "(1,,2)", "(3 4)".
+  const inner = (match[3] ?? "").trim();
+  const parts = inner === ""
+    ? []
+    : inner.replace(/,\s*$/, "").split(",").map((part) => part.trim());
+  const shape = parts.map(Number);
+  if (
+    parts.some((part) => !/^\d+$/.test(part)) || (parts.length === 1 && !inner.endsWith(",")) ||
+    !shape.every(Number.isSafeInteger)
+  ) {
+    throw new TypeError(
+      `Cannot parse NPY shape "(${match[3]})": expected a tuple of whole numbers`,
+    );
+  }
   return {
     header: { descr, fortranOrder: match[2] === "True", shape },
     dataOffset: 10 + headerLength,
@@ -205,11 +217,12 @@ export function decodeUnicodeArray(data: Uint8Array, width: number): string[] {
   const count = data.byteLength / (width * 4);
   const values: string[] = [];
   for (let row = 0; row < count; row++) {
+    // Like numpy, strip the zero padding at the end only: a NUL inside a string is kept.
+    let end = width;
+    while (end > 0 && view.getUint32((row * width + end - 1) * 4, true) === 0) end--;
     let text = "";
-    for (let column = 0; column < width; column++) {
-      const point = view.getUint32((row * width + column) * 4, true);
-      if (point === 0) break;
-      text += String.fromCodePoint(point);
+    for (let column = 0; column < end; column++) {
+      text += String.fromCodePoint(view.getUint32((row * width + column) * 4, true));
     }
     values.push(text);
   }

@@ -28,11 +28,7 @@ import {
   type NpyHeader,
 } from "../format/npy.ts";
 import { NpzWriter } from "../format/npz.ts";
-import { renderChunk, sampleChunk } from "./render.ts";
-import { quantize } from "./quantize.ts";
-
-/** The image dtypes dsgen writes. */
-export type ImageDtype = "uint8" | "float64";
+import { type ImageDtype, renderImageBytes, sampleChunk } from "./render.ts";
 
 /** What to generate. */
 export interface DatasetPlan {
@@ -107,42 +103,8 @@ export function imageDescr(dtype: ImageDtype): NpyDtype {
   return dtype === "uint8" ? "|u1" : "<f8";
 }
 
-/**
- * Renders the images `start .. start + count - 1` as the bytes of the images array.
- *
- * @param plan The generator, seed and dtype.
- * @param range The first image and the number of images.
- * @returns uint8 pixels, or float64 values as little-endian bytes.
- * @example
- * ```ts
- * import { generators } from "../generators/registry.ts";
- * import { renderImageBytes } from "./dataset.ts";
- * const generator = generators.get("shapes").create({ imageSize: 16 });
- * const plan = { generator, numImages: 10, seed: 1, dtype: "uint8" as const, chunkImages: 10 };
- * console.assert(renderImageBytes(plan, { start: 0, count: 10 }).length === 2560);
- * ```
- */
-export function renderImageBytes(
-  plan: Pick<DatasetPlan, "generator" | "seed" | "dtype">,
-  range: { start: number; count: number; out?: Uint8Array },
-): Uint8Array {
-  const area = plan.generator.imageSize ** 2;
-  if (plan.dtype === "uint8") {
-    // The floats are scratch: reuse one buffer rather than leave megabytes to the collector.
-    const floats = floatScratch(range.count * area);
-    const chunk = renderChunk(plan.generator, plan.seed, { ...range, pixels: floats });
-    const out = range.out?.length === range.count * area
-      ? range.out
-      : new Uint8Array(range.count * area);
-    return quantize(chunk.pixels, out);
-  }
-  const chunk = renderChunk(plan.generator, plan.seed, range);
-  // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
-  return new Uint8Array(chunk.pixels.buffer, chunk.pixels.byteOffset, chunk.pixels.byteLength);
-}
-
 /** How often the writer asks V8 to free dead chunk buffers. */
-const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Frees dead chunk buffers now, if the runtime allows it (`--v8-flags=--expose-gc`, which the
@@ -150,20 +112,13 @@ const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
  *
  * zip-js copies every chunk it is given, and chunks arrive from workers as new buffers: all
  * live outside V8's heap, where V8 lets about 64 MB per isolate pile up before it collects.
- * A young-generation collection every 16 MB keeps the peak low and, above all, the same
+ * A full collection every 8 MB (a few milliseconds on this small heap) keeps the peak low and, above all, the same
  * whatever the number of images. Without the flag nothing happens and memory is a little
  * higher.
  */
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: (options?: { type: string }) => void }).gc;
   gc?.();
-}
-
-let floats = new Float64Array(0);
-
-function floatScratch(length: number): Float64Array {
-  if (floats.length < length) floats = new Float64Array(length);
-  return floats.subarray(0, length);
 }
 
 /**

@@ -8,6 +8,10 @@
  */
 
 import type { ImageGenerator } from "../generators/generator.ts";
+import { quantize } from "./quantize.ts";
+
+/** The image dtypes dsgen writes. */
+export type ImageDtype = "uint8" | "float64";
 
 /** The rendered images of a chunk, with their labels and latent factors. */
 export interface RenderedChunk {
@@ -84,4 +88,45 @@ export function renderChunk(
     generator.render(labels[image]!, latents, image * width, pixels, image * area);
   }
   return { start: range.start, count: range.count, pixels, labels, latents };
+}
+
+/**
+ * Renders the images `start .. start + count - 1` as the bytes of the images array.
+ *
+ * @param plan The generator, seed and dtype.
+ * @param range The first image and the number of images.
+ * @returns uint8 pixels, or float64 values as little-endian bytes.
+ * @example
+ * ```ts
+ * import { generators } from "../generators/registry.ts";
+ * import { renderImageBytes } from "./render.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 16 });
+ * const plan = { generator, seed: 1, dtype: "uint8" as const };
+ * console.assert(renderImageBytes(plan, { start: 0, count: 10 }).length === 2560);
+ * ```
+ */
+export function renderImageBytes(
+  plan: { generator: ImageGenerator; seed: number; dtype: ImageDtype },
+  range: { start: number; count: number; out?: Uint8Array },
+): Uint8Array {
+  const area = plan.generator.imageSize ** 2;
+  if (plan.dtype === "uint8") {
+    // The floats are scratch: reuse one buffer rather than leave megabytes to the collector.
+    const floats = floatScratch(range.count * area);
+    const chunk = renderChunk(plan.generator, plan.seed, { ...range, pixels: floats });
+    const out = range.out?.length === range.count * area
+      ? range.out
+      : new Uint8Array(range.count * area);
+    return quantize(chunk.pixels, out);
+  }
+  const chunk = renderChunk(plan.generator, plan.seed, range);
+  // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
+  return new Uint8Array(chunk.pixels.buffer, chunk.pixels.byteOffset, chunk.pixels.byteLength);
+}
+
+let floats = new Float64Array(0);
+
+function floatScratch(length: number): Float64Array {
+  if (floats.length < length) floats = new Float64Array(length);
+  return floats.subarray(0, length);
 }

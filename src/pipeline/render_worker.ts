@@ -9,7 +9,7 @@
 
 import { generators } from "../generators/registry.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
-import { type ImageDtype, renderImageBytes } from "./dataset.ts";
+import { type ImageDtype, renderImageBytes } from "./render.ts";
 
 /** A chunk request. */
 export interface RenderRequest {

@@ -11,6 +11,31 @@
 import type { DatasetPlan } from "./dataset.ts";
 import type { RenderRequest } from "./render_worker.ts";
 
+/** Below this many images, starting threads costs more time than it saves. */
+export const MIN_IMAGES_FOR_WORKERS = 20_000;
+
+/**
+ * How many rendering threads a run uses: one (the main thread) for small runs, else the
+ * requested number, at most one per chunk.
+ *
+ * @param requested The `--workers` value.
+ * @param plan The number of images and images per chunk.
+ * @returns The number of threads; 1 means no worker threads.
+ * @example
+ * ```ts
+ * import { effectiveWorkers } from "./worker_pool.ts";
+ * console.assert(effectiveWorkers(8, { numImages: 1000, chunkImages: 256 }) === 1);
+ * console.assert(effectiveWorkers(2, { numImages: 100_000, chunkImages: 256 }) === 2);
+ * ```
+ */
+export function effectiveWorkers(
+  requested: number,
+  plan: { numImages: number; chunkImages: number },
+): number {
+  if (plan.numImages < MIN_IMAGES_FOR_WORKERS) return 1;
+  return Math.max(1, Math.min(requested, Math.ceil(plan.numImages / plan.chunkImages)));
+}
+
 /** Options of {@linkcode workerImageChunks}. */
 export interface WorkerPoolOptions {
   /** Number of worker threads. */

@@ -11,8 +11,10 @@
 
 import process from "node:process";
 
-/** What a run holds in memory, apart from the runtime. */
+/** What a run will hold in memory. */
 export interface MemoryPlan {
+  /** Number of images. */
+  numImages: number;
   /** Side of the images in pixels. */
   imageSize: number;
   /** Images per chunk. */
@@ -21,46 +23,74 @@ export interface MemoryPlan {
   bytesPerPixel: number;
   /** Rendering threads; 1 renders on the main thread. */
   workers: number;
+  /** The resident size of the process now, modules loaded (default: measured). */
+  runtimeBytes?: number;
 }
 
 /** The parts of an estimate, in bytes. */
 export interface MemoryEstimate {
-  /** The Deno runtime with dsgen's modules loaded and warmed up. */
+  /** The process as it is when the estimate is made: runtime and modules, measured. */
   runtime: number;
-  /** The worker threads' isolates (zero with one worker). */
+  /** The worker threads' isolates and modules (zero with one thread). */
   workers: number;
-  /** Chunk buffers: floats being rendered, bytes being written, chunks in flight. */
+  /** The writer's state and chunk buffers: floats being rendered, chunks in flight. */
   buffers: number;
+  /** Dead chunk copies awaiting collection: zip-js copies every chunk it writes. */
+  churn: number;
   /** The sum, the figure printed. */
   total: number;
 }
 
-// Measured on Linux x86_64 with Deno 2.9.6 (bench/memory_bench.ts prints the fit): the RSS of
-// `dsgen generate` for a tiny dataset with one worker, and the RSS each extra worker adds.
-const RUNTIME_BYTES = 56 * 1024 * 1024;
-const WORKER_BYTES = 14 * 1024 * 1024;
+// The constants below were measured with Deno 2.9.6 on Linux x86_64 (2 cores) by running
+// `.scratch`-style grids of bench/memory_bench.ts and reading each part off the differences
+// between runs; bench/memory_bench.ts re-checks the whole estimate against measured peaks.
+
+/** Resident memory a worker thread adds: its V8 isolate, the rendering modules, its heap. */
+const WORKER_BYTES = 11.5 * 1024 * 1024;
+/** What writing adds to a warm process whatever the size: zip-js's and the hash's state. */
+const WRITER_BYTES = 6 * 1024 * 1024;
+/**
+ * The most dead chunk copies resident at once: the writer collects every 8 MiB written
+ * (dataset.ts), but freed buffers are not all given back to the system at once. With worker
+ * threads each chunk arrives as a new buffer besides zip-js's copy, hence the larger cap.
+ */
+const CHURN_CAP_BYTES = { single: 20 * 1024 * 1024, threaded: 30 * 1024 * 1024 };
+/** Output chunks alive at once: queued for the writer, in zip-js's queues, and their copies. */
+const CHUNKS_IN_FLIGHT = { single: 8, threaded: 24 };
 
 /**
  * Estimates the peak resident memory of a run.
  *
- * @param plan Image size, chunking, dtype width and workers.
+ * The runtime part is measured, not guessed: it is the process's resident size when the
+ * estimate is made, with every module loaded. On top come the worker isolates, the writer's
+ * state, the chunk buffers (each renderer's float scratch and the chunks in flight between
+ * renderers, zip-js and the file), and the dead copies that pile up between two collections:
+ * zip-js copies every chunk it writes, so up to a cap this grows with the bytes written.
+ *
+ * @param plan The run's size, chunking, dtype width and workers.
  * @returns The estimate and its parts.
  * @example
  * ```ts
  * import { estimatePeakMemory } from "./memory.ts";
- * const estimate = estimatePeakMemory({ imageSize: 16, chunkImages: 1024, bytesPerPixel: 1, workers: 1 });
+ * const estimate = estimatePeakMemory({
+ *   numImages: 1000, imageSize: 16, chunkImages: 256, bytesPerPixel: 1, workers: 1,
+ * });
  * console.assert(estimate.total > estimate.runtime);
  * ```
  */
 export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const area = plan.imageSize * plan.imageSize;
-  const floats = plan.chunkImages * area * 8;
-  const output = plan.chunkImages * area * plan.bytesPerPixel;
-  const workers = plan.workers > 1 ? plan.workers * WORKER_BYTES : 0;
-  // Each renderer holds a float chunk and its output; the writer holds the chunks in flight.
-  const renderers = Math.max(1, plan.workers);
-  const buffers = renderers * (floats + output) + 2 * renderers * output;
-  return { runtime: RUNTIME_BYTES, workers, buffers, total: RUNTIME_BYTES + workers + buffers };
+  const floatChunk = plan.chunkImages * area * 8;
+  const outputChunk = plan.chunkImages * area * plan.bytesPerPixel;
+  const threaded = plan.workers > 1;
+  const runtime = plan.runtimeBytes ?? Deno.memoryUsage().rss;
+  const workers = threaded ? plan.workers * WORKER_BYTES : 0;
+  const imageBytes = plan.numImages * area * plan.bytesPerPixel;
+  const mode = threaded ? "threaded" : "single";
+  const buffers = WRITER_BYTES + (threaded ? plan.workers : 1) * floatChunk +
+    Math.min(CHUNKS_IN_FLIGHT[mode] * outputChunk, imageBytes);
+  const churn = Math.min(imageBytes, CHURN_CAP_BYTES[mode]);
+  return { runtime, workers, buffers, churn, total: runtime + workers + buffers + churn };
 }
 
 /**

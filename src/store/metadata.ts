@@ -54,7 +54,12 @@ export interface VersionMetadata {
     chunk_images: number;
     duration_seconds: number;
     images_per_second: number;
-    memory: { estimated_peak_bytes: number; measured_peak_bytes: number | null };
+    memory: {
+      estimated_peak_bytes: number;
+      measured_peak_bytes: number | null;
+      /** The estimate's parts: runtime, workers, buffers, churn, total. */
+      estimate_parts?: Record<string, number>;
+    };
   };
 }
 

@@ -1,0 +1,122 @@
+/**
+ * Runs `dsgen generate` in a child process and measures it from outside: wall time and peak
+ * resident set size (`/usr/bin/time`'s "Maximum resident set size", i.e. the kernel's
+ * ru_maxrss of the child). Shared by the benchmarks.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import denoJson from "../deno.json" with { type: "json" };
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** The same runtime flags the tasks and the compiled binary use. */
+export const RUN_FLAGS: string[] = (() => {
+  const task = denoJson.tasks.generate;
+  return task.split(" ").filter((word) => word.startsWith("--allow") || word.startsWith("--v8"));
+})();
+
+/** What one measured run gives. */
+export interface Measurement {
+  seconds: number;
+  peakRssBytes: number;
+  versionPath: string;
+  metadata: {
+    num_images: number;
+    files: { name: string; bytes: number }[];
+    arrays: { name: string; dtype: string; shape: number[] }[];
+    run: { memory: { estimated_peak_bytes: number; measured_peak_bytes: number | null } };
+  };
+}
+
+/**
+ * Generates a dataset in a child process and measures it.
+ *
+ * @param args Flags for `dsgen generate` (`--yes --quiet` are added).
+ * @param outputDir Where to write.
+ * @returns Time, peak RSS and the version's metadata.
+ */
+export async function measureGenerate(args: string[], outputDir: string): Promise<Measurement> {
+  const timeBinary = "/usr/bin/time";
+  let hasTime = true;
+  try {
+    await Deno.stat(timeBinary);
+  } catch {
+    hasTime = false;
+  }
+  const dsgen = [Deno.execPath(), "run", ...RUN_FLAGS, join(ROOT, "main.ts"), "generate"];
+  const allArgs = [...args, "--output-dir", outputDir, "--yes", "--quiet"];
+  const started = performance.now();
+  const command = hasTime
+    ? new Deno.Command(timeBinary, { args: ["-f", "%M", ...dsgen, ...allArgs], stderr: "piped" })
+    : new Deno.Command(dsgen[0]!, { args: [...dsgen.slice(1), ...allArgs], stderr: "piped" });
+  const output = await command.output();
+  const seconds = (performance.now() - started) / 1000;
+  const stderr = new TextDecoder().decode(output.stderr);
+  if (!output.success) throw new Error(`dsgen failed: ${stderr}`);
+  const versionPath = new TextDecoder().decode(output.stdout).trim();
+  const metadata = JSON.parse(await Deno.readTextFile(join(versionPath, "metadata.json")));
+  const lines = stderr.trim().split("\n");
+  const peakRssBytes = hasTime
+    ? Number(lines[lines.length - 1]) * 1024
+    : metadata.run.memory.measured_peak_bytes;
+  return { seconds, peakRssBytes, versionPath, metadata };
+}
+
+/**
+ * The size of one entry of an NPZ archive, from numpy's view of it (python3 + numpy), or from
+ * metadata when python3 is missing.
+ *
+ * @param path The archive.
+ * @param entry The entry name, e.g. `images.npy`.
+ * @returns Its uncompressed size in bytes.
+ */
+export async function npzEntryBytes(path: string, entry: string): Promise<number> {
+  const script =
+    `import zipfile,sys; print(zipfile.ZipFile(sys.argv[1]).getinfo(sys.argv[2]).file_size)`;
+  const output = await new Deno.Command("python3", { args: ["-c", script, path, entry] }).output();
+  if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
+  return Number(new TextDecoder().decode(output.stdout).trim());
+}
+
+/**
+ * Formats a number of bytes as MB (10^6), one decimal.
+ *
+ * @param bytes A size.
+ * @returns For example `74.2`.
+ */
+export function megabytes(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}
+
+/**
+ * Prints a Markdown table.
+ *
+ * @param header Column titles.
+ * @param rows Cells.
+ */
+export function printTable(header: string[], rows: string[][]): void {
+  console.log(`| ${header.join(" | ")} |`);
+  console.log(`| ${header.map(() => "---").join(" | ")} |`);
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+}
+
+/**
+ * A line that says which machine a table was measured on.
+ *
+ * @returns CPU model, cores, memory, OS and Deno version.
+ */
+export function machineLine(): string {
+  let cpu = "unknown CPU";
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    cpu = /^model name\s*:\s*(.+)$/m.exec(info)?.[1] ?? cpu;
+  } catch {
+    // Not Linux.
+  }
+  const memory = Deno.systemMemoryInfo().total / 2 ** 30;
+  return `${cpu}, ${navigator.hardwareConcurrency} cores, ${memory.toFixed(0)} GiB, ` +
+    `${Deno.build.os}/${Deno.build.arch}, Deno ${Deno.version.deno}`;
+}
