@@ -37,9 +37,10 @@ function writeAll(stream: { writeSync(bytes: Uint8Array): number }, text: string
  * @returns A console on Deno's stdin, stdout and stderr.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { denoConsole } from "./console.ts";
  * const io = denoConsole();
- * console.assert(io.columns() > 0);
+ * assert.ok(io.columns() > 0);
  * ```
  */
 export function denoConsole(): Console {

@@ -25,8 +25,9 @@ export class RunError extends Error {
    * @param options The exit code (default 1) and the cause.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { RunError } from "./errors.ts";
-   * console.assert(new RunError("Disk full").exitCode === 1);
+   * assert.ok(new RunError("Disk full").exitCode === 1);
    * ```
    */
   constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
@@ -45,8 +46,9 @@ export class InterruptedError extends Error {
    * @param signal The signal received.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { InterruptedError } from "./errors.ts";
-   * console.assert(new InterruptedError("SIGTERM").exitCode === 143);
+   * assert.ok(new InterruptedError("SIGTERM").exitCode === 143);
    * ```
    */
   constructor(signal: "SIGINT" | "SIGTERM") {

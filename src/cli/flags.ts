@@ -27,12 +27,13 @@ export interface FlagSpec {
  * @returns The flags' raw values and the positionals.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFlags } from "./flags.ts";
  * const { values } = parseFlags(["--seed", "4"], {
  *   command: "generate",
  *   flags: { seed: { type: "string", accepts: "an integer" } },
  * });
- * console.assert(values.seed === "4");
+ * assert.ok(values.seed === "4");
  * ```
  */
 export function parseFlags(
@@ -172,9 +173,10 @@ function describeParseError(
  * @returns The word in quotes, e.g. `"abc"`, `"a\nb"`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { quote } from "./flags.ts";
- * console.assert(quote("12") === '"12"');
- * console.assert(!quote("a\nb").includes("\n"));
+ * assert.ok(quote("12") === '"12"');
+ * assert.ok(!quote("a\nb").includes("\n"));
  * ```
  */
 export function quote(word: string): string {
@@ -190,8 +192,9 @@ export function quote(word: string): string {
  * @returns The integer.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseInteger } from "./flags.ts";
- * console.assert(parseInteger("--seed", "42", { min: 0, max: 10 ** 9 }) === 42);
+ * assert.ok(parseInteger("--seed", "42", { min: 0, max: 10 ** 9 }) === 42);
  * ```
  */
 export function parseInteger(
@@ -220,8 +223,9 @@ export function parseInteger(
  * @returns The value, typed as one of the choices.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseChoice } from "./flags.ts";
- * console.assert(parseChoice("--dtype", "uint8", ["uint8", "float64"] as const) === "uint8");
+ * assert.ok(parseChoice("--dtype", "uint8", ["uint8", "float64"] as const) === "uint8");
  * ```
  */
 export function parseChoice<T extends string>(
@@ -246,8 +250,9 @@ export function parseChoice<T extends string>(
  * @returns The value.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requireValue } from "./flags.ts";
- * console.assert(requireValue("--output-dir", "data", "a folder path") === "data");
+ * assert.ok(requireValue("--output-dir", "data", "a folder path") === "data");
  * ```
  */
 export function requireValue(

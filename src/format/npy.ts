@@ -46,9 +46,10 @@ export interface NpyHeader {
  * @returns The item size in bytes.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { itemSize } from "./npy.ts";
- * console.assert(itemSize("<f8") === 8);
- * console.assert(itemSize("<U7") === 28);
+ * assert.ok(itemSize("<f8") === 8);
+ * assert.ok(itemSize("<U7") === 28);
  * ```
  */
 export function itemSize(descr: NpyDtype): number {
@@ -82,9 +83,10 @@ function shapeLiteral(shape: readonly number[]): string {
  * @returns The header bytes, magic included.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeNpyHeader } from "./npy.ts";
  * const bytes = encodeNpyHeader({ descr: "|u1", fortranOrder: false, shape: [2, 3] });
- * console.assert(bytes.length === 64);
+ * assert.equal(bytes.length, 128); // 10 bytes of preamble + the dict, padded to 64
  * ```
  */
 export function encodeNpyHeader(header: NpyHeader): Uint8Array {
@@ -116,8 +118,9 @@ export function encodeNpyHeader(header: NpyHeader): Uint8Array {
  * @returns `prod(shape) * itemsize`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { npyDataLength } from "./npy.ts";
- * console.assert(npyDataLength({ descr: "<f4", fortranOrder: false, shape: [10, 4] }) === 160);
+ * assert.ok(npyDataLength({ descr: "<f4", fortranOrder: false, shape: [10, 4] }) === 160);
  * ```
  */
 export function npyDataLength(header: NpyHeader): number {
@@ -131,9 +134,10 @@ export function npyDataLength(header: NpyHeader): number {
  * @returns The header and the offset where the data starts.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeNpyHeader, encodeNpyHeader } from "./npy.ts";
  * const bytes = encodeNpyHeader({ descr: "|u1", fortranOrder: false, shape: [5] });
- * console.assert(decodeNpyHeader(bytes).header.shape[0] === 5);
+ * assert.ok(decodeNpyHeader(bytes).header.shape[0] === 5);
  * ```
  */
 export function decodeNpyHeader(bytes: Uint8Array): { header: NpyHeader; dataOffset: number } {
@@ -181,9 +185,10 @@ export function decodeNpyHeader(bytes: Uint8Array): { header: NpyHeader; dataOff
  * @returns The dtype and the data bytes (UTF-32LE, zero-padded).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeUnicodeArray } from "./npy.ts";
  * const { descr, data } = encodeUnicodeArray(["ab", "c"]);
- * console.assert(descr === "<U2" && data.length === 16);
+ * assert.ok(descr === "<U2" && data.length === 16);
  * ```
  */
 export function encodeUnicodeArray(
@@ -207,9 +212,10 @@ export function encodeUnicodeArray(
  * @returns The strings, trailing zero code points removed.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeUnicodeArray, encodeUnicodeArray } from "./npy.ts";
  * const { data } = encodeUnicodeArray(["ab", "c"]);
- * console.assert(decodeUnicodeArray(data, 2)[1] === "c");
+ * assert.ok(decodeUnicodeArray(data, 2)[1] === "c");
  * ```
  */
 export function decodeUnicodeArray(data: Uint8Array, width: number): string[] {

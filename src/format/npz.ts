@@ -38,12 +38,13 @@ export class NpzWriter {
    * @param options The expected size, to pick Zip64.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { NpzWriter } from "./npz.ts";
    * const chunks: Uint8Array[] = [];
    * const npz = new NpzWriter(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
    * await npz.addArray("x", { descr: "|u1", fortranOrder: false, shape: [2] }, [new Uint8Array([1, 2])]);
    * await npz.close();
-   * console.assert(chunks.length > 0);
+   * assert.ok(chunks.length > 0);
    * ```
    */
   constructor(writable: WritableStream<Uint8Array>, options: NpzWriterOptions = {}) {

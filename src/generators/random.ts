@@ -18,8 +18,9 @@ const GOLDEN_GAMMA = 0x9e3779b9;
  * @returns An unsigned 32-bit integer.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mix32 } from "./random.ts";
- * console.assert(mix32(1) !== mix32(2));
+ * assert.ok(mix32(1) !== mix32(2));
  * ```
  */
 export function mix32(value: number): number {
@@ -40,8 +41,9 @@ export function mix32(value: number): number {
  * @returns An unsigned 32-bit key.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { imageKey } from "./random.ts";
- * console.assert(imageKey(42, 0) !== imageKey(42, 1));
+ * assert.ok(imageKey(42, 0) !== imageKey(42, 1));
  * ```
  */
 export function imageKey(seed: number, index: number): number {
@@ -56,9 +58,10 @@ export function imageKey(seed: number, index: number): number {
  * @returns A multiple of 2^-32 in [0, 1).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { imageKey, uniform } from "./random.ts";
  * const value = uniform(imageKey(42, 7), 0);
- * console.assert(value >= 0 && value < 1);
+ * assert.ok(value >= 0 && value < 1);
  * ```
  */
 export function uniform(key: number, draw: number): number {

@@ -50,9 +50,10 @@ export type Shape = Polygon | Ellipse;
  * @returns The polygon.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { polygon } from "./raster.ts";
  * const square = polygon([1, 1, 3, 1, 3, 3, 1, 3]);
- * console.assert(square.count === 4);
+ * assert.ok(square.count === 4);
  * ```
  */
 export function polygon(vertices: readonly number[]): Polygon {
@@ -73,9 +74,10 @@ export function polygon(vertices: readonly number[]): Polygon {
  * @returns `target`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { polygon, setPolygon } from "./raster.ts";
  * const shape = setPolygon(polygon([0, 0, 1, 0, 0, 1]), [1, 1, 3, 1, 3, 3, 1, 3]);
- * console.assert(shape.count === 4 && shape.bounds[2] === 3);
+ * assert.ok(shape.count === 4 && shape.bounds[2] === 3);
  * ```
  */
 export function setPolygon(target: Polygon, vertices: readonly number[]): Polygon {
@@ -158,8 +160,9 @@ function countSamplesReference(shape: Shape, x: number, y: number, offsets: Floa
  * @returns The offsets, in [0, 1).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sampleOffsets } from "./raster.ts";
- * console.assert(sampleOffsets(2)[1] === 0.75);
+ * assert.ok(sampleOffsets(2)[1] === 0.75);
  * ```
  */
 export function sampleOffsets(samples: number): Float64Array {
@@ -198,9 +201,10 @@ export class Rasterizer {
    * @param options Image size, samples per pixel side and intensity.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Rasterizer } from "./raster.ts";
    * const rasterizer = new Rasterizer({ imageSize: 16, samples: 4 });
-   * console.assert(rasterizer.samples === 4);
+   * assert.ok(rasterizer.samples === 4);
    * ```
    */
   constructor(options: RasterOptions) {
@@ -224,10 +228,11 @@ export class Rasterizer {
    * @param offset Where the image starts in `out`.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { polygon, Rasterizer } from "./raster.ts";
    * const image = new Float64Array(16);
    * new Rasterizer({ imageSize: 4, samples: 4 }).fill(polygon([1, 1, 3, 1, 3, 3, 1, 3]), image, 0);
-   * console.assert(image[5] === 1 && image[0] === 0);
+   * assert.ok(image[5] === 1 && image[0] === 0);
    * ```
    */
   fill(shape: Shape, out: Float64Array, offset: number): void {
@@ -336,18 +341,19 @@ export class Rasterizer {
    * @param offset Where the image starts in `out`.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { polygon, Rasterizer } from "./raster.ts";
    * const image = new Float64Array(16);
    * new Rasterizer({ imageSize: 4, samples: 4 }).fillReference(polygon([1, 1, 3, 1, 3, 3, 1, 3]), image, 0);
-   * console.assert(image[5] === 1);
+   * assert.ok(image[5] === 1);
    * ```
    */
   fillReference(shape: Shape, out: Float64Array, offset: number): void {
     const imageSize = this.imageSize;
     for (let y = 0; y < imageSize; y++) {
       for (let x = 0; x < imageSize; x++) {
-        out[offset + y * imageSize + x] =
-          this.#values[countSamplesReference(shape, x, y, this.#offsets)]!;
+        out[offset + y * imageSize + x] = this
+          .#values[countSamplesReference(shape, x, y, this.#offsets)]!;
       }
     }
   }

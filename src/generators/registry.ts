@@ -17,11 +17,12 @@ export class GeneratorRegistry {
    * @param family The family to add; its name must be new.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { GeneratorRegistry } from "./registry.ts";
    * import { shapesFamily } from "./shapes.ts";
    * const registry = new GeneratorRegistry();
    * registry.register(shapesFamily);
-   * console.assert(registry.names().includes("shapes"));
+   * assert.ok(registry.names().includes("shapes"));
    * ```
    */
   register(family: GeneratorFamily): void {
@@ -38,8 +39,9 @@ export class GeneratorRegistry {
    * @returns The family.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { generators } from "./registry.ts";
-   * console.assert(generators.get("shapes").name === "shapes");
+   * assert.ok(generators.get("shapes").name === "shapes");
    * ```
    */
   get(name: string): GeneratorFamily {
@@ -58,8 +60,9 @@ export class GeneratorRegistry {
    * @returns The names.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { generators } from "./registry.ts";
-   * console.assert(generators.names().length >= 1);
+   * assert.ok(generators.names().length >= 1);
    * ```
    */
   names(): string[] {

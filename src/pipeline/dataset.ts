@@ -74,14 +74,15 @@ export interface WriteOptions {
 const CHUNK_FLOAT_BYTES = 512 * 1024;
 
 /**
- * How many images a chunk holds for this image size: about 2 MiB of floats, at least one.
+ * How many images a chunk holds for this image size: about 512 KiB of floats, at least one.
  *
  * @param imageSize The image side in pixels.
  * @returns Images per chunk.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chunkImages } from "./dataset.ts";
- * console.assert(chunkImages(16) === 1024);
+ * assert.ok(chunkImages(16) === 256);
  * ```
  */
 export function chunkImages(imageSize: number): number {
@@ -95,8 +96,9 @@ export function chunkImages(imageSize: number): number {
  * @returns `|u1` or `<f8`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { imageDescr } from "./dataset.ts";
- * console.assert(imageDescr("float64") === "<f8");
+ * assert.ok(imageDescr("float64") === "<f8");
  * ```
  */
 export function imageDescr(dtype: ImageDtype): NpyDtype {
@@ -129,13 +131,14 @@ function collectGarbage(): void {
  * @returns The chunks' bytes.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generators } from "../generators/registry.ts";
  * import { localImageChunks } from "./dataset.ts";
  * const generator = generators.get("shapes").create({ imageSize: 8 });
  * const plan = { generator, numImages: 5, seed: 1, dtype: "uint8" as const, chunkImages: 2 };
  * let bytes = 0;
  * for await (const chunk of localImageChunks(plan)) bytes += chunk.length;
- * console.assert(bytes === 5 * 64);
+ * assert.ok(bytes === 5 * 64);
  * ```
  */
 export async function* localImageChunks(
@@ -172,11 +175,12 @@ function* sampledChunks(
  * @returns The arrays' records and the archive's exact size in bytes.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generators } from "../generators/registry.ts";
  * import { datasetLayout } from "./dataset.ts";
  * const generator = generators.get("shapes").create({ imageSize: 16 });
  * const plan = { generator, numImages: 1000, seed: 1, dtype: "uint8" as const, chunkImages: 100 };
- * console.assert(datasetLayout(plan).arrays[0]!.bytes === 128 + 256000);
+ * assert.ok(datasetLayout(plan).arrays[0]!.bytes === 128 + 256000);
  * ```
  */
 export function datasetLayout(plan: DatasetPlan): { arrays: ArrayRecord[]; headers: NpyHeader[] } {
@@ -210,13 +214,14 @@ export function datasetLayout(plan: DatasetPlan): { arrays: ArrayRecord[]; heade
  * @returns The file's size and SHA-256, and the arrays written.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generators } from "../generators/registry.ts";
  * import { writeDatasetNpz } from "./dataset.ts";
  * const generator = generators.get("shapes").create({ imageSize: 16 });
  * const plan = { generator, numImages: 10, seed: 1, dtype: "uint8" as const, chunkImages: 4 };
  * const path = (await Deno.makeTempDir()) + "/dataset.npz";
  * const record = await writeDatasetNpz(plan, path);
- * console.assert(record.bytes === (await Deno.stat(path)).size);
+ * assert.ok(record.bytes === (await Deno.stat(path)).size);
  * ```
  */
 export async function writeDatasetNpz(
@@ -261,11 +266,12 @@ export async function writeDatasetNpz(
  * @returns The archive's size in bytes.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generators } from "../generators/registry.ts";
  * import { predictArchiveBytes } from "./dataset.ts";
  * const generator = generators.get("shapes").create({ imageSize: 16 });
  * const plan = { generator, numImages: 1000, seed: 1, dtype: "uint8" as const, chunkImages: 100 };
- * console.assert(await predictArchiveBytes(plan) > 256000);
+ * assert.ok(await predictArchiveBytes(plan) > 256000);
  * ```
  */
 export async function predictArchiveBytes(plan: DatasetPlan): Promise<number> {

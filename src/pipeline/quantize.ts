@@ -14,9 +14,10 @@
  * @returns An integer from 0 to 255.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { quantizeValue } from "./quantize.ts";
- * console.assert(quantizeValue(0.5) === 128); // 127.5 rounds half to even
- * console.assert(quantizeValue(2) === 255 && quantizeValue(-1) === 0);
+ * assert.ok(quantizeValue(0.5) === 128); // 127.5 rounds half to even
+ * assert.ok(quantizeValue(2) === 255 && quantizeValue(-1) === 0);
  * ```
  */
 export function quantizeValue(value: number): number {
@@ -36,9 +37,10 @@ export function quantizeValue(value: number): number {
  * @returns `out`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { quantize } from "./quantize.ts";
  * const bytes = quantize(new Float64Array([0, 0.25, 1]));
- * console.assert(bytes[1] === 64 && bytes[2] === 255);
+ * assert.ok(bytes[1] === 64 && bytes[2] === 255);
  * ```
  */
 export function quantize(

@@ -36,11 +36,12 @@ export interface RenderedChunk {
  * @returns The labels and latents.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generators } from "../generators/registry.ts";
  * import { sampleChunk } from "./render.ts";
  * const generator = generators.get("shapes").create({ imageSize: 16 });
  * const { labels, latents } = sampleChunk(generator, 42, { start: 0, count: 10 });
- * console.assert(labels.length === 10 && latents.length === 40);
+ * assert.ok(labels.length === 10 && latents.length === 40);
  * ```
  */
 export function sampleChunk(
@@ -66,11 +67,12 @@ export function sampleChunk(
  * @returns The chunk.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generators } from "../generators/registry.ts";
  * import { renderChunk } from "./render.ts";
  * const generator = generators.get("shapes").create({ imageSize: 16 });
  * const chunk = renderChunk(generator, 42, { start: 500, count: 2 });
- * console.assert(chunk.pixels.length === 512 && chunk.pixels.some((value) => value === 1));
+ * assert.ok(chunk.pixels.length === 512 && chunk.pixels.some((value) => value === 1));
  * ```
  */
 export function renderChunk(
@@ -98,11 +100,12 @@ export function renderChunk(
  * @returns uint8 pixels, or float64 values as little-endian bytes.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generators } from "../generators/registry.ts";
  * import { renderImageBytes } from "./render.ts";
  * const generator = generators.get("shapes").create({ imageSize: 16 });
  * const plan = { generator, seed: 1, dtype: "uint8" as const };
- * console.assert(renderImageBytes(plan, { start: 0, count: 10 }).length === 2560);
+ * assert.ok(renderImageBytes(plan, { start: 0, count: 10 }).length === 2560);
  * ```
  */
 export function renderImageBytes(

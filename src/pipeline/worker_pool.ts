@@ -23,9 +23,10 @@ export const MIN_IMAGES_FOR_WORKERS = 20_000;
  * @returns The number of threads; 1 means no worker threads.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { effectiveWorkers } from "./worker_pool.ts";
- * console.assert(effectiveWorkers(8, { numImages: 1000, chunkImages: 256 }) === 1);
- * console.assert(effectiveWorkers(2, { numImages: 100_000, chunkImages: 256 }) === 2);
+ * assert.ok(effectiveWorkers(8, { numImages: 1000, chunkImages: 256 }) === 1);
+ * assert.ok(effectiveWorkers(2, { numImages: 100_000, chunkImages: 256 }) === 2);
  * ```
  */
 export function effectiveWorkers(
@@ -61,6 +62,7 @@ interface Pending {
  * @returns The chunks' bytes, in image order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generators } from "../generators/registry.ts";
  * import { workerImageChunks } from "./worker_pool.ts";
  * const generator = generators.get("shapes").create({ imageSize: 8 });
@@ -69,7 +71,7 @@ interface Pending {
  * for await (const chunk of workerImageChunks(plan, { workers: 2, generatorName: "shapes" })) {
  *   bytes += chunk.length;
  * }
- * console.assert(bytes === 5 * 64);
+ * assert.ok(bytes === 5 * 64);
  * ```
  */
 export async function* workerImageChunks(

@@ -71,11 +71,12 @@ const CHUNKS_IN_FLIGHT = { single: 8, threaded: 24 };
  * @returns The estimate and its parts.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { estimatePeakMemory } from "./memory.ts";
  * const estimate = estimatePeakMemory({
  *   numImages: 1000, imageSize: 16, chunkImages: 256, bytesPerPixel: 1, workers: 1,
  * });
- * console.assert(estimate.total > estimate.runtime);
+ * assert.ok(estimate.total > estimate.runtime);
  * ```
  */
 export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
@@ -100,9 +101,10 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
  * @returns Bytes, or undefined where the figure cannot be read.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { measuredPeakMemory } from "./memory.ts";
  * const peak = measuredPeakMemory();
- * console.assert(peak === undefined || peak > 0);
+ * assert.ok(peak === undefined || peak > 0);
  * ```
  */
 export function measuredPeakMemory(): number | undefined {
@@ -121,8 +123,9 @@ export function measuredPeakMemory(): number | undefined {
  * @returns For example `74.2 MB`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatMegabytes } from "./memory.ts";
- * console.assert(formatMegabytes(74_200_000) === "74.2 MB");
+ * assert.ok(formatMegabytes(74_200_000) === "74.2 MB");
  * ```
  */
 export function formatMegabytes(bytes: number): string {

@@ -73,8 +73,9 @@ export const METADATA_FILE = "metadata.json";
  * @returns The names of missing or mistyped fields; empty when complete.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { metadataProblems } from "./metadata.ts";
- * console.assert(metadataProblems({}).includes("seed"));
+ * assert.ok(metadataProblems({}).includes("seed"));
  * ```
  */
 export function metadataProblems(value: unknown): string[] {
@@ -116,10 +117,11 @@ export function metadataProblems(value: unknown): string[] {
  * @param metadata The record.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeMetadata } from "./metadata.ts";
  * const folder = await Deno.makeTempDir();
  * await writeMetadata(folder, { dataset: "demo" } as never);
- * console.assert((await Deno.readTextFile(folder + "/metadata.json")).includes("demo"));
+ * assert.ok((await Deno.readTextFile(folder + "/metadata.json")).includes("demo"));
  * ```
  */
 export async function writeMetadata(folder: string, metadata: VersionMetadata): Promise<void> {
@@ -135,8 +137,9 @@ export async function writeMetadata(folder: string, metadata: VersionMetadata): 
  * @returns The record.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readMetadata } from "./metadata.ts";
- * await readMetadata("/nonexistent").catch((error) => console.assert(error instanceof Error));
+ * await readMetadata("/nonexistent").catch((error) => assert.ok(error instanceof Error));
  * ```
  */
 export async function readMetadata(folder: string): Promise<VersionMetadata> {
