@@ -14,6 +14,9 @@ import denoJson from "./deno.json" with { type: "json" };
 import { InterruptedError, RunError, UsageError } from "./src/cli/errors.ts";
 import { GENERATE_HELP, parseGenerateArgs, runGenerate } from "./src/cli/generate.ts";
 import { denoConsole } from "./src/cli/console.ts";
+import { INSPECT_HELP, parseInspectArgs, runInspect } from "./src/cli/inspect.ts";
+import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
+import { LIST_HELP, parseListArgs, runList } from "./src/cli/list.ts";
 
 const HELP = `dsgen ${denoJson.version}: synthetic image datasets with known ground-truth factors
 
@@ -71,6 +74,21 @@ function commands(): Record<string, Command> {
           }
         }
       }
+    },
+    inspect: async (args) => {
+      const options = parseInspectArgs(args);
+      if (options === "help") return io.stdout(INSPECT_HELP);
+      await runInspect(options, io);
+    },
+    verify: async (args) => {
+      const options = parseVerifyArgs(args);
+      if (options === "help") return io.stdout(VERIFY_HELP);
+      await runVerify(options, io);
+    },
+    list: async (args) => {
+      const options = parseListArgs(args);
+      if (options === "help") return io.stdout(LIST_HELP);
+      await runList(options, io);
     },
   };
 }

@@ -187,9 +187,19 @@ export class NpzReader {
    * @returns The entry.
    * @throws {TypeError} If the archive has no such array; the message lists the ones it has.
    * @example
-   * ```ts ignore
-   * const images = reader.entry("images");
-   * console.log(images.header.shape, images.dataOffset);
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NpzWriter } from "./npz.ts";
+   * import { NpzReader } from "./npz_reader.ts";
+   *
+   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
+   * await npz.addArray("images", { descr: "|u1", fortranOrder: false, shape: [2, 4, 4] }, [new Uint8Array(32)]);
+   * await npz.close();
+   * const reader = await NpzReader.open(path);
+   * assert.deepEqual(reader.entry("images").header.shape, [2, 4, 4]);
+   * assert.throws(() => reader.entry("labels"), /holds no array "labels" \(arrays: images\)/);
+   * reader.close();
    * ```
    */
   entry(name: string): NpzEntry {
@@ -210,9 +220,19 @@ export class NpzReader {
    * @throws {RangeError} If the range is outside the array's data.
    * @throws {TypeError} If the file ends early (it was truncated after opening).
    * @example
-   * ```ts ignore
-   * const size = 16 * 16;
-   * const image7 = await reader.read("images", { offset: 7 * size, length: size });
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NpzWriter } from "./npz.ts";
+   * import { NpzReader } from "./npz_reader.ts";
+   *
+   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
+   * await npz.addArray("images", { descr: "|u1", fortranOrder: false, shape: [3, 2, 2] }, [new Uint8Array([0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0])]);
+   * await npz.close();
+   * const reader = await NpzReader.open(path);
+   * // Image 1 of 2x2 pixels.
+   * assert.deepEqual([...await reader.read("images", { offset: 4, length: 4 })], [1, 2, 3, 4]);
+   * reader.close();
    * ```
    */
   async read(name: string, range: { offset: number; length: number }): Promise<Uint8Array> {
@@ -228,8 +248,18 @@ export class NpzReader {
    * @returns The array's data bytes.
    * @throws {TypeError} On a CRC-32 mismatch or a truncated file.
    * @example
-   * ```ts ignore
-   * const classNames = decodeUnicodeArray(await reader.readAll("class_names"), 8);
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NpzWriter } from "./npz.ts";
+   * import { NpzReader } from "./npz_reader.ts";
+   *
+   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
+   * await npz.addArray("labels", { descr: "|u1", fortranOrder: false, shape: [3] }, [new Uint8Array([2, 0, 1])]);
+   * await npz.close();
+   * const reader = await NpzReader.open(path);
+   * assert.deepEqual([...await reader.readAll("labels")], [2, 0, 1]);
+   * reader.close();
    * ```
    */
   async readAll(name: string): Promise<Uint8Array> {
@@ -248,11 +278,20 @@ export class NpzReader {
    * @returns The chunks in order; each is a new buffer the caller may keep.
    * @throws {TypeError} On a CRC-32 mismatch (after the last chunk) or a truncated file.
    * @example
-   * ```ts ignore
-   * let total = 0;
-   * for await (const chunk of reader.stream("images", { chunkBytes: 256 * 1024 })) {
-   *   total += chunk.length;
-   * }
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NpzWriter } from "./npz.ts";
+   * import { NpzReader } from "./npz_reader.ts";
+   *
+   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
+   * await npz.addArray("images", { descr: "|u1", fortranOrder: false, shape: [10, 4, 4] }, [new Uint8Array(160)]);
+   * await npz.close();
+   * const reader = await NpzReader.open(path);
+   * const sizes: number[] = [];
+   * for await (const chunk of reader.stream("images", { chunkBytes: 64 })) sizes.push(chunk.length);
+   * assert.deepEqual(sizes, [64, 64, 32]);
+   * reader.close();
    * ```
    */
   async *stream(name: string, options: StreamOptions = {}): AsyncGenerator<Uint8Array> {
@@ -298,8 +337,18 @@ export class NpzReader {
    * @param name The array's name.
    * @throws {TypeError} On a mismatch: the entry's bytes were changed after it was written.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NpzWriter } from "./npz.ts";
+   * import { NpzReader } from "./npz_reader.ts";
+   *
+   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
+   * await npz.addArray("labels", { descr: "|u1", fortranOrder: false, shape: [3] }, [new Uint8Array([2, 0, 1])]);
+   * await npz.close();
+   * const reader = await NpzReader.open(path);
    * for (const entry of reader.entries) await reader.verifyCrc(entry.name);
+   * reader.close();
    * ```
    */
   async verifyCrc(name: string): Promise<void> {
@@ -312,8 +361,19 @@ export class NpzReader {
    * Closes the file; the reader cannot read afterwards. Closing twice is harmless.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NpzWriter } from "./npz.ts";
+   * import { NpzReader } from "./npz_reader.ts";
+   *
+   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
+   * await npz.addArray("labels", { descr: "|u1", fortranOrder: false, shape: [1] }, [new Uint8Array(1)]);
+   * await npz.close();
+   * const reader = await NpzReader.open(path);
    * reader.close();
+   * reader.close(); // harmless
+   * await assert.rejects(reader.readAll("labels"), /the reader is closed/);
    * ```
    */
   close(): void {
@@ -538,7 +598,7 @@ export class NpzReader {
       fail(
         path,
         `${fileName} holds ${size - dataOffset} data bytes but its header (${header.descr}, ` +
-          `shape (${header.shape.join(", ")})) needs ${dataBytes}`,
+          `shape ${shapeText(header.shape)}) needs ${dataBytes}`,
       );
     }
     return {
@@ -586,6 +646,10 @@ function checkRange(entry: NpzEntry, offset: number, length: number): void {
         `expected a range within its ${entry.dataBytes} data bytes`,
     );
   }
+}
+
+function shapeText(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
 }
 
 function hex(value: number): string {

@@ -194,6 +194,10 @@ export class Rasterizer {
   #reach: number;
   #margins = new Float64Array(MAX_EDGES);
   #crossing = new Int32Array(MAX_EDGES);
+  #columnTerms = new Float64Array(16);
+  #columnTerms2 = new Float64Array(16);
+  #rowTerms = new Float64Array(16);
+  #outside = new Uint8Array(256);
 
   /**
    * Prepares the sample grid.
@@ -271,18 +275,41 @@ export class Rasterizer {
           out[rowStart + x] = full;
           continue;
         }
+        // The products nx * sampleX and ny * sampleY are computed once per column and row;
+        // each is the same rounded value the reference computes per sample.
+        const columnTerms = this.#columnTerms, rowTerms = this.#rowTerms;
         let inside = 0;
-        for (let row = 0; row < samples; row++) {
-          const sampleY = y + offsets[row]!;
-          samplesInRow: for (let column = 0; column < samples; column++) {
-            const sampleX = x + offsets[column]!;
-            for (let index = 0; index < crossingCount; index++) {
-              const edge = crossing[index]!;
-              if (edges[edge]! * sampleX + edges[edge + 1]! * sampleY > edges[edge + 2]!) {
-                continue samplesInRow;
+        if (crossingCount === 1) {
+          const edge = crossing[0]!, limit = edges[edge + 2]!;
+          for (let column = 0; column < samples; column++) {
+            columnTerms[column] = edges[edge]! * (x + offsets[column]!);
+          }
+          for (let row = 0; row < samples; row++) {
+            const rowTerm = edges[edge + 1]! * (y + offsets[row]!);
+            for (let column = 0; column < samples; column++) {
+              if (!(columnTerms[column]! + rowTerm > limit)) inside++;
+            }
+          }
+        } else {
+          const outside = this.#outside;
+          outside.fill(0, 0, samples * samples);
+          for (let index = 0; index < crossingCount; index++) {
+            const edge = crossing[index]!, limit = edges[edge + 2]!;
+            for (let column = 0; column < samples; column++) {
+              columnTerms[column] = edges[edge]! * (x + offsets[column]!);
+            }
+            for (let row = 0; row < samples; row++) {
+              rowTerms[row] = edges[edge + 1]! * (y + offsets[row]!);
+            }
+            for (let row = 0; row < samples; row++) {
+              const rowTerm = rowTerms[row]!;
+              for (let column = 0; column < samples; column++) {
+                if (columnTerms[column]! + rowTerm > limit) outside[row * samples + column] = 1;
               }
             }
-            inside++;
+          }
+          for (let sample = 0; sample < samples * samples; sample++) {
+            if (outside[sample] === 0) inside++;
           }
         }
         out[rowStart + x] = values[inside]!;
@@ -318,13 +345,20 @@ export class Rasterizer {
           out[rowStart + x] = full;
           continue;
         }
+        // Per-column and per-row products, each the same rounded value as in the reference.
+        const cosDx = this.#columnTerms, sinDx = this.#columnTerms2;
+        for (let column = 0; column < samples; column++) {
+          const dx = x + offsets[column]! - cx;
+          cosDx[column] = cos * dx;
+          sinDx[column] = sin * dx;
+        }
         let inside = 0;
         for (let row = 0; row < samples; row++) {
           const dy = y + offsets[row]! - cy;
+          const cosDy = cos * dy, sinDy = sin * dy;
           for (let column = 0; column < samples; column++) {
-            const dx = x + offsets[column]! - cx;
-            const su = (cos * dx + sin * dy) / a;
-            const sv = (cos * dy - sin * dx) / b;
+            const su = (cosDx[column]! + sinDy) / a;
+            const sv = (cosDy - sinDx[column]!) / b;
             if (su * su + sv * sv <= 1) inside++;
           }
         }

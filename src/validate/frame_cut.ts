@@ -33,7 +33,9 @@ import type { JsonValue } from "../generators/generator.ts";
 
 /** The exact area and perimeter of a shape, in pixels. */
 export interface ShapeExtent {
+  /** Area in square pixels. */
   area: number;
+  /** Perimeter in pixels. */
   perimeter: number;
 }
 

@@ -1,0 +1,267 @@
+/**
+ * `dsgen inspect`: an inspection grid of random samples and a quality report over every image.
+ *
+ * {@linkcode parseInspectArgs} turns the words into a typed {@linkcode InspectCommandOptions}
+ * (and is tested alone); {@linkcode runInspect} finds the version, streams the archive once
+ * (`validate/inspect_version.ts`), draws the grid (`report/grid.ts`), writes
+ * `<version>/inspection/grid.png` and `report.json` (each through a temporary file and a rename;
+ * dataset.npz and metadata.json are never touched), prints the report's table, and fails (exit
+ * 1) when a check fails.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import denoJson from "../../deno.json" with { type: "json" };
+import { computeGridLayout, MAX_CELLS, MAX_SCALE, renderGridPng } from "../report/grid.ts";
+import { ProgressReporter } from "../report/progress_bar.ts";
+import { writeFileAtomic } from "../store/atomic_write.ts";
+import { openVersion } from "../store/open_version.ts";
+import { type Inspection, inspectVersion } from "../validate/inspect_version.ts";
+import { formatQualityTable } from "../validate/quality_table.ts";
+import type { Console } from "./console.ts";
+import { RunError, UsageError } from "./errors.ts";
+import { type FlagSpec, parseFlags, parseInteger, requireValue } from "./flags.ts";
+import { MAX_SEED } from "./generate.ts";
+import { asRunError } from "./input_error.ts";
+
+/** The folder, inside a version, that inspect writes to (and verify ignores). */
+export const INSPECTION_FOLDER = "inspection";
+
+/** An inspect run, as the flags describe it. */
+export interface InspectCommandOptions {
+  /** A version folder or a dataset folder (its newest version). */
+  path: string;
+  /** Number of grid samples. */
+  samples: number;
+  /** The sampling seed; undefined: draw one and print it. */
+  seed?: number;
+  /** Nearest-neighbour upscaling; undefined: 8 for 16-pixel images, less for larger ones. */
+  scale?: number;
+  /** Where to write the grid; undefined: `<version>/inspection/grid.png`. */
+  out?: string;
+  /** No progress bar. */
+  quiet: boolean;
+}
+
+const FLAGS: Record<string, FlagSpec> = {
+  samples: { type: "string", accepts: `an integer from 1 to ${MAX_CELLS}` },
+  seed: { type: "string", accepts: `an integer from 0 to ${MAX_SEED}` },
+  scale: { type: "string", accepts: `an integer from 1 to ${MAX_SCALE}` },
+  out: { type: "string", accepts: "a file path for the PNG" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** The help text of `dsgen inspect`. */
+export const INSPECT_HELP = `Usage: dsgen inspect PATH [options]
+
+Draws random samples of a version into a captioned grid PNG and checks every image: class
+balance, latent ranges, blank, saturated and cut images, duplicates, intensity statistics.
+PATH is a version folder, or a dataset folder (its newest version is inspected). Writes
+<version>/${INSPECTION_FOLDER}/grid.png and report.json; dataset files are never changed.
+Exits 1 when a check fails.
+
+Options:
+  --samples N   grid samples, 1 to ${MAX_CELLS} (default 100, a 10x10 grid)
+  --seed S      sampling seed, 0 to ${MAX_SEED}; drawn and printed if omitted
+  --scale K     pixel upscaling, 1 to ${MAX_SCALE} (default 8 for 16x16 images, cells of at most
+                128 pixels for larger ones)
+  --out FILE    write the grid PNG there instead
+  -q, --quiet   no progress bar
+  -h, --help    show this help
+`;
+
+/**
+ * Turns the words after `inspect` into options, or throws a {@linkcode UsageError}.
+ *
+ * @param args The command-line words.
+ * @returns The options, or `"help"` when `--help` was given.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseInspectArgs } from "./inspect.ts";
+ *
+ * const options = parseInspectArgs(["data/shapes16", "--samples", "25", "--seed", "7"]);
+ * assert.deepEqual(options, { path: "data/shapes16", samples: 25, seed: 7, quiet: false });
+ * assert.throws(() => parseInspectArgs(["data", "--scale", "0"]), /expected an integer from 1/);
+ * ```
+ */
+export function parseInspectArgs(args: readonly string[]): InspectCommandOptions | "help" {
+  const { values, positionals } = parseFlags(args, {
+    command: "inspect",
+    flags: FLAGS,
+    positionals: 1,
+  });
+  if (values.help === true) return "help";
+  const integer = (flag: string, min: number, max: number) =>
+    parseInteger(
+      `--${flag}`,
+      requireValue(`--${flag}`, values[flag], FLAGS[flag]!.accepts!),
+      { min, max },
+    );
+  const path = positionals[0];
+  if (path === undefined) {
+    throw new UsageError(
+      'Missing PATH for "dsgen inspect": expected a version or dataset folder',
+    );
+  }
+  const options: InspectCommandOptions = {
+    path,
+    samples: values.samples === undefined ? 100 : integer("samples", 1, MAX_CELLS),
+    quiet: values.quiet === true,
+  };
+  if (values.seed !== undefined) options.seed = integer("seed", 0, MAX_SEED);
+  if (values.scale !== undefined) options.scale = integer("scale", 1, MAX_SCALE);
+  if (values.out !== undefined) options.out = requireValue("--out", values.out, "a file path");
+  return options;
+}
+
+/** What {@linkcode runInspect} wrote and found. */
+export interface InspectResult {
+  /** The layout, report and samples. */
+  inspection: Inspection;
+  /** Where the grid PNG was written. */
+  gridPath: string;
+  /** Where report.json was written. */
+  reportPath: string;
+  /** The sampling seed used (given or drawn). */
+  seed: number;
+}
+
+/**
+ * Runs `dsgen inspect` with parsed options.
+ *
+ * @param options The parsed flags.
+ * @param io Where to print.
+ * @returns The inspection and the paths written.
+ * @throws {RunError} Exit 1 for unreadable input or a failed check (after writing the files).
+ * @throws {UsageError} Exit 2 when the grid would be too large for `--scale` and `--samples`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runGenerate } from "./generate.ts";
+ * import { runInspect } from "./inspect.ts";
+ *
+ * const io = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
+ *   noColor: true, readLine: () => Promise.resolve(null) };
+ * const { path } = await runGenerate({ numImages: 30, outputDir: await Deno.makeTempDir(),
+ *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
+ *   yes: true, quiet: true }, io);
+ * const result = await runInspect({ path, samples: 9, seed: 1, quiet: true }, io);
+ * assert.equal(result.gridPath, `${path}/inspection/grid.png`);
+ * ```
+ */
+export async function runInspect(
+  options: InspectCommandOptions,
+  io: Console,
+): Promise<InspectResult> {
+  let version;
+  try {
+    version = await openVersion(options.path);
+  } catch (error) {
+    throw asRunError(error, `Cannot open ${options.path}`);
+  }
+  const { metadata } = version;
+  if (metadata.num_images < 1) {
+    throw new RunError(`Cannot inspect ${version.path}: it has no images`);
+  }
+  const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const imageSize = metadata.image_size;
+  const scale = options.scale ?? Math.max(1, Math.min(8, Math.floor(128 / imageSize)));
+  const samples = Math.min(options.samples, metadata.num_images);
+  const columns = Math.ceil(Math.sqrt(samples));
+  const title = `${metadata.dataset} ${version.id}  seed ${metadata.seed}  samples seed ${seed}`;
+  checkGridSize({ samples, imageSize, columns, scale, title, numImages: metadata.num_images });
+
+  io.stderr(
+    `Inspecting ${version.path} (${metadata.num_images} images of ${imageSize}x${imageSize} ` +
+      `${metadata.dtype}, generator ${metadata.generator.name} ${metadata.generator.version}); ` +
+      `sampling seed ${seed}${options.seed === undefined ? " (drawn)" : ""}\n`,
+  );
+  const progress = new ProgressReporter({
+    total: Math.max(1, metadata.num_images),
+    write: io.stderr,
+    isTerminal: io.stderrIsTerminal,
+    columns: io.columns,
+    quiet: options.quiet,
+    noColor: io.noColor,
+    description: "Inspecting",
+  });
+  let inspection: Inspection;
+  try {
+    inspection = await inspectVersion(version, {
+      samples,
+      seed,
+      onProgress: (done) => progress.update(done),
+    });
+    progress.finish();
+  } catch (error) {
+    progress.clear();
+    throw asRunError(error, `Cannot read ${version.path}`);
+  }
+
+  const inspectionDir = join(version.path, INSPECTION_FOLDER);
+  const gridPath = options.out ?? join(inspectionDir, "grid.png");
+  const reportPath = join(inspectionDir, "report.json");
+  const png = await renderGridPng(
+    inspection.samples.map((sample) => ({
+      pixels: sample.pixels,
+      caption: `#${sample.index} ${sample.className}`,
+    })),
+    { imageSize: inspection.arrays.imageSize, columns, scale, title },
+  );
+  const record = {
+    schema_version: 1,
+    dataset: metadata.dataset,
+    version_id: version.id,
+    path: resolve(version.path),
+    inspected_at: new Date().toISOString(),
+    dsgen_version: denoJson.version,
+    generator: { name: metadata.generator.name, version: metadata.generator.version },
+    sample_seed: seed,
+    sample_indices: inspection.samples.map((sample) => sample.index),
+    grid: { path: resolve(gridPath), title, columns, scale },
+    ...inspection.report,
+  };
+  try {
+    await writeFileAtomic(gridPath, png);
+    await writeFileAtomic(reportPath, JSON.stringify(record, null, 2) + "\n");
+  } catch (error) {
+    throw asRunError(error, "Cannot write the inspection files");
+  }
+
+  io.stdout(formatQualityTable(inspection.report));
+  io.stdout(`\nGrid: ${gridPath}\nReport: ${reportPath}\n`);
+  const failed = inspection.report.checks.filter((check) => check.verdict === "fail");
+  if (failed.length > 0) {
+    throw new RunError(
+      `Inspection failed: ${failed.map((check) => check.name).join(", ")} (${
+        failed.length === 1 ? "1 check" : `${failed.length} checks`
+      } of ${inspection.report.checks.length}); details in ${reportPath}`,
+    );
+  }
+  return { inspection, gridPath, reportPath, seed };
+}
+
+/** Fails early, before the long pass, when the grid would exceed the renderer's limits. */
+function checkGridSize(
+  grid: {
+    samples: number;
+    imageSize: number;
+    columns: number;
+    scale: number;
+    title: string;
+    numImages: number;
+  },
+): void {
+  const caption = `#${Math.max(0, grid.numImages - 1)} triangle`;
+  try {
+    computeGridLayout(new Array(grid.samples).fill(caption), grid);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot draw ${grid.samples} samples of ${grid.imageSize}x${grid.imageSize} at scale ` +
+        `${grid.scale}: ${(error as Error).message.replace(/^Cannot [^:]*: /, "")}`,
+    );
+  }
+}

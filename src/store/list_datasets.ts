@@ -1,0 +1,175 @@
+/**
+ * Every dataset and version under an output folder, from the folders and their metadata.json
+ * alone (archives are never opened): finished versions, and staging folders left by runs in
+ * progress or killed, with their owner and whether it is still alive.
+ *
+ * Whether the owner is alive is read from the lock a run holds on its `owner.json` for as long
+ * as it lives (see `versions.ts`): if the lock can be taken, the run is gone, whatever its pid
+ * now names. The lock is released at once. Runs on other hosts are never judged, since their
+ * locks may not reach this one.
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import { hostname } from "node:os";
+import { readMetadata } from "./metadata.ts";
+import { listStaging, listVersions, type StagingOwner } from "./versions.ts";
+
+/** One version folder or staging folder. */
+export interface ListedVersion {
+  /** The dataset folder's name. */
+  dataset: string;
+  /** The version number. */
+  version: number;
+  /** The folder's name: `v0001-20261125T031245Z` or `.v0003.staging`. */
+  id: string;
+  /** The folder's path. */
+  path: string;
+  /**
+   * `complete`: a published version; `unfinished`: a staging folder (a run in progress, or
+   * killed); `damaged`: a published version whose metadata.json is missing or unreadable.
+   */
+  status: "complete" | "unfinished" | "damaged";
+  /** When the run started (ISO 8601), or null when unknown. */
+  created: string | null;
+  /** Number of images, from metadata.json; null for unfinished or damaged versions. */
+  images: number | null;
+  /** Bytes of all files in the folder, as they are on disk now. */
+  bytes: number;
+  /** The dataset seed; null when unknown. */
+  seed: number | null;
+  /**
+   * For unfinished versions: who runs it, and whether that run is alive (its lock on
+   * owner.json is held); `alive` is null for another host's run or when locks are unavailable.
+   */
+  owner?: StagingOwner & { alive: boolean | null };
+  /** For damaged versions: what is wrong. */
+  problem?: string;
+}
+
+async function folderBytes(path: string): Promise<number> {
+  let total = 0;
+  try {
+    for await (const entry of Deno.readDir(path)) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory) total += await folderBytes(child);
+      else if (entry.isFile) total += (await Deno.stat(child).catch(() => ({ size: 0 }))).size;
+    }
+  } catch (error) {
+    // A run may remove its staging folder while we look; it then holds nothing.
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return total;
+}
+
+/** Whether the run owning a staging folder is alive; null when no one can tell. */
+async function ownerAlive(stagingPath: string): Promise<boolean | null> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(join(stagingPath, "owner.json"), { read: true });
+  } catch {
+    return null;
+  }
+  try {
+    const free = await file.tryLock(true);
+    if (free) await file.unlock();
+    return !free;
+  } catch {
+    return null;
+  } finally {
+    file.close();
+  }
+}
+
+async function listDataset(datasetDir: string): Promise<ListedVersion[]> {
+  const dataset = basename(datasetDir);
+  const rows: ListedVersion[] = [];
+  for (const version of await listVersions(datasetDir)) {
+    const row: ListedVersion = {
+      dataset,
+      version: version.number,
+      id: version.id,
+      path: version.path,
+      status: "complete",
+      created: null,
+      images: null,
+      bytes: await folderBytes(version.path),
+      seed: null,
+    };
+    try {
+      const metadata = await readMetadata(version.path);
+      row.created = metadata.created_at;
+      row.images = metadata.num_images;
+      row.seed = metadata.seed;
+    } catch (error) {
+      row.status = "damaged";
+      row.problem = (error as Error).message;
+    }
+    rows.push(row);
+  }
+  const host = hostname();
+  for (const staging of await listStaging(datasetDir)) {
+    const row: ListedVersion = {
+      dataset,
+      version: staging.number,
+      id: basename(staging.path),
+      path: staging.path,
+      status: "unfinished",
+      created: staging.owner?.startedAt ?? null,
+      images: null,
+      bytes: await folderBytes(staging.path),
+      seed: null,
+    };
+    if (staging.owner !== undefined) {
+      row.owner = {
+        ...staging.owner,
+        alive: staging.owner.host === host ? await ownerAlive(staging.path) : null,
+      };
+    }
+    rows.push(row);
+  }
+  return rows.sort((a, b) => a.version - b.version || a.id.localeCompare(b.id));
+}
+
+/**
+ * Lists every dataset and version under an output folder (or in a dataset folder given
+ * directly): datasets by name, and within each its versions by number, newest last.
+ *
+ * @param outputDir The output folder that `generate --output-dir` wrote into.
+ * @returns One row per version or staging folder.
+ * @throws {TypeError} If the folder is missing or is a file.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listDatasets } from "./list_datasets.ts";
+ * import { createStaging } from "./versions.ts";
+ *
+ * const outputDir = await Deno.makeTempDir();
+ * await createStaging(`${outputDir}/shapes16`);
+ * const [row] = await listDatasets(outputDir);
+ * assert.equal(row?.status, "unfinished");
+ * assert.equal(row?.owner?.alive, true);
+ * ```
+ */
+export async function listDatasets(outputDir: string): Promise<ListedVersion[]> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(outputDir);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      throw new TypeError(`Cannot find ${outputDir}: expected an output folder`);
+    }
+    throw new TypeError(`Cannot open ${outputDir}: ${(error as Error).message}`);
+  }
+  if (!info.isDirectory) {
+    throw new TypeError(`Cannot list ${outputDir}: it is a file, expected an output folder`);
+  }
+  const rows = await listDataset(outputDir);
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(outputDir)) {
+    if (entry.isDirectory && !entry.name.startsWith(".")) names.push(entry.name);
+  }
+  for (const name of names.sort()) rows.push(...await listDataset(join(outputDir, name)));
+  return rows;
+}

@@ -1,0 +1,168 @@
+/**
+ * Counting exact duplicate images in one streaming pass plus a few random reads.
+ *
+ * Each image is hashed to a 53-bit key as it streams by; only the keys are kept (8 bytes an
+ * image, less than the smallest image). Afterwards the keys are sorted, images with equal keys
+ * become candidates, and candidates are compared byte by byte (read again by index), so hash
+ * collisions never count as duplicates: the count is exact.
+ *
+ * @module
+ */
+
+/** Duplicates found among the images. */
+export interface DuplicateSummary {
+  /** Images equal to an earlier image (a group of 3 equal images counts 2). */
+  count: number;
+  /** Sets of two or more equal images. */
+  groups: number;
+  /** Up to 10 pairs `[first, duplicate]` of image indices. */
+  examples: [number, number][];
+}
+
+const MAX_EXAMPLES = 10;
+const TWO_POW_21 = 2 ** 21;
+
+/**
+ * A 53-bit hash of an image's bytes: two 32-bit multiply-rotate hashes, combined.
+ *
+ * @param bytes The image's bytes.
+ * @returns An integer from 0 to 2^53 - 1.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hashImage } from "./duplicates.ts";
+ *
+ * assert.equal(hashImage(new Uint8Array([1, 2, 3])), hashImage(new Uint8Array([1, 2, 3])));
+ * assert.notEqual(hashImage(new Uint8Array([1, 2, 3])), hashImage(new Uint8Array([3, 2, 1])));
+ * ```
+ */
+export function hashImage(bytes: Uint8Array): number {
+  let h1 = 0x811c9dc5 ^ bytes.length, h2 = 0x2545f491 ^ bytes.length;
+  const words = bytes.byteOffset % 4 === 0 ? bytes.length >>> 2 : 0;
+  if (words > 0) {
+    const view = new Uint32Array(bytes.buffer, bytes.byteOffset, words);
+    for (let index = 0; index < words; index++) {
+      const word = view[index]!;
+      h1 = Math.imul(h1 ^ word, 0x9e3779b1);
+      h1 = (h1 << 13) | (h1 >>> 19);
+      h2 = Math.imul(h2 ^ word, 0x85ebca77);
+      h2 = (h2 << 17) | (h2 >>> 15);
+    }
+  }
+  for (let index = words * 4; index < bytes.length; index++) {
+    const byte = bytes[index]! + 0x100 * (index + 1);
+    h1 = Math.imul(h1 ^ byte, 0x9e3779b1);
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h2 = Math.imul(h2 ^ byte, 0x85ebca77);
+    h2 = (h2 << 17) | (h2 >>> 15);
+  }
+  h1 = finalize(h1);
+  h2 = finalize(h2 ^ h1);
+  return (h1 >>> 0) * TWO_POW_21 + (h2 >>> 11);
+}
+
+function finalize(value: number): number {
+  let x = value;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** Collects image hashes by index, then finds the exact duplicates. */
+export class DuplicateFinder {
+  #keys: Float64Array;
+
+  /**
+   * Prepares room for the keys of `numImages` images.
+   *
+   * @param numImages The number of images.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DuplicateFinder } from "./duplicates.ts";
+   *
+   * const images = [[1, 2], [3, 4], [1, 2]].map((pixels) => new Uint8Array(pixels));
+   * const finder = new DuplicateFinder(images.length);
+   * images.forEach((image, index) => finder.add(index, image));
+   * const summary = await finder.finish((index) => Promise.resolve(images[index]!));
+   * assert.deepEqual(summary, { count: 1, groups: 1, examples: [[0, 2]] });
+   * ```
+   */
+  constructor(numImages: number) {
+    this.#keys = new Float64Array(numImages);
+  }
+
+  /**
+   * Records image `index`.
+   *
+   * @param index The image's index.
+   * @param image The image's bytes (not kept).
+   * @example
+   * ```ts
+   * import { DuplicateFinder } from "./duplicates.ts";
+   * new DuplicateFinder(1).add(0, new Uint8Array(16));
+   * ```
+   */
+  add(index: number, image: Uint8Array): void {
+    this.#keys[index] = hashImage(image);
+  }
+
+  /**
+   * Finds the images with equal keys and compares them byte by byte.
+   *
+   * @param readImage Reads image `index` again.
+   * @returns The duplicates.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DuplicateFinder } from "./duplicates.ts";
+   *
+   * const finder = new DuplicateFinder(2);
+   * finder.add(0, new Uint8Array([5]));
+   * finder.add(1, new Uint8Array([6]));
+   * assert.equal((await finder.finish(() => Promise.reject(new Error("no read")))).count, 0);
+   * ```
+   */
+  async finish(readImage: (index: number) => Promise<Uint8Array>): Promise<DuplicateSummary> {
+    const sorted = this.#keys.slice().sort();
+    const repeated = new Set<number>();
+    for (let index = 1; index < sorted.length; index++) {
+      if (sorted[index] === sorted[index - 1]) repeated.add(sorted[index]!);
+    }
+    const summary: DuplicateSummary = { count: 0, groups: 0, examples: [] };
+    if (repeated.size === 0) return summary;
+    const candidates = new Map<number, number[]>();
+    this.#keys.forEach((key, index) => {
+      if (!repeated.has(key)) return;
+      const list = candidates.get(key);
+      if (list === undefined) candidates.set(key, [index]);
+      else list.push(index);
+    });
+    for (const indices of candidates.values()) {
+      // Equal keys usually mean equal images; a collision splits into several classes.
+      const classes: { first: number; bytes: Uint8Array; size: number }[] = [];
+      for (const index of indices) {
+        const bytes = await readImage(index);
+        const match = classes.find((known) => equalBytes(known.bytes, bytes));
+        if (match === undefined) {
+          classes.push({ first: index, bytes, size: 1 });
+          continue;
+        }
+        match.size++;
+        summary.count++;
+        if (match.size === 2) summary.groups++;
+        if (summary.examples.length < MAX_EXAMPLES) summary.examples.push([match.first, index]);
+      }
+    }
+    return summary;
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
+}

@@ -1,0 +1,194 @@
+/**
+ * Inspecting a version: one streaming pass over `dataset.npz` computes the quality report, and
+ * a few random reads fetch the samples for the inspection grid.
+ *
+ * Images, labels and latents are streamed side by side in chunks of the same images (about
+ * 4 MiB of pixels), so memory stays flat whatever the dataset's size: besides one chunk, only
+ * 8 bytes an image are kept (the duplicate hashes). The CRC-32 of each of the three arrays is
+ * checked at the end of its stream, so a corrupted archive fails instead of being reported on.
+ *
+ * @module
+ */
+
+import { NpzReader } from "../format/npz_reader.ts";
+import type { JsonValue } from "../generators/generator.ts";
+import { quantize } from "../pipeline/quantize.ts";
+import type { OpenedVersion } from "../store/open_version.ts";
+import { type DatasetArrays, readDatasetArrays } from "./dataset_arrays.ts";
+import { shapeModel } from "./frame_cut.ts";
+import { type DeclaredLatent, QualityAccumulator, type QualityReport } from "./quality.ts";
+import { drawSampleIndices } from "./sample_indices.ts";
+
+/** One sample for the grid. */
+export interface InspectedSample {
+  /** The image's index in the dataset. */
+  index: number;
+  /** The image's label, as stored. */
+  label: number;
+  /** The class name, or `label N` for a label out of range. */
+  className: string;
+  /** The image as uint8 gray levels (float64 images quantized as dsgen does). */
+  pixels: Uint8Array;
+}
+
+/** What {@linkcode inspectVersion} found. */
+export interface Inspection {
+  /** The archive's layout. */
+  arrays: DatasetArrays;
+  /** The quality report over every image. */
+  report: QualityReport;
+  /** The grid samples, by ascending index. */
+  samples: InspectedSample[];
+}
+
+/** Options of {@linkcode inspectVersion}. */
+export interface InspectOptions {
+  /** How many samples to draw (default 100). */
+  samples?: number;
+  /** The sampling seed. */
+  seed: number;
+  /** Target bytes of pixels per chunk (default 4 MiB). */
+  chunkBytes?: number;
+  /** Called after each chunk with the number of images done. */
+  onProgress?: (imagesDone: number) => void;
+}
+
+const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The declared latent ranges recorded in metadata.json (`generator.parameters.latents`),
+ * keeping the well-formed entries.
+ *
+ * @param parameters The generator's recorded parameters.
+ * @returns The declared ranges.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { declaredLatents } from "./inspect_version.ts";
+ *
+ * const declared = declaredLatents({ latents: [{ name: "scale", min: 0.5, max: 1 }, "junk"] });
+ * assert.deepEqual(declared, [{ name: "scale", min: 0.5, max: 1 }]);
+ * ```
+ */
+export function declaredLatents(parameters: { [key: string]: JsonValue }): DeclaredLatent[] {
+  const latents = parameters.latents;
+  if (!Array.isArray(latents)) return [];
+  const isRange = (value: unknown): value is { min: number; max: number } =>
+    typeof value === "object" && value !== null &&
+    typeof (value as { min?: unknown }).min === "number" &&
+    typeof (value as { max?: unknown }).max === "number";
+  const declared: DeclaredLatent[] = [];
+  for (const latent of latents) {
+    if (!isRange(latent) || typeof (latent as { name?: unknown }).name !== "string") continue;
+    const entry: DeclaredLatent = {
+      name: (latent as unknown as { name: string }).name,
+      min: latent.min,
+      max: latent.max,
+    };
+    const perClass = (latent as { perClass?: unknown }).perClass;
+    if (typeof perClass === "object" && perClass !== null) {
+      entry.perClass = Object.fromEntries(
+        Object.entries(perClass).filter(([, range]) => isRange(range))
+          .map(([name, range]) => [name, { min: range.min, max: range.max }]),
+      );
+    }
+    declared.push(entry);
+  }
+  return declared;
+}
+
+/**
+ * Computes the quality report of a version over all its images and reads the samples.
+ *
+ * @param version The version, as {@linkcode OpenedVersion} gives it.
+ * @param options The number of samples, the sampling seed, chunk size and progress callback.
+ * @returns The arrays' layout, the report and the samples (ascending index).
+ * @throws {TypeError} If the archive is unreadable, truncated, corrupted or of the wrong layout.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runGenerate } from "../cli/generate.ts";
+ * import { openVersion } from "../store/open_version.ts";
+ * import { inspectVersion } from "./inspect_version.ts";
+ *
+ * const quiet = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
+ *   noColor: true, readLine: () => Promise.resolve(null) };
+ * const { path } = await runGenerate({ numImages: 50, outputDir: await Deno.makeTempDir(),
+ *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
+ *   yes: true, quiet: true }, quiet);
+ * const inspection = await inspectVersion(await openVersion(path), { samples: 4, seed: 1 });
+ * assert.equal(inspection.samples.length, 4);
+ * assert.equal(inspection.report.checks.find((check) => check.name === "blank")?.verdict, "pass");
+ * ```
+ */
+export async function inspectVersion(
+  version: OpenedVersion,
+  options: InspectOptions,
+): Promise<Inspection> {
+  const reader = await NpzReader.open(`${version.path}/dataset.npz`);
+  try {
+    const arrays = await readDatasetArrays(reader);
+    const { numImages, imageBytes, latentNames } = arrays;
+    const generator = version.metadata.generator;
+    const shapes = shapeModel({ parameters: generator.parameters ?? {} }, {
+      imageSize: arrays.imageSize,
+      latentNames,
+    });
+    const quality = new QualityAccumulator({
+      ...arrays,
+      declared: declaredLatents(generator.parameters ?? {}),
+      ...(shapes === undefined ? {} : { shapes }),
+    });
+    const imagesPerChunk = Math.max(
+      1,
+      Math.floor((options.chunkBytes ?? DEFAULT_CHUNK_BYTES) / imageBytes),
+    );
+    const width = latentNames.length;
+    const images = reader.stream("images", { chunkBytes: imagesPerChunk * imageBytes });
+    const labels = reader.stream("labels", { chunkBytes: imagesPerChunk });
+    const latents = reader.stream("latents", {
+      chunkBytes: Math.max(1, imagesPerChunk * width * 4),
+    });
+    for (let start = 0; start < numImages; start += imagesPerChunk) {
+      const count = Math.min(imagesPerChunk, numImages - start);
+      const imageChunk = (await images.next()).value as Uint8Array;
+      const labelChunk = (await labels.next()).value as Uint8Array;
+      const latentChunk = width === 0
+        ? new Uint8Array(0)
+        : (await latents.next()).value as Uint8Array;
+      quality.add({
+        start,
+        images: imageChunk,
+        labels: labelChunk,
+        latents: new Float32Array(latentChunk.buffer, latentChunk.byteOffset, count * width),
+      });
+      options.onProgress?.(start + count);
+    }
+    // Drain the streams: their CRC-32 checks run after the last chunk.
+    for (const stream of [images, labels, latents]) {
+      for (let next = await stream.next(); !next.done; next = await stream.next()) {
+        // Nothing left but the check.
+      }
+    }
+    const readImage = (index: number) =>
+      reader.read("images", { offset: index * imageBytes, length: imageBytes });
+    const report = await quality.finish(readImage);
+    const samples: InspectedSample[] = [];
+    for (const index of drawSampleIndices(numImages, options.seed, { count: options.samples })) {
+      const bytes = await readImage(index);
+      const label = (await reader.read("labels", { offset: index, length: 1 }))[0]!;
+      const pixels = arrays.dtype === "uint8"
+        ? bytes
+        : quantize(new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8));
+      samples.push({
+        index,
+        label,
+        className: arrays.classNames[label] ?? `label ${label}`,
+        pixels,
+      });
+    }
+    return { arrays, report, samples };
+  } finally {
+    reader.close();
+  }
+}

@@ -1,0 +1,443 @@
+/**
+ * Verifying a version the way a careful reviewer would, in this order, stopping at the first
+ * thing that differs:
+ *
+ * 1. `metadata`: metadata.json is complete and consistent (files, arrays, counts, dtype).
+ * 2. `folder`: every file it lists exists, and the folder holds nothing else (the `inspection/`
+ *    folder that `dsgen inspect` writes is ignored).
+ * 3. `checksum`: every file's size and SHA-256 (streamed) match the record.
+ * 4. `arrays`: every array of dataset.npz has the NPY header, dtype and shape of the record.
+ * 5. `generator`: the generator is installed in the recorded version, with the recorded
+ *    parameters; otherwise re-rendering cannot be trusted and is not attempted.
+ * 6. `samples`: K images (the first, the last, and K - 2 drawn at random) re-rendered from the
+ *    seed and their index are byte-identical to the stored ones, and so are their labels and
+ *    latents, and the class and latent names.
+ * 7. `crc`: every entry's CRC-32 matches the archive's central directory.
+ *
+ * The CRC check comes last: after the checksum passed, it can only fail for an archive edited
+ * together with its metadata.json, and then the re-rendered samples name the image that differs.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { NpzReader } from "../format/npz_reader.ts";
+import type { JsonValue } from "../generators/generator.ts";
+import { generators } from "../generators/registry.ts";
+import { renderImageBytes, sampleChunk } from "../pipeline/render.ts";
+import { METADATA_FILE, type VersionMetadata } from "../store/metadata.ts";
+import type { OpenedVersion } from "../store/open_version.ts";
+import { readDatasetArrays } from "./dataset_arrays.ts";
+import { drawSampleIndices } from "./sample_indices.ts";
+
+/** The name of each verification step, in the order they run. */
+export type VerifyStepName =
+  | "metadata"
+  | "folder"
+  | "checksum"
+  | "arrays"
+  | "generator"
+  | "samples"
+  | "crc";
+
+/** The outcome of one step. */
+export interface VerifyStep {
+  /** Which step. */
+  name: VerifyStepName;
+  /** Whether it passed. */
+  ok: boolean;
+  /** What was checked, or what differs. */
+  detail: string;
+}
+
+/** Options of {@linkcode verifyVersion}. */
+export interface VerifyOptions {
+  /** Images to re-render (default 100); all images when the dataset has fewer. */
+  samples?: number;
+  /** Seed that picks the random samples. */
+  seed: number;
+  /** Folder names inside the version that are not part of it (default `["inspection"]`). */
+  ignore?: readonly string[];
+  /** Called after each step, so a caller can print as it goes. */
+  onStep?: (step: VerifyStep) => void;
+}
+
+const HASH_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** Stops the run at the first failed step. */
+class StepFailed extends Error {}
+
+/**
+ * Verifies a version; see the module doc for the steps.
+ *
+ * @param version The version, as `openVersion` gives it (its metadata.json already parsed and
+ * checked for missing fields).
+ * @param options The number of samples, their seed, and a callback per step.
+ * @returns The steps run, all passed except possibly the last, which is the first failure.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runGenerate } from "../cli/generate.ts";
+ * import { openVersion } from "../store/open_version.ts";
+ * import { verifyVersion } from "./verify_version.ts";
+ *
+ * const io = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
+ *   noColor: true, readLine: () => Promise.resolve(null) };
+ * const { path } = await runGenerate({ numImages: 20, outputDir: await Deno.makeTempDir(),
+ *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
+ *   yes: true, quiet: true }, io);
+ * const steps = await verifyVersion(await openVersion(path), { samples: 5, seed: 1 });
+ * assert.ok(steps.every((step) => step.ok));
+ * assert.equal(steps.at(-1)?.name, "crc");
+ * ```
+ */
+export async function verifyVersion(
+  version: OpenedVersion,
+  options: VerifyOptions,
+): Promise<VerifyStep[]> {
+  const steps: VerifyStep[] = [];
+  const pass = (name: VerifyStepName, detail: string) => {
+    const step = { name, ok: true, detail };
+    steps.push(step);
+    options.onStep?.(step);
+  };
+  const failStep = (name: VerifyStepName, detail: string): never => {
+    const step = { name, ok: false, detail };
+    steps.push(step);
+    options.onStep?.(step);
+    throw new StepFailed(detail);
+  };
+  const metadata = version.metadata;
+  let reader: NpzReader | undefined;
+  try {
+    const metadataProblem = checkMetadata(metadata);
+    if (metadataProblem !== undefined) failStep("metadata", `${METADATA_FILE}: ${metadataProblem}`);
+    pass(
+      "metadata",
+      `${METADATA_FILE} is complete: ${metadata.num_images} images of ${metadata.image_size}x` +
+        `${metadata.image_size} ${metadata.dtype}, seed ${metadata.seed}, generator ` +
+        `${metadata.generator.name} ${metadata.generator.version}`,
+    );
+
+    const ignore = options.ignore ?? ["inspection"];
+    const folderProblem = await checkFolder(version.path, metadata, ignore);
+    if (folderProblem !== undefined) failStep("folder", folderProblem);
+    pass(
+      "folder",
+      `holds ${[...metadata.files.map((file) => file.name), METADATA_FILE].join(", ")}` +
+        ` and nothing else (${ignore.map((name) => `${name}/`).join(", ")} ignored)`,
+    );
+
+    for (const file of metadata.files) {
+      const path = join(version.path, file.name);
+      const size = (await Deno.stat(path)).size;
+      if (size !== file.bytes) {
+        failStep(
+          "checksum",
+          `${file.name} is ${size} bytes but ${METADATA_FILE} records ${file.bytes}: the file ` +
+            `was changed, truncated or corrupted`,
+        );
+      }
+      const sha256 = await hashFile(path);
+      if (sha256 !== file.sha256) {
+        failStep(
+          "checksum",
+          `${file.name}: SHA-256 checksum is ${sha256} but ${METADATA_FILE} records ` +
+            `${file.sha256}: the file was changed or corrupted`,
+        );
+      }
+      pass("checksum", `${file.name}: ${size} bytes, SHA-256 ${sha256}`);
+    }
+
+    try {
+      reader = await NpzReader.open(join(version.path, "dataset.npz"));
+    } catch (error) {
+      failStep("arrays", (error as Error).message);
+    }
+    const arraysProblem = checkArrays(reader!, metadata);
+    if (arraysProblem !== undefined) failStep("arrays", arraysProblem);
+    let arrays;
+    try {
+      arrays = await readDatasetArrays(reader!);
+    } catch (error) {
+      failStep("arrays", (error as Error).message);
+    }
+    pass(
+      "arrays",
+      reader!.entries.map((entry) =>
+        `${entry.name} ${entry.header.descr} ${shapeText(entry.header.shape)}`
+      ).join(", "),
+    );
+
+    const generatorProblem = checkGenerator(metadata);
+    if (generatorProblem !== undefined) failStep("generator", generatorProblem);
+    pass(
+      "generator",
+      `${metadata.generator.name} ${metadata.generator.version} is installed, with the ` +
+        `recorded parameters`,
+    );
+
+    const samplesProblem = await checkSamples(reader!, arrays!, metadata, options);
+    if (typeof samplesProblem !== "string") failStep("samples", samplesProblem.problem);
+    pass("samples", samplesProblem as string);
+
+    for (const entry of reader!.entries) {
+      try {
+        await reader!.verifyCrc(entry.name);
+      } catch (error) {
+        failStep("crc", (error as Error).message);
+      }
+    }
+    pass("crc", `the CRC-32 of all ${reader!.entries.length} entries matches the archive's record`);
+  } catch (error) {
+    if (!(error instanceof StepFailed)) throw error;
+  } finally {
+    reader?.close();
+  }
+  return steps;
+}
+
+/** Streams a file through SHA-256. */
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  const file = await Deno.open(path, { read: true });
+  try {
+    const buffer = new Uint8Array(HASH_CHUNK_BYTES);
+    for (;;) {
+      const read = await file.read(buffer);
+      if (read === null) break;
+      hash.update(buffer.subarray(0, read));
+    }
+  } finally {
+    file.close();
+  }
+  return hash.digest("hex");
+}
+
+function isPlainName(name: unknown): name is string {
+  return typeof name === "string" && name !== "" && name !== "." && name !== ".." &&
+    !/[\\/]/.test(name);
+}
+
+/** What metadataProblems does not check: the records of files and arrays, and their agreement. */
+function checkMetadata(metadata: VersionMetadata): string | undefined {
+  for (const [index, file] of metadata.files.entries()) {
+    if (
+      !isPlainName(file?.name) || !Number.isSafeInteger(file.bytes) ||
+      typeof file.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(file.sha256)
+    ) {
+      return `files[${index}] needs a plain file name, a byte count and a SHA-256 in hex`;
+    }
+  }
+  if (!metadata.files.some((file) => file.name === "dataset.npz")) {
+    return "files does not list dataset.npz";
+  }
+  for (const [index, array] of metadata.arrays.entries()) {
+    if (
+      typeof array?.name !== "string" || typeof array.dtype !== "string" ||
+      !Array.isArray(array.shape) || !array.shape.every((dim) => Number.isSafeInteger(dim))
+    ) {
+      return `arrays[${index}] needs a name, a dtype and a shape of integers`;
+    }
+  }
+  const images = metadata.arrays.find((array) => array.name === "images");
+  if (images === undefined) return "arrays does not list images";
+  const { num_images: numImages, image_size: size, dtype } = metadata;
+  if (images.shape.join() !== [numImages, size, size].join()) {
+    return `images has shape (${images.shape.join(", ")}) but num_images ${numImages} and ` +
+      `image_size ${size} say (${numImages}, ${size}, ${size})`;
+  }
+  const descr = { uint8: "|u1", float64: "<f8" }[dtype];
+  if (descr === undefined) return `dtype "${dtype}" is unknown: expected uint8 or float64`;
+  if (images.dtype !== descr) return `images has dtype ${images.dtype} but dtype says ${dtype}`;
+  return undefined;
+}
+
+async function checkFolder(
+  path: string,
+  metadata: VersionMetadata,
+  ignore: readonly string[],
+): Promise<string | undefined> {
+  const listed = new Set(metadata.files.map((file) => file.name));
+  const present = new Set<string>();
+  for await (const entry of Deno.readDir(path)) {
+    if (entry.name === METADATA_FILE) continue;
+    if (entry.isDirectory && ignore.includes(entry.name)) continue;
+    if (!listed.has(entry.name)) {
+      return `${entry.name} is in the version folder but not listed in ${METADATA_FILE}`;
+    }
+    if (!entry.isFile) return `${entry.name} is no regular file`;
+    present.add(entry.name);
+  }
+  const missing = [...listed].find((name) => !present.has(name));
+  return missing === undefined
+    ? undefined
+    : `${missing} is listed in ${METADATA_FILE} but missing from the version folder`;
+}
+
+function checkArrays(reader: NpzReader, metadata: VersionMetadata): string | undefined {
+  const recorded = new Map(metadata.arrays.map((array) => [array.name, array]));
+  for (const entry of reader.entries) {
+    const array = recorded.get(entry.name);
+    if (array === undefined) {
+      return `dataset.npz holds ${entry.fileName}, which ${METADATA_FILE} does not list`;
+    }
+    const shape = shapeText(entry.header.shape);
+    const expected = shapeText(array.shape);
+    if (entry.header.descr !== array.dtype || shape !== expected) {
+      return `${entry.fileName} has dtype ${entry.header.descr} and shape ${shape} but ` +
+        `${METADATA_FILE} records ${array.dtype} and ${expected}`;
+    }
+    recorded.delete(entry.name);
+  }
+  const [missing] = recorded.keys();
+  return missing === undefined
+    ? undefined
+    : `dataset.npz lacks ${missing}.npy, which ${METADATA_FILE} lists`;
+}
+
+/** A shape as numpy prints it: `(1000,)`, `(1000, 16, 16)`. */
+function shapeText(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+}
+
+/** JSON with object keys sorted, to compare records whatever their key order. */
+function canonicalJson(value: JsonValue | undefined): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const keys = Object.keys(value).sort();
+    return `{${
+      keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")
+    }}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+function checkGenerator(metadata: VersionMetadata): string | undefined {
+  const recorded = metadata.generator;
+  let family;
+  try {
+    family = generators.get(recorded.name);
+  } catch {
+    return `generator "${recorded.name}" is not installed (installed: ${
+      generators.names().join(", ")
+    }): the samples cannot be re-rendered`;
+  }
+  const installed = family.create({ imageSize: metadata.image_size });
+  if (installed.version !== recorded.version) {
+    return `generator ${recorded.name} is version ${installed.version} here but the dataset ` +
+      `was made with version ${recorded.version}: re-rendered samples cannot be trusted to ` +
+      `match, so they were not compared; verify with a dsgen whose ${recorded.name} is ` +
+      `${recorded.version}`;
+  }
+  const parameters = installed.parameters as { [key: string]: JsonValue };
+  const differing = [...new Set([...Object.keys(parameters), ...Object.keys(recorded.parameters)])]
+    .filter((key) => canonicalJson(parameters[key]) !== canonicalJson(recorded.parameters[key]));
+  if (differing.length > 0) {
+    return `generator ${recorded.name} ${recorded.version} here has other parameters than ` +
+      `recorded (${differing.join(", ")}): the samples cannot be re-rendered`;
+  }
+  return undefined;
+}
+
+function describeLatents(values: ArrayLike<number>): string {
+  return `[${Array.from(values, (value) => String(value)).join(", ")}]`;
+}
+
+/** Re-renders the samples; returns a success detail, or the first difference as a problem. */
+async function checkSamples(
+  reader: NpzReader,
+  arrays: Awaited<ReturnType<typeof readDatasetArrays>>,
+  metadata: VersionMetadata,
+  options: VerifyOptions,
+): Promise<string | { problem: string }> {
+  const generator = generators.get(metadata.generator.name).create({
+    imageSize: metadata.image_size,
+  });
+  if (arrays.classNames.join("\n") !== generator.classes.join("\n")) {
+    return {
+      problem: `class_names are ${arrays.classNames.join(", ")} but the generator's classes ` +
+        `are ${generator.classes.join(", ")}`,
+    };
+  }
+  const latentNames = generator.latents.map((latent) => latent.name);
+  if (arrays.latentNames.join("\n") !== latentNames.join("\n")) {
+    return {
+      problem: `latent_names are ${arrays.latentNames.join(", ")} but the generator's latents ` +
+        `are ${latentNames.join(", ")}`,
+    };
+  }
+  const { numImages, imageBytes, dtype } = arrays;
+  const count = Math.min(options.samples ?? 100, numImages);
+  const interior = drawSampleIndices(Math.max(0, numImages - 2), options.seed, {
+    count: Math.max(0, count - 2),
+  }).map((index) => index + 1);
+  const indices = [...new Set([0, ...interior, numImages - 1])].filter((index) =>
+    index >= 0 && index < numImages
+  ).slice(0, Math.max(count, 0));
+  const plan = { generator, seed: metadata.seed, dtype };
+  const width = latentNames.length;
+  for (const index of indices) {
+    const stored = await reader.read("images", { offset: index * imageBytes, length: imageBytes });
+    const rendered = renderImageBytes(plan, { start: index, count: 1 });
+    const difference = compareImages(stored, rendered, dtype);
+    if (difference !== undefined) {
+      return { problem: `image #${index} differs from its re-render ${difference}` };
+    }
+    const expected = sampleChunk(generator, metadata.seed, { start: index, count: 1 });
+    const label = (await reader.read("labels", { offset: index, length: 1 }))[0];
+    if (label !== expected.labels[0]) {
+      return {
+        problem: `label of image #${index} is ${label} but re-renders as ${expected.labels[0]}`,
+      };
+    }
+    const latentBytes = await reader.read("latents", {
+      offset: index * width * 4,
+      length: width * 4,
+    });
+    const latents = new Float32Array(latentBytes.buffer, latentBytes.byteOffset, width);
+    if (!equalBytes(latentBytes, new Uint8Array(expected.latents.buffer))) {
+      return {
+        problem: `latents of image #${index} are ${describeLatents(latents)} but re-render as ` +
+          describeLatents(expected.latents),
+      };
+    }
+  }
+  return `${indices.length} of ${numImages} images (first, last and ${
+    Math.max(0, indices.length - 2)
+  } drawn with seed ${options.seed}) re-rendered byte-identical, with their labels and latents`;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, index) => byte === b[index]);
+}
+
+/** Where two renderings of an image differ, in words; undefined when equal. */
+function compareImages(
+  stored: Uint8Array,
+  rendered: Uint8Array,
+  dtype: "uint8" | "float64",
+): string | undefined {
+  const valueBytes = dtype === "uint8" ? 1 : 8;
+  const read = (bytes: Uint8Array, pixel: number) =>
+    dtype === "uint8"
+      ? bytes[pixel]!
+      : new DataView(bytes.buffer, bytes.byteOffset).getFloat64(pixel * 8, true);
+  const pixels = stored.length / valueBytes;
+  const size = Math.round(Math.sqrt(pixels));
+  let differing = 0;
+  let first = -1;
+  for (let pixel = 0; pixel < pixels; pixel++) {
+    let same = true;
+    for (let byte = 0; byte < valueBytes; byte++) {
+      if (stored[pixel * valueBytes + byte] !== rendered[pixel * valueBytes + byte]) same = false;
+    }
+    if (same) continue;
+    differing++;
+    if (first < 0) first = pixel;
+  }
+  if (differing === 0) return undefined;
+  return `at ${differing} of ${pixels} pixels (first at row ${Math.floor(first / size)}, ` +
+    `column ${first % size}: stored ${read(stored, first)}, re-rendered ${read(rendered, first)})`;
+}
