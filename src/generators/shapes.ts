@@ -11,8 +11,10 @@
  * | `pos_x`       | [0.25, 0.75)               | centre column as a fraction of the image side  |
  * | `pos_y`       | [0.25, 0.75)               | centre row as a fraction of the image side     |
  *
- * The orientation is drawn within each shape's symmetry period, so no two latent vectors give
- * the same image (dSprites draws squares over 360° and so repeats each image four times). The
+ * The orientation is drawn within each shape's symmetry period, so no two latent vectors
+ * describe the same shape in the same pose (dSprites draws squares over 360° and so repeats each
+ * image four times). Different poses can still round to the same pixels when shapes are a few
+ * pixels wide: `dsgen inspect` counted 1,194 exact duplicates in 1,000,000 images of 16x16. The
  * ranges keep every shape inside the frame: the largest one just touches the border. The
  * ellipse's minor axis is half its major axis. Latents are rounded to float32 before rendering,
  * so the stored latents re-render exactly the stored pixels.

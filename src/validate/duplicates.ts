@@ -9,6 +9,8 @@
  * @module
  */
 
+import { mix32 } from "../generators/random.ts";
+
 /** Duplicates found among the images. */
 export interface DuplicateSummary {
   /** Images equal to an earlier image (a group of 3 equal images counts 2). */
@@ -56,19 +58,9 @@ export function hashImage(bytes: Uint8Array): number {
     h2 = Math.imul(h2 ^ byte, 0x85ebca77);
     h2 = (h2 << 17) | (h2 >>> 15);
   }
-  h1 = finalize(h1);
-  h2 = finalize(h2 ^ h1);
+  h1 = mix32(h1);
+  h2 = mix32(h2 ^ h1);
   return (h1 >>> 0) * TWO_POW_21 + (h2 >>> 11);
-}
-
-function finalize(value: number): number {
-  let x = value;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
 }
 
 /** Collects image hashes by index, then finds the exact duplicates. */
