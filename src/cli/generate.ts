@@ -17,11 +17,11 @@ import type { ImageGenerator } from "../generators/generator.ts";
 import {
   chunkImages,
   type DatasetPlan,
-  type ImageDtype,
   predictArchiveBytes,
   writeDatasetNpz,
 } from "../pipeline/dataset.ts";
-import { workerImageChunks } from "../pipeline/worker_pool.ts";
+import type { ImageDtype } from "../pipeline/render.ts";
+import { effectiveWorkers, workerImageChunks } from "../pipeline/worker_pool.ts";
 import {
   createStaging,
   discardStaging,
@@ -88,7 +88,8 @@ Options:
   --image-size S    image side in pixels, 4 to 256 (default 16)
   --generator G     dataset family: ${generators.names().join(", ")} (default shapes)
   --dtype T         uint8 (default) or float64 (the unquantized baseline, 8x larger)
-  --workers N       rendering threads, 1 to 64 (default: number of cores)
+  --workers N       rendering threads, 1 to 64 (default: number of cores; runs of
+                    fewer than 20000 images render on the main thread)
   -y, --yes         do not ask for confirmation
   -q, --quiet       print no plan and no progress bar
   -h, --help        show this help
@@ -102,9 +103,10 @@ Options:
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseGenerateArgs } from "./generate.ts";
  * const options = parseGenerateArgs(["--num-images", "10", "--output-dir", "data"]);
- * console.assert(options !== "help" && options.name === "shapes16");
+ * assert.ok(options !== "help" && options.name === "shapes16");
  * ```
  */
 export function parseGenerateArgs(
@@ -175,9 +177,9 @@ async function checkOutputFolder(
       info = await Deno.stat(path);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
-        if (await Deno.lstat(path).then(() => true, () => false)) {
-          throw refuse(`${quote(path)} is a symbolic link to nothing`);
-        }
+        // Missing is fine; it may also have been made meanwhile, by a concurrent run.
+        const link = await Deno.lstat(path).catch(() => undefined);
+        if (link?.isSymlink) throw refuse(`${quote(path)} is a symbolic link to nothing`);
         continue;
       }
       if (error instanceof Deno.errors.NotADirectory) {
@@ -214,10 +216,9 @@ async function checkWritable(outputDir: string, datasetDir: string): Promise<voi
   try {
     await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".dsgen-write-check-" }));
   } catch (error) {
+    const where = quote(folder);
     throw new UsageError(
-      `Cannot use "--output-dir" value ${quote(outputDir)}: cannot create folders in ${
-        quote(folder)
-      } ` +
+      `Cannot use "--output-dir" value ${quote(outputDir)}: cannot create folders in ${where} ` +
         `(${systemReason(error)}), expected a folder dsgen can write to`,
     );
   }
@@ -292,8 +293,8 @@ export async function runGenerate(
   options: GenerateOptions,
   io: GenerateContext,
 ): Promise<GenerateResult> {
-  const startedAt = new Date();
-  const startTime = performance.now();
+  let startedAt = new Date();
+  let startTime = performance.now();
   const outputDir = options.outputDir;
   const datasetDir = join(outputDir, options.name);
   await checkOutputFolder(outputDir, options.name, datasetDir);
@@ -304,7 +305,10 @@ export async function runGenerate(
   });
   const seedSource = options.seed === undefined ? "drawn" : "flag";
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
-  const workers = Math.min(options.workers, Math.ceil(options.numImages / 64));
+  const workers = effectiveWorkers(options.workers, {
+    numImages: options.numImages,
+    chunkImages: chunkImages(options.imageSize),
+  });
   const plan: DatasetPlan = {
     generator,
     numImages: options.numImages,
@@ -322,6 +326,7 @@ export async function runGenerate(
     );
   }
   const estimate = estimatePeakMemory({
+    numImages: options.numImages,
     imageSize: options.imageSize,
     chunkImages: plan.chunkImages,
     bytesPerPixel: options.dtype === "uint8" ? 1 : 8,
@@ -353,11 +358,17 @@ export async function runGenerate(
     try {
       await untilAborted(confirm(io), io.signal);
     } catch (error) {
-      throw interruption(io.signal, "nothing was created") ?? error;
+      const interrupted = interruption(io.signal, "nothing was created");
+      if (interrupted === undefined) throw error;
+      io.stderr("\n"); // End the unanswered question's line.
+      throw interrupted;
     }
   }
   const interrupted = interruption(io.signal, "nothing was created");
   if (interrupted !== undefined) throw interrupted;
+  // The run starts now: time spent reading the plan and answering is not the run's.
+  startedAt = new Date();
+  startTime = performance.now();
 
   let staging: Staging;
   try {
@@ -380,6 +391,9 @@ export async function runGenerate(
     );
   }
 
+  // The pools this run starts. A failed write can leave a pool's generator suspended with
+  // nobody to finish it, its threads alive; closing it runs its cleanup, which ends them.
+  const workerPools: AsyncGenerator<Uint8Array>[] = [];
   const progress = new ProgressReporter({
     total: options.numImages,
     write: io.stderr,
@@ -396,8 +410,15 @@ export async function runGenerate(
       ...(io.signal === undefined ? {} : { signal: io.signal }),
       ...(workers > 1
         ? {
-          imageChunks: (p: DatasetPlan, signal?: AbortSignal) =>
-            workerImageChunks(p, { workers, generatorName: options.generator, signal }),
+          imageChunks: (p: DatasetPlan, signal?: AbortSignal) => {
+            const chunks = workerImageChunks(p, {
+              workers,
+              generatorName: options.generator,
+              signal,
+            });
+            workerPools.push(chunks);
+            return chunks;
+          },
         }
         : {}),
     });
@@ -435,7 +456,11 @@ export async function runGenerate(
         chunk_images: plan.chunkImages,
         duration_seconds: Number(seconds.toFixed(3)),
         images_per_second: Math.round(options.numImages / seconds),
-        memory: { estimated_peak_bytes: estimate.total, measured_peak_bytes: peak ?? null },
+        memory: {
+          estimated_peak_bytes: estimate.total,
+          measured_peak_bytes: peak ?? null,
+          estimate_parts: { ...estimate },
+        },
       },
     };
     metadata.version_id = versionId(staging.number, startedAt);
@@ -454,6 +479,7 @@ export async function runGenerate(
     return { path: version.path, metadata };
   } catch (error) {
     progress.clear();
+    await Promise.all(workerPools.map((pool) => pool.return(undefined).catch(() => {})));
     let removed = "the unfinished version was removed";
     try {
       await discardStaging(staging);

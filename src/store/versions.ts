@@ -78,8 +78,9 @@ export interface StagingEntry {
  * @returns For example `v0001-20261125T031245Z`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { versionId } from "./versions.ts";
- * console.assert(versionId(1, new Date("2026-11-25T03:12:45.123Z")) === "v0001-20261125T031245Z");
+ * assert.equal(versionId(1, new Date("2026-11-25T03:12:45.123Z")), "v0001-20261125T031245Z");
  * ```
  */
 export function versionId(number: number, time: Date): string {
@@ -94,9 +95,10 @@ export function versionId(number: number, time: Date): string {
  * @returns The number, or undefined if the name is no version id.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseVersionId } from "./versions.ts";
- * console.assert(parseVersionId("v0012-20261125T031245Z") === 12);
- * console.assert(parseVersionId("notes") === undefined);
+ * assert.equal(parseVersionId("v0012-20261125T031245Z"), 12);
+ * assert.equal(parseVersionId("notes"), undefined);
  * ```
  */
 export function parseVersionId(name: string): number | undefined {
@@ -136,8 +138,9 @@ async function numbersInUse(datasetDir: string): Promise<number[]> {
  * @returns The versions, by number.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listVersions } from "./versions.ts";
- * console.assert((await listVersions("/nonexistent")).length === 0);
+ * assert.deepEqual(await listVersions("/nonexistent"), []);
  * ```
  */
 export async function listVersions(datasetDir: string): Promise<VersionEntry[]> {
@@ -167,8 +170,9 @@ async function readOwner(stagingPath: string): Promise<StagingOwner | undefined>
  * @returns The staging folders, by number.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listStaging } from "./versions.ts";
- * console.assert((await listStaging("/nonexistent")).length === 0);
+ * assert.deepEqual(await listStaging("/nonexistent"), []);
  * ```
  */
 export async function listStaging(datasetDir: string): Promise<StagingEntry[]> {
@@ -236,10 +240,11 @@ function releaseLock(staging: { lock?: Deno.FsFile }): void {
  * @returns The reservation; publish or discard it to release its lock.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createStaging, discardStaging } from "./versions.ts";
  * const dir = await Deno.makeTempDir();
  * const staging = await createStaging(dir);
- * console.assert(staging.number === 1);
+ * assert.equal(staging.number, 1);
  * await discardStaging(staging);
  * ```
  */
@@ -296,10 +301,11 @@ export async function createStaging(
  * caller to discard.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createStaging, publishStaging } from "./versions.ts";
  * const dir = await Deno.makeTempDir();
  * const version = await publishStaging(await createStaging(dir), new Date());
- * console.assert(version.number === 1);
+ * assert.equal(version.number, 1);
  * ```
  */
 export async function publishStaging(staging: Staging, createdAt: Date): Promise<VersionEntry> {
@@ -387,8 +393,9 @@ async function takeOverStale(
  * @returns The folders removed.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { removeStaleStaging } from "./versions.ts";
- * console.assert((await removeStaleStaging("/nonexistent")).length === 0);
+ * assert.deepEqual(await removeStaleStaging("/nonexistent"), []);
  * ```
  */
 export async function removeStaleStaging(
