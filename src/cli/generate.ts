@@ -391,9 +391,6 @@ export async function runGenerate(
     );
   }
 
-  // The pools this run starts. A failed write can leave a pool's generator suspended with
-  // nobody to finish it, its threads alive; closing it runs its cleanup, which ends them.
-  const workerPools: AsyncGenerator<Uint8Array>[] = [];
   const progress = new ProgressReporter({
     total: options.numImages,
     write: io.stderr,
@@ -410,15 +407,8 @@ export async function runGenerate(
       ...(io.signal === undefined ? {} : { signal: io.signal }),
       ...(workers > 1
         ? {
-          imageChunks: (p: DatasetPlan, signal?: AbortSignal) => {
-            const chunks = workerImageChunks(p, {
-              workers,
-              generatorName: options.generator,
-              signal,
-            });
-            workerPools.push(chunks);
-            return chunks;
-          },
+          imageChunks: (p: DatasetPlan, signal?: AbortSignal) =>
+            workerImageChunks(p, { workers, generatorName: options.generator, signal }),
         }
         : {}),
     });
@@ -479,7 +469,6 @@ export async function runGenerate(
     return { path: version.path, metadata };
   } catch (error) {
     progress.clear();
-    await Promise.all(workerPools.map((pool) => pool.return(undefined).catch(() => {})));
     let removed = "the unfinished version was removed";
     try {
       await discardStaging(staging);

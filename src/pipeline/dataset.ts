@@ -300,17 +300,24 @@ async function streamDatasetNpz(
   const produce = options.imageChunks ?? localImageChunks;
   const bytesPerImage = itemSize(headers[0]!.descr) * plan.generator.imageSize ** 2;
   let imagesDone = 0;
-  await npz.addArray(
-    "images",
-    headers[0]!,
-    (async function* () {
-      for await (const chunk of produce(plan, signal)) {
-        yield chunk;
-        imagesDone += chunk.length / bytesPerImage;
-        onProgress?.(imagesDone);
-      }
-    })(),
-  );
+  const images = produce(plan, signal)[Symbol.asyncIterator]();
+  try {
+    await npz.addArray(
+      "images",
+      headers[0]!,
+      (async function* () {
+        for (let next = await images.next(); !next.done; next = await images.next()) {
+          yield next.value;
+          imagesDone += next.value.length / bytesPerImage;
+          onProgress?.(imagesDone);
+        }
+      })(),
+    );
+  } finally {
+    // When writing fails, zip-js may leave the producer suspended mid-stream; closing it
+    // runs its cleanup (the worker pool terminates its threads). A no-op once it is done.
+    await images.return?.(undefined);
+  }
   await npz.addArray("labels", headers[1]!, sampledChunks(plan, (s) => s.labels, signal));
   await npz.addArray(
     "latents",
