@@ -52,18 +52,10 @@ export function quantize(
       `Cannot quantize ${values.length} values into ${out.length} bytes: the output is too short`,
     );
   }
-  // Conversion to a Uint8ClampedArray is exactly numpy's rule: clamp to [0, 255], round half
-  // to even, NaN to 0 (ECMAScript ToUint8Clamp); and it runs natively. Scaling first and
-  // clamping after is the same as clamping to [0, 1] first, since 255 * x is monotonic.
-  const scaled = scratchFor(values.length);
-  for (let index = 0; index < values.length; index++) scaled[index] = values[index]! * 255;
-  new Uint8ClampedArray(out.buffer, out.byteOffset, values.length).set(scaled);
+  // Storing into a Uint8ClampedArray is exactly numpy's rule: clamp to [0, 255], round half
+  // to even, NaN to 0 (ECMAScript ToUint8Clamp), compiled to a few instructions. Scaling
+  // first and clamping after equals clamping to [0, 1] first, since 255 * x is monotonic.
+  const clamped = new Uint8ClampedArray(out.buffer, out.byteOffset, values.length);
+  for (let index = 0; index < values.length; index++) clamped[index] = values[index]! * 255;
   return out;
-}
-
-let scratch = new Float64Array(0);
-
-function scratchFor(length: number): Float64Array {
-  if (scratch.length < length) scratch = new Float64Array(length);
-  return scratch.subarray(0, length);
 }

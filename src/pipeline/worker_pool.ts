@@ -45,7 +45,7 @@ export interface WorkerPoolOptions {
   generatorName: string;
   /** Stops between chunks; the workers are terminated. */
   signal?: AbortSignal | undefined;
-  /** Chunks requested ahead per worker (default 2). */
+  /** Chunks requested ahead per worker (default 4). */
   aheadPerWorker?: number;
 }
 
@@ -80,7 +80,7 @@ export async function* workerImageChunks(
 ): AsyncGenerator<Uint8Array> {
   const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
   const workerCount = Math.max(1, Math.min(options.workers, chunkCount));
-  const ahead = workerCount * (options.aheadPerWorker ?? 2);
+  const ahead = workerCount * (options.aheadPerWorker ?? 4);
   const pending = new Map<number, Pending>();
   const results = new Map<number, Promise<Uint8Array>>();
   let failure: Error | undefined;

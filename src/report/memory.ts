@@ -50,13 +50,14 @@ const WORKER_BYTES = 11.5 * 1024 * 1024;
 /** What writing adds to a warm process whatever the size: zip-js's and the hash's state. */
 const WRITER_BYTES = 6 * 1024 * 1024;
 /**
- * The most dead chunk copies resident at once: the writer collects every 8 MiB written
+ * The most dead chunk copies resident at once: the writer collects every 16 MiB written
  * (dataset.ts), but freed buffers are not all given back to the system at once. With worker
  * threads each chunk arrives as a new buffer besides zip-js's copy, hence the larger cap.
+ * Below the cap, the dead copies grow with the bytes written and level off towards it.
  */
-const CHURN_CAP_BYTES = { single: 20 * 1024 * 1024, threaded: 30 * 1024 * 1024 };
+const CHURN_CAP_BYTES = { single: 28 * 1024 * 1024, threaded: 34 * 1024 * 1024 };
 /** Output chunks alive at once: queued for the writer, in zip-js's queues, and their copies. */
-const CHUNKS_IN_FLIGHT = { single: 8, threaded: 24 };
+const CHUNKS_IN_FLIGHT = { single: 8, threaded: 32 };
 
 /**
  * Estimates the peak resident memory of a run.
@@ -65,7 +66,7 @@ const CHUNKS_IN_FLIGHT = { single: 8, threaded: 24 };
  * estimate is made, with every module loaded. On top come the worker isolates, the writer's
  * state, the chunk buffers (each renderer's float scratch and the chunks in flight between
  * renderers, zip-js and the file), and the dead copies that pile up between two collections:
- * zip-js copies every chunk it writes, so up to a cap this grows with the bytes written.
+ * zip-js copies every chunk it writes, so this grows with the bytes written towards a cap.
  *
  * @param plan The run's size, chunking, dtype width and workers.
  * @returns The estimate and its parts.
@@ -90,7 +91,8 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const mode = threaded ? "threaded" : "single";
   const buffers = WRITER_BYTES + (threaded ? plan.workers : 1) * floatChunk +
     Math.min(CHUNKS_IN_FLIGHT[mode] * outputChunk, imageBytes);
-  const churn = Math.min(imageBytes, CHURN_CAP_BYTES[mode]);
+  const cap = CHURN_CAP_BYTES[mode];
+  const churn = cap * (1 - Math.exp(-imageBytes / cap));
   return { runtime, workers, buffers, churn, total: runtime + workers + buffers + churn };
 }
 
