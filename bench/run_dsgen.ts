@@ -27,7 +27,10 @@ export interface Measurement {
     num_images: number;
     files: { name: string; bytes: number }[];
     arrays: { name: string; dtype: string; shape: number[] }[];
-    run: { memory: { estimated_peak_bytes: number; measured_peak_bytes: number | null } };
+    run: {
+      workers: number;
+      memory: { estimated_peak_bytes: number; measured_peak_bytes: number | null };
+    };
   };
 }
 

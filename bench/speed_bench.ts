@@ -63,9 +63,10 @@ try {
         out,
       );
       const bytes = result.metadata.files[0]!.bytes;
+      const used = result.metadata.run.workers;
       rows.push([
         numImages.toLocaleString("en-US"),
-        String(workers),
+        used === workers ? String(workers) : `${workers} (${used} used)`,
         result.seconds.toFixed(2),
         Math.round(numImages / result.seconds).toLocaleString("en-US"),
         megabytes(result.peakRssBytes),
