@@ -32,7 +32,7 @@ Run "dsgen <command> --help" for a command's options. "dsgen --version" prints t
 
 type Command = (args: string[]) => Promise<void>;
 
-function commands(): Record<string, Command> {
+function commands(commandLine: readonly string[]): Record<string, Command> {
   const io = denoConsole();
   return {
     generate: async (args) => {
@@ -62,7 +62,8 @@ function commands(): Record<string, Command> {
       try {
         await runGenerate(options, {
           ...io,
-          commandLine: ["dsgen", "generate", ...args],
+          // As typed: with or without the word "generate".
+          commandLine: ["dsgen", ...commandLine],
           signal: controller.signal,
         });
       } finally {
@@ -100,7 +101,7 @@ function commands(): Record<string, Command> {
  * @returns 0 on success, 1 on a failed run, 2 on a usage error, 130/143 when interrupted.
  */
 export async function main(args: string[]): Promise<number> {
-  const table = commands();
+  const table = commands(args);
   const [first] = args;
   try {
     if (first === "--version" || first === "-V") {
@@ -108,7 +109,9 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-      console.log(HELP);
+      // Without any argument the help is a usage error: it goes to stderr, exit code 2.
+      if (first === undefined) console.error(HELP);
+      else console.log(HELP);
       return first === undefined ? 2 : 0;
     }
     if (first.startsWith("-")) {
