@@ -11,7 +11,9 @@ import { RunError, UsageError } from "./errors.ts";
 
 /** What a command may do with the terminal. */
 export interface Console {
+  /** Writes text as is (no newline added) to stdout: a command's result, e.g. a path. */
   stdout(text: string): void;
+  /** Writes text as is (no newline added) to stderr: plan, progress, questions, notices. */
   stderr(text: string): void;
   /** Whether stderr is a terminal (progress redraws with `\r` only then). */
   stderrIsTerminal: boolean;

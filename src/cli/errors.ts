@@ -11,6 +11,7 @@
 export class UsageError extends Error {
   /** The process exit code. */
   readonly exitCode = 2;
+  /** The error's name, as stack traces show it. */
   override name = "UsageError";
 }
 
@@ -18,9 +19,12 @@ export class UsageError extends Error {
 export class RunError extends Error {
   /** The process exit code. */
   readonly exitCode: number;
+  /** The error's name, as stack traces show it. */
   override name = "RunError";
 
   /**
+   * Creates a run error; its exit code defaults to 1.
+   *
    * @param message One line for the user.
    * @param options The exit code (default 1) and the cause.
    * @example
@@ -40,9 +44,12 @@ export class RunError extends Error {
 export class InterruptedError extends Error {
   /** 130 for SIGINT, 143 for SIGTERM. */
   readonly exitCode: number;
+  /** The error's name, as stack traces show it. */
   override name = "InterruptedError";
 
   /**
+   * Creates the error for a signal; the exit code follows from the signal.
+   *
    * @param signal The signal received.
    * @example
    * ```ts

@@ -12,7 +12,9 @@ import { UsageError } from "./errors.ts";
 
 /** How a flag is declared: its type, short alias and what it accepts (for messages). */
 export interface FlagSpec {
+  /** `string` for a flag that takes a value (`--seed 4`), `boolean` for a switch (`--yes`). */
   type: "string" | "boolean";
+  /** A one-letter alias used with one dash, e.g. `y` for `-y`. */
   short?: string;
   /** For string flags: the accepted values, as the message says them. */
   accepts?: string;

@@ -44,16 +44,31 @@ export const MAX_SEED = 4_294_967_295;
 
 /** A generate run, as the flags describe it. */
 export interface GenerateOptions {
+  /** Number of images, 1 to {@linkcode MAX_IMAGES} (`--num-images`). */
   numImages: number;
+  /** The folder that holds the dataset folders, created if missing (`--output-dir`). */
   outputDir: string;
-  /** Undefined: draw one, print it and record it. */
+  /** Dataset seed, 0 to {@linkcode MAX_SEED}; undefined: draw one, print it and record it. */
   seed?: number;
+  /** The dataset folder's name inside `outputDir` (`--name`, default `<generator><size>`). */
   name: string;
+  /** Side of every (square) image in pixels, 4 to 256 (`--image-size`, default 16). */
   imageSize: number;
+  /** The dataset family's registry name (`--generator`, default `shapes`). */
   generator: string;
+  /** The images' element type (`--dtype`, default `uint8`). */
   dtype: ImageDtype;
+  /**
+   * Rendering threads requested, 1 to 64 (`--workers`, default the number of cores); runs of
+   * fewer than 20000 images render on the main thread anyway.
+   */
   workers: number;
+  /** Skip the confirmation question (`--yes`). */
   yes: boolean;
+  /**
+   * Print no plan, progress bar or summary (`--quiet`); a drawn seed and removed leftovers of
+   * killed runs are still reported.
+   */
   quiet: boolean;
 }
 
@@ -253,7 +268,9 @@ const DISK_MARGIN_BYTES = 256 * 1024;
 
 /** What `runGenerate` returns: the published version and the run's figures. */
 export interface GenerateResult {
+  /** The published version folder, e.g. `data/shapes16/v0001-20261125T031245Z`. */
   path: string;
+  /** What was written to the version's metadata.json. */
   metadata: VersionMetadata;
 }
 

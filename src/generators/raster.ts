@@ -20,6 +20,7 @@ export const MAX_EDGES = 16;
 
 /** A convex polygon as half-planes `nx * x + ny * y <= c` with unit normals. */
 export interface Polygon {
+  /** Tells polygons from ellipses. */
   kind: "polygon";
   /** `[nx0, ny0, c0, nx1, ny1, c1, ...]`; the first `3 * count` entries are in use. */
   edges: Float64Array;
@@ -31,12 +32,19 @@ export interface Polygon {
 
 /** An ellipse with centre (cx, cy), semi-axes a (along the angle) and b, rotated by the angle. */
 export interface Ellipse {
+  /** Tells ellipses from polygons. */
   kind: "ellipse";
+  /** The centre's x, in pixels from the left edge. */
   cx: number;
+  /** The centre's y, in pixels from the top edge. */
   cy: number;
+  /** The semi-axis along the angle, in pixels. */
   a: number;
+  /** The semi-axis across the angle, in pixels. */
   b: number;
+  /** The cosine of the rotation angle. */
   cos: number;
+  /** The sine of the rotation angle (the angle turns x towards y, clockwise on screen). */
   sin: number;
 }
 
@@ -187,7 +195,9 @@ export interface RasterOptions {
 
 /** Fills shapes into square images of values in [0, 1], for one image size and sampling. */
 export class Rasterizer {
+  /** Side of the square image in pixels. */
   readonly imageSize: number;
+  /** Samples per pixel side, 1 to 16. */
   readonly samples: number;
   #offsets: Float64Array;
   #values: Float64Array;

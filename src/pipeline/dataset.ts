@@ -46,8 +46,11 @@ export interface DatasetPlan {
 
 /** An array as written, for metadata.json. */
 export interface ArrayRecord {
+  /** The array's key in the archive, e.g. `images` (the entry is `<name>.npy`). */
   name: string;
+  /** The `.npy` header's `descr`, e.g. `|u1`, `<f8` or `<U12`. */
   dtype: string;
+  /** The array's dimensions, e.g. `[numImages, imageSize, imageSize]` for `images`. */
   shape: number[];
   /** Bytes of the `.npy` entry, header included. */
   bytes: number;
@@ -55,8 +58,11 @@ export interface ArrayRecord {
 
 /** What {@linkcode writeDatasetNpz} wrote. */
 export interface NpzRecord {
+  /** The archive's size in bytes. */
   bytes: number;
+  /** The SHA-256 of the archive's bytes, as 64 lowercase hex digits. */
   sha256: string;
+  /** The arrays, in the order they were written. */
   arrays: ArrayRecord[];
 }
 

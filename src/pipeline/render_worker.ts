@@ -13,12 +13,19 @@ import { type ImageDtype, renderImageBytes } from "./render.ts";
 
 /** A chunk request. */
 export interface RenderRequest {
+  /** The chunk's index, from 0; the reply carries it back. */
   id: number;
+  /** The dataset family's registry name; the worker configures its own copy. */
   generator: string;
+  /** Side of every (square) image in pixels. */
   imageSize: number;
+  /** The dataset seed; image i depends only on it and i, not on the chunking. */
   seed: number;
+  /** The element type of the bytes to send back. */
   dtype: ImageDtype;
+  /** The index of the chunk's first image in the dataset, from 0. */
   start: number;
+  /** The number of images in the chunk, from 1. */
   count: number;
 }
 

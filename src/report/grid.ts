@@ -54,6 +54,13 @@ export const GRID_COLORS: Readonly<Record<GridColorName, readonly [number, numbe
   titleText: [214, 228, 255],
 };
 
+/**
+ * A pureimage RGBA bitmap (`width * height * 4` bytes in `data`, row-major): what
+ * {@linkcode renderGrid} returns and {@linkcode encodePng} takes, named here so that this
+ * module's API refers to a documented type.
+ */
+export type GridBitmap = PImage.Bitmap;
+
 /** One image of the grid and its caption. */
 export interface GridCell {
   /** Gray levels 0-255, row-major, `imageSize * imageSize` of them. */
@@ -325,7 +332,7 @@ function checkCells(cells: readonly GridCell[], imageSize?: number): void {
  * assert.equal(bitmap.getPixelRGBA(x + 31, y + 31), 0xffffffff);
  * ```
  */
-export function renderGrid(cells: readonly GridCell[], options: GridOptions): PImage.Bitmap {
+export function renderGrid(cells: readonly GridCell[], options: GridOptions): GridBitmap {
   checkCells(cells);
   const layout = computeGridLayout(cells.map((cell) => cell.caption), options);
   checkCells(cells, layout.imageSize);
@@ -399,7 +406,7 @@ function drawImage(
  * assert.deepEqual(Array.from(png.subarray(0, 8)), [137, 80, 78, 71, 13, 10, 26, 10]);
  * ```
  */
-export async function encodePng(bitmap: PImage.Bitmap): Promise<Uint8Array> {
+export async function encodePng(bitmap: GridBitmap): Promise<Uint8Array> {
   if (
     !(bitmap instanceof PImage.Bitmap) || !(bitmap.data instanceof Uint8Array) ||
     bitmap.data.length !== bitmap.width * bitmap.height * 4

@@ -15,47 +15,81 @@ export const METADATA_SCHEMA_VERSION = 1;
 
 /** One file of the version. */
 export interface FileRecord {
+  /** The file's name inside the version folder, e.g. `dataset.npz`. */
   name: string;
+  /** The file's size in bytes. */
   bytes: number;
+  /** The SHA-256 of the file's bytes, as 64 lowercase hex digits. */
   sha256: string;
 }
 
 /** One array of `dataset.npz`. */
 export interface ArrayMetadata {
+  /** The array's key in the archive, e.g. `images` (the entry is `<name>.npy`). */
   name: string;
+  /** The `.npy` header's `descr`, e.g. `|u1`, `<f8` or `<U12`. */
   dtype: string;
+  /** The array's dimensions, e.g. `[numImages, imageSize, imageSize]` for `images`. */
   shape: number[];
 }
 
 /** Everything metadata.json holds. */
 export interface VersionMetadata {
+  /** The layout of this record: {@linkcode METADATA_SCHEMA_VERSION} when it was written. */
   schema_version: number;
+  /** The dataset's name: the folder the version lives in, e.g. `shapes16`. */
   dataset: string;
+  /** The version number, from 1 (the `NNNN` of `vNNNN-<time>`). */
   version: number;
+  /** The version folder's name, e.g. `v0001-20261125T031245Z`. */
   version_id: string;
+  /** When the run started (after the plan was confirmed): ISO 8601 UTC with milliseconds. */
   created_at: string;
+  /** When the archive was complete, just before this record was written: ISO 8601 UTC. */
   finished_at: string;
+  /** The dataset seed, an unsigned 32-bit integer (0 to 4294967295). */
   seed: number;
+  /** Whether the seed came from `--seed` (`flag`) or was drawn at random (`drawn`). */
   seed_source: "flag" | "drawn";
+  /** The number of images, from 1. */
   num_images: number;
+  /** The side of every (square) image in pixels, 4 to 256. */
   image_size: number;
+  /** The images' element type as `--dtype` names it: `uint8` or `float64`. */
   dtype: string;
+  /** The dataset family: its registry name, its version and the parameters it recorded. */
   generator: { name: string; version: string; parameters: { [key: string]: JsonValue } };
+  /** The files of the version, other than this record, with their sizes and hashes. */
   files: FileRecord[];
+  /** The arrays of `dataset.npz`, in the order they were written. */
   arrays: ArrayMetadata[];
+  /** How the run went: the tools, the command line and what it cost. */
   run: {
+    /** The `version` of dsgen's deno.json. */
     dsgen_version: string;
+    /** `Deno.version.deno` of the run. */
     deno_version: string;
+    /** `Deno.version.v8` of the run. */
     v8_version: string;
+    /** `Deno.build.os`, e.g. `linux`. */
     os: string;
+    /** `Deno.build.arch`, e.g. `x86_64`. */
     arch: string;
+    /** The command line as typed, starting with `dsgen`; empty when the caller gave none. */
     command_line: string[];
+    /** Rendering threads used, 1 to 64; 1 means the images were rendered on the main thread. */
     workers: number;
+    /** Images per chunk of the pipeline. */
     chunk_images: number;
+    /** Wall-clock seconds from `created_at` to the end of the write, to the millisecond. */
     duration_seconds: number;
+    /** Images rendered and written per second over the run, rounded to an integer. */
     images_per_second: number;
+    /** The process's peak memory, estimated before the run and measured after it. */
     memory: {
+      /** The estimate's total, in bytes. */
       estimated_peak_bytes: number;
+      /** The peak resident set size in bytes; null where the system does not report it. */
       measured_peak_bytes: number | null;
       /** The estimate's parts: runtime, workers, buffers, churn, total. */
       estimate_parts?: Record<string, number>;

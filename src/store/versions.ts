@@ -57,14 +57,19 @@ export interface VersionEntry {
 
 /** Who owns a staging folder. */
 export interface StagingOwner {
+  /** The owning process's id. */
   pid: number;
+  /** The owning machine's host name; only runs on this host are judged alive or dead. */
   host: string;
+  /** When the owning run began reserving the folder: an ISO 8601 UTC time. */
   startedAt: string;
 }
 
 /** A staging folder: a run in progress, or the leftovers of a killed one. */
 export interface StagingEntry {
+  /** The version number the folder reserves (the `NNNN` of `.vNNNN.staging`). */
   number: number;
+  /** The folder's path. */
   path: string;
   /** Undefined when owner.json is missing or unreadable (a run that died at its very start). */
   owner?: StagingOwner;
