@@ -75,6 +75,7 @@ const BAD_INPUTS: BadInput[] = [
     ["fractional", "1.5"],
     ["exponent", "1e3"],
     ["hexadecimal", "0x10"],
+    ["doubled digit separators", "1__000"],
     ["leading space", " 5"],
     ["a line break", "1\n2"],
     ["zero", "0"],

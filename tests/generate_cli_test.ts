@@ -344,14 +344,15 @@ Deno.test("the confirmation prompt: y proceeds, n cancels, end of input refuses"
     ]);
     for (const [result, out] of [[yes, outs[0]!], [upper, outs[1]!]] as const) {
       await publishedVersion(result, out);
-      assert.match(result.stderr, /Proceed\? \[y\/N\]/);
+      assert.match(result.stderr, /Proceed\? \[y\/N\] (y|YES)\nGenerating/);
     }
     for (const [result, out] of [[no, outs[2]!], [other, outs[3]!]] as const) {
       assert.equal(result.code, 1, result.stderr);
       assert.equal(result.stdout, "");
       assert.match(result.stderr, /Proceed\? \[y\/N\]/);
-      // A piped answer is not echoed, so the message follows the prompt on its line.
-      assert.match(lines(result.stderr).at(-1)!, /(^|\] )dsgen: Cancelled \(answer "\w+"\)/);
+      // A piped answer is echoed after the prompt, so the message starts a line of its own.
+      assert.match(result.stderr, /Proceed\? \[y\/N\] (n|sure)\n/);
+      assert.match(lines(result.stderr).at(-1)!, /^dsgen: Cancelled \(answer "\w+"\)/);
       assert.deepEqual(await entriesOf(out), [], "nothing created");
     }
     for (const [result, out] of [[eofPiped, outs[4]!], [eofNull, outs[5]!]] as const) {

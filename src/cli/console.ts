@@ -17,6 +17,11 @@ export interface Console {
   stderr(text: string): void;
   /** Whether stderr is a terminal (progress redraws with `\r` only then). */
   stderrIsTerminal: boolean;
+  /**
+   * Whether stdin is a terminal, which echoes what is typed. When it is not (an answer piped
+   * in), {@linkcode confirm} echoes the answer itself so that the prompt's line ends.
+   */
+  stdinIsTerminal?: boolean;
   /** The terminal's width in columns. */
   columns(): number;
   /** Whether `NO_COLOR` is set. */
@@ -52,6 +57,7 @@ export function denoConsole(): Console {
     stdout: (text) => writeAll(Deno.stdout, text),
     stderr: (text) => writeAll(Deno.stderr, text),
     stderrIsTerminal: Deno.stderr.isTerminal(),
+    stdinIsTerminal: Deno.stdin.isTerminal(),
     columns: () => {
       try {
         return Deno.consoleSize().columns;
@@ -111,6 +117,7 @@ export async function confirm(io: Console): Promise<void> {
       "Cannot ask for confirmation: stdin ended with no answer; pass --yes to run without asking",
     );
   }
+  if (io.stdinIsTerminal === false) io.stderr(`${answer}\n`);
   if (!/^\s*y(es)?\s*$/i.test(answer)) {
     throw new RunError(`Cancelled (answer "${answer.trim()}"): nothing was created`);
   }

@@ -205,11 +205,11 @@ export function parseInteger(
   range: { min: number; max: number },
 ): number {
   const accepted = `an integer from ${range.min} to ${range.max}`;
-  const digits = value.replaceAll("_", "");
-  if (!/^\d+$/.test(digits) || value.startsWith("_") || value.endsWith("_")) {
+  // Digits, optionally grouped by single underscores as in Python: 100_000.
+  if (!/^\d+(_\d+)*$/.test(value)) {
     throw new UsageError(`Cannot parse "${flag}" value ${quote(value)}: expected ${accepted}`);
   }
-  const number = Number(digits);
+  const number = Number(value.replaceAll("_", ""));
   if (number < range.min || number > range.max) {
     throw new UsageError(`Cannot use "${flag}" value ${quote(value)}: expected ${accepted}`);
   }
