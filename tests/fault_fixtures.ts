@@ -287,7 +287,10 @@ export interface SmallDisk extends AsyncDisposable {
 export async function mountSmallDisk(sizeBytes: number): Promise<SmallDisk> {
   const path = await Deno.makeTempDir({ prefix: "dsgen-disk-" });
   const mounted = await system("mount", ["-t", "tmpfs", "-o", `size=${sizeBytes}`, "tmpfs", path]);
-  if (!mounted.ok) throw new Error(`Cannot mount a tmpfs on ${path}: ${mounted.error}`);
+  if (!mounted.ok) {
+    await Deno.remove(path, { recursive: true }).catch(() => {});
+    throw new Error(`Cannot mount a tmpfs on ${path}: ${mounted.error}`);
+  }
   return {
     path,
     async remount(mode) {

@@ -145,11 +145,13 @@ export interface InspectResult {
  *
  * const io = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
  *   noColor: true, readLine: () => Promise.resolve(null) };
- * const { path } = await runGenerate({ numImages: 30, outputDir: await Deno.makeTempDir(),
+ * const dir = await Deno.makeTempDir();
+ * const { path } = await runGenerate({ numImages: 30, outputDir: dir,
  *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
  *   yes: true, quiet: true }, io);
  * const result = await runInspect({ path, samples: 9, seed: 1, quiet: true }, io);
  * assert.equal(result.gridPath, `${path}/inspection/grid.png`);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function runInspect(

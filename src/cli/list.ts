@@ -132,12 +132,14 @@ export function formatListTable(rows: readonly ListedVersion[]): string {
  * import assert from "node:assert/strict";
  * import { runList } from "./list.ts";
  *
+ * const dir = await Deno.makeTempDir();
  * let printed = "";
  * const io = { stdout: (text: string) => void (printed += text), stderr() {},
  *   stderrIsTerminal: false, columns: () => 80, noColor: true,
  *   readLine: () => Promise.resolve(null) };
- * await runList({ dir: await Deno.makeTempDir(), json: true }, io);
+ * await runList({ dir, json: true }, io);
  * assert.equal(printed, "[]\n");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function runList(options: ListCommandOptions, io: Console): Promise<ListedVersion[]> {

@@ -118,11 +118,13 @@ export function formatStep(step: VerifyStep): string {
  *
  * const io = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
  *   noColor: true, readLine: () => Promise.resolve(null) };
- * const { path } = await runGenerate({ numImages: 20, outputDir: await Deno.makeTempDir(),
+ * const dir = await Deno.makeTempDir();
+ * const { path } = await runGenerate({ numImages: 20, outputDir: dir,
  *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
  *   yes: true, quiet: true }, io);
  * const steps = await runVerify({ path, samples: 5, seed: 2 }, io);
  * assert.equal(steps.length, 7);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function runVerify(options: VerifyCommandOptions, io: Console): Promise<VerifyStep[]> {

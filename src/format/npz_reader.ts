@@ -144,7 +144,8 @@ export class NpzReader {
    * import { NpzWriter } from "./npz.ts";
    * import { NpzReader } from "./npz_reader.ts";
    *
-   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const dir = await Deno.makeTempDir();
+   * const path = `${dir}/demo.npz`;
    * const file = await Deno.open(path, { write: true, create: true });
    * const npz = new NpzWriter(file.writable);
    * await npz.addArray("labels", { descr: "|u1", fortranOrder: false, shape: [3] }, [
@@ -159,6 +160,7 @@ export class NpzReader {
    * } finally {
    *   reader.close();
    * }
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   static async open(path: string): Promise<NpzReader> {
@@ -192,7 +194,8 @@ export class NpzReader {
    * import { NpzWriter } from "./npz.ts";
    * import { NpzReader } from "./npz_reader.ts";
    *
-   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const dir = await Deno.makeTempDir();
+   * const path = `${dir}/demo.npz`;
    * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
    * await npz.addArray("images", { descr: "|u1", fortranOrder: false, shape: [2, 4, 4] }, [new Uint8Array(32)]);
    * await npz.close();
@@ -200,6 +203,7 @@ export class NpzReader {
    * assert.deepEqual(reader.entry("images").header.shape, [2, 4, 4]);
    * assert.throws(() => reader.entry("labels"), /holds no array "labels" \(arrays: images\)/);
    * reader.close();
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   entry(name: string): NpzEntry {
@@ -225,7 +229,8 @@ export class NpzReader {
    * import { NpzWriter } from "./npz.ts";
    * import { NpzReader } from "./npz_reader.ts";
    *
-   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const dir = await Deno.makeTempDir();
+   * const path = `${dir}/demo.npz`;
    * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
    * await npz.addArray("images", { descr: "|u1", fortranOrder: false, shape: [3, 2, 2] }, [new Uint8Array([0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0])]);
    * await npz.close();
@@ -233,6 +238,7 @@ export class NpzReader {
    * // Image 1 of 2x2 pixels.
    * assert.deepEqual([...await reader.read("images", { offset: 4, length: 4 })], [1, 2, 3, 4]);
    * reader.close();
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   async read(name: string, range: { offset: number; length: number }): Promise<Uint8Array> {
@@ -253,13 +259,15 @@ export class NpzReader {
    * import { NpzWriter } from "./npz.ts";
    * import { NpzReader } from "./npz_reader.ts";
    *
-   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const dir = await Deno.makeTempDir();
+   * const path = `${dir}/demo.npz`;
    * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
    * await npz.addArray("labels", { descr: "|u1", fortranOrder: false, shape: [3] }, [new Uint8Array([2, 0, 1])]);
    * await npz.close();
    * const reader = await NpzReader.open(path);
    * assert.deepEqual([...await reader.readAll("labels")], [2, 0, 1]);
    * reader.close();
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   async readAll(name: string): Promise<Uint8Array> {
@@ -283,7 +291,8 @@ export class NpzReader {
    * import { NpzWriter } from "./npz.ts";
    * import { NpzReader } from "./npz_reader.ts";
    *
-   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const dir = await Deno.makeTempDir();
+   * const path = `${dir}/demo.npz`;
    * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
    * await npz.addArray("images", { descr: "|u1", fortranOrder: false, shape: [10, 4, 4] }, [new Uint8Array(160)]);
    * await npz.close();
@@ -292,6 +301,7 @@ export class NpzReader {
    * for await (const chunk of reader.stream("images", { chunkBytes: 64 })) sizes.push(chunk.length);
    * assert.deepEqual(sizes, [64, 64, 32]);
    * reader.close();
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   async *stream(name: string, options: StreamOptions = {}): AsyncGenerator<Uint8Array> {
@@ -342,13 +352,15 @@ export class NpzReader {
    * import { NpzWriter } from "./npz.ts";
    * import { NpzReader } from "./npz_reader.ts";
    *
-   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const dir = await Deno.makeTempDir();
+   * const path = `${dir}/demo.npz`;
    * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
    * await npz.addArray("labels", { descr: "|u1", fortranOrder: false, shape: [3] }, [new Uint8Array([2, 0, 1])]);
    * await npz.close();
    * const reader = await NpzReader.open(path);
    * for (const entry of reader.entries) await reader.verifyCrc(entry.name);
    * reader.close();
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   async verifyCrc(name: string): Promise<void> {
@@ -366,7 +378,8 @@ export class NpzReader {
    * import { NpzWriter } from "./npz.ts";
    * import { NpzReader } from "./npz_reader.ts";
    *
-   * const path = (await Deno.makeTempDir()) + "/demo.npz";
+   * const dir = await Deno.makeTempDir();
+   * const path = `${dir}/demo.npz`;
    * const npz = new NpzWriter((await Deno.open(path, { write: true, create: true })).writable);
    * await npz.addArray("labels", { descr: "|u1", fortranOrder: false, shape: [1] }, [new Uint8Array(1)]);
    * await npz.close();
@@ -374,6 +387,7 @@ export class NpzReader {
    * reader.close();
    * reader.close(); // harmless
    * await assert.rejects(reader.readAll("labels"), /the reader is closed/);
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   close(): void {

@@ -226,9 +226,11 @@ export function datasetLayout(plan: DatasetPlan): { arrays: ArrayRecord[]; heade
  * import { writeDatasetNpz } from "./dataset.ts";
  * const generator = generators.get("shapes").create({ imageSize: 16 });
  * const plan = { generator, numImages: 10, seed: 1, dtype: "uint8" as const, chunkImages: 4 };
- * const path = (await Deno.makeTempDir()) + "/dataset.npz";
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/dataset.npz`;
  * const record = await writeDatasetNpz(plan, path);
  * assert.ok(record.bytes === (await Deno.stat(path)).size);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeDatasetNpz(

@@ -18,9 +18,11 @@ import { basename, dirname, join } from "node:path";
  * import assert from "node:assert/strict";
  * import { writeFileAtomic } from "./atomic_write.ts";
  *
- * const path = (await Deno.makeTempDir()) + "/inspection/report.json";
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/inspection/report.json`;
  * await writeFileAtomic(path, "{}\n");
  * assert.equal(await Deno.readTextFile(path), "{}\n");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {

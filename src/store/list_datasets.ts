@@ -143,13 +143,15 @@ async function listDataset(datasetDir: string): Promise<ListedVersion[]> {
  * ```ts
  * import assert from "node:assert/strict";
  * import { listDatasets } from "./list_datasets.ts";
- * import { createStaging } from "./versions.ts";
+ * import { createStaging, discardStaging } from "./versions.ts";
  *
  * const outputDir = await Deno.makeTempDir();
- * await createStaging(`${outputDir}/shapes16`);
+ * const staging = await createStaging(`${outputDir}/shapes16`);
  * const [row] = await listDatasets(outputDir);
  * assert.equal(row?.status, "unfinished");
  * assert.equal(row?.owner?.alive, true);
+ * await discardStaging(staging);
+ * await Deno.remove(outputDir, { recursive: true });
  * ```
  */
 export async function listDatasets(outputDir: string): Promise<ListedVersion[]> {

@@ -156,6 +156,7 @@ export function metadataProblems(value: unknown): string[] {
  * const folder = await Deno.makeTempDir();
  * await writeMetadata(folder, { dataset: "demo" } as never);
  * assert.ok((await Deno.readTextFile(folder + "/metadata.json")).includes("demo"));
+ * await Deno.remove(folder, { recursive: true });
  * ```
  */
 export async function writeMetadata(folder: string, metadata: VersionMetadata): Promise<void> {

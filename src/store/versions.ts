@@ -251,6 +251,7 @@ function releaseLock(staging: { lock?: Deno.FsFile }): void {
  * const staging = await createStaging(dir);
  * assert.equal(staging.number, 1);
  * await discardStaging(staging);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function createStaging(
@@ -311,6 +312,7 @@ export async function createStaging(
  * const dir = await Deno.makeTempDir();
  * const version = await publishStaging(await createStaging(dir), new Date());
  * assert.equal(version.number, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function publishStaging(staging: Staging, createdAt: Date): Promise<VersionEntry> {
@@ -338,8 +340,10 @@ export async function publishStaging(staging: Staging, createdAt: Date): Promise
  * @example
  * ```ts
  * import { createStaging, discardStaging } from "./versions.ts";
- * const staging = await createStaging(await Deno.makeTempDir());
+ * const dir = await Deno.makeTempDir();
+ * const staging = await createStaging(dir);
  * await discardStaging(staging);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function discardStaging(staging: { path: string; lock?: Deno.FsFile }): Promise<void> {

@@ -50,13 +50,15 @@ function unicodeWidth(header: NpyHeader): number | undefined {
  * import { readDatasetArrays } from "./dataset_arrays.ts";
  *
  * const generator = generators.get("shapes").create({ imageSize: 8 });
- * const path = (await Deno.makeTempDir()) + "/dataset.npz";
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/dataset.npz`;
  * await writeDatasetNpz({ generator, numImages: 5, seed: 1, dtype: "uint8", chunkImages: 5 }, path);
  * const reader = await NpzReader.open(path);
  * const arrays = await readDatasetArrays(reader);
  * reader.close();
  * assert.equal(arrays.numImages, 5);
  * assert.deepEqual(arrays.classNames, ["ellipse", "square", "triangle"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readDatasetArrays(reader: NpzReader): Promise<DatasetArrays> {

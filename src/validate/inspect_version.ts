@@ -113,12 +113,14 @@ export function declaredLatents(parameters: { [key: string]: JsonValue }): Decla
  *
  * const quiet = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
  *   noColor: true, readLine: () => Promise.resolve(null) };
- * const { path } = await runGenerate({ numImages: 50, outputDir: await Deno.makeTempDir(),
+ * const dir = await Deno.makeTempDir();
+ * const { path } = await runGenerate({ numImages: 50, outputDir: dir,
  *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
  *   yes: true, quiet: true }, quiet);
  * const inspection = await inspectVersion(await openVersion(path), { samples: 4, seed: 1 });
  * assert.equal(inspection.samples.length, 4);
  * assert.equal(inspection.report.checks.find((check) => check.name === "blank")?.verdict, "pass");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function inspectVersion(

@@ -84,12 +84,14 @@ class StepFailed extends Error {}
  *
  * const io = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
  *   noColor: true, readLine: () => Promise.resolve(null) };
- * const { path } = await runGenerate({ numImages: 20, outputDir: await Deno.makeTempDir(),
+ * const dir = await Deno.makeTempDir();
+ * const { path } = await runGenerate({ numImages: 20, outputDir: dir,
  *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
  *   yes: true, quiet: true }, io);
  * const steps = await verifyVersion(await openVersion(path), { samples: 5, seed: 1 });
  * assert.ok(steps.every((step) => step.ok));
  * assert.equal(steps.at(-1)?.name, "crc");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function verifyVersion(
