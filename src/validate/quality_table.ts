@@ -77,25 +77,24 @@ export function formatQualityTable(report: QualityReport): string {
   const latentRows: string[][] = [["latent", "class", "declared", "observed", "out of range"]];
   for (const latent of report.latents) {
     const outOfRange = String(latent.outOfRange) + (latent.nan > 0 ? ` (+${latent.nan} NaN)` : "");
-    if (latent.perClass === undefined) {
+    // One row for the latent over all images, with its out-of-range count, then one row
+    // per class where the declared range depends on the class.
+    latentRows.push([
+      latent.name,
+      latent.perClass === undefined ? "" : "all",
+      formatDeclared(latent.declared),
+      formatObserved(latent.observed),
+      outOfRange,
+    ]);
+    for (const range of latent.perClass ?? []) {
       latentRows.push([
-        latent.name,
         "",
-        formatDeclared(latent.declared),
-        formatObserved(latent.observed),
-        outOfRange,
-      ]);
-      continue;
-    }
-    latent.perClass.forEach((range, index) => {
-      latentRows.push([
-        latent.name,
         range.className,
         formatDeclared(range.declared),
         formatObserved(range.observed),
-        index === 0 ? outOfRange : "",
+        "",
       ]);
-    });
+    }
   }
   const lines = [...checks];
   if (report.latents.length > 0) lines.push("", ...alignColumns(latentRows));
