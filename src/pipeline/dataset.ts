@@ -243,11 +243,13 @@ export async function writeDatasetNpz(
   const file = await Deno.open(path, { write: true, createNew: true });
   try {
     const writable = new WritableStream<Uint8Array>({
-      async write(chunk) {
+      write(chunk) {
         hash.update(chunk);
         bytes += chunk.length;
+        // Synchronous: a write of a few hundred KiB to the page cache is quicker than the
+        // round trip of an async op, and the main thread has nothing else to do meanwhile.
         let offset = 0;
-        while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+        while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
         if (
           Math.floor(bytes / COLLECT_EVERY_BYTES) !==
             Math.floor((bytes - chunk.length) / COLLECT_EVERY_BYTES)
