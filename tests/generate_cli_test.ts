@@ -441,3 +441,41 @@ Deno.test("the plan is printed before the run, with the memory estimate", async 
     assert.ok(stderr.some((line) => line.includes(`(${size} bytes)`)), "the disk figure is exact");
   });
 });
+
+Deno.test("a redirected log gets plain progress lines, the plan and the measured peak", async () => {
+  await withTempDir(async (folder) => {
+    const out = join(folder, "log");
+    // Enough images for the worker threads to run; stderr is a pipe, not a terminal.
+    const result = await runCli([
+      "--num-images",
+      "25000",
+      "--output-dir",
+      out,
+      "--seed",
+      "4",
+      "-y",
+    ]);
+    const path = await publishedVersion(result, out);
+    assert.ok(!result.stderr.includes("\r"), "no carriage return in a log");
+    const progress = lines(result.stderr).filter((line) => line.startsWith("Generating:"));
+    assert.ok(progress.length >= 2, result.stderr);
+    for (const line of progress) {
+      assert.match(
+        line,
+        /^Generating: +\d+%\|[█▏▎▍▌▋▊▉ ]*\| \d+\/25000 \[\d\d:\d\d<[\d:?]+, .+img\/s\]$/,
+      );
+    }
+    assert.match(progress.at(-1)!, /^Generating: 100%\|█+\| 25000\/25000 /);
+    const estimate = /^Estimated memory: (\d+\.\d) MB for 25000 images$/m.exec(result.stderr);
+    const peak = /^Peak memory: (\d+\.\d) MB \(estimated (\d+\.\d) MB\)$/m.exec(result.stderr);
+    assert.ok(estimate !== null && peak !== null, result.stderr);
+    assert.equal(peak[2], estimate[1]);
+    // metadata.json records the same two figures, in bytes.
+    const metadata = JSON.parse(await Deno.readTextFile(join(path, "metadata.json")));
+    const memory = metadata.run.memory;
+    assert.equal((memory.estimated_peak_bytes / 1e6).toFixed(1), estimate[1]);
+    assert.equal((memory.measured_peak_bytes / 1e6).toFixed(1), peak[1]);
+    assert.equal(memory.estimate_parts.total, memory.estimated_peak_bytes);
+    assert.equal(metadata.run.workers > 1, navigator.hardwareConcurrency > 1);
+  });
+});

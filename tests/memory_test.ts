@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { estimatePeakMemory, formatMegabytes, measuredPeakMemory } from "../src/report/memory.ts";
+
+const MB = 1024 * 1024;
+const base = {
+  numImages: 1_000_000,
+  imageSize: 16,
+  chunkImages: 256,
+  bytesPerPixel: 1,
+  workers: 2,
+  runtimeBytes: 60 * MB,
+};
+
+Deno.test("estimatePeakMemory: the parts add up and the runtime part is the one given", () => {
+  const estimate = estimatePeakMemory(base);
+  assert.equal(estimate.runtime, 60 * MB);
+  assert.equal(
+    estimate.total,
+    estimate.runtime + estimate.workers + estimate.buffers + estimate.churn,
+  );
+  for (const part of [estimate.workers, estimate.buffers, estimate.churn]) assert.ok(part > 0);
+});
+
+Deno.test("estimatePeakMemory: the runtime part defaults to this process's resident size", () => {
+  const { runtimeBytes: _, ...withoutRuntime } = base;
+  const rss = Deno.memoryUsage().rss;
+  const estimate = estimatePeakMemory(withoutRuntime);
+  // The process's size moves a little between the two readings, never by 20 MB.
+  assert.ok(Math.abs(estimate.runtime - rss) < 20 * MB, `${estimate.runtime} vs ${rss}`);
+});
+
+Deno.test("estimatePeakMemory: one thread has no worker isolates, more threads cost more", () => {
+  const single = estimatePeakMemory({ ...base, workers: 1 });
+  const two = estimatePeakMemory(base);
+  const four = estimatePeakMemory({ ...base, workers: 4 });
+  assert.equal(single.workers, 0);
+  assert.ok(two.workers > 0 && four.workers === 2 * two.workers);
+  assert.ok(single.total < two.total && two.total < four.total);
+});
+
+Deno.test("estimatePeakMemory: dead copies grow with the bytes written and level off", () => {
+  const churn = (numImages: number) => estimatePeakMemory({ ...base, numImages }).churn;
+  assert.ok(churn(1_000) < churn(100_000));
+  assert.ok(churn(100_000) < churn(1_000_000));
+  // Past a few hundred megabytes written, more images change nothing: memory stays flat.
+  assert.ok(churn(1_000_000_000) - churn(10_000_000) < 0.001 * MB);
+  assert.ok(churn(1_000_000_000) < 40 * MB);
+});
+
+Deno.test("estimatePeakMemory: float64 chunks hold more than uint8 chunks", () => {
+  const uint8 = estimatePeakMemory(base);
+  const float64 = estimatePeakMemory({ ...base, bytesPerPixel: 8 });
+  assert.ok(float64.buffers > uint8.buffers);
+  assert.ok(float64.total > uint8.total);
+});
+
+Deno.test("measuredPeakMemory covers memory this process has touched", () => {
+  const before = measuredPeakMemory();
+  assert.ok(before !== undefined && before > 10 * MB, String(before));
+  const block = new Uint8Array(64 * MB).fill(1);
+  const after = measuredPeakMemory()!;
+  assert.ok(after >= before, `${after} < ${before}`);
+  assert.ok(after >= 64 * MB + 10 * MB, `${after} does not cover a 64 MB block`);
+  assert.equal(block[block.length - 1], 1);
+});
+
+Deno.test("formatMegabytes prints decimal megabytes with one decimal", () => {
+  assert.equal(formatMegabytes(74_200_000), "74.2 MB");
+  assert.equal(formatMegabytes(0), "0.0 MB");
+});
