@@ -6,6 +6,7 @@
  * @module
  */
 
+import { entriesOf } from "./support/cli.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -143,23 +144,6 @@ export async function waitFor<T>(
 }
 
 /**
- * The names in a folder, sorted; none when it is missing.
- *
- * @param path The folder.
- * @returns The entries' names.
- */
-export async function names(path: string): Promise<string[]> {
-  const found: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(path)) found.push(entry.name);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-  return found.sort();
-}
-
-/**
  * Waits until a run's staging folder holds a `dataset.npz` that has grown between two looks:
  * the run is past its checks and writing.
  *
@@ -175,7 +159,7 @@ export function waitForGrowingArchive(
 ): Promise<string> {
   let previous = 0;
   return waitFor("a growing dataset.npz in a staging folder", async () => {
-    const staging = (await names(datasetDir)).find((name) => {
+    const staging = (await entriesOf(datasetDir)).find((name) => {
       const match = STAGING_NAME.exec(name);
       return match !== null &&
         (options.number === undefined || Number(match[1]) === options.number);
@@ -208,7 +192,7 @@ export async function versionChecksums(datasetDir: string): Promise<Map<string, 
       }
     }
   };
-  for (const name of await names(datasetDir)) {
+  for (const name of await entriesOf(datasetDir)) {
     if (VERSION_LIKE_NAME.test(name)) await walk(name);
   }
   return sums;
@@ -223,7 +207,7 @@ export async function versionChecksums(datasetDir: string): Promise<Map<string, 
 export async function treeFingerprint(root: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (relative: string) => {
-    for (const name of await names(join(root, relative))) {
+    for (const name of await entriesOf(join(root, relative))) {
       const path = join(relative, name);
       const info = await Deno.lstat(join(root, path));
       if (info.isDirectory) {

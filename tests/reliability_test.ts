@@ -15,6 +15,7 @@ import { InterruptedError, RunError } from "../src/cli/errors.ts";
 import type { Console } from "../src/cli/console.ts";
 import { type GenerateOptions, runGenerate } from "../src/cli/generate.ts";
 import { writeDatasetNpz } from "../src/pipeline/dataset.ts";
+import { entriesOf } from "./support/cli.ts";
 import {
   createStaging,
   discardStaging,
@@ -28,7 +29,6 @@ import {
   fillDisk,
   lines,
   mountSmallDisk,
-  names,
   runCli,
   type RunningCli,
   STAGING_NAME,
@@ -96,7 +96,7 @@ async function assertUntouched(datasetDir: string, before: Map<string, string>):
 }
 
 async function assertNoStaging(datasetDir: string): Promise<void> {
-  const staging = (await names(datasetDir)).filter((name) => STAGING_NAME.test(name));
+  const staging = (await entriesOf(datasetDir)).filter((name) => STAGING_NAME.test(name));
   assert.deepEqual(staging, [], "a staging folder was left behind");
 }
 
@@ -197,7 +197,7 @@ Deno.test("createStaging() skips every number in use, hand-made folders and file
       await Deno.readTextFile(join(dir, "v0001-20200101T000000Z", "notes.txt")),
       "by hand\n",
     );
-    assert.deepEqual(await names(join(dir, "v0003-by-hand")), []);
+    assert.deepEqual(await entriesOf(join(dir, "v0003-by-hand")), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -230,9 +230,9 @@ Deno.test("publishStaging() never renames onto a folder that exists, even an emp
     const when = new Date("2026-01-02T03:04:05Z");
     await Deno.mkdir(join(dir, "v0001-20260102T030405Z"));
     await assert.rejects(publishStaging(staging, when), /already exists/);
-    assert.deepEqual(await names(join(dir, "v0001-20260102T030405Z")), []);
+    assert.deepEqual(await entriesOf(join(dir, "v0001-20260102T030405Z")), []);
     await discardStaging(staging);
-    assert.deepEqual(await names(dir), ["v0001-20260102T030405Z"]);
+    assert.deepEqual(await entriesOf(dir), ["v0001-20260102T030405Z"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -305,7 +305,7 @@ for (
     try {
       await runGenerate(generateOptions(out, 300), recordingConsole());
       const before = await versionChecksums(datasetDir);
-      const entries = await names(datasetDir);
+      const entries = await entriesOf(datasetDir);
       let partialSeen = false;
       const io = {
         ...recordingConsole(),
@@ -323,7 +323,7 @@ for (
       assert.equal(error.exitCode, 1);
       assert.match(error.message, fault.message);
       assert.ok(partialSeen);
-      assert.deepEqual(await names(datasetDir), entries);
+      assert.deepEqual(await entriesOf(datasetDir), entries);
       await assertUntouched(datasetDir, before);
     } finally {
       await Deno.remove(out, { recursive: true });
@@ -358,7 +358,7 @@ Deno.test("runGenerate() interrupted mid-write stops the workers and keeps nothi
       error.message,
       "Interrupted by SIGINT: the unfinished version was removed, nothing kept",
     );
-    assert.deepEqual(await names(join(out, "data")), []);
+    assert.deepEqual(await entriesOf(join(out, "data")), []);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -382,7 +382,7 @@ Deno.test("runGenerate() interrupted at the confirmation question creates nothin
     assert.ok(error instanceof RunError, String(error));
     assert.equal(error.exitCode, 143);
     assert.equal(error.message, "Interrupted by SIGTERM: nothing was created");
-    assert.deepEqual(await names(out), []);
+    assert.deepEqual(await entriesOf(out), []);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -412,7 +412,7 @@ for (
         `dsgen: Interrupted by ${signal}: the unfinished version was removed, nothing kept`,
       ]);
       assert.equal(result.stdout, "");
-      assert.deepEqual(await names(datasetDir), []);
+      assert.deepEqual(await entriesOf(datasetDir), []);
     } finally {
       await Deno.remove(out, { recursive: true });
     }
@@ -467,7 +467,7 @@ Deno.test("SIGINT at the confirmation question exits with 130 and creates nothin
       lines(result.stderr).at(-1)!,
       /^dsgen: Interrupted by SIGINT: nothing was created$/,
     );
-    assert.deepEqual(await names(out), []);
+    assert.deepEqual(await entriesOf(out), []);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -496,10 +496,10 @@ Deno.test("SIGKILL leaves no version; the next run removes the leftovers and say
     assert.equal(killed.signal, "SIGKILL");
 
     // What is left never looks like a version: a hidden folder, without metadata.json.
-    const left = await names(datasetDir);
+    const left = await entriesOf(datasetDir);
     assert.equal(left.filter((name) => VERSION_LIKE_NAME.test(name)).length, 1);
     assert.deepEqual(left.filter((name) => STAGING_NAME.test(name)), [".v0002.staging"]);
-    assert.ok(!(await names(staging)).includes("metadata.json"));
+    assert.ok(!(await entriesOf(staging)).includes("metadata.json"));
     assert.deepEqual((await listVersions(datasetDir)).map((version) => version.number), [1]);
 
     const next = await runCli(generateArgs(out, 100, ["--seed", "4"]), {
@@ -600,8 +600,8 @@ Deno.test("a version folder made by hand is skipped past and never written into"
     });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /\/v0003-\d{8}T\d{6}Z\n$/);
-    assert.deepEqual(await names(join(datasetDir, "v0002")), []);
-    assert.deepEqual(await names(join(datasetDir, "v0001-20200101T000000Z")), ["README"]);
+    assert.deepEqual(await entriesOf(join(datasetDir, "v0002")), []);
+    assert.deepEqual(await entriesOf(join(datasetDir, "v0001-20200101T000000Z")), ["README"]);
     await assertUntouched(datasetDir, before);
   } finally {
     await Deno.remove(out, { recursive: true });
@@ -797,6 +797,6 @@ Deno.test({
     assert.match(error.message, /no space left on the disk/);
     assert.ok(started > 0);
     assert.equal(running, 0, "render workers were left running");
-    assert.deepEqual(await names(datasetDir), []);
+    assert.deepEqual(await entriesOf(datasetDir), []);
   },
 });
