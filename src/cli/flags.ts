@@ -217,6 +217,32 @@ export function parseInteger(
 }
 
 /**
+ * Reads an integer flag from parsed values: present, non-empty, and within the range. The
+ * accepted values are said as `an integer from MIN to MAX`, as the commands declare them.
+ *
+ * @param values What {@linkcode parseFlags} returned.
+ * @param name The flag's name without dashes, e.g. `seed`.
+ * @param range The smallest and largest accepted values.
+ * @returns The integer.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseIntegerFlag } from "./flags.ts";
+ * assert.equal(parseIntegerFlag({ seed: "7" }, "seed", { min: 0, max: 9 }), 7);
+ * assert.throws(() => parseIntegerFlag({ seed: "" }, "seed", { min: 0, max: 9 }), /"--seed"/);
+ * ```
+ */
+export function parseIntegerFlag(
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  range: { min: number; max: number },
+): number {
+  const flag = `--${name}`;
+  const accepts = `an integer from ${range.min} to ${range.max}`;
+  return parseInteger(flag, requireValue(flag, values[name], accepts), range);
+}
+
+/**
  * Checks a value against a list of choices.
  *
  * @param flag The flag's name with dashes, for the message.

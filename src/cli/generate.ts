@@ -34,7 +34,7 @@ import { type VersionMetadata, writeMetadata } from "../store/metadata.ts";
 import { estimatePeakMemory, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import { InterruptedError, RunError, UsageError } from "./errors.ts";
-import { parseChoice, parseFlags, parseInteger, quote, requireValue } from "./flags.ts";
+import { parseChoice, parseFlags, parseIntegerFlag, quote, requireValue } from "./flags.ts";
 import { confirm, type Console } from "./console.ts";
 
 /** The largest dataset dsgen generates in one run. */
@@ -133,7 +133,7 @@ export function parseGenerateArgs(
   const text = (flag: string) =>
     requireValue(`--${flag}`, values[flag], FLAGS[flag]?.accepts ?? "a value");
   const integer = (flag: string, min: number, max: number) =>
-    parseInteger(`--${flag}`, text(flag), { min, max });
+    parseIntegerFlag(values, flag, { min, max });
 
   const numImages = integer("num-images", 1, MAX_IMAGES);
   const outputDir = text("output-dir");

@@ -21,7 +21,7 @@ import { type Inspection, inspectVersion } from "../validate/inspect_version.ts"
 import { formatQualityTable } from "../validate/quality_table.ts";
 import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
-import { type FlagSpec, parseFlags, parseInteger, requireValue } from "./flags.ts";
+import { type FlagSpec, parseFlags, parseIntegerFlag, requireValue } from "./flags.ts";
 import { MAX_SEED } from "./generate.ts";
 import { asRunError } from "./input_error.ts";
 
@@ -95,11 +95,7 @@ export function parseInspectArgs(args: readonly string[]): InspectCommandOptions
   });
   if (values.help === true) return "help";
   const integer = (flag: string, min: number, max: number) =>
-    parseInteger(
-      `--${flag}`,
-      requireValue(`--${flag}`, values[flag], FLAGS[flag]!.accepts!),
-      { min, max },
-    );
+    parseIntegerFlag(values, flag, { min, max });
   const path = positionals[0];
   if (path === undefined) {
     throw new UsageError(

@@ -12,7 +12,7 @@ import { openVersion } from "../store/open_version.ts";
 import { type VerifyStep, verifyVersion } from "../validate/verify_version.ts";
 import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
-import { type FlagSpec, parseFlags, parseInteger, requireValue } from "./flags.ts";
+import { type FlagSpec, parseFlags, parseIntegerFlag } from "./flags.ts";
 import { MAX_IMAGES, MAX_SEED } from "./generate.ts";
 import { asRunError } from "./input_error.ts";
 
@@ -70,10 +70,7 @@ export function parseVerifyArgs(args: readonly string[]): VerifyCommandOptions |
   });
   if (values.help === true) return "help";
   const integer = (flag: string, max: number) =>
-    parseInteger(`--${flag}`, requireValue(`--${flag}`, values[flag], FLAGS[flag]!.accepts!), {
-      min: flag === "seed" ? 0 : 1,
-      max,
-    });
+    parseIntegerFlag(values, flag, { min: flag === "seed" ? 0 : 1, max });
   const path = positionals[0];
   if (path === undefined) {
     throw new UsageError('Missing PATH for "dsgen verify": expected a version or dataset folder');
