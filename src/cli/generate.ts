@@ -20,7 +20,7 @@ import {
   predictArchiveBytes,
   writeDatasetNpz,
 } from "../pipeline/dataset.ts";
-import type { ImageDtype } from "../pipeline/render.ts";
+import { bytesPerPixel, type ImageDtype } from "../pipeline/render.ts";
 import { effectiveWorkers, workerImageChunks } from "../pipeline/worker_pool.ts";
 import {
   createStaging,
@@ -322,10 +322,6 @@ export async function runGenerate(
   });
   const seedSource = options.seed === undefined ? "drawn" : "flag";
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
-  const workers = effectiveWorkers(options.workers, {
-    numImages: options.numImages,
-    chunkImages: chunkImages(options.imageSize),
-  });
   const plan: DatasetPlan = {
     generator,
     numImages: options.numImages,
@@ -333,6 +329,7 @@ export async function runGenerate(
     dtype: options.dtype,
     chunkImages: chunkImages(options.imageSize),
   };
+  const workers = effectiveWorkers(options.workers, plan);
   const diskBytes = await predictArchiveBytes(plan);
   const free = freeDiskBytes(datasetDir);
   if (free !== undefined && diskBytes + DISK_MARGIN_BYTES > free) {
@@ -346,7 +343,7 @@ export async function runGenerate(
     numImages: options.numImages,
     imageSize: options.imageSize,
     chunkImages: plan.chunkImages,
-    bytesPerPixel: options.dtype === "uint8" ? 1 : 8,
+    bytesPerPixel: bytesPerPixel(options.dtype),
     workers,
   });
   const info = (line: string) => {

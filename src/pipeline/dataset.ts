@@ -176,10 +176,11 @@ function* sampledChunks(
 }
 
 /**
- * The byte size of each array and of the whole archive, without writing anything.
+ * The five arrays of a plan's archive, without rendering anything: each entry's dtype, shape
+ * and size in bytes, its NPY header, and the data of the two small name arrays.
  *
  * @param plan What to generate.
- * @returns The arrays' records and the archive's exact size in bytes.
+ * @returns The arrays' records, their headers, and the class and latent name data.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -190,7 +191,9 @@ function* sampledChunks(
  * assert.ok(datasetLayout(plan).arrays[0]!.bytes === 128 + 256000);
  * ```
  */
-export function datasetLayout(plan: DatasetPlan): { arrays: ArrayRecord[]; headers: NpyHeader[] } {
+export function datasetLayout(
+  plan: DatasetPlan,
+): { arrays: ArrayRecord[]; headers: NpyHeader[]; nameData: [Uint8Array, Uint8Array] } {
   const { generator, numImages } = plan;
   const size = generator.imageSize;
   const classNames = encodeUnicodeArray(generator.classes);
@@ -209,7 +212,8 @@ export function datasetLayout(plan: DatasetPlan): { arrays: ArrayRecord[]; heade
     shape: header.shape,
     bytes: encodeNpyHeader(header).length + npyDataLength(header),
   }));
-  return { arrays, headers };
+  // The data of class_names and latent_names, small enough to hold whole.
+  return { arrays, headers, nameData: [classNames.data, latentNames.data] };
 }
 
 /**
@@ -305,7 +309,7 @@ async function streamDatasetNpz(
   options: WriteOptions & { expectedBytes?: number },
 ): Promise<ArrayRecord[]> {
   const { signal, onProgress } = options;
-  const { arrays, headers } = datasetLayout(plan);
+  const { arrays, headers, nameData } = datasetLayout(plan);
   const expectedBytes = options.expectedBytes ??
     arrays.reduce((total, array) => total + array.bytes, 0);
   const npz = new NpzWriter(writable, { expectedBytes });
@@ -336,12 +340,8 @@ async function streamDatasetNpz(
     headers[2]!,
     sampledChunks(plan, (s) => new Uint8Array(s.latents.buffer), signal),
   );
-  await npz.addArray("class_names", headers[3]!, [
-    encodeUnicodeArray(plan.generator.classes).data,
-  ]);
-  await npz.addArray("latent_names", headers[4]!, [
-    encodeUnicodeArray(plan.generator.latents.map((latent) => latent.name)).data,
-  ]);
+  await npz.addArray("class_names", headers[3]!, [nameData[0]]);
+  await npz.addArray("latent_names", headers[4]!, [nameData[1]]);
   await npz.close();
   return arrays;
 }

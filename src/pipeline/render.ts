@@ -13,6 +13,22 @@ import { quantize } from "./quantize.ts";
 /** The image dtypes dsgen writes. */
 export type ImageDtype = "uint8" | "float64";
 
+/**
+ * The bytes one pixel takes in the images array.
+ *
+ * @param dtype The image dtype.
+ * @returns 1 for uint8, 8 for float64.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bytesPerPixel } from "./render.ts";
+ * assert.equal(bytesPerPixel("float64"), 8);
+ * ```
+ */
+export function bytesPerPixel(dtype: ImageDtype): number {
+  return dtype === "uint8" ? 1 : 8;
+}
+
 /** The rendered images of a chunk, with their labels and latent factors. */
 export interface RenderedChunk {
   /** Index of the chunk's first image. */

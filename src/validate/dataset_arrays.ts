@@ -7,6 +7,7 @@
  * @module
  */
 
+import { bytesPerPixel } from "../pipeline/render.ts";
 import { decodeUnicodeArray, type NpyHeader } from "../format/npy.ts";
 import type { NpzReader } from "../format/npz_reader.ts";
 
@@ -114,7 +115,7 @@ export async function readDatasetArrays(reader: NpzReader): Promise<DatasetArray
     numImages: numImages!,
     imageSize: height!,
     dtype,
-    imageBytes: height! * height! * (dtype === "uint8" ? 1 : 8),
+    imageBytes: height! * height! * bytesPerPixel(dtype),
     classNames: decodeUnicodeArray(await reader.readAll("class_names"), classWidth!),
     latentNames: decodeUnicodeArray(await reader.readAll("latent_names"), latentWidth!),
   };

@@ -20,6 +20,7 @@
  * @module
  */
 
+import { bytesPerPixel } from "../pipeline/render.ts";
 import { classBalance, type Verdict } from "./class_balance.ts";
 import { DuplicateFinder, type DuplicateSummary } from "./duplicates.ts";
 import { isCutByFrame, type ShapeModel } from "./frame_cut.ts";
@@ -265,7 +266,7 @@ export class QualityAccumulator {
    */
   add(chunk: QualityChunk): void {
     const layout = this.#layout;
-    const bytesPerValue = layout.dtype === "uint8" ? 1 : 8;
+    const bytesPerValue = bytesPerPixel(layout.dtype);
     const imageBytes = this.#area * bytesPerValue;
     const count = chunk.images.length / imageBytes;
     const width = layout.latentNames.length;

@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { NpzReader } from "../format/npz_reader.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { generators } from "../generators/registry.ts";
-import { renderImageBytes, sampleChunk } from "../pipeline/render.ts";
+import { bytesPerPixel, renderImageBytes, sampleChunk } from "../pipeline/render.ts";
 import { METADATA_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
 import { readDatasetArrays } from "./dataset_arrays.ts";
@@ -421,7 +421,7 @@ function compareImages(
   rendered: Uint8Array,
   dtype: "uint8" | "float64",
 ): string | undefined {
-  const valueBytes = dtype === "uint8" ? 1 : 8;
+  const valueBytes = bytesPerPixel(dtype);
   const read = (bytes: Uint8Array, pixel: number) =>
     dtype === "uint8"
       ? bytes[pixel]!
