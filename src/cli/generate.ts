@@ -434,7 +434,7 @@ export async function runGenerate(
       schema_version: 1,
       dataset: options.name,
       version: staging.number,
-      version_id: "",
+      version_id: versionId(staging.number, startedAt),
       created_at: startedAt.toISOString(),
       finished_at: finishedAt.toISOString(),
       seed,
@@ -467,14 +467,13 @@ export async function runGenerate(
         },
       },
     };
-    metadata.version_id = versionId(staging.number, startedAt);
     await writeMetadata(staging.path, metadata);
     // The last moment to honour an interrupt: after the rename the version is complete.
     io.signal?.throwIfAborted();
     const version = await publishStaging(staging, startedAt);
     info(
       `Wrote ${options.numImages} images, ${formatMegabytes(npzRecord.bytes)}, in ` +
-        `${seconds.toFixed(2)} s (${Math.round(options.numImages / seconds)} img/s)`,
+        `${seconds.toFixed(2)} s (${metadata.run.images_per_second} img/s)`,
     );
     if (peak !== undefined) {
       info(`Peak memory: ${formatMegabytes(peak)} (estimated ${formatMegabytes(estimate.total)})`);
