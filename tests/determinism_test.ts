@@ -278,7 +278,10 @@ Deno.test("the worker pool's chunks, in any split, join into the one-thread byte
     const whole = renderImageBytes(plan(11, 50, { dtype }), { start: 0, count: 50 });
     for (const [workers, chunk] of [[3, 7], [2, 1], [4, 50], [3, 13]] as const) {
       const pooled = await collect(
-        workerImageChunks(plan(11, 50, { dtype, chunk }), { workers, generatorName: "shapes" }),
+        workerImageChunks(plan(11, 50, { dtype, chunk }), {
+          workers,
+          family: { name: "shapes", options: {} },
+        }),
       );
       assert.deepEqual(pooled, whole, `${dtype}, ${workers} workers, chunks of ${chunk}`);
     }

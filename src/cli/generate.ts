@@ -13,7 +13,7 @@ import { basename, join, resolve } from "node:path";
 import { statfsSync } from "node:fs";
 import denoJson from "../../deno.json" with { type: "json" };
 import { generators } from "../generators/registry.ts";
-import type { ImageGenerator } from "../generators/generator.ts";
+import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
 import {
   chunkImages,
   type DatasetPlan,
@@ -317,11 +317,17 @@ export async function runGenerate(
   await checkOutputFolder(outputDir, options.name, datasetDir);
   await checkWritable(outputDir, datasetDir);
 
-  const generator: ImageGenerator = generators.get(options.generator).create({
-    imageSize: options.imageSize,
-  });
   const seedSource = options.seed === undefined ? "drawn" : "flag";
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const spec: DatasetSpec = {
+    family: { name: options.generator, options: {} },
+    seed,
+    numImages: options.numImages,
+    imageSize: options.imageSize,
+    dtype: options.dtype,
+  };
+  const generator = await createGenerator(spec);
+  spec.family.version = generator.version;
   const plan: DatasetPlan = {
     generator,
     numImages: options.numImages,
@@ -422,7 +428,7 @@ export async function runGenerate(
       ...(workers > 1
         ? {
           imageChunks: (p: DatasetPlan, signal?: AbortSignal) =>
-            workerImageChunks(p, { workers, generatorName: options.generator, signal }),
+            workerImageChunks(p, { workers, family: spec.family, signal }),
         }
         : {}),
     });
@@ -447,6 +453,7 @@ export async function runGenerate(
         version: generator.version,
         parameters: generator.parameters,
       },
+      spec,
       files: [{ name: "dataset.npz", bytes: npzRecord.bytes, sha256: npzRecord.sha256 }],
       arrays: npzRecord.arrays.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
       run: {

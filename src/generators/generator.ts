@@ -68,6 +68,8 @@ export interface ImageGenerator {
 export interface GeneratorOptions {
   /** Side of the square images in pixels. */
   imageSize: number;
+  /** The family's own options from the dataset spec, as JSON; absent or `{}` for none. */
+  options?: { readonly [key: string]: JsonValue };
 }
 
 /** A dataset family: its description and a factory for configured generators. */

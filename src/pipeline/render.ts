@@ -8,10 +8,10 @@
  */
 
 import type { ImageGenerator } from "../generators/generator.ts";
+import type { ImageDtype } from "../generators/spec.ts";
 import { quantize } from "./quantize.ts";
 
-/** The image dtypes dsgen writes. */
-export type ImageDtype = "uint8" | "float64";
+export type { ImageDtype };
 
 /**
  * The bytes one pixel takes in the images array.

@@ -1,22 +1,23 @@
 /**
  * A rendering thread: receives chunk requests, renders them and sends the bytes back.
  *
- * Messages in: `{ generator, imageSize, seed, dtype, id, start, count }`; out:
- * `{ id, bytes }` (the buffer is transferred, not copied) or `{ id, error }`.
+ * Messages in: `{ family, imageSize, seed, dtype, id, start, count }`; out:
+ * `{ id, bytes }` (the buffer is transferred, not copied) or `{ id, error }`. The family is a
+ * {@linkcode FamilyRef}, so a family loaded from the user's module renders here too.
  *
  * @module
  */
 
-import { generators } from "../generators/registry.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
+import { createGenerator, type FamilyRef } from "../generators/spec.ts";
 import { type ImageDtype, renderImageBytes } from "./render.ts";
 
 /** A chunk request. */
 export interface RenderRequest {
   /** The chunk's index, from 0; the reply carries it back. */
   id: number;
-  /** The dataset family's registry name; the worker configures its own copy. */
-  generator: string;
+  /** The dataset's family; the worker imports and configures its own copy. */
+  family: FamilyRef;
   /** Side of every (square) image in pixels. */
   imageSize: number;
   /** The dataset seed; image i depends only on it and i, not on the chunking. */
@@ -29,13 +30,13 @@ export interface RenderRequest {
   count: number;
 }
 
-const configured = new Map<string, ImageGenerator>();
+const configured = new Map<string, Promise<ImageGenerator>>();
 
-function generatorFor(request: RenderRequest): ImageGenerator {
-  const key = `${request.generator}/${request.imageSize}`;
+function generatorFor(request: RenderRequest): Promise<ImageGenerator> {
+  const key = JSON.stringify([request.family, request.imageSize]);
   let generator = configured.get(key);
   if (generator === undefined) {
-    generator = generators.get(request.generator).create({ imageSize: request.imageSize });
+    generator = createGenerator({ family: request.family, imageSize: request.imageSize });
     configured.set(key, generator);
   }
   return generator;
@@ -43,11 +44,11 @@ function generatorFor(request: RenderRequest): ImageGenerator {
 
 // deno-lint-ignore no-explicit-any
 const scope = self as any;
-scope.onmessage = (event: MessageEvent<RenderRequest>) => {
+scope.onmessage = async (event: MessageEvent<RenderRequest>) => {
   const request = event.data;
   try {
     const bytes = renderImageBytes(
-      { generator: generatorFor(request), seed: request.seed, dtype: request.dtype },
+      { generator: await generatorFor(request), seed: request.seed, dtype: request.dtype },
       request,
     );
     scope.postMessage({ id: request.id, bytes }, [bytes.buffer]);

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { FamilyRef } from "../generators/spec.ts";
 import type { DatasetPlan } from "./dataset.ts";
 import type { RenderRequest } from "./render_worker.ts";
 
@@ -41,8 +42,8 @@ export function effectiveWorkers(
 export interface WorkerPoolOptions {
   /** Number of worker threads. */
   workers: number;
-  /** The registry name of the plan's generator (workers configure their own copy). */
-  generatorName: string;
+  /** The plan's family: each worker imports and configures its own copy. */
+  family: FamilyRef;
   /** Stops between chunks; the workers are terminated. */
   signal?: AbortSignal | undefined;
   /** Chunks requested ahead per worker (default 4). */
@@ -68,7 +69,10 @@ interface Pending {
  * const generator = generators.get("shapes").create({ imageSize: 8 });
  * const plan = { generator, numImages: 5, seed: 1, dtype: "uint8" as const, chunkImages: 2 };
  * let bytes = 0;
- * for await (const chunk of workerImageChunks(plan, { workers: 2, generatorName: "shapes" })) {
+ * for await (const chunk of workerImageChunks(plan, {
+ *   workers: 2,
+ *   family: { name: "shapes", options: {} },
+ * })) {
  *   bytes += chunk.length;
  * }
  * assert.ok(bytes === 5 * 64);
@@ -112,7 +116,7 @@ export async function* workerImageChunks(
     const start = chunk * plan.chunkImages;
     const message: RenderRequest = {
       id: chunk,
-      generator: options.generatorName,
+      family: options.family,
       imageSize: plan.generator.imageSize,
       seed: plan.seed,
       dtype: plan.dtype,

@@ -9,6 +9,7 @@
  */
 
 import type { JsonValue } from "../generators/generator.ts";
+import type { DatasetSpec } from "../generators/spec.ts";
 
 /** The version of this file's layout; bump it when a field changes meaning or goes away. */
 export const METADATA_SCHEMA_VERSION = 1;
@@ -59,6 +60,11 @@ export interface VersionMetadata {
   dtype: string;
   /** The dataset family: its registry name, its version and the parameters it recorded. */
   generator: { name: string; version: string; parameters: { [key: string]: JsonValue } };
+  /**
+   * The dataset spec the arrays were made from (family reference with version and options,
+   * seed, count, size, dtype); absent in versions written before it was recorded.
+   */
+  spec?: DatasetSpec;
   /** The files of the version, other than this record, with their sizes and hashes. */
   files: FileRecord[];
   /** The arrays of `dataset.npz`, in the order they were written. */

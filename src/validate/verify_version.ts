@@ -25,6 +25,12 @@ import { join } from "node:path";
 import { NpzReader } from "../format/npz_reader.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { generators } from "../generators/registry.ts";
+import {
+  canonicalJson,
+  createGenerator,
+  type DatasetSpec,
+  loadFamily,
+} from "../generators/spec.ts";
 import { bytesPerPixel, renderImageBytes, sampleChunk } from "../pipeline/render.ts";
 import { METADATA_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
@@ -172,7 +178,7 @@ export async function verifyVersion(
       ).join(", "),
     );
 
-    const generatorProblem = checkGenerator(metadata);
+    const generatorProblem = await checkGenerator(metadata);
     if (generatorProblem !== undefined) failStep("generator", generatorProblem);
     pass(
       "generator",
@@ -304,29 +310,40 @@ function shapeText(shape: readonly number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
 }
 
-/** JSON with object keys sorted, to compare records whatever their key order. */
-function canonicalJson(value: JsonValue | undefined): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${
-      keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")
-    }}`;
-  }
-  return JSON.stringify(value ?? null);
+/**
+ * The spec to re-render a version with: the recorded family reference (module, options) where
+ * there is one, else the family by name; the seed, count, size and dtype of the record's own
+ * fields, which the other steps check against the archive.
+ */
+function specOf(metadata: VersionMetadata): DatasetSpec {
+  return {
+    family: {
+      ...(metadata.spec?.family ?? { options: {} }),
+      name: metadata.generator.name,
+      version: metadata.generator.version,
+    },
+    seed: metadata.seed,
+    numImages: metadata.num_images,
+    imageSize: metadata.image_size,
+    dtype: metadata.dtype === "float64" ? "float64" : "uint8",
+  };
 }
 
-function checkGenerator(metadata: VersionMetadata): string | undefined {
+async function checkGenerator(metadata: VersionMetadata): Promise<string | undefined> {
   const recorded = metadata.generator;
+  const spec = specOf(metadata);
   let family;
   try {
-    family = generators.get(recorded.name);
-  } catch {
+    family = await loadFamily(spec.family);
+  } catch (error) {
+    if (spec.family.module !== undefined) {
+      return `${(error as Error).message}: the samples cannot be re-rendered`;
+    }
     return `generator "${recorded.name}" is not installed (installed: ${
       generators.names().join(", ")
     }): the samples cannot be re-rendered`;
   }
-  const installed = family.create({ imageSize: metadata.image_size });
+  const installed = family.create({ imageSize: spec.imageSize, options: spec.family.options });
   if (installed.version !== recorded.version) {
     return `generator ${recorded.name} is version ${installed.version} here but the dataset ` +
       `was made with version ${recorded.version}: re-rendered samples cannot be trusted to ` +
@@ -354,9 +371,8 @@ async function checkSamples(
   metadata: VersionMetadata,
   options: VerifyOptions,
 ): Promise<string | { problem: string }> {
-  const generator = generators.get(metadata.generator.name).create({
-    imageSize: metadata.image_size,
-  });
+  const generator = await createGenerator(specOf(metadata));
+
   if (arrays.classNames.join("\n") !== generator.classes.join("\n")) {
     return {
       problem: `class_names are ${arrays.classNames.join(", ")} but the generator's classes ` +
