@@ -8,6 +8,8 @@ target="${1:-}"
 output="${2:-dist/dsgen}"
 args=(
   --allow-read --allow-write --allow-env --allow-sys
+  # --generator-cmd starts the user's renderer; its memory is read with `cat /proc/<pid>/status`.
+  --allow-run
   # The writer frees dead chunk buffers explicitly; see collectGarbage in src/pipeline/dataset.ts.
   --v8-flags=--expose-gc,--max-semi-space-size=1
   # Worker modules are loaded by URL at run time, so they must be embedded by name.

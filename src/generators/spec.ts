@@ -28,6 +28,13 @@ export interface FamilyRef {
    * import); absent for the families in the registry.
    */
   module?: string;
+  /**
+   * The words of an external renderer's command (`--generator-cmd`, see
+   * docs/renderer_protocol.md); absent for families that are modules.
+   */
+  command?: string[];
+  /** The folder an external renderer's command runs in. */
+  cwd?: string;
   /** The family's version, as its generator reports it; filled in once it is resolved. */
   version?: string;
   /** The family's own options (e.g. a grid's values per factor), as JSON; `{}` for none. */
@@ -61,6 +68,12 @@ export interface DatasetSpec {
  * ```
  */
 export async function loadFamily(ref: FamilyRef): Promise<GeneratorFamily> {
+  if (ref.command !== undefined) {
+    throw new TypeError(
+      `Cannot load "${ref.name}" as a module: it is the external renderer ` +
+        `"${ref.command.join(" ")}"`,
+    );
+  }
   if (ref.module === undefined) return generators.get(ref.name);
   let exports: { family?: GeneratorFamily; default?: GeneratorFamily };
   try {

@@ -74,6 +74,14 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** Produces the image chunks in order; the default renders them on this thread. */
   imageChunks?: (plan: DatasetPlan, signal?: AbortSignal) => AsyncIterable<Uint8Array>;
+  /**
+   * Produces the bytes of the labels and latents, once the images are written; the default
+   * draws them again from the generator. An external renderer's come from spill files.
+   */
+  labelsAndLatents?: () => {
+    labels: AsyncIterable<Uint8Array>;
+    latents: AsyncIterable<Uint8Array>;
+  };
 }
 
 /** Target size of a chunk's float buffer: small enough to stay in cache-friendly memory. */
@@ -334,11 +342,16 @@ async function streamDatasetNpz(
     // runs its cleanup (the worker pool terminates its threads). A no-op once it is done.
     await images.return?.(undefined);
   }
-  await npz.addArray("labels", headers[1]!, sampledChunks(plan, (s) => s.labels, signal));
+  const given = options.labelsAndLatents?.();
+  await npz.addArray(
+    "labels",
+    headers[1]!,
+    given?.labels ?? sampledChunks(plan, (s) => s.labels, signal),
+  );
   await npz.addArray(
     "latents",
     headers[2]!,
-    sampledChunks(plan, (s) => new Uint8Array(s.latents.buffer), signal),
+    given?.latents ?? sampledChunks(plan, (s) => new Uint8Array(s.latents.buffer), signal),
   );
   await npz.addArray("class_names", headers[3]!, [nameData[0]]);
   await npz.addArray("latent_names", headers[4]!, [nameData[1]]);

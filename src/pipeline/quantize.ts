@@ -32,7 +32,7 @@ export function quantizeValue(value: number): number {
 /**
  * Quantizes a buffer of floats into a buffer of bytes of the same length.
  *
- * @param values Floats, nominally in [0, 1].
+ * @param values Floats, nominally in [0, 1] (float32 values are widened exactly first).
  * @param out Where to write; defaults to a new array.
  * @returns `out`.
  * @example
@@ -44,7 +44,7 @@ export function quantizeValue(value: number): number {
  * ```
  */
 export function quantize(
-  values: Float64Array,
+  values: Float64Array | Float32Array,
   out: Uint8Array = new Uint8Array(values.length),
 ): Uint8Array {
   if (out.length < values.length) {

@@ -65,6 +65,12 @@ export interface VersionMetadata {
    * seed, count, size, dtype); absent in versions written before it was recorded.
    */
   spec?: DatasetSpec;
+  /**
+   * For a version drawn by an external renderer (`--generator-cmd`): the command as typed and
+   * the description its handshake declared (docs/renderer_protocol.md); `verify` starts the
+   * command again (`spec.family.command` in `spec.family.cwd`) and expects the same description.
+   */
+  renderer?: { command: string; declared: { [key: string]: JsonValue } };
   /** The files of the version, other than this record, with their sizes and hashes. */
   files: FileRecord[];
   /** The arrays of `dataset.npz`, in the order they were written. */

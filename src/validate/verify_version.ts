@@ -32,6 +32,9 @@ import {
   loadFamily,
 } from "../generators/spec.ts";
 import { bytesPerPixel, renderImageBytes, sampleChunk } from "../pipeline/render.ts";
+import { checkAnswer } from "../pipeline/external_chunks.ts";
+import { RendererError, RendererProcess } from "../generators/renderer_process.ts";
+import { describedAsJson } from "../generators/renderer_protocol.ts";
 import { METADATA_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
 import { readDatasetArrays } from "./dataset_arrays.ts";
@@ -67,6 +70,8 @@ export interface VerifyOptions {
   ignore?: readonly string[];
   /** Called after each step, so a caller can print as it goes. */
   onStep?: (step: VerifyStep) => void;
+  /** Seconds to wait for an external renderer's handshake and each answer (default 60). */
+  rendererTimeoutSeconds?: number;
 }
 
 const HASH_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -178,15 +183,23 @@ export async function verifyVersion(
       ).join(", "),
     );
 
-    const generatorProblem = await checkGenerator(metadata);
-    if (generatorProblem !== undefined) failStep("generator", generatorProblem);
+    const source = await openResampler(metadata, options);
+    if ("problem" in source) failStep("generator", source.problem);
     pass(
       "generator",
-      `${metadata.generator.name} ${metadata.generator.version} is installed, with the ` +
-        `recorded parameters`,
+      metadata.spec?.family.command === undefined
+        ? `${metadata.generator.name} ${metadata.generator.version} is installed, with the ` +
+          `recorded parameters`
+        : `renderer ${JSON.stringify(metadata.renderer?.command)} started and declared ` +
+          `${metadata.generator.name} ${metadata.generator.version} as recorded`,
     );
 
-    const samplesProblem = await checkSamples(reader!, arrays!, metadata, options);
+    let samplesProblem;
+    try {
+      samplesProblem = await checkSamples(reader!, arrays!, source as Resampler, options);
+    } finally {
+      await (source as Resampler).close().catch(() => {});
+    }
     if (typeof samplesProblem !== "string") failStep("samples", samplesProblem.problem);
     pass("samples", samplesProblem as string);
 
@@ -329,6 +342,110 @@ function specOf(metadata: VersionMetadata): DatasetSpec {
   };
 }
 
+/** What re-draws the samples: the installed family, or the external renderer. */
+interface Resampler {
+  /** Class names it declares. */
+  classes: readonly string[];
+  /** Latent names it declares. */
+  latentNames: readonly string[];
+  /** Image `index` as the archive stores it, with its label and latents. */
+  draw(index: number): Promise<{ image: Uint8Array; label: number; latents: Float32Array }>;
+  /** What a differing image says about the source, e.g. a determinism hint. */
+  hint: string;
+  /** Ends it: an external renderer must exit cleanly. */
+  close(): Promise<void>;
+}
+
+/** The generator of a version, ready to re-draw samples; or why it cannot be. */
+async function openResampler(
+  metadata: VersionMetadata,
+  options: VerifyOptions,
+): Promise<Resampler | { problem: string }> {
+  const spec = specOf(metadata);
+  if (spec.family.command !== undefined) return await openRenderer(metadata, spec, options);
+  const problem = await checkGenerator(metadata);
+  if (problem !== undefined) return { problem };
+  const generator = await createGenerator(spec);
+  const plan = { generator, seed: metadata.seed, dtype: spec.dtype };
+  return {
+    classes: generator.classes,
+    latentNames: generator.latents.map((latent) => latent.name),
+    draw: (index) => {
+      const expected = sampleChunk(generator, metadata.seed, { start: index, count: 1 });
+      return Promise.resolve({
+        image: renderImageBytes(plan, { start: index, count: 1 }),
+        label: expected.labels[0]!,
+        latents: expected.latents,
+      });
+    },
+    hint: "",
+    close: () => Promise.resolve(),
+  };
+}
+
+/** Starts the recorded renderer command and checks it declares what it declared then. */
+async function openRenderer(
+  metadata: VersionMetadata,
+  spec: DatasetSpec,
+  options: VerifyOptions,
+): Promise<Resampler | { problem: string }> {
+  const command = spec.family.command!;
+  const label = metadata.renderer?.command ?? command.join(" ");
+  const cwd = spec.family.cwd;
+  const cwdExists = cwd !== undefined && (await Deno.stat(cwd).catch(() => undefined))?.isDirectory;
+  let renderer: RendererProcess;
+  try {
+    renderer = await RendererProcess.start(command, {
+      label,
+      timeoutSeconds: options.rendererTimeoutSeconds ?? 60,
+      imageSize: metadata.image_size,
+      ...(cwdExists ? { cwd } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof RendererError)) throw error;
+    return { problem: `${withTail(error)}: the samples cannot be re-rendered` };
+  }
+  const now = describedAsJson(renderer.description);
+  const then = metadata.renderer?.declared ?? {};
+  const differing = [...new Set([...Object.keys(now), ...Object.keys(then)])].sort()
+    .find((key) => canonicalJson(now[key]) !== canonicalJson(then[key]));
+  if (differing !== undefined) {
+    await renderer.kill();
+    return {
+      problem: `renderer ${JSON.stringify(label)} now declares ${differing} ` +
+        `${canonicalJson(now[differing])} but the dataset was made when it declared ` +
+        `${canonicalJson(then[differing])}: the samples cannot be re-rendered`,
+    };
+  }
+  return {
+    classes: renderer.description.classes,
+    latentNames: renderer.description.latents,
+    draw: async (index) => {
+      const answer = await renderer.render(metadata.seed, index, 1);
+      const checked = checkAnswer(answer, {
+        description: renderer.description,
+        start: index,
+        dtype: spec.dtype,
+        label,
+        stderrTail: renderer.stderrTail,
+      });
+      return {
+        image: checked.images,
+        label: answer.labels[0]!,
+        latents: new Float32Array(checked.latents.slice().buffer),
+      };
+    },
+    hint: `: the renderer is not deterministic (image i must depend only on the seed and i)`,
+    close: () => renderer.close(),
+  };
+}
+
+/** A renderer failure on one line, with its last stderr line if any. */
+function withTail(error: RendererError): string {
+  const last = error.stderrTail.at(-1);
+  return last === undefined ? error.message : `${error.message} (stderr: ${last})`;
+}
+
 async function checkGenerator(metadata: VersionMetadata): Promise<string | undefined> {
   const recorded = metadata.generator;
   const spec = specOf(metadata);
@@ -368,18 +485,16 @@ function describeLatents(values: ArrayLike<number>): string {
 async function checkSamples(
   reader: NpzReader,
   arrays: Awaited<ReturnType<typeof readDatasetArrays>>,
-  metadata: VersionMetadata,
+  source: Resampler,
   options: VerifyOptions,
 ): Promise<string | { problem: string }> {
-  const generator = await createGenerator(specOf(metadata));
-
-  if (arrays.classNames.join("\n") !== generator.classes.join("\n")) {
+  if (arrays.classNames.join("\n") !== source.classes.join("\n")) {
     return {
       problem: `class_names are ${arrays.classNames.join(", ")} but the generator's classes ` +
-        `are ${generator.classes.join(", ")}`,
+        `are ${source.classes.join(", ")}`,
     };
   }
-  const latentNames = generator.latents.map((latent) => latent.name);
+  const latentNames = source.latentNames;
   if (arrays.latentNames.join("\n") !== latentNames.join("\n")) {
     return {
       problem: `latent_names are ${arrays.latentNames.join(", ")} but the generator's latents ` +
@@ -394,33 +509,44 @@ async function checkSamples(
   const indices = [...new Set([0, ...interior, numImages - 1])].filter((index) =>
     index >= 0 && index < numImages
   ).slice(0, Math.max(count, 0));
-  const plan = { generator, seed: metadata.seed, dtype };
   const width = latentNames.length;
   for (const index of indices) {
     const stored = await reader.read("images", { offset: index * imageBytes, length: imageBytes });
-    const rendered = renderImageBytes(plan, { start: index, count: 1 });
-    const difference = compareImages(stored, rendered, dtype);
-    if (difference !== undefined) {
-      return { problem: `image #${index} differs from its re-render ${difference}` };
+    let expected;
+    try {
+      expected = await source.draw(index);
+    } catch (error) {
+      if (!(error instanceof RendererError)) throw error;
+      return { problem: `re-rendering image #${index}: ${withTail(error)}` };
     }
-    const expected = sampleChunk(generator, metadata.seed, { start: index, count: 1 });
+    const difference = compareImages(stored, expected.image, dtype);
+    if (difference !== undefined) {
+      return { problem: `image #${index} differs from its re-render ${difference}${source.hint}` };
+    }
     const label = (await reader.read("labels", { offset: index, length: 1 }))[0];
-    if (label !== expected.labels[0]) {
+    if (label !== expected.label) {
       return {
-        problem: `label of image #${index} is ${label} but re-renders as ${expected.labels[0]}`,
+        problem: `label of image #${index} is ${label} but re-renders as ${expected.label}` +
+          source.hint,
       };
     }
     const latentBytes = await reader.read("latents", {
       offset: index * width * 4,
       length: width * 4,
     });
-    const latents = new Float32Array(latentBytes.buffer, latentBytes.byteOffset, width);
+    const latents = new Float32Array(latentBytes.slice().buffer, 0, width);
     if (!equalBytes(latentBytes, new Uint8Array(expected.latents.buffer))) {
       return {
         problem: `latents of image #${index} are ${describeLatents(latents)} but re-render as ` +
-          describeLatents(expected.latents),
+          describeLatents(expected.latents) + source.hint,
       };
     }
+  }
+  try {
+    await source.close();
+  } catch (error) {
+    if (!(error instanceof RendererError)) throw error;
+    return { problem: withTail(error) };
   }
   return `${indices.length} of ${numImages} images (first, last and ${
     Math.max(0, indices.length - 2)

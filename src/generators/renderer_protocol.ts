@@ -1,0 +1,338 @@
+/**
+ * The renderer protocol, version 1: the bytes between dsgen and an external renderer.
+ *
+ * The full description, for renderer authors, is docs/renderer_protocol.md. In short:
+ *
+ * 1. dsgen writes a JSON line `{"protocol":"dsgen-renderer","versions":[1],...}`; the program
+ *    answers with one JSON line describing itself ({@linkcode RendererDescription}).
+ * 2. dsgen writes `render <seed> <first> <count>\n`; the program answers with a 16-byte header
+ *    (`DSRA`, uint32 status, uint64 payload length, little-endian) and the payload: the images
+ *    in the declared dtype, then `count` uint8 labels, then `count × K` float32 latents.
+ * 3. dsgen closes stdin; the program exits with 0.
+ *
+ * This module holds the pure parts: parsing the command and the handshake, encoding requests,
+ * decoding answer headers. The process itself is in `renderer_process.ts`.
+ *
+ * @module
+ */
+
+import type { JsonValue } from "./generator.ts";
+
+/** The protocol's name, in both handshake lines. */
+export const PROTOCOL_NAME = "dsgen-renderer";
+/** The protocol versions this dsgen speaks. */
+export const PROTOCOL_VERSIONS: readonly number[] = [1];
+/** The first four bytes of every answer. */
+export const ANSWER_MAGIC = "DSRA";
+/** The length of an answer's header in bytes. */
+export const ANSWER_HEADER_BYTES = 16;
+
+/** The pixel types a renderer may answer in. */
+export type RendererDtype = "uint8" | "float32" | "float64";
+
+/** What a renderer declares about itself in the handshake. */
+export interface RendererDescription {
+  /** The renderer's name, recorded as the generator's name. */
+  name: string;
+  /** The renderer's version: bumped whenever the pixels of any (seed, i) change. */
+  version: string;
+  /** The protocol version it chose. */
+  protocolVersion: number;
+  /** The capabilities it declared (it must declare `render`). */
+  capabilities: string[];
+  /** Side of its square images in pixels. */
+  imageSize: number;
+  /** The pixel type of its answers. */
+  dtype: RendererDtype;
+  /** Class names; a label is an index into this list. */
+  classes: string[];
+  /** Latent factor names, the columns of `latents.npy`. */
+  latents: string[];
+  /** Whatever else it declared to record in metadata.json. */
+  parameters: { [key: string]: JsonValue };
+}
+
+/**
+ * Splits a command into words the way a POSIX shell does for plain words: whitespace separates,
+ * single quotes keep everything, double quotes keep all but `\"` and `\\`, a backslash outside
+ * quotes escapes the next character. No variables, globs, pipes or redirections.
+ *
+ * @param command The command as typed, e.g. `python3 "my renderer.py" --size 16`.
+ * @returns The words; an error names what is unbalanced.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitCommand } from "./renderer_protocol.ts";
+ * assert.deepEqual(splitCommand(`python3 'a b.py' -x "c\\"d"`), ["python3", "a b.py", "-x", 'c"d']);
+ * ```
+ */
+export function splitCommand(command: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let index = 0; index < command.length; index++) {
+    const char = command[index]!;
+    if (/\s/.test(char)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (char === "'") {
+      const end = command.indexOf("'", index + 1);
+      if (end < 0) throw new SyntaxError("a single quote is not closed");
+      word = (word ?? "") + command.slice(index + 1, end);
+      index = end;
+    } else if (char === '"') {
+      word ??= "";
+      for (index++;; index++) {
+        if (index >= command.length) throw new SyntaxError("a double quote is not closed");
+        const inner = command[index]!;
+        if (inner === '"') break;
+        if (inner === "\\" && (command[index + 1] === '"' || command[index + 1] === "\\")) {
+          word += command[++index];
+        } else {
+          word += inner;
+        }
+      }
+    } else if (char === "\\") {
+      if (index + 1 >= command.length) throw new SyntaxError("it ends with a backslash");
+      word = (word ?? "") + command[++index];
+    } else {
+      word = (word ?? "") + char;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/**
+ * The handshake line dsgen sends first.
+ *
+ * @param imageSize The image size the user asked for, or undefined.
+ * @returns The line, newline included.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { helloLine } from "./renderer_protocol.ts";
+ * assert.ok(helloLine(16).endsWith(`"image_size":16}\n`));
+ * ```
+ */
+export function helloLine(imageSize: number | undefined): string {
+  return JSON.stringify({
+    protocol: PROTOCOL_NAME,
+    versions: PROTOCOL_VERSIONS,
+    capabilities: ["render"],
+    image_size: imageSize ?? null,
+  }) + "\n";
+}
+
+/**
+ * Parses and checks the renderer's handshake line.
+ *
+ * @param line The line, without its newline.
+ * @returns The description; a `TypeError` names the first field that is wrong.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDescription } from "./renderer_protocol.ts";
+ * const description = parseDescription(JSON.stringify({
+ *   protocol: "dsgen-renderer", version: 1, capabilities: ["render"], name: "blobs",
+ *   renderer_version: "1.0", image_size: 16, dtype: "float32", classes: ["a"], latents: ["x"],
+ * }));
+ * assert.equal(description.imageSize, 16);
+ * ```
+ */
+export function parseDescription(line: string): RendererDescription {
+  let value: { [key: string]: unknown };
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new TypeError(`expected one line of JSON, got ${preview(line)}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(`expected a JSON object, got ${preview(line)}`);
+  }
+  const bad = (field: string, expected: string) =>
+    new TypeError(`"${field}" is ${preview(value[field])}, expected ${expected}`);
+  if (value.protocol !== PROTOCOL_NAME) throw bad("protocol", `"${PROTOCOL_NAME}"`);
+  if (!PROTOCOL_VERSIONS.includes(value.version as number)) {
+    throw bad("version", `one of ${PROTOCOL_VERSIONS.join(", ")}`);
+  }
+  const strings = (field: string, min: number, max: number): string[] => {
+    const list = value[field];
+    if (
+      !Array.isArray(list) || list.length < min || list.length > max ||
+      !list.every((item) => typeof item === "string" && item !== "")
+    ) {
+      throw bad(field, `a list of ${min} to ${max} non-empty strings`);
+    }
+    return list as string[];
+  };
+  const capabilities = strings("capabilities", 1, 100);
+  if (!capabilities.includes("render")) throw bad("capabilities", `a list that holds "render"`);
+  if (typeof value.name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value.name)) {
+    throw bad(
+      "name",
+      "1 to 100 letters, digits, '-', '_' and '.', starting with a letter or digit",
+    );
+  }
+  if (typeof value.renderer_version !== "string" || value.renderer_version === "") {
+    throw bad("renderer_version", "a non-empty string");
+  }
+  const size = value.image_size;
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 4 || size > 256) {
+    throw bad("image_size", "an integer from 4 to 256");
+  }
+  if (value.dtype !== "uint8" && value.dtype !== "float32" && value.dtype !== "float64") {
+    throw bad("dtype", "one of uint8, float32, float64");
+  }
+  const parameters = value.parameters ?? {};
+  if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) {
+    throw bad("parameters", "a JSON object");
+  }
+  return {
+    name: value.name,
+    version: value.renderer_version,
+    protocolVersion: value.version as number,
+    capabilities,
+    imageSize: size,
+    dtype: value.dtype,
+    classes: strings("classes", 1, 256),
+    latents: strings("latents", 0, 1000),
+    parameters: parameters as { [key: string]: JsonValue },
+  };
+}
+
+/**
+ * The handshake as metadata.json records it: the program's own field names.
+ *
+ * @param description The parsed description.
+ * @returns A JSON object.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describedAsJson, parseDescription } from "./renderer_protocol.ts";
+ * const line = JSON.stringify({
+ *   protocol: "dsgen-renderer", version: 1, capabilities: ["render"], name: "blobs",
+ *   renderer_version: "1.0", image_size: 16, dtype: "uint8", classes: ["a"], latents: [],
+ * });
+ * assert.equal(describedAsJson(parseDescription(line)).renderer_version, "1.0");
+ * ```
+ */
+export function describedAsJson(description: RendererDescription): { [key: string]: JsonValue } {
+  return {
+    protocol: PROTOCOL_NAME,
+    version: description.protocolVersion,
+    capabilities: description.capabilities,
+    name: description.name,
+    renderer_version: description.version,
+    image_size: description.imageSize,
+    dtype: description.dtype,
+    classes: description.classes,
+    latents: description.latents,
+    parameters: description.parameters,
+  };
+}
+
+/**
+ * Bytes per pixel of a renderer dtype.
+ *
+ * @param dtype The declared dtype.
+ * @returns 1, 4 or 8.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rendererItemSize } from "./renderer_protocol.ts";
+ * assert.equal(rendererItemSize("float32"), 4);
+ * ```
+ */
+export function rendererItemSize(dtype: RendererDtype): number {
+  return dtype === "uint8" ? 1 : dtype === "float32" ? 4 : 8;
+}
+
+/**
+ * The payload length of an ok answer to a request for `count` images.
+ *
+ * @param description The renderer's description.
+ * @param count The number of images asked for.
+ * @returns Bytes: images, then labels, then latents.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { answerBytes } from "./renderer_protocol.ts";
+ * const description = { imageSize: 16, dtype: "uint8" as const, latents: ["x", "y"] };
+ * assert.equal(answerBytes(description, 10), 10 * (256 + 1 + 8));
+ * ```
+ */
+export function answerBytes(
+  description: Pick<RendererDescription, "imageSize" | "dtype" | "latents">,
+  count: number,
+): number {
+  const image = description.imageSize ** 2 * rendererItemSize(description.dtype);
+  return count * (image + 1 + 4 * description.latents.length);
+}
+
+/**
+ * A request line.
+ *
+ * @param seed The dataset seed.
+ * @param start The first image's index.
+ * @param count The number of images.
+ * @returns `render <seed> <start> <count>\n`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { requestLine } from "./renderer_protocol.ts";
+ * assert.equal(requestLine(7, 256, 128), "render 7 256 128\n");
+ * ```
+ */
+export function requestLine(seed: number, start: number, count: number): string {
+  return `render ${seed} ${start} ${count}\n`;
+}
+
+/** A decoded answer header. */
+export interface AnswerHeader {
+  /** 0 for ok, 1 for an error. */
+  status: number;
+  /** The payload's length in bytes. */
+  payloadBytes: number;
+}
+
+/**
+ * Decodes an answer's 16-byte header.
+ *
+ * @param bytes The header's bytes.
+ * @returns The status and payload length; a `TypeError` describes a bad header.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeAnswerHeader } from "./renderer_protocol.ts";
+ * const bytes = new Uint8Array(16);
+ * bytes.set(new TextEncoder().encode("DSRA"));
+ * bytes[8] = 42;
+ * assert.deepEqual(decodeAnswerHeader(bytes), { status: 0, payloadBytes: 42 });
+ * ```
+ */
+export function decodeAnswerHeader(bytes: Uint8Array): AnswerHeader {
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  if (magic !== ANSWER_MAGIC) {
+    throw new TypeError(
+      `the answer starts with ${preview(magic)} (bytes ${hex(bytes.subarray(0, 4))}), ` +
+        `expected "${ANSWER_MAGIC}"`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, ANSWER_HEADER_BYTES);
+  const status = view.getUint32(4, true);
+  if (status !== 0 && status !== 1) {
+    throw new TypeError(`the answer's status is ${status}, expected 0 (ok) or 1 (error)`);
+  }
+  const payloadBytes = Number(view.getBigUint64(8, true));
+  return { status, payloadBytes };
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join(" ");
+}
+
+/** A value shown in a message: as JSON, cut to 60 characters. */
+function preview(value: unknown): string {
+  const shown = JSON.stringify(value) ?? "missing";
+  return shown.length > 60 ? shown.slice(0, 57) + "..." : shown;
+}

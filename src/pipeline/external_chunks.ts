@@ -1,0 +1,286 @@
+/**
+ * The images of a dataset from external renderer processes (`--generator-cmd`), in order.
+ *
+ * Chunks are requested round-robin from the processes, a few ahead per process, and yielded
+ * in index order, like the worker pool's. Each answer is checked (finite pixels in [0, 1],
+ * labels below the number of classes, finite latents), float pixels are quantized with the
+ * same rule as dsgen's own ({@linkcode quantize}), and the labels and latents, which only the
+ * program knows, are appended to two spill files while the images stream; the writer reads
+ * them back for the `labels` and `latents` entries ({@linkcode SpilledArrays}).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { RendererAnswer, RendererProcess } from "../generators/renderer_process.ts";
+import type { RendererDescription } from "../generators/renderer_protocol.ts";
+import { RendererError } from "../generators/renderer_process.ts";
+import type { DatasetPlan } from "./dataset.ts";
+import { quantize } from "./quantize.ts";
+
+/** Bytes read back per piece from a spill file. */
+const SPILL_READ_BYTES = 1024 * 1024;
+
+/** Two files the labels and latents of each answered chunk are appended to, in order. */
+export class SpilledArrays {
+  /** The labels file. */
+  readonly labelsPath: string;
+  /** The latents file. */
+  readonly latentsPath: string;
+  #labels: Deno.FsFile;
+  #latents: Deno.FsFile;
+
+  private constructor(folder: string) {
+    this.labelsPath = join(folder, ".labels.spill");
+    this.latentsPath = join(folder, ".latents.spill");
+    this.#labels = Deno.openSync(this.labelsPath, { write: true, createNew: true });
+    this.#latents = Deno.openSync(this.latentsPath, { write: true, createNew: true });
+  }
+
+  /**
+   * Creates the two (hidden) files in a folder, e.g. the run's staging folder.
+   *
+   * @param folder Where to put them.
+   * @returns The spill.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SpilledArrays } from "./external_chunks.ts";
+   * const dir = await Deno.makeTempDir();
+   * const spill = SpilledArrays.create(dir);
+   * spill.append(new Uint8Array([1, 2]), new Uint8Array(8));
+   * let labels = 0;
+   * for await (const chunk of spill.labels()) labels += chunk.length;
+   * assert.equal(labels, 2);
+   * spill.remove();
+   * await Deno.remove(dir);
+   * ```
+   */
+  static create(folder: string): SpilledArrays {
+    return new SpilledArrays(folder);
+  }
+
+  /**
+   * Appends one chunk's labels and latents.
+   *
+   * @param labels The labels' bytes.
+   * @param latents The latents' bytes.
+   */
+  append(labels: Uint8Array, latents: Uint8Array): void {
+    writeAll(this.#labels, labels);
+    writeAll(this.#latents, latents);
+  }
+
+  /**
+   * The labels written so far, read back in pieces.
+   *
+   * @returns The bytes, in order.
+   */
+  labels(): AsyncGenerator<Uint8Array> {
+    return readBack(this.labelsPath);
+  }
+
+  /**
+   * The latents written so far, read back in pieces.
+   *
+   * @returns The bytes, in order.
+   */
+  latents(): AsyncGenerator<Uint8Array> {
+    return readBack(this.latentsPath);
+  }
+
+  /** Closes and deletes both files; safe to call twice. */
+  remove(): void {
+    for (const file of [this.#labels, this.#latents]) {
+      try {
+        file.close();
+      } catch {
+        // Closed already.
+      }
+    }
+    for (const path of [this.labelsPath, this.latentsPath]) {
+      try {
+        Deno.removeSync(path);
+      } catch {
+        // Removed already, or the staging folder with it.
+      }
+    }
+  }
+}
+
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+}
+
+async function* readBack(path: string): AsyncGenerator<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  for (;;) {
+    const buffer = new Uint8Array(SPILL_READ_BYTES);
+    const read = await file.read(buffer);
+    if (read === null) return;
+    yield buffer.subarray(0, read);
+  }
+}
+
+/** Options of {@linkcode externalImageChunks}. */
+export interface ExternalChunkOptions {
+  /** The running renderers, handshakes done; one per worker. */
+  renderers: readonly RendererProcess[];
+  /** Where each chunk's labels and latents go. */
+  spill: SpilledArrays;
+  /** Stops between chunks. */
+  signal?: AbortSignal | undefined;
+  /** Requests in flight per process (default 4). */
+  aheadPerRenderer?: number;
+}
+
+/**
+ * The image chunks of a plan, from renderer processes, checked and converted to the plan's
+ * dtype, in order. The processes are not closed here: the caller closes them (checking their
+ * exit) or kills them.
+ *
+ * @param plan What to generate (its generator stands for the renderers' description).
+ * @param options The processes, the spill files and the abort signal.
+ * @returns The chunks' bytes, in image order.
+ */
+export async function* externalImageChunks(
+  plan: DatasetPlan,
+  options: ExternalChunkOptions,
+): AsyncGenerator<Uint8Array> {
+  const { renderers } = options;
+  const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
+  const ahead = renderers.length * (options.aheadPerRenderer ?? 4);
+  const results = new Map<number, Promise<RendererAnswer>>();
+  const request = (chunk: number) => {
+    const start = chunk * plan.chunkImages;
+    const count = Math.min(plan.chunkImages, plan.numImages - start);
+    const answer = renderers[chunk % renderers.length]!.render(plan.seed, start, count);
+    answer.catch(() => {}); // Awaited in order below; a later chunk's failure waits its turn.
+    results.set(chunk, answer);
+  };
+  let next = 0;
+  for (; next < Math.min(ahead, chunkCount); next++) request(next);
+  for (let chunk = 0; chunk < chunkCount; chunk++) {
+    options.signal?.throwIfAborted();
+    const answer = await untilAborted(results.get(chunk)!, options.signal);
+    results.delete(chunk);
+    if (next < chunkCount) request(next++);
+    const start = chunk * plan.chunkImages;
+    const renderer = renderers[chunk % renderers.length]!;
+    const checked = checkAnswer(answer, {
+      description: renderer.description,
+      start,
+      dtype: plan.dtype,
+      label: renderer.label,
+      stderrTail: renderer.stderrTail,
+    });
+    options.spill.append(answer.labels, checked.latents);
+    yield checked.images;
+  }
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** A typed view of little-endian bytes, copied when they are not aligned for it. */
+function floatView<T extends Float32Array | Float64Array>(
+  bytes: Uint8Array,
+  kind: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
+): T {
+  const size = kind.BYTES_PER_ELEMENT;
+  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  return new kind(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.length / size);
+}
+
+/**
+ * Checks an answer and converts its images to the dataset's dtype.
+ *
+ * @param answer The answer's arrays.
+ * @param context The renderer's description, the first image's index, the output dtype, and
+ * the renderer's label and stderr tail for the error.
+ * @returns The images as the archive stores them, and the latents' bytes (aligned copies).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkAnswer } from "./external_chunks.ts";
+ * const description = { imageSize: 4, dtype: "float32" as const, classes: ["a"], latents: [] };
+ * const images = new Uint8Array(new Float32Array(16).fill(0.5).buffer);
+ * const answer = { images, labels: new Uint8Array(1), latents: new Uint8Array(0) };
+ * const checked = checkAnswer(answer, { description, start: 0, dtype: "uint8", label: "x" });
+ * assert.equal(checked.images[0], 128);
+ * ```
+ */
+export function checkAnswer(
+  answer: RendererAnswer,
+  context: {
+    description: Pick<RendererDescription, "imageSize" | "dtype" | "classes" | "latents">;
+    start: number;
+    dtype: "uint8" | "float64";
+    label: string;
+    stderrTail?: string[];
+  },
+): { images: Uint8Array; latents: Uint8Array } {
+  const { description, start } = context;
+  const area = description.imageSize ** 2;
+  const fail = (problem: string) =>
+    new RendererError(
+      `Renderer ${JSON.stringify(context.label)} sent ${problem}`,
+      context.stderrTail ?? [],
+    );
+  const where = (pixel: number) => {
+    const image = start + Math.floor(pixel / area);
+    const inImage = pixel % area;
+    return `image #${image} (row ${Math.floor(inImage / description.imageSize)}, column ` +
+      `${inImage % description.imageSize})`;
+  };
+  for (let index = 0; index < answer.labels.length; index++) {
+    if (answer.labels[index]! >= description.classes.length) {
+      throw fail(
+        `label ${answer.labels[index]} for image #${start + index}, expected 0 to ` +
+          `${description.classes.length - 1} (${description.classes.length} classes)`,
+      );
+    }
+  }
+  const latents = floatView(answer.latents, Float32Array);
+  for (let index = 0; index < latents.length; index++) {
+    if (!Number.isFinite(latents[index]!)) {
+      const width = description.latents.length;
+      throw fail(
+        `latent "${description.latents[index % width]}" = ${latents[index]} for image ` +
+          `#${start + Math.floor(index / width)}, expected a finite number`,
+      );
+    }
+  }
+  const latentBytes = new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength);
+  if (description.dtype === "uint8") {
+    if (context.dtype !== "uint8") {
+      throw fail("uint8 pixels, which cannot be stored as float64 (use --dtype uint8)");
+    }
+    return { images: answer.images, latents: latentBytes };
+  }
+  const values = description.dtype === "float32"
+    ? floatView(answer.images, Float32Array)
+    : floatView(answer.images, Float64Array);
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index]!;
+    if (!(value >= 0 && value <= 1)) {
+      throw fail(`pixel value ${value} at ${where(index)}, expected a number from 0 to 1`);
+    }
+  }
+  if (context.dtype === "uint8") {
+    return { images: quantize(values), latents: latentBytes };
+  }
+  const wide = values instanceof Float64Array ? values : Float64Array.from(values);
+  return {
+    images: new Uint8Array(wide.buffer, wide.byteOffset, wide.byteLength),
+    latents: latentBytes,
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * The run's side of `--generator-cmd`: the renderer processes of one run, from the pilot that
+ * declares the family and measures memory before the plan is printed, to the checked exit of
+ * every process after the archive is written.
+ *
+ * 1. {@linkcode ExternalRenderers.start}: start one process, do its handshake; its description
+ *    becomes the run's family ({@linkcode ExternalRenderers.generator}, {@linkcode
+ *    ExternalRenderers.family}).
+ * 2. {@linkcode ExternalRenderers.pilot}: one chunk-sized request, then the process tree's peak
+ *    resident memory: what each renderer adds to the estimate.
+ * 3. {@linkcode ExternalRenderers.writeOptions}: start the other processes (one per worker)
+ *    and hand the writer their image chunks and spilled labels and latents.
+ * 4. {@linkcode ExternalRenderers.finish} closes them (a non-zero exit, bytes after the last
+ *    answer fail the run); {@linkcode ExternalRenderers.abort} kills them.
+ *
+ * @module
+ */
+
+import { externalGenerator } from "../generators/external.ts";
+import type { ImageGenerator } from "../generators/generator.ts";
+import { RendererError, RendererProcess } from "../generators/renderer_process.ts";
+import { describedAsJson, splitCommand } from "../generators/renderer_protocol.ts";
+import type { JsonValue } from "../generators/generator.ts";
+import type { FamilyRef } from "../generators/spec.ts";
+import type { DatasetPlan, WriteOptions } from "../pipeline/dataset.ts";
+import { externalImageChunks, SpilledArrays } from "../pipeline/external_chunks.ts";
+
+/** The default of `--generator-timeout`, in seconds. */
+export const DEFAULT_RENDERER_TIMEOUT_SECONDS = 60;
+
+/** Options of {@linkcode ExternalRenderers.start}. */
+export interface ExternalRenderersOptions {
+  /** Seconds to wait for a handshake or an answer. */
+  timeoutSeconds: number;
+  /** The image size the user asked for; a renderer declaring another one is refused. */
+  imageSize?: number | undefined;
+  /** The folder the command runs in (default: the current one). */
+  cwd?: string;
+}
+
+/** The renderer processes of one run. */
+export class ExternalRenderers {
+  /** The command as typed. */
+  readonly command: string;
+  /** Its words. */
+  readonly words: string[];
+  /** The folder it runs in. */
+  readonly cwd: string;
+  #options: ExternalRenderersOptions;
+  #processes: RendererProcess[];
+  #spill: SpilledArrays | undefined;
+
+  private constructor(
+    command: string,
+    words: string[],
+    first: RendererProcess,
+    options: ExternalRenderersOptions,
+  ) {
+    this.command = command;
+    this.words = words;
+    this.cwd = options.cwd ?? Deno.cwd();
+    this.#processes = [first];
+    this.#options = options;
+  }
+
+  /**
+   * Starts the first renderer and checks its handshake against what the user asked for.
+   *
+   * @param command The command as typed, e.g. `python3 render.py`.
+   * @param options The timeout, the image size asked for, the working folder.
+   * @returns The renderers; a {@linkcode RendererError} when the program cannot start, sends a
+   * bad handshake or declares another image size than the one asked for.
+   */
+  static async start(
+    command: string,
+    options: ExternalRenderersOptions,
+  ): Promise<ExternalRenderers> {
+    let words: string[];
+    try {
+      words = splitCommand(command);
+    } catch (error) {
+      throw new RendererError(
+        `Renderer ${JSON.stringify(command)} cannot be started: ${(error as Error).message}`,
+        [],
+      );
+    }
+    if (words.length === 0) {
+      throw new RendererError(
+        `Renderer ${JSON.stringify(command)} cannot be started: no words`,
+        [],
+      );
+    }
+    const first = await RendererProcess.start(words, {
+      label: command,
+      timeoutSeconds: options.timeoutSeconds,
+      imageSize: options.imageSize,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
+    const renderers = new ExternalRenderers(command, words, first, options);
+    const declared = first.description.imageSize;
+    if (options.imageSize !== undefined && declared !== options.imageSize) {
+      await renderers.abort();
+      throw new RendererError(
+        `Renderer ${JSON.stringify(command)} declared images of ${declared}x${declared}, but ` +
+          `--image-size asks for ${options.imageSize}: drop --image-size or make the renderer ` +
+          `draw ${options.imageSize}x${options.imageSize}`,
+        first.stderrTail,
+      );
+    }
+    return renderers;
+  }
+
+  /** The first renderer's description, as a generator. */
+  get generator(): ImageGenerator {
+    return externalGenerator(this.#processes[0]!.description);
+  }
+
+  /** The declared description, as metadata.json records it. */
+  get declared(): { [key: string]: JsonValue } {
+    return describedAsJson(this.#processes[0]!.description);
+  }
+
+  /** The family reference recorded in the spec: name, version, command and folder. */
+  get family(): FamilyRef {
+    const description = this.#processes[0]!.description;
+    return {
+      name: description.name,
+      version: description.version,
+      command: this.words,
+      cwd: this.cwd,
+      options: {},
+    };
+  }
+
+  /**
+   * Sends one request of a chunk's size and measures the renderer's peak memory after it.
+   *
+   * @param seed The dataset seed.
+   * @param count Images in the request: the run's chunk size.
+   * @returns The process tree's peak resident bytes, or undefined where it cannot be read.
+   */
+  async pilot(seed: number, count: number): Promise<number | undefined> {
+    const first = this.#processes[0]!;
+    await first.render(seed, 0, count);
+    return await first.peakMemoryBytes();
+  }
+
+  /**
+   * Starts the renderers still missing for `workers` processes, and returns what the writer
+   * needs to take images, labels and latents from them.
+   *
+   * @param options The number of processes, the staging folder for the spill files, and the
+   * abort signal.
+   * @returns The writer's image producer and its labels and latents.
+   */
+  async writeOptions(
+    options: { workers: number; stagingPath: string; signal?: AbortSignal | undefined },
+  ): Promise<Pick<WriteOptions, "imageChunks" | "labelsAndLatents">> {
+    const missing = Math.max(0, options.workers - this.#processes.length);
+    const started = await Promise.allSettled(
+      Array.from({ length: missing }, () =>
+        RendererProcess.start(this.words, {
+          label: this.command,
+          timeoutSeconds: this.#options.timeoutSeconds,
+          imageSize: this.#options.imageSize,
+          cwd: this.cwd,
+        })),
+    );
+    for (const result of started) {
+      if (result.status === "fulfilled") this.#processes.push(result.value);
+    }
+    const failed = started.find((result) => result.status === "rejected");
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    const spill = SpilledArrays.create(options.stagingPath);
+    this.#spill = spill;
+    const processes = [...this.#processes];
+    return {
+      imageChunks: (p: DatasetPlan, signal?: AbortSignal) =>
+        externalImageChunks(p, { renderers: processes, spill, signal }),
+      labelsAndLatents: () => ({ labels: spill.labels(), latents: spill.latents() }),
+    };
+  }
+
+  /**
+   * Measures the processes' peak memory, then closes them, checking each exits with 0 and
+   * wrote nothing after its last answer; removes the spill files.
+   *
+   * @returns The summed peak resident bytes of the renderer processes (undefined when
+   * `/proc` cannot be read).
+   */
+  async finish(): Promise<number | undefined> {
+    const peaks = await Promise.all(this.#processes.map((process) => process.peakMemoryBytes()));
+    this.#spill?.remove();
+    await Promise.all(this.#processes.map((process) => process.close()));
+    return peaks.some((peak) => peak === undefined)
+      ? undefined
+      : peaks.reduce((total: number, peak) => total + peak!, 0);
+  }
+
+  /**
+   * Kills every process and removes the spill files; for failed and interrupted runs.
+   *
+   * @returns When every process has exited.
+   */
+  async abort(): Promise<void> {
+    this.#spill?.remove();
+    await Promise.all(this.#processes.map((process) => process.kill()));
+  }
+}
+
+/**
+ * A renderer failure as the user reads it: the one line, then the program's last stderr
+ * lines, indented.
+ *
+ * @param error The failure.
+ * @param outcome What is left, e.g. `the unfinished version was removed`.
+ * @returns The text (first line ends with the outcome).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RendererError } from "../generators/renderer_process.ts";
+ * import { rendererFailureText } from "./external_renderers.ts";
+ * const text = rendererFailureText(new RendererError("Renderer \"x\" crashed", ["boom"]), "gone");
+ * assert.equal(text, "Renderer \"x\" crashed; gone\n  renderer stderr: boom");
+ * ```
+ */
+export function rendererFailureText(error: RendererError, outcome: string): string {
+  const tail = error.stderrTail.map((line) => `\n  renderer stderr: ${line}`).join("");
+  return `${error.message}; ${outcome}${tail}`;
+}

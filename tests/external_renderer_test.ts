@@ -1,0 +1,272 @@
+/**
+ * `--generator-cmd`: the Python example through the protocol, read back by numpy and checked
+ * by `verify`; a nondeterministic renderer failing `verify`; every way a renderer can
+ * misbehave giving its line, leaving nothing and no process behind.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { entriesOf, REPO_ROOT, runCli } from "./support/cli.ts";
+import { runPythonJson } from "./support/python.ts";
+
+const FAULTY = "python3 tests/renderers/faulty.py";
+
+const hasNumpy = await new Deno.Command("python3", { args: ["-c", "import numpy"] }).output()
+  .then((output) => output.success, () => false);
+if (!hasNumpy) console.log("external_renderer_test: skipped, python3 with numpy is missing");
+
+/** The processes whose command line holds a marker (a renderer left behind). */
+async function processesWith(marker: string): Promise<number[]> {
+  const found: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
+      if (cmdline.includes(marker) && Number(entry.name) !== Deno.pid) {
+        found.push(Number(entry.name));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+function generateArgs(out: string, command: string, extra: string[] = []): string[] {
+  return [
+    "generate",
+    "--generator-cmd",
+    command,
+    "--output-dir",
+    out,
+    "--seed",
+    "7",
+    "--yes",
+    "--quiet",
+    ...extra,
+  ];
+}
+
+Deno.test({
+  name: "the Python example: numpy reads the archive, verify passes",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const run = await runCli(
+        generateArgs(out, "python3 examples/python/render.py", ["--num-images", "300"]),
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const version = run.stdout.trim();
+      const found = await runPythonJson<{
+        shape: number[];
+        dtype: string;
+        labels: number[];
+        classes: string[];
+        latents: string[];
+        latentShape: number[];
+        same: boolean;
+      }>(
+        `
+import json, sys
+import numpy as np
+sys.path.insert(0, "examples/python")
+from my_corpus import generate_corpus
+d = np.load(sys.argv[1] + "/dataset.npz")
+img, lab, lat = generate_corpus(1, np.random.SeedSequence([7, 123]))
+expected = np.round(np.clip(img[0].astype(np.float64), 0, 1) * 255).astype(np.uint8)
+print(json.dumps({"shape": list(d["images"].shape), "dtype": str(d["images"].dtype),
+  "labels": sorted(set(d["labels"].tolist())), "classes": d["class_names"].tolist(),
+  "latents": d["latent_names"].tolist(), "latentShape": list(d["latents"].shape),
+  "same": bool((d["images"][123] == expected).all() and d["labels"][123] == lab[0]
+               and (d["latents"][123] == lat[0]).all())}))
+`,
+        [version],
+      );
+      assert.deepEqual(found.shape, [300, 16, 16]);
+      assert.equal(found.dtype, "uint8");
+      assert.deepEqual(found.labels, [0, 1]);
+      assert.deepEqual(found.classes, ["blob", "ring"]);
+      assert.deepEqual(found.latents, ["x", "y", "width"]);
+      assert.deepEqual(found.latentShape, [300, 3]);
+      assert.ok(found.same, "image 123 is generate_corpus(1, SeedSequence([7, 123])) quantized");
+      const metadata = JSON.parse(await Deno.readTextFile(join(version, "metadata.json")));
+      assert.equal(metadata.renderer.command, "python3 examples/python/render.py");
+      assert.equal(metadata.renderer.declared.name, "corpus");
+      assert.deepEqual(metadata.spec.family.command, ["python3", "examples/python/render.py"]);
+      assert.equal(metadata.generator.name, "corpus");
+      const verify = await runCli(["verify", version, "--samples", "20", "--seed", "1"]);
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      assert.match(verify.stdout, /re-rendered byte-identical/);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "several renderer processes write the same archive as one",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const hashes = [];
+      for (const workers of ["1", "3"]) {
+        const run = await runCli(
+          generateArgs(out, `${FAULTY} ok`, [
+            "--num-images",
+            "25000",
+            "--workers",
+            workers,
+            "--name",
+            `w${workers}`,
+          ]),
+        );
+        assert.equal(run.code, 0, run.stderr);
+        const metadata = JSON.parse(
+          await Deno.readTextFile(join(run.stdout.trim(), "metadata.json")),
+        );
+        assert.equal(metadata.run.workers, Number(workers));
+        hashes.push(metadata.files[0].sha256);
+      }
+      assert.equal(hashes[0], hashes[1]);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a nondeterministic renderer fails verify, naming the first differing image",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const run = await runCli(
+        generateArgs(out, `${FAULTY} nondeterministic`, ["--num-images", "50"]),
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const verify = await runCli(["verify", run.stdout.trim(), "--samples", "5", "--seed", "1"]);
+      assert.equal(verify.code, 1, verify.stdout + verify.stderr);
+      assert.match(
+        verify.stdout + verify.stderr,
+        /image #0 differs from its re-render .*: the renderer is not deterministic/,
+      );
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+const FAILURES: { mode: string; line: RegExp; stderr?: RegExp; extra?: string[] }[] = [
+  { mode: "missing", line: /cannot be started: program "no-such-renderer-\w+" not found/ },
+  {
+    mode: "crash",
+    line: /exited with code 3 before answering request "render 7 \d+ \d+"/,
+    stderr: /renderer stderr: ZeroDivisionError: division by zero/,
+  },
+  { mode: "short", line: /after 100 of the \d+ bytes of the payload .* \(too few bytes\)/ },
+  { mode: "long", line: /announced \d+ bytes for request .*, expected \d+ \(too many bytes\)/ },
+  { mode: "trailing", line: /wrote 4 bytes after its last answer \(too many bytes\)/ },
+  { mode: "badheader", line: /sent a bad answer header .*starts with "OOPS"/ },
+  { mode: "badhandshake", line: /sent a bad handshake: "version" is 7, expected one of 1/ },
+  { mode: "nan", line: /sent pixel value NaN at image #\d+ \(row 2, column 3\)/ },
+  { mode: "label", line: /sent label 5 for image #\d+, expected 0 to 1 \(2 classes\)/ },
+  { mode: "error", line: /reported an error for request .*: cannot render: the GPU is gone/ },
+  {
+    mode: "hang",
+    line: /did not answer request "render 7 \d+ \d+" within 1 s \(--generator-timeout\)/,
+    stderr: /renderer stderr: renderer: stuck on a lock/,
+    extra: ["--generator-timeout", "1"],
+  },
+  {
+    mode: "silent",
+    line: /sent no handshake within 1 s/,
+    stderr: /renderer stderr: renderer: thinking very hard/,
+    extra: ["--generator-timeout", "1"],
+  },
+];
+
+for (const failure of FAILURES) {
+  Deno.test({
+    name: `a renderer that fails (${failure.mode}): one line, exit 1, nothing kept, no process`,
+    ignore: !hasNumpy,
+    async fn() {
+      const out = await Deno.makeTempDir();
+      const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
+      const command = failure.mode === "missing"
+        ? `no-such-renderer-${marker.slice(7)} x`
+        : `${FAULTY} ${failure.mode} ${marker}`;
+      try {
+        const run = await runCli(
+          generateArgs(out, command, [
+            "--num-images",
+            "3000",
+            "--name",
+            "faulty",
+            ...(failure.extra ?? []),
+          ]),
+        );
+        assert.equal(run.code, 1, run.stderr);
+        const [first, ...rest] = run.stderr.trimEnd().split("\n");
+        assert.match(first!, /^dsgen: Renderer "/);
+        assert.match(first!, failure.line);
+        assert.ok(rest.every((line) => line.startsWith("  renderer stderr: ")), run.stderr);
+        if (failure.stderr !== undefined) assert.match(run.stderr, failure.stderr);
+        assert.equal(run.stdout, "");
+        assert.deepEqual(await entriesOf(join(out, "faulty")), []);
+        assert.deepEqual(await processesWith(marker), []);
+      } finally {
+        await Deno.remove(out, { recursive: true });
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "SIGTERM mid-run stops every renderer process and keeps nothing",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "main.ts",
+          ...generateArgs(out, `${FAULTY} ok ${marker}`, [
+            "--num-images",
+            "50000000",
+            "--workers",
+            "2",
+            "--name",
+            "long",
+          ]),
+        ],
+        cwd: REPO_ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { DSGEN_DEBUG: "", NO_COLOR: "1" },
+      }).spawn();
+      const output = child.output();
+      // Wait until both renderers run and the archive is being written.
+      for (let tries = 0; tries < 200; tries++) {
+        const staging = (await entriesOf(join(out, "long"))).find((name) => name.startsWith("."));
+        if ((await processesWith(marker)).length >= 2 && staging !== undefined) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal((await processesWith(marker)).length, 2);
+      child.kill("SIGTERM");
+      const result = await output;
+      const stderr = new TextDecoder().decode(result.stderr);
+      assert.equal(result.code, 143, stderr);
+      assert.match(stderr, /^dsgen: Interrupted by SIGTERM: the unfinished version was removed/);
+      assert.deepEqual(await entriesOf(join(out, "long")), []);
+      assert.deepEqual(await processesWith(marker), []);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
