@@ -34,6 +34,12 @@ import { type VersionMetadata, writeMetadata } from "../store/metadata.ts";
 import { estimatePeakMemory, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import { InterruptedError, RunError, UsageError } from "./errors.ts";
+import { RendererError } from "../generators/renderer_process.ts";
+import {
+  DEFAULT_RENDERER_TIMEOUT_SECONDS,
+  ExternalRenderers,
+  rendererFailureText,
+} from "../run/external_renderers.ts";
 import { parseChoice, parseFlags, parseIntegerFlag, quote, requireValue } from "./flags.ts";
 import { confirm, type Console } from "./console.ts";
 
@@ -70,6 +76,13 @@ export interface GenerateOptions {
    * killed runs are still reported.
    */
   quiet: boolean;
+  /**
+   * An external renderer (`--generator-cmd`, docs/renderer_protocol.md) instead of a family:
+   * the command, the per-request timeout (`--generator-timeout`), and the image size and
+   * dataset name if given (else the renderer's declared size and `<name><size>`); `imageSize`
+   * and `name` above are then placeholders.
+   */
+  external?: { command: string; timeoutSeconds: number; imageSize?: number; name?: string };
 }
 
 const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accepts?: string }> = {
@@ -84,6 +97,8 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
   generator: { type: "string", accepts: `one of ${generators.names().join(", ")}` },
   dtype: { type: "string", accepts: "one of uint8, float64" },
   workers: { type: "string", accepts: "an integer from 1 to 64" },
+  "generator-cmd": { type: "string", accepts: 'a command, e.g. "python3 render.py"' },
+  "generator-timeout": { type: "string", accepts: "an integer from 1 to 86400 (seconds)" },
   yes: { type: "boolean", short: "y" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
@@ -105,6 +120,10 @@ Options:
   --dtype T         uint8 (default) or float64 (the unquantized baseline, 8x larger)
   --workers N       rendering threads, 1 to 64 (default: number of cores; runs of
                     fewer than 20000 images render on the main thread)
+  --generator-cmd CMD  an external renderer speaking docs/renderer_protocol.md, one
+                    process per worker, e.g. "python3 render.py" (instead of --generator)
+  --generator-timeout SECONDS
+                    seconds a renderer may take per request (default 60)
   -y, --yes         do not ask for confirmation
   -q, --quiet       print no plan and no progress bar
   -h, --help        show this help
@@ -148,12 +167,31 @@ export function parseGenerateArgs(
   const workers = values.workers === undefined
     ? Math.max(1, Math.min(64, defaults.workers ?? navigator.hardwareConcurrency ?? 1))
     : integer("workers", 1, 64);
-  const name = values.name === undefined ? `${generator}${imageSize}` : text("name");
+  const command = values["generator-cmd"] === undefined ? undefined : text("generator-cmd");
+  if (command !== undefined && values.generator !== undefined) {
+    throw new UsageError(
+      `Cannot use "--generator" value ${quote(generator)} with "--generator-cmd": expected one ` +
+        "of them",
+    );
+  }
+  if (command !== undefined && command.trim() === "") {
+    throw new UsageError(
+      `Cannot use "--generator-cmd" value ${quote(command)}: expected a command, e.g. ` +
+        '"python3 render.py"',
+    );
+  }
+  const name = values.name === undefined
+    ? (command === undefined ? `${generator}${imageSize}` : "")
+    : text("name");
   // Not hidden (".x" looks like a staging folder), no option look-alike ("-x"), no "..".
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) || name.includes("..")) {
+  const nameOk = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) && !name.includes("..");
+  if (!nameOk && !(command !== undefined && values.name === undefined)) {
     throw new UsageError(
       `Cannot use "--name" value ${quote(name)}: expected ${FLAGS.name!.accepts}`,
     );
+  }
+  if (command === undefined && values["generator-timeout"] !== undefined) {
+    throw new UsageError(`Cannot use "--generator-timeout" without "--generator-cmd"`);
   }
   const options: GenerateOptions = {
     numImages,
@@ -167,6 +205,16 @@ export function parseGenerateArgs(
     quiet: values.quiet === true,
   };
   if (seed !== undefined) options.seed = seed;
+  if (command !== undefined) {
+    options.external = {
+      command,
+      timeoutSeconds: values["generator-timeout"] === undefined
+        ? DEFAULT_RENDERER_TIMEOUT_SECONDS
+        : integer("generator-timeout", 1, 86400),
+      ...(values["image-size"] === undefined ? {} : { imageSize }),
+      ...(values.name === undefined ? {} : { name }),
+    };
+  }
   return options;
 }
 
@@ -310,6 +358,40 @@ export async function runGenerate(
   options: GenerateOptions,
   io: GenerateContext,
 ): Promise<GenerateResult> {
+  if (options.external === undefined) return await runGenerateWith(options, io, undefined);
+  let renderers: ExternalRenderers;
+  try {
+    renderers = await ExternalRenderers.start(options.external.command, {
+      timeoutSeconds: options.external.timeoutSeconds,
+      imageSize: options.external.imageSize,
+    });
+  } catch (error) {
+    if (!(error instanceof RendererError)) throw error;
+    throw new RunError(rendererFailureText(error, "nothing was created"), { cause: error });
+  }
+  const generator = renderers.generator;
+  try {
+    return await runGenerateWith(
+      {
+        ...options,
+        imageSize: generator.imageSize,
+        name: options.external.name ?? `${generator.name}${generator.imageSize}`,
+      },
+      io,
+      renderers,
+    );
+  } catch (error) {
+    await renderers.abort();
+    if (!(error instanceof RendererError)) throw error;
+    throw new RunError(rendererFailureText(error, "nothing was created"), { cause: error });
+  }
+}
+
+async function runGenerateWith(
+  options: GenerateOptions,
+  io: GenerateContext,
+  renderers: ExternalRenderers | undefined,
+): Promise<GenerateResult> {
   let startedAt = new Date();
   let startTime = performance.now();
   const outputDir = options.outputDir;
@@ -320,13 +402,13 @@ export async function runGenerate(
   const seedSource = options.seed === undefined ? "drawn" : "flag";
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const spec: DatasetSpec = {
-    family: { name: options.generator, options: {} },
+    family: renderers?.family ?? { name: options.generator, options: {} },
     seed,
     numImages: options.numImages,
     imageSize: options.imageSize,
     dtype: options.dtype,
   };
-  const generator = await createGenerator(spec);
+  const generator = renderers?.generator ?? await createGenerator(spec);
   spec.family.version = generator.version;
   const plan: DatasetPlan = {
     generator,
@@ -345,12 +427,18 @@ export async function runGenerate(
         `${formatMegabytes(free)} free, expected a folder on a disk with room for it`,
     );
   }
+  // An external renderer's own memory is measured on a pilot request, one chunk large.
+  const rendererBytes = renderers === undefined
+    ? 0
+    : await renderers.pilot(seed, plan.chunkImages) ?? 0;
   const estimate = estimatePeakMemory({
     numImages: options.numImages,
     imageSize: options.imageSize,
     chunkImages: plan.chunkImages,
     bytesPerPixel: bytesPerPixel(options.dtype),
-    workers,
+    // Renderer processes, not threads: no isolates in dsgen, and the renderers measured.
+    workers: renderers === undefined ? workers : 1,
+    ...(renderers === undefined ? {} : { rendererBytes: workers * rendererBytes }),
   });
   const info = (line: string) => {
     if (!options.quiet) io.stderr(line + "\n");
@@ -425,17 +513,24 @@ export async function runGenerate(
     const npzRecord = await writeDataset(plan, join(staging.path, "dataset.npz"), {
       onProgress: (done) => progress.update(done),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
-      ...(workers > 1
+      ...(renderers !== undefined
+        ? await renderers.writeOptions({ workers, stagingPath: staging.path, signal: io.signal })
+        : workers > 1
         ? {
           imageChunks: (p: DatasetPlan, signal?: AbortSignal) =>
             workerImageChunks(p, { workers, family: spec.family, signal }),
         }
         : {}),
     });
+    const rendererPeak = await renderers?.finish();
     progress.finish();
     const finishedAt = new Date();
     const seconds = (performance.now() - startTime) / 1000;
-    const peak = measuredPeakMemory();
+    const ownPeak = measuredPeakMemory();
+    // With renderers, the whole process tree: each process's peak, summed.
+    const peak = ownPeak === undefined || (renderers !== undefined && rendererPeak === undefined)
+      ? undefined
+      : ownPeak + (rendererPeak ?? 0);
     const metadata: VersionMetadata = {
       schema_version: 1,
       dataset: options.name,
@@ -454,6 +549,9 @@ export async function runGenerate(
         parameters: generator.parameters,
       },
       spec,
+      ...(renderers === undefined
+        ? {}
+        : { renderer: { command: renderers.command, declared: renderers.declared } }),
       files: [{ name: "dataset.npz", bytes: npzRecord.bytes, sha256: npzRecord.sha256 }],
       arrays: npzRecord.arrays.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
       run: {
@@ -489,6 +587,7 @@ export async function runGenerate(
     return { path: version.path, metadata };
   } catch (error) {
     progress.clear();
+    await renderers?.abort();
     let removed = "the unfinished version was removed";
     try {
       await discardStaging(staging);
@@ -500,6 +599,9 @@ export async function runGenerate(
     const interrupted = interruption(io.signal, `${removed}, nothing kept`);
     if (interrupted !== undefined) throw interrupted;
     if (error instanceof RunError || error instanceof UsageError) throw error;
+    if (error instanceof RendererError) {
+      throw new RunError(rendererFailureText(error, removed), { cause: error });
+    }
     const code = (error as { code?: string }).code;
     const message = error instanceof Error ? error.message : String(error);
     const diskFull = code === "ENOSPC" || code === "EDQUOT" ||

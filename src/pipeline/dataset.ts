@@ -302,13 +302,24 @@ export async function predictArchiveBytes(plan: DatasetPlan): Promise<number> {
   const arraysBytes = (p: DatasetPlan) =>
     datasetLayout(p).arrays.reduce((total, array) => total + array.bytes, 0);
   const probe = { ...plan, numImages: 1, chunkImages: 1 };
+  const { headers } = datasetLayout(probe);
   let probeBytes = 0;
   await streamDatasetNpz(
     probe,
     new WritableStream({ write: (chunk) => void (probeBytes += chunk.length) }),
-    { expectedBytes: arraysBytes(plan) },
+    {
+      expectedBytes: arraysBytes(plan),
+      // Stored entries: the content does not change the size, so zeros stand in (an external
+      // renderer's generator cannot draw at all).
+      imageChunks: () => zeros(headers[0]!),
+      labelsAndLatents: () => ({ labels: zeros(headers[1]!), latents: zeros(headers[2]!) }),
+    },
   );
   return arraysBytes(plan) + probeBytes - arraysBytes(probe);
+}
+
+async function* zeros(header: NpyHeader): AsyncGenerator<Uint8Array> {
+  yield new Uint8Array(npyDataLength(header));
 }
 
 async function streamDatasetNpz(

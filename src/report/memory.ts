@@ -23,6 +23,8 @@ export interface MemoryPlan {
   bytesPerPixel: number;
   /** Rendering threads; 1 renders on the main thread. */
   workers: number;
+  /** The peak resident memory of external renderer processes, measured on a pilot request. */
+  rendererBytes?: number;
   /** The resident size of the process now, modules loaded (default: measured). */
   runtimeBytes?: number;
 }
@@ -37,6 +39,8 @@ export interface MemoryEstimate {
   buffers: number;
   /** Dead chunk copies awaiting collection: zip-js copies every chunk it writes. */
   churn: number;
+  /** External renderer processes (`--generator-cmd`), as measured on a pilot request. */
+  renderers: number;
   /** The sum, the figure printed. */
   total: number;
 }
@@ -93,7 +97,15 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
     Math.min(CHUNKS_IN_FLIGHT[mode] * outputChunk, imageBytes);
   const cap = CHURN_CAP_BYTES[mode];
   const churn = cap * (1 - Math.exp(-imageBytes / cap));
-  return { runtime, workers, buffers, churn, total: runtime + workers + buffers + churn };
+  const renderers = plan.rendererBytes ?? 0;
+  return {
+    runtime,
+    workers,
+    buffers,
+    churn,
+    renderers,
+    total: runtime + workers + buffers + churn + renderers,
+  };
 }
 
 /**
