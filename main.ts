@@ -11,7 +11,8 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { InterruptedError, RunError, UsageError } from "./src/cli/errors.ts";
+import { RunError, UsageError } from "./src/cli/errors.ts";
+import { stopOnSignals } from "./src/cli/signals.ts";
 import { GENERATE_HELP, parseGenerateArgs, runGenerate } from "./src/cli/generate.ts";
 import { denoConsole } from "./src/cli/console.ts";
 import { INSPECT_HELP, parseInspectArgs, runInspect } from "./src/cli/inspect.ts";
@@ -39,26 +40,7 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
       const options = parseGenerateArgs(args);
       if (options === "help") return io.stdout(GENERATE_HELP);
       const controller = new AbortController();
-      // The first signal asks the run to stop and remove its staging folder; a second one (a
-      // cleanup stuck on a hung disk, an impatient user) exits at once, leaving the folder
-      // for the next run into the dataset, which removes it since this process is gone.
-      const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-        const handler = () => {
-          const interrupted = new InterruptedError(signal);
-          if (!controller.signal.aborted) return controller.abort(interrupted);
-          io.stderr(
-            `dsgen: ${interrupted.message} again: stopped without cleaning up; the next run ` +
-              "into this dataset removes the unfinished version\n",
-          );
-          Deno.exit(interrupted.exitCode);
-        };
-        try {
-          Deno.addSignalListener(signal, handler);
-        } catch {
-          // Not every platform has SIGTERM listeners (Windows); Ctrl+C still stops the run.
-        }
-        return [signal, handler] as const;
-      });
+      const stopListening = stopOnSignals(controller);
       try {
         await runGenerate(options, {
           ...io,
@@ -67,13 +49,7 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
           signal: controller.signal,
         });
       } finally {
-        for (const [signal, handler] of handlers) {
-          try {
-            Deno.removeSignalListener(signal, handler);
-          } catch {
-            // Never added.
-          }
-        }
+        stopListening();
       }
     },
     inspect: async (args) => {

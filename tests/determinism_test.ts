@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type GenerateOptions, MAX_SEED, runGenerate } from "../src/cli/generate.ts";
-import type { Console } from "../src/cli/console.ts";
+import { MAX_SEED } from "../src/cli/generate.ts";
+import { generateDataset } from "../src/run/generate_dataset.ts";
 import { generators } from "../src/generators/registry.ts";
 import {
   chunkImages,
@@ -81,31 +81,21 @@ function labelsAndLatents(p: DatasetPlan): Uint8Array {
   return concat([labels, new Uint8Array(latents.buffer)]);
 }
 
-/** A console that prints nothing and never gets an answer (runs pass --yes). */
-const silent: Console = {
-  stdout() {},
-  stderr() {},
-  stderrIsTerminal: false,
-  columns: () => 80,
-  noColor: true,
-  readLine: () => Promise.resolve(null),
-};
-
 async function generate(
   outputDir: string,
-  options: Partial<GenerateOptions> & { numImages: number; seed: number },
+  options: { numImages: number; seed: number; workers?: number; imageSize?: number },
 ): Promise<{ path: string; npz: Uint8Array; workers: number }> {
-  const result = await runGenerate({
+  const result = await generateDataset(
+    {
+      family: { name: "shapes", options: {} },
+      seed: options.seed,
+      numImages: options.numImages,
+      imageSize: options.imageSize ?? 16,
+      dtype: "uint8",
+    },
     outputDir,
-    name: "shapes",
-    imageSize: 16,
-    generator: "shapes",
-    dtype: "uint8",
-    workers: 1,
-    yes: true,
-    quiet: true,
-    ...options,
-  }, silent);
+    { name: "shapes", workers: options.workers ?? 1 },
+  );
   return {
     path: result.path,
     npz: await Deno.readFile(join(result.path, "dataset.npz")),

@@ -2,46 +2,25 @@
  * `dsgen generate`: from flags to a published, versioned dataset.
  *
  * {@linkcode parseGenerateArgs} turns the words into a typed {@linkcode GenerateOptions} (and
- * is tested alone); {@linkcode runGenerate} checks the output folder, prints the plan, asks for
- * confirmation, streams the archive into a staging folder, writes metadata.json and publishes
- * the version with one rename.
+ * is tested alone); {@linkcode runGenerate} hands the spec they describe to the run's steps
+ * (`src/run/generate_dataset.ts`) with the terminal as output, and prints the version's path.
  *
  * @module
  */
 
-import { basename, join, resolve } from "node:path";
-import { statfsSync } from "node:fs";
-import denoJson from "../../deno.json" with { type: "json" };
 import { generators } from "../generators/registry.ts";
-import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
-import {
-  chunkImages,
-  type DatasetPlan,
-  predictArchiveBytes,
-  writeDatasetNpz,
-} from "../pipeline/dataset.ts";
-import { bytesPerPixel, type ImageDtype } from "../pipeline/render.ts";
-import { effectiveWorkers, workerImageChunks } from "../pipeline/worker_pool.ts";
-import {
-  createStaging,
-  discardStaging,
-  publishStaging,
-  removeStaleStaging,
-  type Staging,
-  versionId,
-} from "../store/versions.ts";
-import { type VersionMetadata, writeMetadata } from "../store/metadata.ts";
-import { estimatePeakMemory, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
-import { ProgressReporter } from "../report/progress_bar.ts";
-import { InterruptedError, RunError, UsageError } from "./errors.ts";
-import { RendererError } from "../generators/renderer_process.ts";
-import {
-  DEFAULT_RENDERER_TIMEOUT_SECONDS,
-  ExternalRenderers,
-  rendererFailureText,
-} from "../run/external_renderers.ts";
+import type { DatasetSpec } from "../generators/spec.ts";
+import type { writeDatasetNpz } from "../pipeline/dataset.ts";
+import type { ImageDtype } from "../pipeline/render.ts";
+import { generateDataset, type GenerateResult } from "../run/generate_dataset.ts";
+import { MAX_WORKERS } from "../run/resources.ts";
+import { DEFAULT_RENDERER_TIMEOUT_SECONDS } from "../run/external_renderers.ts";
+import { splitCommand } from "../generators/renderer_protocol.ts";
+import { UsageError } from "./errors.ts";
 import { parseChoice, parseFlags, parseIntegerFlag, quote, requireValue } from "./flags.ts";
 import { confirm, type Console } from "./console.ts";
+
+export type { GenerateResult };
 
 /** The largest dataset dsgen generates in one run. */
 export const MAX_IMAGES = 1_000_000_000;
@@ -65,10 +44,10 @@ export interface GenerateOptions {
   /** The images' element type (`--dtype`, default `uint8`). */
   dtype: ImageDtype;
   /**
-   * Rendering threads requested, 1 to 64 (`--workers`, default the number of cores); runs of
-   * fewer than 20000 images render on the main thread anyway.
+   * Rendering threads requested, 1 to 64 (`--workers`); undefined: the CPUs of the allocation
+   * or machine. Runs of fewer than 20000 images render on the main thread anyway.
    */
-  workers: number;
+  workers?: number;
   /** Skip the confirmation question (`--yes`). */
   yes: boolean;
   /**
@@ -78,11 +57,17 @@ export interface GenerateOptions {
   quiet: boolean;
   /**
    * An external renderer (`--generator-cmd`, docs/renderer_protocol.md) instead of a family:
-   * the command, the per-request timeout (`--generator-timeout`), and the image size and
-   * dataset name if given (else the renderer's declared size and `<name><size>`); `imageSize`
-   * and `name` above are then placeholders.
+   * the command as typed and its words, the per-request timeout (`--generator-timeout`), and
+   * the image size and dataset name if given (else the renderer's declared size and
+   * `<renderer name><size>`); `imageSize` and `name` above are then placeholders.
    */
-  external?: { command: string; timeoutSeconds: number; imageSize?: number; name?: string };
+  external?: {
+    command: string;
+    words: string[];
+    timeoutSeconds: number;
+    imageSize?: number;
+    name?: string;
+  };
 }
 
 const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accepts?: string }> = {
@@ -118,12 +103,15 @@ Options:
   --image-size S    image side in pixels, 4 to 256 (default 16)
   --generator G     dataset family: ${generators.names().join(", ")} (default shapes)
   --dtype T         uint8 (default) or float64 (the unquantized baseline, 8x larger)
-  --workers N       rendering threads, 1 to 64 (default: number of cores; runs of
-                    fewer than 20000 images render on the main thread)
-  --generator-cmd CMD  an external renderer speaking docs/renderer_protocol.md, one
-                    process per worker, e.g. "python3 render.py" (instead of --generator)
+  --workers N       rendering threads, 1 to 64 (default: SLURM_CPUS_PER_TASK, else
+                    the CPUs this process may use; runs of fewer than 20000 images
+                    render on the main thread)
+  --generator-cmd CMD
+                    an external renderer speaking docs/renderer_protocol.md, one
+                    process per worker, e.g. "python3 render.py" (instead of
+                    --generator; --image-size defaults to the size it declares)
   --generator-timeout SECONDS
-                    seconds a renderer may take per request (default 60)
+                    seconds a renderer may take per request, 1 to 86400 (default 60)
   -y, --yes         do not ask for confirmation
   -q, --quiet       print no plan and no progress bar
   -h, --help        show this help
@@ -165,33 +153,47 @@ export function parseGenerateArgs(
     ? "uint8"
     : parseChoice("--dtype", text("dtype"), ["uint8", "float64"] as const);
   const workers = values.workers === undefined
-    ? Math.max(1, Math.min(64, defaults.workers ?? navigator.hardwareConcurrency ?? 1))
-    : integer("workers", 1, 64);
+    ? (defaults.workers === undefined
+      ? undefined
+      : Math.max(1, Math.min(MAX_WORKERS, defaults.workers)))
+    : integer("workers", 1, MAX_WORKERS);
   const command = values["generator-cmd"] === undefined ? undefined : text("generator-cmd");
-  if (command !== undefined && values.generator !== undefined) {
+  let words: string[] = [];
+  if (command !== undefined) {
+    if (values.generator !== undefined) {
+      throw new UsageError(
+        `Cannot use "--generator" value ${quote(generator)} with "--generator-cmd": expected ` +
+          "one of the two",
+      );
+    }
+    try {
+      words = splitCommand(command);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot use "--generator-cmd" value ${quote(command)}: ${(error as Error).message}, ` +
+          `expected ${FLAGS["generator-cmd"]!.accepts}`,
+      );
+    }
+    if (words.length === 0) {
+      throw new UsageError(
+        `Cannot use "--generator-cmd" value ${quote(command)}: expected ` +
+          FLAGS["generator-cmd"]!.accepts,
+      );
+    }
+  } else if (values["generator-timeout"] !== undefined) {
     throw new UsageError(
-      `Cannot use "--generator" value ${quote(generator)} with "--generator-cmd": expected one ` +
-        "of them",
-    );
-  }
-  if (command !== undefined && command.trim() === "") {
-    throw new UsageError(
-      `Cannot use "--generator-cmd" value ${quote(command)}: expected a command, e.g. ` +
-        '"python3 render.py"',
+      `Cannot use "--generator-timeout" value ${quote(text("generator-timeout"))} without ` +
+        `"--generator-cmd": expected it only with an external renderer`,
     );
   }
   const name = values.name === undefined
-    ? (command === undefined ? `${generator}${imageSize}` : "")
+    ? `${command === undefined ? generator : "renderer"}${imageSize}`
     : text("name");
   // Not hidden (".x" looks like a staging folder), no option look-alike ("-x"), no "..".
-  const nameOk = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) && !name.includes("..");
-  if (!nameOk && !(command !== undefined && values.name === undefined)) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) || name.includes("..")) {
     throw new UsageError(
       `Cannot use "--name" value ${quote(name)}: expected ${FLAGS.name!.accepts}`,
     );
-  }
-  if (command === undefined && values["generator-timeout"] !== undefined) {
-    throw new UsageError(`Cannot use "--generator-timeout" without "--generator-cmd"`);
   }
   const options: GenerateOptions = {
     numImages,
@@ -200,14 +202,15 @@ export function parseGenerateArgs(
     imageSize,
     generator,
     dtype,
-    workers,
     yes: values.yes === true,
     quiet: values.quiet === true,
   };
+  if (workers !== undefined) options.workers = workers;
   if (seed !== undefined) options.seed = seed;
   if (command !== undefined) {
     options.external = {
       command,
+      words,
       timeoutSeconds: values["generator-timeout"] === undefined
         ? DEFAULT_RENDERER_TIMEOUT_SECONDS
         : integer("generator-timeout", 1, 86400),
@@ -216,110 +219,6 @@ export function parseGenerateArgs(
     };
   }
   return options;
-}
-
-/**
- * Refuses an output path that is a file, has a file in it, is a broken link or cannot be read,
- * without creating anything.
- */
-async function checkOutputFolder(
-  outputDir: string,
-  name: string,
-  datasetDir: string,
-): Promise<void> {
-  for (
-    const [flag, value, path] of [
-      ["--output-dir", outputDir, outputDir],
-      ["--name", name, datasetDir],
-    ] as const
-  ) {
-    const refuse = (problem: string) =>
-      new UsageError(`Cannot use "${flag}" value ${quote(value)}: ${problem}, expected a folder`);
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        // Missing is fine; it may also have been made meanwhile, by a concurrent run.
-        const link = await Deno.lstat(path).catch(() => undefined);
-        if (link?.isSymlink) throw refuse(`${quote(path)} is a symbolic link to nothing`);
-        continue;
-      }
-      if (error instanceof Deno.errors.NotADirectory) {
-        throw refuse(`a part of ${quote(path)} is a file`);
-      }
-      throw refuse(`cannot read ${quote(path)} (${systemReason(error)})`);
-    }
-    if (!info.isDirectory) throw refuse(`${quote(path)} is a file`);
-  }
-}
-
-/** An operating-system error in a few words, without the error number and the path. */
-function systemReason(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  const known: Record<string, string> = {
-    EROFS: "read-only file system",
-    EACCES: "permission denied",
-    EPERM: "operation not permitted",
-    ENOSPC: "no space left on the disk",
-    EDQUOT: "disk quota exceeded",
-    EIO: "input/output error",
-  };
-  if (code !== undefined && known[code] !== undefined) return known[code]!;
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/ \(os error \d+\).*$/s, "").replace(/:\s*$/, "");
-}
-
-/**
- * Refuses a folder dsgen cannot create folders in, by creating and removing an empty one:
- * permission bits say nothing of read-only mounts, and root ignores them anyway.
- */
-async function checkWritable(outputDir: string, datasetDir: string): Promise<void> {
-  const folder = existingAncestor(datasetDir);
-  try {
-    await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".dsgen-write-check-" }));
-  } catch (error) {
-    const where = quote(folder);
-    throw new UsageError(
-      `Cannot use "--output-dir" value ${quote(outputDir)}: cannot create folders in ${where} ` +
-        `(${systemReason(error)}), expected a folder dsgen can write to`,
-    );
-  }
-}
-
-/** The nearest existing ancestor of a path (the folder whose disk the dataset lands on). */
-function existingAncestor(path: string): string {
-  let current = resolve(path);
-  for (;;) {
-    try {
-      Deno.statSync(current);
-      return current;
-    } catch {
-      const parent = resolve(current, "..");
-      if (parent === current) return current;
-      current = parent;
-    }
-  }
-}
-
-function freeDiskBytes(path: string): number | undefined {
-  try {
-    const stats = statfsSync(existingAncestor(path));
-    return Number(stats.bavail) * Number(stats.bsize);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Room on the disk beyond the archive: metadata.json, owner.json and file-system blocks. */
-const DISK_MARGIN_BYTES = 256 * 1024;
-
-/** What `runGenerate` returns: the published version and the run's figures. */
-export interface GenerateResult {
-  /** The published version folder, e.g. `data/shapes16/v0001-20261125T031245Z`. */
-  path: string;
-  /** What was written to the version's metadata.json. */
-  metadata: VersionMetadata;
 }
 
 /** Where `runGenerate` prints and asks, what it records, and what stops it. */
@@ -336,12 +235,44 @@ export interface GenerateContext extends Console {
 }
 
 /**
- * Runs `dsgen generate` with parsed options.
+ * The spec the options describe; a missing seed is drawn.
  *
- * Nothing is created before every check has passed and the run is confirmed. From then on
- * everything goes into a staging folder, published with one rename; any failure, and any
- * interruption, removes the staging folder, so a failed run leaves nothing and touches no
- * earlier version.
+ * @param options The parsed flags.
+ * @returns The spec, and whether its seed was drawn.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseGenerateArgs, specOf } from "./generate.ts";
+ * const options = parseGenerateArgs(["--num-images", "10", "--output-dir", "d", "--seed", "3"]);
+ * assert.ok(options !== "help");
+ * assert.equal(specOf(options).spec.seed, 3);
+ * ```
+ */
+export function specOf(
+  options: GenerateOptions,
+): { spec: DatasetSpec; seedSource: "flag" | "drawn" } {
+  const seedSource = options.seed === undefined ? "drawn" : "flag";
+  const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const external = options.external;
+  return {
+    spec: {
+      // An external renderer's name and size are filled in from its handshake (size 0: the
+      // one it declares).
+      family: external === undefined
+        ? { name: options.generator, options: {} }
+        : { name: "renderer", command: external.words, cwd: Deno.cwd(), options: {} },
+      seed,
+      numImages: options.numImages,
+      imageSize: external === undefined ? options.imageSize : external.imageSize ?? 0,
+      dtype: options.dtype,
+    },
+    seedSource,
+  };
+}
+
+/**
+ * Runs `dsgen generate` with parsed options: {@linkcode generateDataset} with the terminal as
+ * its output and the confirmation question unless `--yes`; prints the version's path.
  *
  * @param options The parsed flags.
  * @param io Where to print, how to ask, the command line to record, and the abort signal.
@@ -358,283 +289,28 @@ export async function runGenerate(
   options: GenerateOptions,
   io: GenerateContext,
 ): Promise<GenerateResult> {
-  if (options.external === undefined) return await runGenerateWith(options, io, undefined);
-  let renderers: ExternalRenderers;
-  try {
-    renderers = await ExternalRenderers.start(options.external.command, {
-      timeoutSeconds: options.external.timeoutSeconds,
-      imageSize: options.external.imageSize,
-    });
-  } catch (error) {
-    if (!(error instanceof RendererError)) throw error;
-    throw new RunError(rendererFailureText(error, "nothing was created"), { cause: error });
-  }
-  const generator = renderers.generator;
-  try {
-    return await runGenerateWith(
-      {
-        ...options,
-        imageSize: generator.imageSize,
-        name: options.external.name ?? `${generator.name}${generator.imageSize}`,
-      },
-      io,
-      renderers,
-    );
-  } catch (error) {
-    await renderers.abort();
-    if (!(error instanceof RendererError)) throw error;
-    throw new RunError(rendererFailureText(error, "nothing was created"), { cause: error });
-  }
-}
-
-async function runGenerateWith(
-  options: GenerateOptions,
-  io: GenerateContext,
-  renderers: ExternalRenderers | undefined,
-): Promise<GenerateResult> {
-  let startedAt = new Date();
-  let startTime = performance.now();
-  const outputDir = options.outputDir;
-  const datasetDir = join(outputDir, options.name);
-  await checkOutputFolder(outputDir, options.name, datasetDir);
-  await checkWritable(outputDir, datasetDir);
-
-  const seedSource = options.seed === undefined ? "drawn" : "flag";
-  const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
-  const spec: DatasetSpec = {
-    family: renderers?.family ?? { name: options.generator, options: {} },
-    seed,
-    numImages: options.numImages,
-    imageSize: options.imageSize,
-    dtype: options.dtype,
-  };
-  const generator = renderers?.generator ?? await createGenerator(spec);
-  spec.family.version = generator.version;
-  const plan: DatasetPlan = {
-    generator,
-    numImages: options.numImages,
-    seed,
-    dtype: options.dtype,
-    chunkImages: chunkImages(options.imageSize),
-  };
-  const workers = effectiveWorkers(options.workers, plan);
-  const diskBytes = await predictArchiveBytes(plan);
-  const free = freeDiskBytes(datasetDir);
-  if (free !== undefined && diskBytes + DISK_MARGIN_BYTES > free) {
-    throw new UsageError(
-      `Cannot use "--output-dir" value ${quote(outputDir)}: the dataset needs ` +
-        `${formatMegabytes(diskBytes + DISK_MARGIN_BYTES)} and the disk has ` +
-        `${formatMegabytes(free)} free, expected a folder on a disk with room for it`,
-    );
-  }
-  // An external renderer's own memory is measured on a pilot request, one chunk large.
-  const rendererBytes = renderers === undefined
-    ? 0
-    : await renderers.pilot(seed, plan.chunkImages) ?? 0;
-  const estimate = estimatePeakMemory({
-    numImages: options.numImages,
-    imageSize: options.imageSize,
-    chunkImages: plan.chunkImages,
-    bytesPerPixel: bytesPerPixel(options.dtype),
-    // Renderer processes, not threads: no isolates in dsgen, and the renderers measured.
-    workers: renderers === undefined ? workers : 1,
-    ...(renderers === undefined ? {} : { rendererBytes: workers * rendererBytes }),
+  const { spec, seedSource } = specOf(options);
+  const external = options.external;
+  const result = await generateDataset(spec, options.outputDir, {
+    ...(external === undefined ? { name: options.name } : {
+      ...(external.name === undefined ? {} : { name: external.name }),
+      rendererLabel: external.command,
+      rendererTimeoutSeconds: external.timeoutSeconds,
+    }),
+    seedSource,
+    output: {
+      write: io.stderr,
+      isTerminal: io.stderrIsTerminal,
+      columns: io.columns,
+      noColor: io.noColor,
+      quiet: options.quiet,
+    },
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.yes ? {} : { confirm: () => confirm(io) }),
+    ...(io.commandLine === undefined ? {} : { commandLine: io.commandLine }),
+    ...(io.signal === undefined ? {} : { signal: io.signal }),
+    ...(io.writeDataset === undefined ? {} : { writeDataset: io.writeDataset }),
   });
-  const info = (line: string) => {
-    if (!options.quiet) io.stderr(line + "\n");
-  };
-  info(
-    `Plan: ${options.numImages} images of ${options.imageSize}x${options.imageSize} ` +
-      `${options.dtype}, generator ${generator.name} ${generator.version}, ` +
-      `seed ${seed}${seedSource === "drawn" ? " (drawn)" : ""}, ${workers} worker${
-        workers === 1 ? "" : "s"
-      }`,
-  );
-  info(`Output: ${resolve(datasetDir)}/v????-<time>/`);
-  info(`Disk: ${formatMegabytes(diskBytes)} (${diskBytes} bytes)`);
-  info(`Estimated memory: ${formatMegabytes(estimate.total)} for ${options.numImages} images`);
-  if (seedSource === "drawn" && options.quiet) io.stderr(`Seed: ${seed} (drawn)\n`);
-
-  const available = Deno.systemMemoryInfo().available;
-  if (estimate.total > available) {
-    throw new UsageError(
-      `Cannot run: the estimated peak memory ${formatMegabytes(estimate.total)} exceeds the ` +
-        `${formatMegabytes(available)} available`,
-    );
-  }
-  if (!options.yes) {
-    try {
-      await untilAborted(confirm(io), io.signal);
-    } catch (error) {
-      const interrupted = interruption(io.signal, "nothing was created");
-      if (interrupted === undefined) throw error;
-      io.stderr("\n"); // End the unanswered question's line.
-      throw interrupted;
-    }
-  }
-  const interrupted = interruption(io.signal, "nothing was created");
-  if (interrupted !== undefined) throw interrupted;
-  // The run starts now: time spent reading the plan and answering is not the run's.
-  startedAt = new Date();
-  startTime = performance.now();
-
-  let staging: Staging;
-  try {
-    await Deno.mkdir(datasetDir, { recursive: true });
-    for (const stale of await removeStaleStaging(datasetDir)) {
-      // Always said, even with --quiet: it deletes files this run did not write.
-      io.stderr(
-        `Removed ${basename(stale.path)}: an unfinished version left by ` +
-          (stale.owner === undefined
-            ? "a run"
-            : `process ${stale.owner.pid} (started ${stale.owner.startedAt})`) +
-          " that is no longer running\n",
-      );
-    }
-    staging = await createStaging(datasetDir);
-  } catch (error) {
-    throw new RunError(
-      `Cannot create a version in ${datasetDir}: ${systemReason(error)}; no version was created`,
-      { cause: error },
-    );
-  }
-
-  const progress = new ProgressReporter({
-    total: options.numImages,
-    write: io.stderr,
-    isTerminal: io.stderrIsTerminal,
-    columns: io.columns,
-    quiet: options.quiet,
-    noColor: io.noColor,
-  });
-  try {
-    io.signal?.throwIfAborted();
-    const writeDataset = io.writeDataset ?? writeDatasetNpz;
-    const npzRecord = await writeDataset(plan, join(staging.path, "dataset.npz"), {
-      onProgress: (done) => progress.update(done),
-      ...(io.signal === undefined ? {} : { signal: io.signal }),
-      ...(renderers !== undefined
-        ? await renderers.writeOptions({ workers, stagingPath: staging.path, signal: io.signal })
-        : workers > 1
-        ? {
-          imageChunks: (p: DatasetPlan, signal?: AbortSignal) =>
-            workerImageChunks(p, { workers, family: spec.family, signal }),
-        }
-        : {}),
-    });
-    const rendererPeak = await renderers?.finish();
-    progress.finish();
-    const finishedAt = new Date();
-    const seconds = (performance.now() - startTime) / 1000;
-    const ownPeak = measuredPeakMemory();
-    // With renderers, the whole process tree: each process's peak, summed.
-    const peak = ownPeak === undefined || (renderers !== undefined && rendererPeak === undefined)
-      ? undefined
-      : ownPeak + (rendererPeak ?? 0);
-    const metadata: VersionMetadata = {
-      schema_version: 1,
-      dataset: options.name,
-      version: staging.number,
-      version_id: versionId(staging.number, startedAt),
-      created_at: startedAt.toISOString(),
-      finished_at: finishedAt.toISOString(),
-      seed,
-      seed_source: seedSource,
-      num_images: options.numImages,
-      image_size: options.imageSize,
-      dtype: options.dtype,
-      generator: {
-        name: generator.name,
-        version: generator.version,
-        parameters: generator.parameters,
-      },
-      spec,
-      ...(renderers === undefined
-        ? {}
-        : { renderer: { command: renderers.command, declared: renderers.declared } }),
-      files: [{ name: "dataset.npz", bytes: npzRecord.bytes, sha256: npzRecord.sha256 }],
-      arrays: npzRecord.arrays.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
-      run: {
-        dsgen_version: denoJson.version,
-        deno_version: Deno.version.deno,
-        v8_version: Deno.version.v8,
-        os: Deno.build.os,
-        arch: Deno.build.arch,
-        command_line: io.commandLine ?? [],
-        workers,
-        chunk_images: plan.chunkImages,
-        duration_seconds: Number(seconds.toFixed(3)),
-        images_per_second: Math.round(options.numImages / seconds),
-        memory: {
-          estimated_peak_bytes: estimate.total,
-          measured_peak_bytes: peak ?? null,
-          estimate_parts: { ...estimate },
-        },
-      },
-    };
-    await writeMetadata(staging.path, metadata);
-    // The last moment to honour an interrupt: after the rename the version is complete.
-    io.signal?.throwIfAborted();
-    const version = await publishStaging(staging, startedAt);
-    info(
-      `Wrote ${options.numImages} images, ${formatMegabytes(npzRecord.bytes)}, in ` +
-        `${seconds.toFixed(2)} s (${metadata.run.images_per_second} img/s)`,
-    );
-    if (peak !== undefined) {
-      info(`Peak memory: ${formatMegabytes(peak)} (estimated ${formatMegabytes(estimate.total)})`);
-    }
-    io.stdout(version.path + "\n");
-    return { path: version.path, metadata };
-  } catch (error) {
-    progress.clear();
-    await renderers?.abort();
-    let removed = "the unfinished version was removed";
-    try {
-      await discardStaging(staging);
-    } catch (removeError) {
-      // Never hide the first failure; the next run into this dataset removes the folder.
-      removed = `the unfinished version ${staging.path} could not be removed ` +
-        `(${systemReason(removeError)}); the next run removes it`;
-    }
-    const interrupted = interruption(io.signal, `${removed}, nothing kept`);
-    if (interrupted !== undefined) throw interrupted;
-    if (error instanceof RunError || error instanceof UsageError) throw error;
-    if (error instanceof RendererError) {
-      throw new RunError(rendererFailureText(error, removed), { cause: error });
-    }
-    const code = (error as { code?: string }).code;
-    const message = error instanceof Error ? error.message : String(error);
-    const diskFull = code === "ENOSPC" || code === "EDQUOT" ||
-      /no space left|ENOSPC|os error 28|quota/i.test(message);
-    throw new RunError(
-      diskFull
-        ? `Cannot write to ${datasetDir}: ${systemReason(error)}; ${removed}, ` +
-          "earlier versions are untouched"
-        : `Cannot write the dataset to ${staging.path}: ${message}; ${removed}`,
-      { cause: error },
-    );
-  }
-}
-
-/**
- * The error to report when the run was stopped by a signal, or undefined if it was not.
- *
- * @param signal The run's abort signal.
- * @param outcome What is left, e.g. "nothing was created".
- */
-function interruption(signal: AbortSignal | undefined, outcome: string): RunError | undefined {
-  const reason = signal?.reason;
-  if (!(signal?.aborted && reason instanceof InterruptedError)) return undefined;
-  return new RunError(`${reason.message}: ${outcome}`, { exitCode: reason.exitCode });
-}
-
-/** Waits for a promise, or rejects with the signal's reason as soon as it is aborted. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
+  io.stdout(result.path + "\n");
+  return result;
 }

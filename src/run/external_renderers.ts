@@ -36,12 +36,14 @@ export interface ExternalRenderersOptions {
   imageSize?: number | undefined;
   /** The folder the command runs in (default: the current one). */
   cwd?: string;
+  /** The command as typed, for messages and metadata.json (default: the words joined). */
+  label?: string;
 }
 
 /** The renderer processes of one run. */
 export class ExternalRenderers {
   /** The command as typed. */
-  readonly command: string;
+  readonly label: string;
   /** Its words. */
   readonly words: string[];
   /** The folder it runs in. */
@@ -51,12 +53,12 @@ export class ExternalRenderers {
   #spill: SpilledArrays | undefined;
 
   private constructor(
-    command: string,
+    label: string,
     words: string[],
     first: RendererProcess,
     options: ExternalRenderersOptions,
   ) {
-    this.command = command;
+    this.label = label;
     this.words = words;
     this.cwd = options.cwd ?? Deno.cwd();
     this.#processes = [first];
@@ -66,42 +68,36 @@ export class ExternalRenderers {
   /**
    * Starts the first renderer and checks its handshake against what the user asked for.
    *
-   * @param command The command as typed, e.g. `python3 render.py`.
-   * @param options The timeout, the image size asked for, the working folder.
+   * @param command The command as typed, e.g. `python3 render.py`, or its words.
+   * @param options The timeout, the image size asked for, the working folder, the label.
    * @returns The renderers; a {@linkcode RendererError} when the program cannot start, sends a
    * bad handshake or declares another image size than the one asked for.
    */
   static async start(
-    command: string,
+    command: string | readonly string[],
     options: ExternalRenderersOptions,
   ): Promise<ExternalRenderers> {
+    const label = options.label ?? (typeof command === "string" ? command : command.join(" "));
+    const name = `Renderer ${JSON.stringify(label)}`;
     let words: string[];
     try {
-      words = splitCommand(command);
+      words = typeof command === "string" ? splitCommand(command) : [...command];
     } catch (error) {
-      throw new RendererError(
-        `Renderer ${JSON.stringify(command)} cannot be started: ${(error as Error).message}`,
-        [],
-      );
+      throw new RendererError(`${name} cannot be started: ${(error as Error).message}`, []);
     }
-    if (words.length === 0) {
-      throw new RendererError(
-        `Renderer ${JSON.stringify(command)} cannot be started: no words`,
-        [],
-      );
-    }
+    if (words.length === 0) throw new RendererError(`${name} cannot be started: no words`, []);
     const first = await RendererProcess.start(words, {
-      label: command,
+      label,
       timeoutSeconds: options.timeoutSeconds,
       imageSize: options.imageSize,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
-    const renderers = new ExternalRenderers(command, words, first, options);
+    const renderers = new ExternalRenderers(label, words, first, options);
     const declared = first.description.imageSize;
     if (options.imageSize !== undefined && declared !== options.imageSize) {
       await renderers.abort();
       throw new RendererError(
-        `Renderer ${JSON.stringify(command)} declared images of ${declared}x${declared}, but ` +
+        `${name} declared images of ${declared}x${declared}, but ` +
           `--image-size asks for ${options.imageSize}: drop --image-size or make the renderer ` +
           `draw ${options.imageSize}x${options.imageSize}`,
         first.stderrTail,
@@ -160,7 +156,7 @@ export class ExternalRenderers {
     const started = await Promise.allSettled(
       Array.from({ length: missing }, () =>
         RendererProcess.start(this.words, {
-          label: this.command,
+          label: this.label,
           timeoutSeconds: this.#options.timeoutSeconds,
           imageSize: this.#options.imageSize,
           cwd: this.cwd,

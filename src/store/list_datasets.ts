@@ -67,13 +67,15 @@ async function folderBytes(path: string): Promise<number> {
 async function ownerAlive(stagingPath: string): Promise<boolean | null> {
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(join(stagingPath, "owner.json"), { read: true });
+    // Writable, as in versions.ts: NFS's POSIX locks need it for an exclusive lock.
+    file = await Deno.open(join(stagingPath, "owner.json"), { read: true, write: true });
   } catch {
     return null;
   }
   try {
-    const free = await file.tryLock(true);
-    if (free) await file.unlock();
+    // Synchronous: an asynchronous call would drop POSIX locks (see versions.ts).
+    const free = file.tryLockSync(true);
+    if (free) file.unlockSync();
     return !free;
   } catch {
     return null;

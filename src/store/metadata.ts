@@ -34,6 +34,28 @@ export interface ArrayMetadata {
   shape: number[];
 }
 
+/** One slice of a sharded run (`generate --shards`), as its record says. */
+export interface SliceMetadata {
+  /** The slice's index, 0 to shards - 1. */
+  index: number;
+  /** The first image of the slice. */
+  start_image: number;
+  /** The number of images in the slice. */
+  num_images: number;
+  /** The host that rendered it. */
+  host: string;
+  /** When it started: ISO 8601 UTC. */
+  started_at: string;
+  /** Wall-clock seconds it took. */
+  duration_seconds: number;
+  /** Images rendered and written per second. */
+  images_per_second: number;
+  /** The slice process's peak resident memory in bytes; null where unknown. */
+  peak_memory_bytes: number | null;
+  /** Rendering threads it used. */
+  workers: number;
+}
+
 /** Everything metadata.json holds. */
 export interface VersionMetadata {
   /** The layout of this record: {@linkcode METADATA_SCHEMA_VERSION} when it was written. */
@@ -71,6 +93,11 @@ export interface VersionMetadata {
    * command again (`spec.family.command` in `spec.family.cwd`) and expects the same description.
    */
   renderer?: { command: string; declared: { [key: string]: JsonValue } };
+  /**
+   * For a version merged from the slices of a sharded run: the run's id and each slice's
+   * record; absent for a run on one machine.
+   */
+  sharded_run?: { run_id: string; shards: number; slices: SliceMetadata[] };
   /** The files of the version, other than this record, with their sizes and hashes. */
   files: FileRecord[];
   /** The arrays of `dataset.npz`, in the order they were written. */

@@ -213,11 +213,14 @@ async function claimOwnership(stagingPath: string, owner: StagingOwner): Promise
   const temporary = join(stagingPath, OWNER_TEMPORARY);
   const file = await Deno.open(temporary, { write: true, createNew: true });
   try {
-    // Uncontended: nobody else knows this file yet.
-    await file.lock(true);
+    // Uncontended: nobody else knows this file yet. Synchronous calls only, here and for as
+    // long as the lock is held: Deno runs an asynchronous call on a duplicate of the file
+    // descriptor and closes it after, and closing any descriptor of a file drops the
+    // process's POSIX locks on it, which is what flock is on NFS.
+    file.lockSync(true);
     const bytes = new TextEncoder().encode(JSON.stringify(owner) + "\n");
     let offset = 0;
-    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+    while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
     // The lock belongs to the open file, not to the name: it moves with the rename.
     await Deno.rename(temporary, join(stagingPath, OWNER_FILE));
     return file;
@@ -369,7 +372,10 @@ async function takeOverStale(
 ): Promise<Deno.FsFile | "ownerless" | undefined> {
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(join(entry.path, OWNER_FILE), { read: true });
+    // Writable: on NFS, flock is emulated with a POSIX lock, and an exclusive POSIX lock
+    // needs a file open for writing (a read-only one fails with EBADF, which would leave
+    // every dead run's folder behind). Nothing is written to it.
+    file = await Deno.open(join(entry.path, OWNER_FILE), { read: true, write: true });
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) return undefined;
     try {
@@ -382,7 +388,7 @@ async function takeOverStale(
   }
   let free = false;
   try {
-    free = await file.tryLock(true);
+    free = file.tryLockSync(true); // Synchronous: see claimOwnership.
   } catch {
     // A file system without locks: no way to tell, so leave it.
   }

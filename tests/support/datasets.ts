@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import type { Console } from "../../src/cli/console.ts";
-import { runGenerate } from "../../src/cli/generate.ts";
+import { generateDataset } from "../../src/run/generate_dataset.ts";
 import type { NpyHeader } from "../../src/format/npy.ts";
 import { NpzWriter } from "../../src/format/npz.ts";
 import { NpzReader } from "../../src/format/npz_reader.ts";
@@ -82,18 +82,17 @@ export async function makeVersion(
 ): Promise<{ version: string; outputDir: string }> {
   const outputDir = options.outputDir ?? await temporaryFolder();
   const imageSize = options.imageSize ?? 16;
-  const { path } = await runGenerate({
-    numImages: options.numImages ?? 1000,
+  const { path } = await generateDataset(
+    {
+      family: { name: "shapes", options: {} },
+      seed: options.seed ?? 42,
+      numImages: options.numImages ?? 1000,
+      imageSize,
+      dtype: options.dtype ?? "uint8",
+    },
     outputDir,
-    name: `shapes${imageSize}`,
-    imageSize,
-    generator: "shapes",
-    dtype: options.dtype ?? "uint8",
-    workers: 1,
-    seed: options.seed ?? 42,
-    yes: true,
-    quiet: true,
-  }, recordingConsole());
+    { workers: 1 },
+  );
   return { version: path, outputDir };
 }
 

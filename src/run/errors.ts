@@ -1,0 +1,66 @@
+/**
+ * The errors `main.ts` turns into one line on stderr and an exit code, thrown by the run steps
+ * (src/run/) and the commands alike.
+ *
+ * Any other error is a bug or an unexpected system failure: main prints its message (and the
+ * stack only with `DSGEN_DEBUG=1`) and exits with 1.
+ *
+ * @module
+ */
+
+/** A bad command line: wrong flag, value or argument. Exit code 2; nothing was created. */
+export class UsageError extends Error {
+  /** The process exit code. */
+  readonly exitCode = 2;
+  /** The error's name, as stack traces show it. */
+  override name = "UsageError";
+}
+
+/** A run that could not complete (disk full, corrupted input, failed check). Exit code 1. */
+export class RunError extends Error {
+  /** The process exit code. */
+  readonly exitCode: number;
+  /** The error's name, as stack traces show it. */
+  override name = "RunError";
+
+  /**
+   * Creates a run error; its exit code defaults to 1.
+   *
+   * @param message One line for the user.
+   * @param options The exit code (default 1) and the cause.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RunError } from "./errors.ts";
+   * assert.ok(new RunError("Disk full").exitCode === 1);
+   * ```
+   */
+  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+/** Which signal stopped a run, and the conventional exit code for it (128 + signal number). */
+export class InterruptedError extends Error {
+  /** 130 for SIGINT, 143 for SIGTERM. */
+  readonly exitCode: number;
+  /** The error's name, as stack traces show it. */
+  override name = "InterruptedError";
+
+  /**
+   * Creates the error for a signal; the exit code follows from the signal.
+   *
+   * @param signal The signal received.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { InterruptedError } from "./errors.ts";
+   * assert.ok(new InterruptedError("SIGTERM").exitCode === 143);
+   * ```
+   */
+  constructor(signal: "SIGINT" | "SIGTERM") {
+    super(`Interrupted by ${signal}`);
+    this.exitCode = signal === "SIGINT" ? 130 : 143;
+  }
+}

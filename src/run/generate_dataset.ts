@@ -1,0 +1,280 @@
+/**
+ * One dataset version from a spec: the run's steps composed. The command line, the library,
+ * and the merge of a sharded run all make their versions through {@linkcode generateDataset}.
+ *
+ * 1. plan: resolve the spec, threads, sizes and memory ({@linkcode planRun});
+ * 2. pre-flight: output folder, write access, disk room, memory (`preflight.ts`);
+ * 3. confirm: the caller's question, if any;
+ * 4. stage: remove leftovers of killed runs, reserve a version (`stage.ts`);
+ * 5. write: the archive, streamed (`write.ts`);
+ * 6. record and publish: metadata.json, then one rename (`record.ts`, `publish.ts`).
+ *
+ * Nothing is created before the checks pass and the run is confirmed; a failure or an
+ * interruption after that removes the staging folder, so a failed run leaves nothing.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import type { DatasetSpec } from "../generators/spec.ts";
+import type { writeDatasetNpz, WriteOptions } from "../pipeline/dataset.ts";
+import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
+import { ProgressReporter } from "../report/progress_bar.ts";
+import type { VersionMetadata } from "../store/metadata.ts";
+import type { Staging, StagingEntry } from "../store/versions.ts";
+import { interruption, untilAborted } from "./interrupt.ts";
+import { describePlan, planRun, type RunPlan } from "./plan.ts";
+import { checkDiskRoom, checkMemory, checkOutputFolder, checkWritable } from "./preflight.ts";
+import { abandonVersion, publishVersion } from "./publish.ts";
+import { recordRun, type RunFacts } from "./record.ts";
+import type { ResourceProbe } from "./resources.ts";
+import { openStaging } from "./stage.ts";
+import { writeArchive } from "./write.ts";
+import { chunkImages } from "../pipeline/dataset.ts";
+import { RendererError } from "../generators/renderer_process.ts";
+import { RunError } from "./errors.ts";
+import {
+  DEFAULT_RENDERER_TIMEOUT_SECONDS,
+  ExternalRenderers,
+  rendererFailureText,
+} from "./external_renderers.ts";
+
+/** Where a run prints its plan, progress bar and summary. */
+export interface RunOutput {
+  /** Writes text as is (no newline added), e.g. to stderr. */
+  write(text: string): void;
+  /** Whether the output is a terminal (the progress bar redraws with `\r` only then). */
+  isTerminal: boolean;
+  /** The terminal's width in columns. */
+  columns(): number;
+  /** Whether `NO_COLOR` is set. */
+  noColor: boolean;
+  /**
+   * Print only what must be said (a drawn seed, removed leftovers), no plan, progress bar or
+   * summary.
+   */
+  quiet?: boolean;
+}
+
+/** Options of {@linkcode generateDataset}. */
+export interface GenerateDatasetOptions {
+  /** The dataset folder's name inside the output folder (default `<family><size>`). */
+  name?: string;
+  /** Threads requested; default: the CPUs of the allocation or machine. */
+  workers?: number;
+  /** Whether the seed was chosen (`flag`, the default) or drawn at random (`drawn`). */
+  seedSource?: "flag" | "drawn";
+  /** The command line to record in metadata.json. */
+  commandLine?: string[];
+  /** Stops the run; an `InterruptedError` reason gives its exit code. */
+  signal?: AbortSignal;
+  /** Where to print; none: a silent run. */
+  output?: RunOutput;
+  /** Asked after the plan is printed; rejects to cancel (nothing created). */
+  confirm?: (plan: RunPlan) => Promise<void>;
+  /** The image chunks, in order; default: rendered (a merge reads them from slice files). */
+  imageChunks?: WriteOptions["imageChunks"];
+  /** The writer; a test may inject a failing one. */
+  writeDataset?: typeof writeDatasetNpz;
+  /** A merge's record of the slices, kept in metadata.json. */
+  shardedRun?: RunFacts["shardedRun"];
+  /** Injected environment and machine figures (tests). */
+  probe?: ResourceProbe;
+  /**
+   * For a spec whose family is an external renderer (`family.command`): the command as the
+   * user typed it, for messages and metadata.json (default: the words joined).
+   */
+  rendererLabel?: string;
+  /** Seconds an external renderer may take for its handshake and each answer (default 60). */
+  rendererTimeoutSeconds?: number;
+}
+
+/** What {@linkcode generateDataset} made. */
+export interface GenerateResult {
+  /** The published version folder, e.g. `data/shapes16/v0001-20261125T031245Z`. */
+  path: string;
+  /** What was written to the version's metadata.json. */
+  metadata: VersionMetadata;
+  /** Staging folders of killed runs that were removed on the way. */
+  removedStale: StagingEntry[];
+}
+
+/**
+ * Generates one version of a dataset.
+ *
+ * @param spec What to generate.
+ * @param outputDir The folder that holds the dataset folders (created if missing).
+ * @param options Name, threads, output, confirmation, signal.
+ * @returns The version folder and its metadata.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateDataset } from "./generate_dataset.ts";
+ * const dir = await Deno.makeTempDir();
+ * const { metadata } = await generateDataset({ family: { name: "shapes", options: {} },
+ *   seed: 42, numImages: 10, imageSize: 16, dtype: "uint8" }, dir);
+ * assert.equal(metadata.num_images, 10);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function generateDataset(
+  spec: DatasetSpec,
+  outputDir: string,
+  options: GenerateDatasetOptions = {},
+): Promise<GenerateResult> {
+  const command = spec.family.command;
+  if (command === undefined) return await generateWith(spec, outputDir, options, undefined);
+  let renderers: ExternalRenderers;
+  try {
+    renderers = await ExternalRenderers.start(command, {
+      label: options.rendererLabel ?? command.join(" "),
+      timeoutSeconds: options.rendererTimeoutSeconds ?? DEFAULT_RENDERER_TIMEOUT_SECONDS,
+      imageSize: spec.imageSize === 0 ? undefined : spec.imageSize,
+      ...(spec.family.cwd === undefined ? {} : { cwd: spec.family.cwd }),
+    });
+  } catch (error) {
+    throw asRunError(error, "nothing was created");
+  }
+  try {
+    const resolved = {
+      ...spec,
+      family: renderers.family,
+      imageSize: renderers.generator.imageSize,
+    };
+    return await generateWith(resolved, outputDir, options, renderers);
+  } catch (error) {
+    await renderers.abort();
+    throw asRunError(error, "nothing was created");
+  }
+}
+
+/** A renderer's failure as the run reports it; any other error as it is. */
+function asRunError(error: unknown, outcome: string): unknown {
+  if (!(error instanceof RendererError)) return error;
+  return new RunError(rendererFailureText(error, outcome), { cause: error });
+}
+
+async function generateWith(
+  spec: DatasetSpec,
+  outputDir: string,
+  options: GenerateDatasetOptions,
+  renderers: ExternalRenderers | undefined,
+): Promise<GenerateResult> {
+  const name = options.name ?? `${spec.family.name}${spec.imageSize}`;
+  const datasetDir = join(outputDir, name);
+  const { output, signal } = options;
+  const info = (line: string) => {
+    if (output !== undefined && !output.quiet) output.write(line + "\n");
+  };
+  const notice = (line: string) => output?.write(line + "\n");
+  const seedSource = options.seedSource ?? "flag";
+
+  await checkOutputFolder(outputDir, name);
+  await checkWritable(outputDir, datasetDir);
+  // An external renderer's memory is measured on a pilot request of one chunk's size.
+  const rendererBytes = renderers === undefined
+    ? undefined
+    : await renderers.pilot(spec.seed, chunkImages(spec.imageSize)) ?? 0;
+  const plan = await planRun(spec, {
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.probe === undefined ? {} : { probe: options.probe }),
+    ...(renderers === undefined ? {} : { generator: renderers.generator, rendererBytes }),
+  });
+  checkDiskRoom(plan.archiveBytes, { outputDir, datasetDir });
+  const lines = describePlan(plan, {
+    output: `${resolve(datasetDir)}/v????-<time>/`,
+    seedDrawn: seedSource === "drawn",
+  });
+  for (const line of lines) info(line);
+  if (seedSource === "drawn" && output?.quiet) notice(`Seed: ${spec.seed} (drawn)`);
+  checkMemory(plan.estimate.total, plan.memory);
+
+  if (options.confirm !== undefined) {
+    try {
+      await untilAborted(options.confirm(plan), signal);
+    } catch (error) {
+      const interrupted = interruption(signal, "nothing was created");
+      if (interrupted === undefined) throw error;
+      output?.write("\n"); // End the unanswered question's line.
+      throw interrupted;
+    }
+  }
+  const interrupted = interruption(signal, "nothing was created");
+  if (interrupted !== undefined) throw interrupted;
+  // The run starts now: time spent reading the plan and answering is not the run's.
+  const startedAt = new Date();
+  const startTime = performance.now();
+
+  const removedStale: StagingEntry[] = [];
+  const staging: Staging = await openStaging(datasetDir, {
+    onRemoved: (line, entry) => {
+      removedStale.push(entry);
+      notice(line); // Always said, even quiet: it deletes files this run did not write.
+    },
+  });
+  const progress = new ProgressReporter({
+    total: spec.numImages,
+    write: output?.write ?? (() => {}),
+    isTerminal: output?.isTerminal ?? false,
+    columns: output?.columns ?? (() => 80),
+    quiet: output === undefined || output.quiet === true,
+    noColor: output?.noColor ?? true,
+  });
+  try {
+    signal?.throwIfAborted();
+    const archive = await writeArchive(plan, join(staging.path, "dataset.npz"), {
+      onProgress: (done) => progress.update(done),
+      ...(signal === undefined ? {} : { signal }),
+      ...(options.imageChunks === undefined ? {} : { imageChunks: options.imageChunks }),
+      ...(options.writeDataset === undefined ? {} : { writeDataset: options.writeDataset }),
+      ...(renderers === undefined ? {} : await renderers.writeOptions({
+        workers: plan.workers.count,
+        stagingPath: staging.path,
+        signal,
+      })),
+    });
+    const rendererPeak = await renderers?.finish();
+    progress.finish();
+    const seconds = (performance.now() - startTime) / 1000;
+    const ownPeak = measuredPeakMemory();
+    // With renderers, the whole process tree: each process's peak, summed.
+    const peak = ownPeak === undefined || (renderers !== undefined && rendererPeak === undefined)
+      ? undefined
+      : ownPeak + (rendererPeak ?? 0);
+    const metadata = recordRun(plan, {
+      dataset: name,
+      version: staging.number,
+      startedAt,
+      finishedAt: new Date(),
+      seconds,
+      seedSource,
+      archive,
+      ...(options.commandLine === undefined ? {} : { commandLine: options.commandLine }),
+      ...(peak === undefined ? {} : { peakBytes: peak }),
+      ...(options.shardedRun === undefined ? {} : { shardedRun: options.shardedRun }),
+      ...(renderers === undefined
+        ? {}
+        : { renderer: { command: renderers.label, declared: renderers.declared } }),
+    });
+    const version = await publishVersion(staging, metadata, {
+      ...(signal === undefined ? {} : { signal }),
+    });
+    info(
+      `Wrote ${spec.numImages} images, ${formatMegabytes(archive.bytes)}, in ` +
+        `${seconds.toFixed(2)} s (${metadata.run.images_per_second} img/s)`,
+    );
+    if (peak !== undefined) {
+      info(
+        `Peak memory: ${formatMegabytes(peak)} (estimated ${formatMegabytes(plan.estimate.total)})`,
+      );
+    }
+    return { path: version.path, metadata, removedStale };
+  } catch (error) {
+    progress.clear();
+    await renderers?.abort();
+    throw await abandonVersion(staging, error, {
+      datasetDir,
+      ...(signal === undefined ? {} : { signal }),
+    });
+  }
+}

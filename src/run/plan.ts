@@ -1,0 +1,138 @@
+/**
+ * The plan of a run: the spec resolved to a generator, the chunking, the threads and the
+ * memory it may use, the bytes it writes and the memory it needs, and the lines that say so.
+ *
+ * @module
+ */
+
+import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
+import type { ImageGenerator } from "../generators/generator.ts";
+import { chunkImages, type DatasetPlan, predictArchiveBytes } from "../pipeline/dataset.ts";
+import { bytesPerPixel } from "../pipeline/render.ts";
+import { effectiveWorkers } from "../pipeline/worker_pool.ts";
+import { estimatePeakMemory, formatMegabytes, type MemoryEstimate } from "../report/memory.ts";
+import type { MemoryLimit } from "./preflight.ts";
+import { allocatedWorkers, memoryLimit, type ResourceProbe } from "./resources.ts";
+
+/** A run, planned: everything decided before anything is created. */
+export interface RunPlan {
+  /** The spec, with the family's version filled in. */
+  spec: DatasetSpec;
+  /** The configured generator. */
+  generator: ImageGenerator;
+  /** What the writer renders. */
+  dataset: DatasetPlan;
+  /** Rendering threads used (1: the main thread), and where the default came from. */
+  workers: { count: number; source: string };
+  /** The archive's exact size in bytes. */
+  archiveBytes: number;
+  /** The estimated peak memory. */
+  estimate: MemoryEstimate;
+  /** The memory the run may use, and where that figure came from. */
+  memory: MemoryLimit;
+}
+
+/** Options of {@linkcode planRun}. */
+export interface PlanOptions {
+  /** Threads requested (`--workers`); default: the allocation's CPUs. */
+  workers?: number;
+  /** Injected environment and machine figures (tests). */
+  probe?: ResourceProbe;
+  /** The generator, already resolved (an external renderer's description). */
+  generator?: ImageGenerator;
+  /**
+   * The peak resident memory of one external renderer process, measured on a pilot request;
+   * the estimate counts one per worker (and no worker threads in dsgen).
+   */
+  rendererBytes?: number;
+}
+
+/**
+ * Resolves a spec into a plan.
+ *
+ * @param spec What to generate.
+ * @param options Requested threads, injected resources.
+ * @returns The plan.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planRun } from "./plan.ts";
+ * const plan = await planRun({ family: { name: "shapes", options: {} }, seed: 1,
+ *   numImages: 10, imageSize: 16, dtype: "uint8" }, { workers: 4 });
+ * assert.equal(plan.workers.count, 1); // small runs render on the main thread
+ * ```
+ */
+export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Promise<RunPlan> {
+  const generator = options.generator ?? await createGenerator(spec);
+  const resolved: DatasetSpec = {
+    ...spec,
+    family: { ...spec.family, version: generator.version },
+  };
+  const dataset: DatasetPlan = {
+    generator,
+    numImages: spec.numImages,
+    seed: spec.seed,
+    dtype: spec.dtype,
+    chunkImages: chunkImages(spec.imageSize),
+  };
+  const probe = options.probe ?? {};
+  const allocated = allocatedWorkers(options.workers, probe);
+  const workers = { count: effectiveWorkers(allocated.count, dataset), source: allocated.source };
+  const estimate = estimatePeakMemory({
+    numImages: spec.numImages,
+    imageSize: spec.imageSize,
+    chunkImages: dataset.chunkImages,
+    bytesPerPixel: bytesPerPixel(spec.dtype),
+    workers: options.rendererBytes === undefined ? workers.count : 1,
+    ...(options.rendererBytes === undefined
+      ? {}
+      : { rendererBytes: workers.count * options.rendererBytes }),
+  });
+  return {
+    spec: resolved,
+    generator,
+    dataset,
+    workers,
+    archiveBytes: await predictArchiveBytes(dataset),
+    estimate,
+    memory: memoryLimit(probe, allocated),
+  };
+}
+
+/**
+ * The plan as the run prints it before it starts.
+ *
+ * @param plan The plan.
+ * @param options Where the versions go, and whether the seed was drawn.
+ * @returns The lines, without newlines.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describePlan, planRun } from "./plan.ts";
+ * const plan = await planRun({ family: { name: "shapes", options: {} }, seed: 1,
+ *   numImages: 10, imageSize: 16, dtype: "uint8" });
+ * assert.match(describePlan(plan, { output: "data/shapes16/v????-<time>/" })[0]!, /^Plan: 10 images/);
+ * ```
+ */
+export function describePlan(
+  plan: RunPlan,
+  options: { output: string; seedDrawn?: boolean },
+): string[] {
+  const { spec, generator, workers } = plan;
+  const threads = spec.family.command === undefined
+    ? `${workers.count} worker${workers.count === 1 ? "" : "s"}`
+    : `${workers.count} renderer process${workers.count === 1 ? "" : "es"}`;
+  // Say where a default came from; a run too small for threads uses one whatever the default.
+  const said = workers.source === "--workers" ||
+    (workers.count === 1 && workers.source === "cores");
+  const why = said ? "" : ` (${workers.source})`;
+  return [
+    `Plan: ${spec.numImages} images of ${spec.imageSize}x${spec.imageSize} ` +
+    `${spec.dtype}, generator ${generator.name} ${generator.version}, ` +
+    `seed ${spec.seed}${options.seedDrawn ? " (drawn)" : ""}, ${threads}${why}`,
+    `Output: ${options.output}`,
+    `Disk: ${formatMegabytes(plan.archiveBytes)} (${plan.archiveBytes} bytes)`,
+    `Estimated memory: ${formatMegabytes(plan.estimate.total)} for ${spec.numImages} images ` +
+    `(${formatMegabytes(plan.memory.bytes)} ${plan.memory.source})`,
+  ];
+}
