@@ -36,7 +36,8 @@ export const family: GeneratorFamily = {
         return uniform(key, LATENTS.length) < 0.5 ? 0 : 1;
       },
       render(label, latents, latentOffset, pixelsOut, pixelOffset) {
-        const [x, y, sigma] = [0, 1, 2].map((column) => latents[latentOffset + column]!);
+        const x = latents[latentOffset]!, y = latents[latentOffset + 1]!;
+        const sigma = latents[latentOffset + 2]!;
         // The second blob mirrors the first through the centre.
         const centres = label === 0 ? [[x, y]] : [[x, y], [1 - x, 1 - y]];
         for (let row = 0; row < imageSize; row++) {
@@ -44,7 +45,7 @@ export const family: GeneratorFamily = {
             const px = (column + 0.5) / imageSize, py = (row + 0.5) / imageSize;
             let value = 0;
             for (const [cx, cy] of centres) {
-              value += Math.exp(-((px - cx!) ** 2 + (py - cy!) ** 2) / (2 * sigma! * sigma!));
+              value += Math.exp(-((px - cx!) ** 2 + (py - cy!) ** 2) / (2 * sigma * sigma));
             }
             pixelsOut[pixelOffset + row * imageSize + column] = Math.min(1, value);
           }
