@@ -6,7 +6,10 @@
  * 2. end-to-end runs (process start to published version, checksums included) for
  *    N = 1,000 / 100,000 / 1,000,000 / 10,000,000 with 1 worker and with every core:
  *    wall time, images/s, peak RSS (`/usr/bin/time`), archive size;
- * 3. the uint8 saving: the same dataset as uint8 and as float64 (the unquantized baseline).
+ * 3. the uint8 saving: the same dataset as uint8 and as float64 (the unquantized baseline);
+ * 4. an external renderer returning zeros (`--generator-cmd`): images/s through the protocol
+ *    (the target is 200,000 16x16 images/s) and the memory estimate against the measured peak
+ *    of the process tree.
  *
  * `--max-images N` skips larger runs (e.g. `deno task bench --max-images 1000000`).
  *
@@ -17,6 +20,7 @@ import { parseArgs } from "node:util";
 import { generators } from "../src/generators/registry.ts";
 import { renderImageBytes } from "../src/pipeline/render.ts";
 import { machineLine, measureGenerate, megabytes, npzEntryBytes, printTable } from "./run_dsgen.ts";
+import { benchRenderer } from "./renderer_bench.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -107,6 +111,10 @@ try {
       `${(f64.file / u8.file).toFixed(3)}x`,
     ],
   ]);
+  console.log();
+
+  // 4. An external renderer through the protocol.
+  await benchRenderer(outputRoot);
 } finally {
   await Deno.remove(outputRoot, { recursive: true });
 }

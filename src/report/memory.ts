@@ -25,6 +25,11 @@ export interface MemoryPlan {
   workers: number;
   /** The peak resident memory of external renderer processes, measured on a pilot request. */
   rendererBytes?: number;
+  /**
+   * Bytes per pixel of an external renderer's answers when they are converted (float pixels,
+   * quantized or widened): the dead answer buffers pile up next to zip-js's copies.
+   */
+  convertedAnswerBytesPerPixel?: number;
   /** The resident size of the process now, modules loaded (default: measured). */
   runtimeBytes?: number;
 }
@@ -62,6 +67,12 @@ const WRITER_BYTES = 6 * 1024 * 1024;
 const CHURN_CAP_BYTES = { single: 28 * 1024 * 1024, threaded: 34 * 1024 * 1024 };
 /** Output chunks alive at once: queued for the writer, in zip-js's queues, and their copies. */
 const CHUNKS_IN_FLIGHT = { single: 8, threaded: 32 };
+/**
+ * The most dead answer buffers of external renderers resident at once, when answers are
+ * converted: measured with bench/zeros_renderer.py at 64x64 float32 and 128x128 float64 (the
+ * dsgen process used 15-20 MB more than with uint8 answers).
+ */
+const ANSWER_CHURN_CAP_BYTES = 20 * 1024 * 1024;
 
 /**
  * Estimates the peak resident memory of a run.
@@ -96,7 +107,9 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const buffers = WRITER_BYTES + (threaded ? plan.workers : 1) * floatChunk +
     Math.min(CHUNKS_IN_FLIGHT[mode] * outputChunk, imageBytes);
   const cap = CHURN_CAP_BYTES[mode];
-  const churn = cap * (1 - Math.exp(-imageBytes / cap));
+  const answerBytes = plan.numImages * area * (plan.convertedAnswerBytesPerPixel ?? 0);
+  const churn = cap * (1 - Math.exp(-imageBytes / cap)) +
+    ANSWER_CHURN_CAP_BYTES * (1 - Math.exp(-answerBytes / ANSWER_CHURN_CAP_BYTES));
   const renderers = plan.rendererBytes ?? 0;
   return {
     runtime,

@@ -19,7 +19,11 @@
 import { externalGenerator } from "../generators/external.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
 import { RendererError, RendererProcess } from "../generators/renderer_process.ts";
-import { describedAsJson, splitCommand } from "../generators/renderer_protocol.ts";
+import {
+  describedAsJson,
+  rendererItemSize,
+  splitCommand,
+} from "../generators/renderer_protocol.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import type { FamilyRef } from "../generators/spec.ts";
 import type { DatasetPlan, WriteOptions } from "../pipeline/dataset.ts";
@@ -109,6 +113,12 @@ export class ExternalRenderers {
   /** The first renderer's description, as a generator. */
   get generator(): ImageGenerator {
     return externalGenerator(this.#processes[0]!.description);
+  }
+
+  /** Bytes per pixel of the answers when dsgen converts them; 0 for uint8 (stored as is). */
+  get convertedAnswerBytesPerPixel(): number {
+    const dtype = this.#processes[0]!.description.dtype;
+    return dtype === "uint8" ? 0 : rendererItemSize(dtype);
   }
 
   /** The declared description, as metadata.json records it. */

@@ -172,13 +172,14 @@ async function generateWith(
   await checkOutputFolder(outputDir, name);
   await checkWritable(outputDir, datasetDir);
   // An external renderer's memory is measured on a pilot request of one chunk's size.
-  const rendererBytes = renderers === undefined
-    ? undefined
-    : await renderers.pilot(spec.seed, chunkImages(spec.imageSize)) ?? 0;
+  const renderer = renderers === undefined ? undefined : {
+    peakBytes: await renderers.pilot(spec.seed, chunkImages(spec.imageSize)) ?? 0,
+    convertedAnswerBytesPerPixel: renderers.convertedAnswerBytesPerPixel,
+  };
   const plan = await planRun(spec, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.probe === undefined ? {} : { probe: options.probe }),
-    ...(renderers === undefined ? {} : { generator: renderers.generator, rendererBytes }),
+    ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
   });
   checkDiskRoom(plan.archiveBytes, { outputDir, datasetDir });
   const lines = describePlan(plan, {
@@ -255,6 +256,7 @@ async function generateWith(
       ...(renderers === undefined
         ? {}
         : { renderer: { command: renderers.label, declared: renderers.declared } }),
+      ...(rendererPeak === undefined ? {} : { rendererPeakBytes: rendererPeak }),
     });
     const version = await publishVersion(staging, metadata, {
       ...(signal === undefined ? {} : { signal }),

@@ -41,10 +41,11 @@ export interface PlanOptions {
   /** The generator, already resolved (an external renderer's description). */
   generator?: ImageGenerator;
   /**
-   * The peak resident memory of one external renderer process, measured on a pilot request;
-   * the estimate counts one per worker (and no worker threads in dsgen).
+   * External renderers: the peak resident memory of one process, measured on a pilot request
+   * (the estimate counts one per worker, and no worker threads in dsgen), and the bytes per
+   * pixel of their answers when dsgen converts them (0 for uint8 answers stored as is).
    */
-  rendererBytes?: number;
+  renderer?: { peakBytes: number; convertedAnswerBytesPerPixel: number };
 }
 
 /**
@@ -83,10 +84,11 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     imageSize: spec.imageSize,
     chunkImages: dataset.chunkImages,
     bytesPerPixel: bytesPerPixel(spec.dtype),
-    workers: options.rendererBytes === undefined ? workers.count : 1,
-    ...(options.rendererBytes === undefined
-      ? {}
-      : { rendererBytes: workers.count * options.rendererBytes }),
+    workers: options.renderer === undefined ? workers.count : 1,
+    ...(options.renderer === undefined ? {} : {
+      rendererBytes: workers.count * options.renderer.peakBytes,
+      convertedAnswerBytesPerPixel: options.renderer.convertedAnswerBytesPerPixel,
+    }),
   });
   return {
     spec: resolved,

@@ -30,6 +30,8 @@ export interface RunFacts {
   commandLine?: string[];
   /** The measured peak resident memory in bytes, where known. */
   peakBytes?: number;
+  /** The part of `peakBytes` that external renderer processes used. */
+  rendererPeakBytes?: number;
   /** For an external renderer: the command as typed and what its handshake declared. */
   renderer?: VersionMetadata["renderer"];
   /** For a merge: the run id, shards and the slices' records. */
@@ -97,6 +99,9 @@ export function recordRun(plan: RunPlan, facts: RunFacts): VersionMetadata {
     },
   };
   if (facts.renderer !== undefined) metadata.renderer = facts.renderer;
+  if (facts.rendererPeakBytes !== undefined) {
+    metadata.run.memory.renderers_peak_bytes = facts.rendererPeakBytes;
+  }
   if (facts.shardedRun !== undefined) metadata.sharded_run = facts.shardedRun;
   return metadata;
 }

@@ -130,8 +130,13 @@ export interface VersionMetadata {
       estimated_peak_bytes: number;
       /** The peak resident set size in bytes; null where the system does not report it. */
       measured_peak_bytes: number | null;
-      /** The estimate's parts: runtime, workers, buffers, churn, total. */
+      /** The estimate's parts: runtime, workers, buffers, churn, renderers, total. */
       estimate_parts?: Record<string, number>;
+      /**
+       * External renderers only: their summed peak resident set size in bytes, included in
+       * `measured_peak_bytes` (which then covers the whole process tree).
+       */
+      renderers_peak_bytes?: number;
     };
   };
 }
