@@ -14,6 +14,9 @@ import type { writeDatasetNpz } from "../pipeline/dataset.ts";
 import type { ImageDtype } from "../pipeline/render.ts";
 import { generateDataset, type GenerateResult } from "../run/generate_dataset.ts";
 import { MAX_WORKERS } from "../run/resources.ts";
+import { MAX_SHARDS } from "../cluster/run_folder.ts";
+import { resolveSlice } from "../cluster/scheduler.ts";
+import { runSlice, type SliceId } from "../cluster/slice.ts";
 import { UsageError } from "./errors.ts";
 import { parseChoice, parseFlags, parseIntegerFlag, quote, requireValue } from "./flags.ts";
 import { confirm, type Console } from "./console.ts";
@@ -46,6 +49,11 @@ export interface GenerateOptions {
    * or machine. Runs of fewer than 20000 images render on the main thread anyway.
    */
   workers?: number;
+  /**
+   * One slice of a sharded run (`--shards`, `--shard-index`, `--run-id`); undefined for a run
+   * on one machine.
+   */
+  slice?: SliceId;
   /** Skip the confirmation question (`--yes`). */
   yes: boolean;
   /**
@@ -67,6 +75,9 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
   generator: { type: "string", accepts: `one of ${generators.names().join(", ")}` },
   dtype: { type: "string", accepts: "one of uint8, float64" },
   workers: { type: "string", accepts: "an integer from 1 to 64" },
+  shards: { type: "string", accepts: `an integer from 1 to ${MAX_SHARDS}` },
+  "shard-index": { type: "string", accepts: "an integer from 0 to shards - 1" },
+  "run-id": { type: "string", accepts: "1 to 64 letters, digits, '-', '_' and '.'" },
   yes: { type: "boolean", short: "y" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
@@ -89,6 +100,12 @@ Options:
   --workers N       rendering threads, 1 to 64 (default: SLURM_CPUS_PER_TASK, else
                     the CPUs this process may use; runs of fewer than 20000 images
                     render on the main thread)
+  --shards N        render one of N slices of the dataset (1 to ${MAX_SHARDS}; needs
+                    --seed); the slice that completes the run merges it into one
+                    version, byte-identical to a run without --shards
+  --shard-index K   which slice, 0 to N-1 (default: SLURM_ARRAY_TASK_ID, else
+                    JOB_COMPLETION_INDEX)
+  --run-id ID       the run the slice belongs to (default: SLURM_ARRAY_JOB_ID)
   -y, --yes         do not ask for confirmation
   -q, --quiet       print no plan and no progress bar
   -h, --help        show this help
@@ -98,7 +115,8 @@ Options:
  * Turns the words after `generate` into options, or throws a {@linkcode UsageError}.
  *
  * @param args The command-line words.
- * @param defaults The default worker count (the number of cores).
+ * @param defaults The default worker count, and the environment that gives a slice's
+ * defaults (default: the process's).
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
@@ -110,7 +128,7 @@ Options:
  */
 export function parseGenerateArgs(
   args: readonly string[],
-  defaults: { workers?: number } = {},
+  defaults: { workers?: number; env?: Record<string, string | undefined> } = {},
 ): GenerateOptions | "help" {
   const { values } = parseFlags(args, { command: "generate", flags: FLAGS });
   if (values.help === true) return "help";
@@ -152,8 +170,44 @@ export function parseGenerateArgs(
     quiet: values.quiet === true,
   };
   if (workers !== undefined) options.workers = workers;
+  if (values.shards !== undefined) {
+    if (seed === undefined) {
+      throw new UsageError(
+        'Missing "--seed" for "--shards": expected the same seed for every slice of the run',
+      );
+    }
+    const shards = integer("shards", 1, MAX_SHARDS);
+    const slice = resolveSlice({
+      shards,
+      ...(values["shard-index"] === undefined ? {} : { shardIndex: text("shard-index") }),
+      ...(values["run-id"] === undefined ? {} : { runId: text("run-id") }),
+    }, defaults.env ?? processEnv());
+    if (shards > numImages) {
+      throw new UsageError(
+        `Cannot use "--shards" value ${quote(String(values.shards))}: expected at most the ` +
+          `${numImages} images of "--num-images"`,
+      );
+    }
+    options.slice = { shards, index: slice.index, runId: slice.runId };
+  } else {
+    for (const flag of ["shard-index", "run-id"]) {
+      if (values[flag] !== undefined) {
+        throw new UsageError(
+          `Cannot use "--${flag}" without "--shards": expected the number of slices too`,
+        );
+      }
+    }
+  }
   if (seed !== undefined) options.seed = seed;
   return options;
+}
+
+function processEnv(): Record<string, string | undefined> {
+  try {
+    return Deno.env.toObject();
+  } catch {
+    return {};
+  }
 }
 
 /** Where `runGenerate` prints and asks, what it records, and what stops it. */
@@ -206,7 +260,7 @@ export function specOf(
  *
  * @param options The parsed flags.
  * @param io Where to print, how to ask, the command line to record, and the abort signal.
- * @returns The version folder and its metadata.
+ * @returns The version folder and its metadata; undefined for a slice that made no version.
  * @example
  * ```ts ignore
  * import { runGenerate } from "./generate.ts";
@@ -218,8 +272,31 @@ export function specOf(
 export async function runGenerate(
   options: GenerateOptions,
   io: GenerateContext,
-): Promise<GenerateResult> {
+): Promise<GenerateResult | undefined> {
   const { spec, seedSource } = specOf(options);
+  const output = {
+    write: io.stderr,
+    isTerminal: io.stderrIsTerminal,
+    columns: io.columns,
+    noColor: io.noColor,
+    quiet: options.quiet,
+  };
+  if (options.slice !== undefined) {
+    if (!options.yes) await confirm(io);
+    const slice = await runSlice(spec, options.outputDir, {
+      ...options.slice,
+      name: options.name,
+      output,
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(io.commandLine === undefined ? {} : { commandLine: io.commandLine }),
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
+    });
+    if (slice.merge?.status === "merged") {
+      io.stdout(slice.merge.version.path + "\n");
+      return slice.merge.version;
+    }
+    return undefined;
+  }
   const result = await generateDataset(spec, options.outputDir, {
     name: options.name,
     seedSource,
