@@ -18,6 +18,8 @@ import { denoConsole } from "./src/cli/console.ts";
 import { INSPECT_HELP, parseInspectArgs, runInspect } from "./src/cli/inspect.ts";
 import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
 import { LIST_HELP, parseListArgs, runList } from "./src/cli/list.ts";
+import { MERGE_HELP, parseRunCommandArgs, runMerge } from "./src/cli/merge.ts";
+import { DISCARD_HELP, runDiscard } from "./src/cli/discard.ts";
 
 const HELP = `dsgen ${denoJson.version}: synthetic image datasets with known ground-truth factors
 
@@ -27,6 +29,8 @@ Usage:
   dsgen inspect PATH     grid PNG and quality report of a version
   dsgen verify PATH      check files, checksums and re-rendered samples
   dsgen list DIR         datasets and versions under an output folder
+  dsgen merge DATASET_DIR --run-id ID     merge a sharded run (generate --shards)
+  dsgen discard DATASET_DIR --run-id ID   remove an abandoned sharded run
 
 Run "dsgen <command> --help" for a command's options. "dsgen --version" prints the version.
 `;
@@ -66,6 +70,26 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
       const options = parseListArgs(args);
       if (options === "help") return io.stdout(LIST_HELP);
       await runList(options, io);
+    },
+    merge: async (args) => {
+      const options = parseRunCommandArgs("merge", args, Deno.env.toObject());
+      if (options === "help") return io.stdout(MERGE_HELP);
+      const controller = new AbortController();
+      const stopListening = stopOnSignals(controller);
+      try {
+        await runMerge(
+          options,
+          { ...io, commandLine: ["dsgen", ...commandLine] },
+          controller.signal,
+        );
+      } finally {
+        stopListening();
+      }
+    },
+    discard: async (args) => {
+      const options = parseRunCommandArgs("discard", args, Deno.env.toObject());
+      if (options === "help") return io.stdout(DISCARD_HELP);
+      await runDiscard(options, io);
     },
   };
 }

@@ -270,3 +270,65 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "--shards with --generator-cmd: slices in any order merge into the single-run archive",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const args = (extra: string[]) =>
+        generateArgs(out, `${FAULTY} ok`, ["--num-images", "30000", "--workers", "2", ...extra]);
+      const single = await runCli(args(["--name", "single"]));
+      assert.equal(single.code, 0, single.stderr);
+      let merged = "";
+      for (const index of ["2", "0", "1"]) {
+        const run = await runCli(
+          args(["--name", "sharded", "--shards", "3", "--shard-index", index, "--run-id", "r"]),
+        );
+        assert.equal(run.code, 0, run.stderr);
+        merged = run.stdout.trim();
+      }
+      assert.deepEqual(await entriesOf(join(out, "sharded")), [merged.split("/").at(-1)!]);
+      const sha = async (version: string) =>
+        JSON.parse(await Deno.readTextFile(join(version, "metadata.json"))).files[0].sha256;
+      assert.equal(await sha(merged), await sha(single.stdout.trim()));
+      const verify = await runCli(["verify", merged, "--samples", "10", "--seed", "4"]);
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a renderer failing in a slice removes the slice's partial files and its processes",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      const run = await runCli(generateArgs(out, `${FAULTY} crash ${marker}`, [
+        "--num-images",
+        "30000",
+        "--name",
+        "sharded",
+        "--shards",
+        "2",
+        "--shard-index",
+        "1",
+        "--run-id",
+        "r",
+      ]));
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(
+        run.stderr,
+        /^dsgen: Renderer ".*" exited with code 3 .*partial files were removed/,
+      );
+      assert.deepEqual(await entriesOf(join(out, "sharded", ".run-r")), ["plan.json"]);
+      assert.deepEqual(await processesWith(marker), []);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});

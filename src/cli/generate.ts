@@ -16,6 +16,9 @@ import { generateDataset, type GenerateResult } from "../run/generate_dataset.ts
 import { MAX_WORKERS } from "../run/resources.ts";
 import { DEFAULT_RENDERER_TIMEOUT_SECONDS } from "../run/external_renderers.ts";
 import { splitCommand } from "../generators/renderer_protocol.ts";
+import { MAX_SHARDS } from "../cluster/run_folder.ts";
+import { resolveSlice } from "../cluster/scheduler.ts";
+import { runSlice, type SliceId } from "../cluster/slice.ts";
 import { UsageError } from "./errors.ts";
 import { parseChoice, parseFlags, parseIntegerFlag, quote, requireValue } from "./flags.ts";
 import { confirm, type Console } from "./console.ts";
@@ -48,6 +51,11 @@ export interface GenerateOptions {
    * or machine. Runs of fewer than 20000 images render on the main thread anyway.
    */
   workers?: number;
+  /**
+   * One slice of a sharded run (`--shards`, `--shard-index`, `--run-id`); undefined for a run
+   * on one machine.
+   */
+  slice?: SliceId;
   /** Skip the confirmation question (`--yes`). */
   yes: boolean;
   /**
@@ -84,6 +92,9 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
   workers: { type: "string", accepts: "an integer from 1 to 64" },
   "generator-cmd": { type: "string", accepts: 'a command, e.g. "python3 render.py"' },
   "generator-timeout": { type: "string", accepts: "an integer from 1 to 86400 (seconds)" },
+  shards: { type: "string", accepts: `an integer from 1 to ${MAX_SHARDS}` },
+  "shard-index": { type: "string", accepts: "an integer from 0 to shards - 1" },
+  "run-id": { type: "string", accepts: "1 to 64 letters, digits, '-', '_' and '.'" },
   yes: { type: "boolean", short: "y" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
@@ -112,6 +123,12 @@ Options:
                     --generator; --image-size defaults to the size it declares)
   --generator-timeout SECONDS
                     seconds a renderer may take per request, 1 to 86400 (default 60)
+  --shards N        render one of N slices of the dataset (1 to ${MAX_SHARDS}; needs
+                    --seed); the slice that completes the run merges it into one
+                    version, byte-identical to a run without --shards
+  --shard-index K   which slice, 0 to N-1 (default: SLURM_ARRAY_TASK_ID, else
+                    JOB_COMPLETION_INDEX)
+  --run-id ID       the run the slice belongs to (default: SLURM_ARRAY_JOB_ID)
   -y, --yes         do not ask for confirmation
   -q, --quiet       print no plan and no progress bar
   -h, --help        show this help
@@ -121,7 +138,8 @@ Options:
  * Turns the words after `generate` into options, or throws a {@linkcode UsageError}.
  *
  * @param args The command-line words.
- * @param defaults The default worker count (the number of cores).
+ * @param defaults The default worker count, and the environment that gives a slice's
+ * defaults (default: the process's).
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
@@ -133,7 +151,7 @@ Options:
  */
 export function parseGenerateArgs(
   args: readonly string[],
-  defaults: { workers?: number } = {},
+  defaults: { workers?: number; env?: Record<string, string | undefined> } = {},
 ): GenerateOptions | "help" {
   const { values } = parseFlags(args, { command: "generate", flags: FLAGS });
   if (values.help === true) return "help";
@@ -206,6 +224,34 @@ export function parseGenerateArgs(
     quiet: values.quiet === true,
   };
   if (workers !== undefined) options.workers = workers;
+  if (values.shards !== undefined) {
+    if (seed === undefined) {
+      throw new UsageError(
+        'Missing "--seed" for "--shards": expected the same seed for every slice of the run',
+      );
+    }
+    const shards = integer("shards", 1, MAX_SHARDS);
+    const slice = resolveSlice({
+      shards,
+      ...(values["shard-index"] === undefined ? {} : { shardIndex: text("shard-index") }),
+      ...(values["run-id"] === undefined ? {} : { runId: text("run-id") }),
+    }, defaults.env ?? processEnv());
+    if (shards > numImages) {
+      throw new UsageError(
+        `Cannot use "--shards" value ${quote(String(values.shards))}: expected at most the ` +
+          `${numImages} images of "--num-images"`,
+      );
+    }
+    options.slice = { shards, index: slice.index, runId: slice.runId };
+  } else {
+    for (const flag of ["shard-index", "run-id"]) {
+      if (values[flag] !== undefined) {
+        throw new UsageError(
+          `Cannot use "--${flag}" without "--shards": expected the number of slices too`,
+        );
+      }
+    }
+  }
   if (seed !== undefined) options.seed = seed;
   if (command !== undefined) {
     options.external = {
@@ -219,6 +265,14 @@ export function parseGenerateArgs(
     };
   }
   return options;
+}
+
+function processEnv(): Record<string, string | undefined> {
+  try {
+    return Deno.env.toObject();
+  } catch {
+    return {};
+  }
 }
 
 /** Where `runGenerate` prints and asks, what it records, and what stops it. */
@@ -276,7 +330,7 @@ export function specOf(
  *
  * @param options The parsed flags.
  * @param io Where to print, how to ask, the command line to record, and the abort signal.
- * @returns The version folder and its metadata.
+ * @returns The version folder and its metadata; undefined for a slice that made no version.
  * @example
  * ```ts ignore
  * import { runGenerate } from "./generate.ts";
@@ -288,9 +342,36 @@ export function specOf(
 export async function runGenerate(
   options: GenerateOptions,
   io: GenerateContext,
-): Promise<GenerateResult> {
+): Promise<GenerateResult | undefined> {
   const { spec, seedSource } = specOf(options);
   const external = options.external;
+  const output = {
+    write: io.stderr,
+    isTerminal: io.stderrIsTerminal,
+    columns: io.columns,
+    noColor: io.noColor,
+    quiet: options.quiet,
+  };
+  if (options.slice !== undefined) {
+    if (!options.yes) await confirm(io);
+    const slice = await runSlice(spec, options.outputDir, {
+      ...options.slice,
+      ...(external === undefined ? { name: options.name } : {
+        ...(external.name === undefined ? {} : { name: external.name }),
+        rendererLabel: external.command,
+        rendererTimeoutSeconds: external.timeoutSeconds,
+      }),
+      output,
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(io.commandLine === undefined ? {} : { commandLine: io.commandLine }),
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
+    });
+    if (slice.merge?.status === "merged") {
+      io.stdout(slice.merge.version.path + "\n");
+      return slice.merge.version;
+    }
+    return undefined;
+  }
   const result = await generateDataset(spec, options.outputDir, {
     ...(external === undefined ? { name: options.name } : {
       ...(external.name === undefined ? {} : { name: external.name }),

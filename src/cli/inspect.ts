@@ -136,15 +136,14 @@ export interface InspectResult {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { runGenerate } from "./generate.ts";
+ * import { generateDataset } from "../run/generate_dataset.ts";
  * import { runInspect } from "./inspect.ts";
  *
  * const io = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
  *   noColor: true, readLine: () => Promise.resolve(null) };
  * const dir = await Deno.makeTempDir();
- * const { path } = await runGenerate({ numImages: 30, outputDir: dir,
- *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
- *   yes: true, quiet: true }, io);
+ * const { path } = await generateDataset({ family: { name: "shapes", options: {} },
+ *   seed: 3, numImages: 30, imageSize: 8, dtype: "uint8" }, dir, { name: "demo", workers: 1 });
  * const result = await runInspect({ path, samples: 9, seed: 1, quiet: true }, io);
  * assert.equal(result.gridPath, `${path}/inspection/grid.png`);
  * await Deno.remove(dir, { recursive: true });

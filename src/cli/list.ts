@@ -9,6 +9,8 @@
  * @module
  */
 
+import { join } from "node:path";
+import { listRuns, type RunSummary } from "../cluster/run_folder.ts";
 import { formatMegabytes } from "../report/memory.ts";
 import { listDatasets, type ListedVersion } from "../store/list_datasets.ts";
 import type { Console } from "./console.ts";
@@ -120,6 +122,64 @@ export function formatListTable(rows: readonly ListedVersion[]): string {
   ).join("\n") + "\n";
 }
 
+/** The unfinished sharded runs in the output folder's datasets (and in it, if it is one). */
+async function unfinishedRuns(dir: string): Promise<RunSummary[]> {
+  const runs = await listRuns(dir);
+  try {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isDirectory && !entry.name.startsWith(".")) names.push(entry.name);
+    }
+    for (const name of names.sort()) runs.push(...await listRuns(join(dir, name)));
+  } catch {
+    // listDatasets already reported an unreadable folder.
+  }
+  return runs;
+}
+
+/**
+ * Formats unfinished sharded runs: id, slices done of all, and the missing ones.
+ *
+ * @param runs The runs, as `listRuns` gives them.
+ * @returns The lines, ending with a newline.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatRunsTable } from "./list.ts";
+ * const table = formatRunsTable([{ dataset: "shapes16", runId: "812", path: "", shards: 4,
+ *   done: 3, missing: [2], merging: false }]);
+ * assert.match(table, /^shapes16 +812 +3\/4 +2$/m);
+ * ```
+ */
+export function formatRunsTable(runs: readonly RunSummary[]): string {
+  const table = [
+    ["dataset", "run", "done", "missing"],
+    ...runs.map((run) => {
+      const shown = run.missing.slice(0, 10).join(",") + (run.missing.length > 10 ? ",..." : "");
+      return [
+        run.dataset,
+        run.runId,
+        run.shards === null ? "-" : `${run.done}/${run.shards}`,
+        run.shards === null
+          ? "no plan.json"
+          : run.merging
+          ? "none (merging)"
+          : shown === ""
+          ? "none (not merged: dsgen merge)"
+          : shown,
+      ];
+    }),
+  ];
+  const widths = table[0]!.map((_, column) =>
+    Math.max(...table.map((line) => line[column]!.length))
+  );
+  return "\nUnfinished sharded runs (dsgen merge or dsgen discard DATASET_DIR --run-id ID):\n" +
+    table.map((line) =>
+      line.map((cell, column) => column === line.length - 1 ? cell : cell.padEnd(widths[column]!))
+        .join("  ")
+    ).join("\n") + "\n";
+}
+
 /**
  * Runs `dsgen list` with parsed options.
  *
@@ -149,9 +209,11 @@ export async function runList(options: ListCommandOptions, io: Console): Promise
   } catch (error) {
     throw asRunError(error, `Cannot list ${options.dir}`);
   }
+  const runs = await unfinishedRuns(options.dir);
   if (options.json) io.stdout(JSON.stringify(rows, null, 2) + "\n");
-  else if (rows.length === 0) io.stderr(`No datasets in ${options.dir}\n`);
-  else io.stdout(formatListTable(rows));
+  else if (rows.length === 0 && runs.length === 0) io.stderr(`No datasets in ${options.dir}\n`);
+  else if (rows.length > 0) io.stdout(formatListTable(rows));
+  if (!options.json && runs.length > 0) io.stdout(formatRunsTable(runs));
   const damaged = rows.filter((row) => row.status === "damaged");
   if (damaged.length > 0) {
     throw new RunError(

@@ -110,15 +110,14 @@ export function formatStep(step: VerifyStep): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { runGenerate } from "./generate.ts";
+ * import { generateDataset } from "../run/generate_dataset.ts";
  * import { runVerify } from "./verify.ts";
  *
  * const io = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
  *   noColor: true, readLine: () => Promise.resolve(null) };
  * const dir = await Deno.makeTempDir();
- * const { path } = await runGenerate({ numImages: 20, outputDir: dir,
- *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
- *   yes: true, quiet: true }, io);
+ * const { path } = await generateDataset({ family: { name: "shapes", options: {} },
+ *   seed: 3, numImages: 20, imageSize: 8, dtype: "uint8" }, dir, { name: "demo", workers: 1 });
  * const steps = await runVerify({ path, samples: 5, seed: 2 }, io);
  * assert.equal(steps.length, 7);
  * await Deno.remove(dir, { recursive: true });

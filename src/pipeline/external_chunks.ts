@@ -30,9 +30,9 @@ export class SpilledArrays {
   #labels: Deno.FsFile;
   #latents: Deno.FsFile;
 
-  private constructor(folder: string) {
-    this.labelsPath = join(folder, ".labels.spill");
-    this.latentsPath = join(folder, ".latents.spill");
+  private constructor(folder: string, names: { labels: string; latents: string }) {
+    this.labelsPath = join(folder, names.labels);
+    this.latentsPath = join(folder, names.latents);
     this.#labels = Deno.openSync(this.labelsPath, { write: true, createNew: true });
     this.#latents = Deno.openSync(this.latentsPath, { write: true, createNew: true });
   }
@@ -41,6 +41,7 @@ export class SpilledArrays {
    * Creates the two (hidden) files in a folder, e.g. the run's staging folder.
    *
    * @param folder Where to put them.
+   * @param names The files' names (default `.labels.spill` and `.latents.spill`).
    * @returns The spill.
    * @example
    * ```ts
@@ -56,8 +57,26 @@ export class SpilledArrays {
    * await Deno.remove(dir);
    * ```
    */
-  static create(folder: string): SpilledArrays {
-    return new SpilledArrays(folder);
+  static create(
+    folder: string,
+    names: { labels: string; latents: string } = {
+      labels: ".labels.spill",
+      latents: ".latents.spill",
+    },
+  ): SpilledArrays {
+    return new SpilledArrays(folder, names);
+  }
+
+  /**
+   * Closes both files and gives them their final names, e.g. a slice's, to keep them.
+   *
+   * @param names The final paths.
+   * @returns When both are renamed.
+   */
+  async keep(names: { labels: string; latents: string }): Promise<void> {
+    for (const file of [this.#labels, this.#latents]) file.syncSync();
+    await Deno.rename(this.labelsPath, names.labels);
+    await Deno.rename(this.latentsPath, names.latents);
   }
 
   /**
@@ -131,6 +150,8 @@ export interface ExternalChunkOptions {
   spill: SpilledArrays;
   /** Stops between chunks. */
   signal?: AbortSignal | undefined;
+  /** The index of the plan's first image in the dataset (a slice's start; default 0). */
+  firstImage?: number;
   /** Requests in flight per process (default 4). */
   aheadPerRenderer?: number;
 }
@@ -152,10 +173,11 @@ export async function* externalImageChunks(
   const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
   const ahead = renderers.length * (options.aheadPerRenderer ?? 4);
   const results = new Map<number, Promise<RendererAnswer>>();
+  const first = options.firstImage ?? 0;
   const request = (chunk: number) => {
     const start = chunk * plan.chunkImages;
     const count = Math.min(plan.chunkImages, plan.numImages - start);
-    const answer = renderers[chunk % renderers.length]!.render(plan.seed, start, count);
+    const answer = renderers[chunk % renderers.length]!.render(plan.seed, first + start, count);
     answer.catch(() => {}); // Awaited in order below; a later chunk's failure waits its turn.
     results.set(chunk, answer);
   };
@@ -166,7 +188,7 @@ export async function* externalImageChunks(
     const answer = await untilAborted(results.get(chunk)!, options.signal);
     results.delete(chunk);
     if (next < chunkCount) request(next++);
-    const start = chunk * plan.chunkImages;
+    const start = first + chunk * plan.chunkImages;
     const renderer = renderers[chunk % renderers.length]!;
     const checked = checkAnswer(answer, {
       description: renderer.description,

@@ -48,6 +48,11 @@ export interface WorkerPoolOptions {
   signal?: AbortSignal | undefined;
   /** Chunks requested ahead per worker (default 4). */
   aheadPerWorker?: number;
+  /**
+   * The dataset index of the plan's first image (default 0): a cluster slice renders the
+   * images `firstImage .. firstImage + plan.numImages - 1` of its dataset.
+   */
+  firstImage?: number;
 }
 
 interface Pending {
@@ -120,7 +125,7 @@ export async function* workerImageChunks(
       imageSize: plan.generator.imageSize,
       seed: plan.seed,
       dtype: plan.dtype,
-      start,
+      start: (options.firstImage ?? 0) + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
     };
     results.set(

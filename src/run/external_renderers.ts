@@ -25,7 +25,8 @@ import {
   splitCommand,
 } from "../generators/renderer_protocol.ts";
 import type { JsonValue } from "../generators/generator.ts";
-import type { FamilyRef } from "../generators/spec.ts";
+import type { DatasetSpec, FamilyRef } from "../generators/spec.ts";
+import { RunError, UsageError } from "./errors.ts";
 import type { DatasetPlan, WriteOptions } from "../pipeline/dataset.ts";
 import { externalImageChunks, SpilledArrays } from "../pipeline/external_chunks.ts";
 
@@ -160,7 +161,13 @@ export class ExternalRenderers {
    * @returns The writer's image producer and its labels and latents.
    */
   async writeOptions(
-    options: { workers: number; stagingPath: string; signal?: AbortSignal | undefined },
+    options: {
+      workers: number;
+      stagingPath: string;
+      signal?: AbortSignal | undefined;
+      firstImage?: number;
+      spillNames?: { labels: string; latents: string };
+    },
   ): Promise<Pick<WriteOptions, "imageChunks" | "labelsAndLatents">> {
     const missing = Math.max(0, options.workers - this.#processes.length);
     const started = await Promise.allSettled(
@@ -177,14 +184,26 @@ export class ExternalRenderers {
     }
     const failed = started.find((result) => result.status === "rejected");
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-    const spill = SpilledArrays.create(options.stagingPath);
+    const spill = SpilledArrays.create(options.stagingPath, options.spillNames);
     this.#spill = spill;
     const processes = [...this.#processes];
+    const firstImage = options.firstImage ?? 0;
     return {
       imageChunks: (p: DatasetPlan, signal?: AbortSignal) =>
-        externalImageChunks(p, { renderers: processes, spill, signal }),
+        externalImageChunks(p, { renderers: processes, spill, signal, firstImage }),
       labelsAndLatents: () => ({ labels: spill.labels(), latents: spill.latents() }),
     };
+  }
+
+  /**
+   * Keeps the spilled labels and latents under final names (a slice's files) instead of
+   * removing them.
+   *
+   * @param names The final paths.
+   * @returns When both are renamed.
+   */
+  async keepSpill(names: { labels: string; latents: string }): Promise<void> {
+    await this.#spill?.keep(names);
   }
 
   /**
@@ -212,6 +231,63 @@ export class ExternalRenderers {
     this.#spill?.remove();
     await Promise.all(this.#processes.map((process) => process.kill()));
   }
+}
+
+/**
+ * Starts the renderers of a spec whose family is an external command, and resolves the spec
+ * from the first one's handshake: the family's name and version, and the image size (a spec's
+ * size 0 takes the declared one).
+ *
+ * @param spec The spec; `spec.family.command` must be set.
+ * @param options The command as typed (for messages), the per-request timeout.
+ * @returns The renderers and the resolved spec; a `RunError` naming what went wrong.
+ */
+export async function startRenderersFor(
+  spec: DatasetSpec,
+  options: { label?: string | undefined; timeoutSeconds?: number | undefined },
+): Promise<{ renderers: ExternalRenderers; spec: DatasetSpec }> {
+  const command = spec.family.command!;
+  let renderers: ExternalRenderers;
+  try {
+    renderers = await ExternalRenderers.start(command, {
+      label: options.label ?? command.join(" "),
+      timeoutSeconds: options.timeoutSeconds ?? DEFAULT_RENDERER_TIMEOUT_SECONDS,
+      imageSize: spec.imageSize === 0 ? undefined : spec.imageSize,
+      ...(spec.family.cwd === undefined ? {} : { cwd: spec.family.cwd }),
+    });
+  } catch (error) {
+    throw rendererRunError(error, "nothing was created");
+  }
+  const resolved = { ...spec, family: renderers.family, imageSize: renderers.generator.imageSize };
+  if (resolved.dtype === "float64" && renderers.convertedAnswerBytesPerPixel === 0) {
+    await renderers.abort();
+    throw new UsageError(
+      `Cannot use "--dtype" value "float64" with renderer ${JSON.stringify(renderers.label)}: ` +
+        "it declares uint8 pixels, expected --dtype uint8",
+    );
+  }
+  return { renderers, spec: resolved };
+}
+
+/**
+ * A renderer's failure as a run reports it (a `RunError` with the stderr tail); any other
+ * error as it is.
+ *
+ * @param error What was thrown.
+ * @param outcome What is left, e.g. `nothing was created`.
+ * @returns The error to throw.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RendererError } from "../generators/renderer_process.ts";
+ * import { rendererRunError } from "./external_renderers.ts";
+ * const error = rendererRunError(new RendererError("Renderer \"x\" died", []), "gone");
+ * assert.equal((error as Error).message, "Renderer \"x\" died; gone");
+ * ```
+ */
+export function rendererRunError(error: unknown, outcome: string): unknown {
+  if (!(error instanceof RendererError)) return error;
+  return new RunError(rendererFailureText(error, outcome), { cause: error });
 }
 
 /**

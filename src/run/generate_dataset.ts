@@ -31,12 +31,10 @@ import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
 import { chunkImages } from "../pipeline/dataset.ts";
-import { RendererError } from "../generators/renderer_process.ts";
-import { RunError } from "./errors.ts";
 import {
-  DEFAULT_RENDERER_TIMEOUT_SECONDS,
-  ExternalRenderers,
-  rendererFailureText,
+  type ExternalRenderers,
+  rendererRunError,
+  startRenderersFor,
 } from "./external_renderers.ts";
 
 /** Where a run prints its plan, progress bar and summary. */
@@ -72,6 +70,11 @@ export interface GenerateDatasetOptions {
   output?: RunOutput;
   /** Asked after the plan is printed; rejects to cancel (nothing created). */
   confirm?: (plan: RunPlan) => Promise<void>;
+  /**
+   * The labels and latents, in order; default: drawn again from the generator (a merge of an
+   * external renderer's slices reads them from slice files).
+   */
+  labelsAndLatents?: WriteOptions["labelsAndLatents"];
   /** The image chunks, in order; default: rendered (a merge reads them from slice files). */
   imageChunks?: WriteOptions["imageChunks"];
   /** The writer; a test may inject a failing one. */
@@ -122,36 +125,19 @@ export async function generateDataset(
   outputDir: string,
   options: GenerateDatasetOptions = {},
 ): Promise<GenerateResult> {
-  const command = spec.family.command;
-  if (command === undefined) return await generateWith(spec, outputDir, options, undefined);
-  let renderers: ExternalRenderers;
-  try {
-    renderers = await ExternalRenderers.start(command, {
-      label: options.rendererLabel ?? command.join(" "),
-      timeoutSeconds: options.rendererTimeoutSeconds ?? DEFAULT_RENDERER_TIMEOUT_SECONDS,
-      imageSize: spec.imageSize === 0 ? undefined : spec.imageSize,
-      ...(spec.family.cwd === undefined ? {} : { cwd: spec.family.cwd }),
-    });
-  } catch (error) {
-    throw asRunError(error, "nothing was created");
+  if (spec.family.command === undefined) {
+    return await generateWith(spec, outputDir, options, undefined);
   }
+  const started = await startRenderersFor(spec, {
+    label: options.rendererLabel,
+    timeoutSeconds: options.rendererTimeoutSeconds,
+  });
   try {
-    const resolved = {
-      ...spec,
-      family: renderers.family,
-      imageSize: renderers.generator.imageSize,
-    };
-    return await generateWith(resolved, outputDir, options, renderers);
+    return await generateWith(started.spec, outputDir, options, started.renderers);
   } catch (error) {
-    await renderers.abort();
-    throw asRunError(error, "nothing was created");
+    await started.renderers.abort();
+    throw rendererRunError(error, "nothing was created");
   }
-}
-
-/** A renderer's failure as the run reports it; any other error as it is. */
-function asRunError(error: unknown, outcome: string): unknown {
-  if (!(error instanceof RendererError)) return error;
-  return new RunError(rendererFailureText(error, outcome), { cause: error });
 }
 
 async function generateWith(
@@ -172,8 +158,10 @@ async function generateWith(
   await checkOutputFolder(outputDir, name);
   await checkWritable(outputDir, datasetDir);
   // An external renderer's memory is measured on a pilot request of one chunk's size.
+  // A merge brings its own images: its renderer only declared the family, and idles.
+  const rendering = renderers !== undefined && options.imageChunks === undefined;
   const renderer = renderers === undefined ? undefined : {
-    peakBytes: await renderers.pilot(spec.seed, chunkImages(spec.imageSize)) ?? 0,
+    peakBytes: rendering ? await renderers.pilot(spec.seed, chunkImages(spec.imageSize)) ?? 0 : 0,
     convertedAnswerBytesPerPixel: renderers.convertedAnswerBytesPerPixel,
   };
   const plan = await planRun(spec, {
@@ -228,7 +216,10 @@ async function generateWith(
       ...(signal === undefined ? {} : { signal }),
       ...(options.imageChunks === undefined ? {} : { imageChunks: options.imageChunks }),
       ...(options.writeDataset === undefined ? {} : { writeDataset: options.writeDataset }),
-      ...(renderers === undefined ? {} : await renderers.writeOptions({
+      ...(options.labelsAndLatents === undefined
+        ? {}
+        : { labelsAndLatents: options.labelsAndLatents }),
+      ...(renderers === undefined || !rendering ? {} : await renderers.writeOptions({
         workers: plan.workers.count,
         stagingPath: staging.path,
         signal,

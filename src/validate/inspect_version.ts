@@ -107,16 +107,13 @@ export function declaredLatents(parameters: { [key: string]: JsonValue }): Decla
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { runGenerate } from "../cli/generate.ts";
+ * import { generateDataset } from "../run/generate_dataset.ts";
  * import { openVersion } from "../store/open_version.ts";
  * import { inspectVersion } from "./inspect_version.ts";
  *
- * const quiet = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
- *   noColor: true, readLine: () => Promise.resolve(null) };
  * const dir = await Deno.makeTempDir();
- * const { path } = await runGenerate({ numImages: 50, outputDir: dir,
- *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
- *   yes: true, quiet: true }, quiet);
+ * const { path } = await generateDataset({ family: { name: "shapes", options: {} },
+ *   seed: 3, numImages: 50, imageSize: 8, dtype: "uint8" }, dir, { name: "demo", workers: 1 });
  * const inspection = await inspectVersion(await openVersion(path), { samples: 4, seed: 1 });
  * assert.equal(inspection.samples.length, 4);
  * assert.equal(inspection.report.checks.find((check) => check.name === "blank")?.verdict, "pass");

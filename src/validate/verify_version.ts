@@ -89,16 +89,13 @@ class StepFailed extends Error {}
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { runGenerate } from "../cli/generate.ts";
+ * import { generateDataset } from "../run/generate_dataset.ts";
  * import { openVersion } from "../store/open_version.ts";
  * import { verifyVersion } from "./verify_version.ts";
  *
- * const io = { stdout() {}, stderr() {}, stderrIsTerminal: false, columns: () => 80,
- *   noColor: true, readLine: () => Promise.resolve(null) };
  * const dir = await Deno.makeTempDir();
- * const { path } = await runGenerate({ numImages: 20, outputDir: dir,
- *   name: "demo", imageSize: 8, generator: "shapes", dtype: "uint8", workers: 1, seed: 3,
- *   yes: true, quiet: true }, io);
+ * const { path } = await generateDataset({ family: { name: "shapes", options: {} },
+ *   seed: 3, numImages: 20, imageSize: 8, dtype: "uint8" }, dir, { name: "demo", workers: 1 });
  * const steps = await verifyVersion(await openVersion(path), { samples: 5, seed: 1 });
  * assert.ok(steps.every((step) => step.ok));
  * assert.equal(steps.at(-1)?.name, "crc");

@@ -1,0 +1,232 @@
+/**
+ * Merging a sharded run: the slices' image files, in order, streamed through the normal
+ * archive writer, so that `dataset.npz` is byte for byte what one machine writes for the same
+ * spec; then published as a normal version with one rename, and the run folder removed.
+ *
+ * Exactly one process merges: the one whose `mkdir merge.lock` succeeds (atomic on every file
+ * system, NFS included). A merge that fails removes its staging folder and `merge.lock`, so a
+ * later `dsgen merge` can try again; the slices are kept until a version is published.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import { hostname } from "node:os";
+import type { DatasetPlan } from "../pipeline/dataset.ts";
+import { bytesPerPixel } from "../pipeline/render.ts";
+import { readMetadata } from "../store/metadata.ts";
+import { listVersions } from "../store/versions.ts";
+import { RunError } from "../run/errors.ts";
+import { generateDataset, type GenerateResult, type RunOutput } from "../run/generate_dataset.ts";
+import { interruption } from "../run/interrupt.ts";
+import {
+  MERGE_LOCK,
+  readPlan,
+  readSliceRecord,
+  runFolder,
+  runProgress,
+  sliceName,
+  sliceRange,
+} from "./run_folder.ts";
+
+/** Bytes read from a slice file at a time. */
+const READ_BYTES = 1 << 20;
+
+/** Options of {@linkcode mergeRun}. */
+export interface MergeOptions {
+  /** Stops the merge; an `InterruptedError` reason gives its exit code. */
+  signal?: AbortSignal;
+  /** Where to print; none: silent. */
+  output?: RunOutput;
+  /** The command line to record. */
+  commandLine?: string[];
+}
+
+/** What {@linkcode mergeRun} did. */
+export type MergeResult =
+  | { status: "merged"; version: GenerateResult }
+  | { status: "merging elsewhere"; lock: string }
+  | { status: "already merged"; path: string };
+
+/**
+ * The version of a dataset that a run was merged into, if any.
+ *
+ * @param datasetDir The dataset folder.
+ * @param runId The run's id.
+ * @returns The version folder, or undefined.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mergedVersion } from "./merge.ts";
+ * assert.equal(await mergedVersion("/nonexistent", "1"), undefined);
+ * ```
+ */
+export async function mergedVersion(
+  datasetDir: string,
+  runId: string,
+): Promise<string | undefined> {
+  for (const version of (await listVersions(datasetDir)).reverse()) {
+    const metadata = await readMetadata(version.path).catch(() => undefined);
+    if (metadata?.sharded_run?.run_id === runId) return version.path;
+  }
+  return undefined;
+}
+
+/**
+ * Merges a complete run into a new version, if no other process does.
+ *
+ * @param datasetDir The dataset folder (`<output-dir>/<name>`).
+ * @param runId The run's id.
+ * @param options Signal, output, command line.
+ * @returns Merged, merging elsewhere, or already merged.
+ * @throws {RunError} Exit 1 when the run is unknown or slices are missing (named).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mergeRun } from "./merge.ts";
+ * await assert.rejects(mergeRun("/nonexistent/shapes16", "7"), /Cannot find run "7"/);
+ * ```
+ */
+export async function mergeRun(
+  datasetDir: string,
+  runId: string,
+  options: MergeOptions = {},
+): Promise<MergeResult> {
+  const folder = runFolder(datasetDir, runId);
+  const plan = await readPlan(folder);
+  if (plan === undefined) {
+    const merged = await mergedVersion(datasetDir, runId);
+    if (merged !== undefined) return { status: "already merged", path: merged };
+    throw new RunError(
+      `Cannot find run "${runId}" in ${datasetDir}: it has no ${folder}/plan.json`,
+    );
+  }
+  const { shards, spec } = plan;
+  const { missing } = await runProgress(folder, shards);
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 20).join(", ") + (missing.length > 20 ? ", ..." : "");
+    throw new RunError(
+      `Cannot merge run "${runId}": ${missing.length} of ${shards} slices are not done ` +
+        `(missing ${shown}); rerun them with --shard-index`,
+    );
+  }
+  const lock = join(folder, MERGE_LOCK);
+  try {
+    await Deno.mkdir(lock);
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return { status: "merging elsewhere", lock };
+    if (error instanceof Deno.errors.NotFound) {
+      // The run folder is gone: another process merged it and cleaned up meanwhile.
+      const merged = await mergedVersion(datasetDir, runId);
+      if (merged !== undefined) return { status: "already merged", path: merged };
+    }
+    throw error;
+  }
+  const owner = { host: hostname(), pid: Deno.pid, started_at: new Date().toISOString() };
+  await Deno.writeTextFile(join(lock, "owner.json"), JSON.stringify(owner) + "\n");
+  try {
+    // A merge that published and then died before removing the run folder.
+    const merged = await mergedVersion(datasetDir, runId);
+    if (merged !== undefined) {
+      await Deno.remove(folder, { recursive: true });
+      return { status: "already merged", path: merged };
+    }
+    const slices = [];
+    for (let index = 0; index < shards; index++) {
+      const record = await readSliceRecord(folder, index, shards);
+      if (record === undefined) throw new RunError(`Cannot read slice ${index}'s record`);
+      slices.push(record);
+    }
+    const imageBytes = spec.imageSize ** 2 * bytesPerPixel(spec.dtype);
+    const imageChunks = (_plan: DatasetPlan, signal?: AbortSignal) =>
+      sliceChunks(folder, { shards, numImages: spec.numImages, imageBytes, signal });
+    // An external renderer's labels and latents were kept in two files per slice.
+    const side = (suffix: string) => () =>
+      sideChunks(folder, { shards, suffix, signal: options.signal });
+    const version = await generateDataset(spec, dirname(datasetDir), {
+      name: basename(datasetDir),
+      workers: 1,
+      seedSource: "flag",
+      imageChunks,
+      ...(spec.family.command === undefined
+        ? {}
+        : { labelsAndLatents: () => ({ labels: side("labels")(), latents: side("latents")() }) }),
+      shardedRun: { run_id: runId, shards, slices },
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.output === undefined ? {} : { output: options.output }),
+      ...(options.commandLine === undefined ? {} : { commandLine: options.commandLine }),
+    });
+    await Deno.remove(folder, { recursive: true }).catch(() => {});
+    return { status: "merged", version };
+  } catch (error) {
+    // Let a later merge try again; the slices stay.
+    await Deno.remove(lock, { recursive: true }).catch(() => {});
+    throw interruption(options.signal, "no version was published, the slices are kept") ?? error;
+  }
+}
+
+/**
+ * The images of every slice, in order, read from the slice files in pieces.
+ *
+ * @param folder The run folder.
+ * @param layout The number of slices and images, and the bytes per image.
+ * @returns The image bytes, in image order.
+ */
+async function* sliceChunks(
+  folder: string,
+  layout: { shards: number; numImages: number; imageBytes: number; signal?: AbortSignal },
+): AsyncGenerator<Uint8Array> {
+  for (let index = 0; index < layout.shards; index++) {
+    const path = join(folder, `${sliceName(index, layout.shards)}.bin`);
+    const expected = sliceRange(layout.numImages, layout.shards, index).count * layout.imageBytes;
+    const file = await Deno.open(path, { read: true });
+    try {
+      const size = (await file.stat()).size;
+      if (size !== expected) {
+        throw new RunError(
+          `Cannot merge ${path}: it holds ${size} bytes, expected ${expected}; rerun slice ` +
+            `${index} after removing it and its .json record`,
+        );
+      }
+      let left = size;
+      while (left > 0) {
+        layout.signal?.throwIfAborted();
+        const piece = new Uint8Array(Math.min(READ_BYTES, left));
+        let filled = 0;
+        while (filled < piece.length) {
+          const read = await file.read(piece.subarray(filled));
+          if (read === null) throw new RunError(`Cannot read ${path}: it ended early`);
+          filled += read;
+        }
+        left -= piece.length;
+        yield piece;
+      }
+    } finally {
+      file.close();
+    }
+  }
+}
+
+/**
+ * An external renderer's labels or latents, from the slices' side files, in order.
+ *
+ * @param folder The run folder.
+ * @param layout The number of slices, the files' suffix (`labels` or `latents`), the signal.
+ * @returns The bytes, in image order.
+ */
+async function* sideChunks(
+  folder: string,
+  layout: { shards: number; suffix: string; signal?: AbortSignal | undefined },
+): AsyncGenerator<Uint8Array> {
+  for (let index = 0; index < layout.shards; index++) {
+    const path = join(folder, `${sliceName(index, layout.shards)}.${layout.suffix}.bin`);
+    using file = await Deno.open(path, { read: true });
+    for (;;) {
+      layout.signal?.throwIfAborted();
+      const piece = new Uint8Array(READ_BYTES);
+      const read = await file.read(piece);
+      if (read === null) break;
+      yield piece.subarray(0, read);
+    }
+  }
+}

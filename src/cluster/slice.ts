@@ -1,0 +1,346 @@
+/**
+ * One slice of a sharded run: the contiguous images `start .. start + count - 1` of a dataset,
+ * rendered into the run folder as the images array's raw bytes. The slice that completes the
+ * run merges it (see `merge.ts`).
+ *
+ * A slice refuses to join a run whose recorded plan differs from its own (exit 2, naming the
+ * flag); a slice already done is not redone; an interrupted or failed slice removes only its
+ * own temporary file, so finished slices stay.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { hostname } from "node:os";
+import type { DatasetSpec } from "../generators/spec.ts";
+import type { DatasetPlan } from "../pipeline/dataset.ts";
+import { renderImageBytes } from "../pipeline/render.ts";
+import { workerImageChunks } from "../pipeline/worker_pool.ts";
+import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
+import { ProgressReporter } from "../report/progress_bar.ts";
+import type { SliceMetadata } from "../store/metadata.ts";
+import { RunError, UsageError } from "../run/errors.ts";
+import type { RunOutput } from "../run/generate_dataset.ts";
+import { interruption } from "../run/interrupt.ts";
+import { planRun } from "../run/plan.ts";
+import {
+  checkDiskRoom,
+  checkMemory,
+  checkOutputFolder,
+  checkWritable,
+  systemReason,
+} from "../run/preflight.ts";
+import type { ResourceProbe } from "../run/resources.ts";
+import { type MergeResult, mergeRun } from "./merge.ts";
+import {
+  type ExternalRenderers,
+  rendererRunError,
+  startRenderersFor,
+} from "../run/external_renderers.ts";
+import { chunkImages } from "../pipeline/dataset.ts";
+import { RendererError } from "../generators/renderer_process.ts";
+import {
+  planDifference,
+  readSliceRecord,
+  recordPlan,
+  runFolder,
+  type RunPlanFile,
+  runProgress,
+  sliceName,
+  sliceRange,
+  temporaryName,
+  writeSliceRecord,
+} from "./run_folder.ts";
+
+/** Which slice of which run. */
+export interface SliceId {
+  /** The number of slices. */
+  shards: number;
+  /** This slice's index, 0 to shards - 1. */
+  index: number;
+  /** The run's id. */
+  runId: string;
+}
+
+/** Options of {@linkcode runSlice}. */
+export interface SliceOptions extends SliceId {
+  /** The dataset folder's name (default `<family><size>`). */
+  name?: string;
+  /** Threads requested; default: the allocation's CPUs. */
+  workers?: number;
+  /** Stops the slice; an `InterruptedError` reason gives its exit code. */
+  signal?: AbortSignal;
+  /** Where to print; none: silent. */
+  output?: RunOutput;
+  /** The command line, recorded in the merged version. */
+  commandLine?: string[];
+  /** Injected environment and machine figures (tests). */
+  probe?: ResourceProbe;
+  /** For an external renderer: the command as typed, for messages and metadata.json. */
+  rendererLabel?: string;
+  /** For an external renderer: seconds it may take per request (default 60). */
+  rendererTimeoutSeconds?: number;
+}
+
+/** What {@linkcode runSlice} did. */
+export interface SliceResult {
+  /** `rendered` now, or `already complete` from an earlier run. */
+  status: "rendered" | "already complete";
+  /** The slice's record. */
+  record: SliceMetadata;
+  /** The merge, when this slice found the run complete. */
+  merge?: MergeResult;
+}
+
+/**
+ * Renders one slice, and merges the run if it is then complete.
+ *
+ * @param spec The whole run's spec.
+ * @param outputDir The folder that holds the dataset folders.
+ * @param options The slice, name, threads, output, signal.
+ * @returns The slice's record, and the merge if this slice made one.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runSlice } from "./slice.ts";
+ * const dir = await Deno.makeTempDir();
+ * const spec = { family: { name: "shapes", options: {} }, seed: 1, numImages: 10,
+ *   imageSize: 16, dtype: "uint8" as const };
+ * await runSlice(spec, dir, { shards: 2, index: 1, runId: "a" });
+ * const last = await runSlice(spec, dir, { shards: 2, index: 0, runId: "a" });
+ * assert.equal(last.merge?.status, "merged");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function runSlice(
+  spec: DatasetSpec,
+  outputDir: string,
+  options: SliceOptions,
+): Promise<SliceResult> {
+  if (spec.family.command === undefined) return await sliceWith(spec, outputDir, options);
+  const started = await startRenderersFor(spec, {
+    label: options.rendererLabel,
+    timeoutSeconds: options.rendererTimeoutSeconds,
+  });
+  try {
+    return await sliceWith(started.spec, outputDir, options, started.renderers);
+  } catch (error) {
+    await started.renderers.abort();
+    throw rendererRunError(error, "nothing was created");
+  }
+}
+
+async function sliceWith(
+  spec: DatasetSpec,
+  outputDir: string,
+  options: SliceOptions,
+  renderers?: ExternalRenderers,
+): Promise<SliceResult> {
+  const { shards, index, runId, output, signal } = options;
+  const name = options.name ?? `${spec.family.name}${spec.imageSize}`;
+  const datasetDir = join(outputDir, name);
+  const info = (line: string) => {
+    if (output !== undefined && !output.quiet) output.write(line + "\n");
+  };
+  if (shards > spec.numImages) {
+    throw new UsageError(
+      `Cannot use "--shards" value "${shards}": expected at most the ${spec.numImages} images`,
+    );
+  }
+  if (index >= shards) {
+    throw new UsageError(
+      `Cannot use "--shard-index" value "${index}": expected an integer from 0 to ${shards - 1}`,
+    );
+  }
+  await checkOutputFolder(outputDir, name);
+  await checkWritable(outputDir, datasetDir);
+  const range = sliceRange(spec.numImages, shards, index);
+  const renderer = renderers === undefined ? undefined : {
+    peakBytes: await renderers.pilot(spec.seed, chunkImages(spec.imageSize)) ?? 0,
+    convertedAnswerBytesPerPixel: renderers.convertedAnswerBytesPerPixel,
+  };
+  const slicePlan = await planRun({ ...spec, numImages: range.count }, {
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.probe === undefined ? {} : { probe: options.probe }),
+    ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
+  });
+  const folder = runFolder(datasetDir, runId);
+  const mine: RunPlanFile = {
+    schema_version: 1,
+    run_id: runId,
+    dataset: name,
+    shards,
+    spec: { ...slicePlan.spec, numImages: spec.numImages },
+    created_at: new Date().toISOString(),
+  };
+  let recorded: RunPlanFile;
+  try {
+    recorded = await recordPlan(folder, mine);
+  } catch (error) {
+    throw new RunError(
+      `Cannot record the plan of run "${runId}" in ${folder}: ` +
+        systemReason(error),
+      { cause: error },
+    );
+  }
+  const differs = planDifference(recorded, mine);
+  if (differs !== undefined) {
+    throw new UsageError(
+      `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
+        `${join(folder, "plan.json")}, expected the same flags for every slice`,
+    );
+  }
+  const title = `Slice ${index} of ${shards} (images ${range.start} to ` +
+    `${range.start + range.count - 1}) of run "${runId}"`;
+  const done = await readSliceRecord(folder, index, shards);
+  if (done !== undefined) {
+    output?.write(`${title} is already complete: nothing to do\n`);
+    return { status: "already complete", record: done, ...await mergeIfComplete() };
+  }
+
+  const bytes = range.count * spec.imageSize ** 2 * (spec.dtype === "uint8" ? 1 : 8);
+  checkDiskRoom(bytes, { outputDir, datasetDir });
+  const workers = slicePlan.workers;
+  info(
+    `Plan: ${title}: ${range.count} images of ${spec.imageSize}x${spec.imageSize} ${spec.dtype}, ` +
+      `generator ${slicePlan.generator.name} ${slicePlan.generator.version}, seed ${spec.seed}, ` +
+      `${workers.count} worker${workers.count === 1 ? "" : "s"} (${workers.source})`,
+  );
+  info(`Output: ${resolve(folder)}/${sliceName(index, shards)}.bin`);
+  info(`Disk: ${formatMegabytes(bytes)} (${bytes} bytes)`);
+  info(
+    `Estimated memory: ${formatMegabytes(slicePlan.estimate.total)} for ${range.count} images ` +
+      `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
+  );
+  checkMemory(slicePlan.estimate.total, slicePlan.memory);
+
+  const startedAt = new Date();
+  const startTime = performance.now();
+  const finalPath = join(folder, `${sliceName(index, shards)}.bin`);
+  const temporary = join(folder, temporaryName(`${sliceName(index, shards)}.bin`));
+  const progress = new ProgressReporter({
+    total: range.count,
+    write: output?.write ?? (() => {}),
+    isTerminal: output?.isTerminal ?? false,
+    columns: output?.columns ?? (() => 80),
+    quiet: output === undefined || output.quiet === true,
+    noColor: output?.noColor ?? true,
+  });
+  const file = await Deno.open(temporary, { write: true, createNew: true });
+  try {
+    // An external renderer's labels and latents go to two more slice files, as they stream.
+    const side = (suffix: string) => `${sliceName(index, shards)}.${suffix}.bin`;
+    const chunks = renderers !== undefined
+      ? (await renderers.writeOptions({
+        workers: workers.count,
+        stagingPath: folder,
+        signal,
+        firstImage: range.start,
+        spillNames: {
+          labels: temporaryName(side("labels")),
+          latents: temporaryName(side("latents")),
+        },
+      })).imageChunks!(slicePlan.dataset, signal)
+      : workers.count > 1
+      ? workerImageChunks(slicePlan.dataset, {
+        workers: workers.count,
+        family: slicePlan.spec.family,
+        signal,
+        firstImage: range.start,
+      })
+      : localChunks(slicePlan.dataset, range.start, signal);
+    const bytesPerImage = bytes / range.count;
+    let written = 0;
+    for await (const chunk of chunks) {
+      // Asynchronous on purpose: each write lets the event loop run, where a signal arrives.
+      let offset = 0;
+      while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+      written += chunk.length;
+      progress.update(written / bytesPerImage);
+    }
+    await file.sync();
+    file.close();
+    signal?.throwIfAborted();
+    if (renderers !== undefined) {
+      await renderers.keepSpill({
+        labels: join(folder, side("labels")),
+        latents: join(folder, side("latents")),
+      });
+      await renderers.finish();
+    }
+    await Deno.rename(temporary, finalPath);
+    progress.finish();
+  } catch (error) {
+    progress.clear();
+    try {
+      file.close();
+    } catch {
+      // Already closed.
+    }
+    await Deno.remove(temporary).catch(() => {});
+    await renderers?.abort();
+    throw interruption(signal, `slice ${index}'s partial file was removed, other slices kept`) ??
+      (error instanceof RendererError
+        ? rendererRunError(error, `slice ${index}'s partial files were removed`)
+        : undefined) ??
+      new RunError(
+        `Cannot write slice ${index} of run "${runId}" to ${temporary}: ${
+          systemReason(error)
+        }; its partial file was removed`,
+        { cause: error },
+      );
+  }
+  const seconds = (performance.now() - startTime) / 1000;
+  const peak = measuredPeakMemory();
+  const record: SliceMetadata = {
+    index,
+    start_image: range.start,
+    num_images: range.count,
+    host: hostname(),
+    started_at: startedAt.toISOString(),
+    duration_seconds: Number(seconds.toFixed(3)),
+    images_per_second: Math.round(range.count / seconds),
+    peak_memory_bytes: peak ?? null,
+    workers: workers.count,
+  };
+  await writeSliceRecord(folder, shards, record);
+  info(
+    `Wrote slice ${index}: ${range.count} images, ${formatMegabytes(bytes)}, in ` +
+      `${seconds.toFixed(2)} s (${record.images_per_second} img/s)`,
+  );
+  return { status: "rendered", record, ...await mergeIfComplete() };
+
+  async function mergeIfComplete(): Promise<{ merge?: MergeResult }> {
+    const { missing } = await runProgress(folder, shards);
+    if (missing.length > 0) {
+      info(`Run "${runId}": ${shards - missing.length} of ${shards} slices done`);
+      return {};
+    }
+    info(`Run "${runId}": all ${shards} slices done; merging`);
+    const merge = await mergeRun(datasetDir, runId, {
+      ...(signal === undefined ? {} : { signal }),
+      ...(output === undefined ? {} : { output }),
+      ...(options.commandLine === undefined ? {} : { commandLine: options.commandLine }),
+    });
+    if (merge.status === "merging elsewhere") {
+      info(`Run "${runId}": another process is merging it (${merge.lock})`);
+    } else if (merge.status === "already merged") {
+      info(`Run "${runId}" was already merged into ${merge.path}`);
+    }
+    return { merge };
+  }
+}
+
+function* localChunks(
+  plan: DatasetPlan,
+  firstImage: number,
+  signal?: AbortSignal,
+): Generator<Uint8Array> {
+  for (let start = 0; start < plan.numImages; start += plan.chunkImages) {
+    signal?.throwIfAborted();
+    yield renderImageBytes(plan, {
+      start: firstImage + start,
+      count: Math.min(plan.chunkImages, plan.numImages - start),
+    });
+  }
+}
