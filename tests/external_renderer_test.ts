@@ -332,3 +332,80 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "bad --generator-cmd flags are usage errors (exit 2) and create nothing",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const cases: [string[], RegExp][] = [
+        [
+          ["--generator-cmd", `${FAULTY} ok`, "--generator", "shapes"],
+          /^dsgen: Cannot use "--generator" value "shapes" with "--generator-cmd"/,
+        ],
+        [
+          ["--generator-timeout", "5"],
+          /^dsgen: Cannot use "--generator-timeout" value "5" without "--generator-cmd"/,
+        ],
+        [
+          ["--generator-cmd", "python3 'x"],
+          /^dsgen: Cannot use "--generator-cmd" value "python3 'x": a single quote is not closed/,
+        ],
+        [
+          ["--generator-cmd", `${FAULTY} ok`, "--generator-timeout", "0"],
+          /^dsgen: Cannot use "--generator-timeout" value "0": expected an integer from 1 to/,
+        ],
+        [
+          ["--generator-cmd", `${FAULTY} ok`, "--image-size", "32"],
+          /^dsgen: Cannot use "--image-size" value "32" with renderer ".*": it declares 8x8/,
+        ],
+        [
+          ["--generator-cmd", "python3 bench/zeros_renderer.py 16 uint8", "--dtype", "float64"],
+          /^dsgen: Cannot use "--dtype" value "float64" with renderer .* declares uint8 pixels/,
+        ],
+      ];
+      for (const [flags, message] of cases) {
+        const run = await runCli([
+          "generate",
+          "--num-images",
+          "10",
+          "--output-dir",
+          join(out, "data"),
+          "--yes",
+          ...flags,
+        ]);
+        assert.equal(run.code, 2, `${flags.join(" ")}: ${run.stderr}`);
+        assert.match(run.stderr, message);
+        assert.equal(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
+        assert.deepEqual(await entriesOf(out), []);
+      }
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "verify refuses a renderer that now declares another version",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const run = await runCli(generateArgs(out, `${FAULTY} ok`, ["--num-images", "20"]));
+      assert.equal(run.code, 0, run.stderr);
+      const path = join(run.stdout.trim(), "metadata.json");
+      const metadata = JSON.parse(await Deno.readTextFile(path));
+      metadata.renderer.declared.renderer_version = "0.0";
+      await Deno.writeTextFile(path, JSON.stringify(metadata));
+      const verify = await runCli(["verify", run.stdout.trim(), "--seed", "1"]);
+      assert.equal(verify.code, 1);
+      assert.match(
+        verify.stdout + verify.stderr,
+        /renderer ".*" now declares renderer_version "0.1" but the dataset was made when it declared "0.0"/,
+      );
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});

@@ -9,7 +9,11 @@ from my_corpus import SIZE, generate_corpus
 
 DESCRIPTION = {"protocol": "dsgen-renderer", "version": 1, "capabilities": ["render"],
                "name": "corpus", "renderer_version": "1.0.0", "image_size": SIZE,
-               "dtype": "float32", "classes": ["blob", "ring"], "latents": ["x", "y", "width"]}
+               "dtype": "float32", "classes": ["blob", "ring"], "latents": ["x", "y", "width"],
+               # Optional: ranges that `dsgen inspect` checks the latents against.
+               "parameters": {"latents": [{"name": "x", "min": 0.25, "max": 0.75},
+                                          {"name": "y", "min": 0.25, "max": 0.75},
+                                          {"name": "width", "min": 0.05, "max": 0.15}]}}
 
 
 def render(seed, first, count):

@@ -75,8 +75,8 @@ export class ExternalRenderers {
    *
    * @param command The command as typed, e.g. `python3 render.py`, or its words.
    * @param options The timeout, the image size asked for, the working folder, the label.
-   * @returns The renderers; a {@linkcode RendererError} when the program cannot start, sends a
-   * bad handshake or declares another image size than the one asked for.
+   * @returns The renderers; a {@linkcode RendererError} when the program cannot start or sends a
+   * bad handshake.
    */
   static async start(
     command: string | readonly string[],
@@ -98,16 +98,6 @@ export class ExternalRenderers {
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
     const renderers = new ExternalRenderers(label, words, first, options);
-    const declared = first.description.imageSize;
-    if (options.imageSize !== undefined && declared !== options.imageSize) {
-      await renderers.abort();
-      throw new RendererError(
-        `${name} declared images of ${declared}x${declared}, but ` +
-          `--image-size asks for ${options.imageSize}: drop --image-size or make the renderer ` +
-          `draw ${options.imageSize}x${options.imageSize}`,
-        first.stderrTail,
-      );
-    }
     return renderers;
   }
 
@@ -258,7 +248,16 @@ export async function startRenderersFor(
   } catch (error) {
     throw rendererRunError(error, "nothing was created");
   }
-  const resolved = { ...spec, family: renderers.family, imageSize: renderers.generator.imageSize };
+  const declared = renderers.generator.imageSize;
+  if (spec.imageSize !== 0 && declared !== spec.imageSize) {
+    await renderers.abort();
+    throw new UsageError(
+      `Cannot use "--image-size" value "${spec.imageSize}" with renderer ` +
+        `${JSON.stringify(renderers.label)}: it declares ${declared}x${declared} images, ` +
+        `expected --image-size ${declared} or none`,
+    );
+  }
+  const resolved = { ...spec, family: renderers.family, imageSize: declared };
   if (resolved.dtype === "float64" && renderers.convertedAnswerBytesPerPixel === 0) {
     await renderers.abort();
     throw new UsageError(
