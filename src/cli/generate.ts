@@ -119,8 +119,9 @@ Options:
                     render on the main thread)
   --generator-cmd CMD
                     an external renderer speaking docs/renderer_protocol.md, one
-                    process per worker, e.g. "python3 render.py" (instead of
-                    --generator; --image-size defaults to the size it declares)
+                    process per worker (at most one per chunk, however few the
+                    images), e.g. "python3 render.py" (instead of --generator;
+                    --image-size defaults to the size it declares)
   --generator-timeout SECONDS
                     seconds a renderer may take per request, 1 to 86400 (default 60)
   --shards N        render one of N slices of the dataset (1 to ${MAX_SHARDS}; needs

@@ -126,7 +126,10 @@ export async function runSlice(
     return await sliceWith(started.spec, outputDir, options, started.renderers);
   } catch (error) {
     await started.renderers.abort();
-    throw rendererRunError(error, "nothing was created");
+    // A Ctrl+C reaches the renderers too: their death is the interruption's, not a failure.
+    if (!(error instanceof RendererError)) throw error;
+    throw interruption(options.signal, "nothing was created") ??
+      rendererRunError(error, "nothing was created");
   }
 }
 

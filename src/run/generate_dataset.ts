@@ -30,6 +30,7 @@ import { recordRun, type RunFacts } from "./record.ts";
 import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
+import { RendererError } from "../generators/renderer_process.ts";
 import { chunkImages } from "../pipeline/dataset.ts";
 import {
   type ExternalRenderers,
@@ -136,7 +137,10 @@ export async function generateDataset(
     return await generateWith(started.spec, outputDir, options, started.renderers);
   } catch (error) {
     await started.renderers.abort();
-    throw rendererRunError(error, "nothing was created");
+    // A Ctrl+C reaches the renderers too: their death is the interruption's, not a failure.
+    if (!(error instanceof RendererError)) throw error;
+    throw interruption(options.signal, "nothing was created") ??
+      rendererRunError(error, "nothing was created");
   }
 }
 

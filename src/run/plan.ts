@@ -78,7 +78,12 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
   };
   const probe = options.probe ?? {};
   const allocated = allocatedWorkers(options.workers, probe);
-  const workers = { count: effectiveWorkers(allocated.count, dataset), source: allocated.source };
+  // Renderer processes start in parallel and draw far slower than dsgen's own threads: use
+  // them whenever there are chunks to share.
+  const count = options.renderer === undefined
+    ? effectiveWorkers(allocated.count, dataset)
+    : Math.max(1, Math.min(allocated.count, Math.ceil(spec.numImages / dataset.chunkImages)));
+  const workers = { count, source: allocated.source };
   const estimate = estimatePeakMemory({
     numImages: spec.numImages,
     imageSize: spec.imageSize,
