@@ -409,3 +409,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "SIGTERM while a renderer is silent in its handshake stops it at once",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "main.ts",
+          ...generateArgs(out, `${FAULTY} silent ${marker}`, ["--num-images", "100"]),
+        ],
+        cwd: REPO_ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { DSGEN_DEBUG: "", NO_COLOR: "1" },
+      }).spawn();
+      const output = child.output();
+      for (let tries = 0; tries < 200; tries++) {
+        if ((await processesWith(marker)).length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const started = performance.now();
+      child.kill("SIGTERM");
+      const result = await output;
+      const stderr = new TextDecoder().decode(result.stderr);
+      assert.equal(result.code, 143, stderr);
+      assert.match(stderr, /^dsgen: Interrupted by SIGTERM: nothing was created/);
+      // Well below the 60 s handshake timeout (no timing assertion beyond that).
+      assert.ok(performance.now() - started < 30_000);
+      assert.deepEqual(await entriesOf(out), []);
+      assert.deepEqual(await processesWith(marker), []);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});

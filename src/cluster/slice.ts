@@ -121,6 +121,7 @@ export async function runSlice(
   const started = await startRenderersFor(spec, {
     label: options.rendererLabel,
     timeoutSeconds: options.rendererTimeoutSeconds,
+    signal: options.signal,
   });
   try {
     return await sliceWith(started.spec, outputDir, options, started.renderers);

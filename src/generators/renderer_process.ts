@@ -62,6 +62,8 @@ export interface RendererStartOptions {
   imageSize?: number | undefined;
   /** The working directory to run the program in (default: dsgen's). */
   cwd?: string;
+  /** Stops the program when aborted: every request then fails, and the run with it. */
+  signal?: AbortSignal | undefined;
 }
 
 /** An ok answer: the payload's three arrays, as views of one buffer. */
@@ -254,7 +256,13 @@ export class RendererProcess {
       throw new RendererError(`${name} cannot be started: ${reason}`, []);
     }
     live.add(child);
-    const exit = child.status.finally(() => live.delete(child));
+    const onAbort = () => void stopChild(child, exit);
+    const exit = child.status.finally(() => {
+      live.delete(child);
+      options.signal?.removeEventListener("abort", onAbort);
+    });
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
     const stderrTail: string[] = [];
     const stderrDone = collectTail(child.stderr, stderrTail);
     const stdout = new StreamBytes(child.stdout);

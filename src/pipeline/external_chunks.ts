@@ -148,7 +148,7 @@ export interface ExternalChunkOptions {
   renderers: readonly RendererProcess[];
   /** Where each chunk's labels and latents go. */
   spill: SpilledArrays;
-  /** Stops between chunks. */
+  /** Stops between chunks (the processes themselves stop on their own signal). */
   signal?: AbortSignal | undefined;
   /** The index of the plan's first image in the dataset (a slice's start; default 0). */
   firstImage?: number;
@@ -185,7 +185,8 @@ export async function* externalImageChunks(
   for (; next < Math.min(ahead, chunkCount); next++) request(next);
   for (let chunk = 0; chunk < chunkCount; chunk++) {
     options.signal?.throwIfAborted();
-    const answer = await untilAborted(results.get(chunk)!, options.signal);
+    // An abort stops the processes (ExternalRenderers passes them the signal): this rejects.
+    const answer = await results.get(chunk)!;
     results.delete(chunk);
     if (next < chunkCount) request(next++);
     const start = first + chunk * plan.chunkImages;
@@ -200,16 +201,6 @@ export async function* externalImageChunks(
     options.spill.append(answer.labels, checked.latents);
     yield checked.images;
   }
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /** A typed view of little-endian bytes, copied when they are not aligned for it. */

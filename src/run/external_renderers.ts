@@ -27,6 +27,7 @@ import {
 import type { JsonValue } from "../generators/generator.ts";
 import type { DatasetSpec, FamilyRef } from "../generators/spec.ts";
 import { RunError, UsageError } from "./errors.ts";
+import { interruption } from "./interrupt.ts";
 import type { DatasetPlan, WriteOptions } from "../pipeline/dataset.ts";
 import { externalImageChunks, SpilledArrays } from "../pipeline/external_chunks.ts";
 
@@ -43,6 +44,8 @@ export interface ExternalRenderersOptions {
   cwd?: string;
   /** The command as typed, for messages and metadata.json (default: the words joined). */
   label?: string;
+  /** Stops every process when aborted (so that no request waits for its timeout). */
+  signal?: AbortSignal | undefined;
 }
 
 /** The renderer processes of one run. */
@@ -95,6 +98,7 @@ export class ExternalRenderers {
       label,
       timeoutSeconds: options.timeoutSeconds,
       imageSize: options.imageSize,
+      signal: options.signal,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
     const renderers = new ExternalRenderers(label, words, first, options);
@@ -166,6 +170,7 @@ export class ExternalRenderers {
           label: this.label,
           timeoutSeconds: this.#options.timeoutSeconds,
           imageSize: this.#options.imageSize,
+          signal: this.#options.signal,
           cwd: this.cwd,
         })),
     );
@@ -234,7 +239,11 @@ export class ExternalRenderers {
  */
 export async function startRenderersFor(
   spec: DatasetSpec,
-  options: { label?: string | undefined; timeoutSeconds?: number | undefined },
+  options: {
+    label?: string | undefined;
+    timeoutSeconds?: number | undefined;
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<{ renderers: ExternalRenderers; spec: DatasetSpec }> {
   const command = spec.family.command!;
   let renderers: ExternalRenderers;
@@ -243,10 +252,13 @@ export async function startRenderersFor(
       label: options.label ?? command.join(" "),
       timeoutSeconds: options.timeoutSeconds ?? DEFAULT_RENDERER_TIMEOUT_SECONDS,
       imageSize: spec.imageSize === 0 ? undefined : spec.imageSize,
+      signal: options.signal,
       ...(spec.family.cwd === undefined ? {} : { cwd: spec.family.cwd }),
     });
   } catch (error) {
-    throw rendererRunError(error, "nothing was created");
+    // A Ctrl+C reaches the renderer too: its death is the interruption's, not a failure.
+    throw interruption(options.signal, "nothing was created") ??
+      rendererRunError(error, "nothing was created");
   }
   const declared = renderers.generator.imageSize;
   if (spec.imageSize !== 0 && declared !== spec.imageSize) {

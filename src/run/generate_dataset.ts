@@ -132,6 +132,7 @@ export async function generateDataset(
   const started = await startRenderersFor(spec, {
     label: options.rendererLabel,
     timeoutSeconds: options.rendererTimeoutSeconds,
+    signal: options.signal,
   });
   try {
     return await generateWith(started.spec, outputDir, options, started.renderers);
