@@ -450,3 +450,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "the library runs an external renderer from a spec with a command",
+  ignore: !hasNumpy,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const { generateDataset } = await import("../mod.ts");
+      const { path, metadata } = await generateDataset(
+        {
+          family: {
+            name: "renderer",
+            command: ["python3", "tests/renderers/faulty.py", "ok"],
+            cwd: REPO_ROOT,
+            options: {},
+          },
+          seed: 5,
+          numImages: 100,
+          imageSize: 0,
+          dtype: "float64",
+        },
+        out,
+        { workers: 2 },
+      );
+      assert.equal(metadata.generator.name, "faulty");
+      assert.equal(metadata.image_size, 8);
+      assert.equal(metadata.run.workers, 1); // 100 images are one request
+      assert.equal(metadata.spec?.family.version, "0.1");
+      assert.equal(path, join(out, "faulty8", metadata.version_id));
+      const verify = await runCli(["verify", path, "--samples", "5", "--seed", "1"]);
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
