@@ -478,14 +478,20 @@ async function collectTail(stream: ReadableStream<Uint8Array>, tail: string[]): 
     for await (const chunk of stream) {
       const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
       partial = lines.pop()!;
-      tail.push(...lines.filter((line) => line.trim() !== ""));
+      tail.push(...lines.filter((line) => line.trim() !== "").map(cutLine));
       tail.splice(0, Math.max(0, tail.length - STDERR_TAIL_LINES));
     }
   } catch {
     // The stream broke with the process; what was read is what there is.
   }
-  if (partial.trim() !== "") tail.push(partial);
+  if (partial.trim() !== "") tail.push(cutLine(partial));
   tail.splice(0, Math.max(0, tail.length - STDERR_TAIL_LINES));
+}
+
+/** A stderr line as a failure shows it: at most 300 characters, no carriage returns. */
+function cutLine(line: string): string {
+  const clean = line.replace(/\r/g, "");
+  return clean.length > 300 ? `${clean.slice(0, 300)}...` : clean;
 }
 
 function delay(ms: number): Promise<void> {
