@@ -170,7 +170,22 @@ Deno.test("parseGenerateArgs: --name takes safe folder names only", () => {
 
 Deno.test("parseGenerateArgs: a bad value names the flag and the value", () => {
   const bad: [string, string[]][] = [
-    ["--num-images", ["abc", "0", "-5", "1.5", "1e3", "", " 5", "0x10", "+5", "_1", "1_"]],
+    ["--num-images", [
+      "abc",
+      "0",
+      "-5",
+      "1.5",
+      "1.5e3",
+      "1e",
+      "e3",
+      "1e-3",
+      "",
+      " 5",
+      "0x10",
+      "+5",
+      "_1",
+      "1_",
+    ]],
     ["--num-images", [String(MAX_IMAGES + 1), "99999999999999999999", "٣"]],
     ["--seed", ["-1", "4294967296", "abc", "1.0", "", " "]],
     ["--image-size", ["3", "257", "x", "16px", "0"]],
