@@ -448,7 +448,9 @@ Deno.test("the plan is printed before the run, with the memory estimate", async 
       stderr[0]!,
       /^Plan: 300 images of 8x8 float64, generator shapes \S+, seed 4, 1 worker$/,
     );
-    assert.ok(stderr.some((line) => line === `Output: ${join(out, "shapes8")}/v????-<time>/`));
+    assert.ok(
+      stderr.some((line) => line === `Output: ${join(out, "shapes8-float64")}/v????-<time>/`),
+    );
     assert.ok(stderr.some((line) => /^Disk: \d+(\.\d+)? MB \(\d+ bytes\)$/.test(line)));
     const memory = stderr.find((line) => line.startsWith("Estimated memory:"));
     assert.match(memory ?? "", /^Estimated memory: \d+(\.\d+)? MB for 300 images$/);

@@ -289,7 +289,7 @@ async function checkWritable(folder: string, fromFlag: boolean): Promise<void> {
 }
 
 /** A camelCase name in snake_case, as a type: `numImages` is `num_images`. */
-type SnakeCase<Name extends string> = Name extends `${infer First}${infer Rest}`
+export type SnakeCase<Name extends string> = Name extends `${infer First}${infer Rest}`
   ? `${First extends Lowercase<First> ? First : `_${Lowercase<First>}`}${SnakeCase<Rest>}`
   : Name;
 
