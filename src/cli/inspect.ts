@@ -72,7 +72,8 @@ balance, latent ranges, blank, saturated and cut images, duplicates, intensity s
 PATH is a version folder, or a dataset folder (its newest version is inspected). Writes
 grid.png and report.json into <version>/${INSPECTION_FOLDER}/, or into the --out folder (needed
 when the version is read-only); dataset files are never changed. Exits 1 when a check fails.
-Relative paths mean the folder the command was typed in. ${NUMBER_SYNTAX}
+Relative paths mean the folder the command was typed in.
+${NUMBER_SYNTAX}
 
 Options:
   --samples N   grid samples, 1 to ${MAX_CELLS} (default 100, a 10x10 grid)

@@ -35,9 +35,10 @@ export const LIST_HELP = `Usage: dsgen list DIR [--json]
 
 Lists every dataset and version under an output folder, newest last within each dataset:
 dataset, version, created, images, image size and dtype, size on disk (dataset.npz and
-metadata.json; what inspect added is in --json as inspection_bytes), seed and status. Status is complete, or unfinished
-for a staging folder left by a run in progress or killed (with the owner's pid and host, and
-whether that process is alive on this host), or damaged for an unreadable metadata.json.
+metadata.json; what inspect added is in --json as inspection_bytes), seed and status.
+Status is complete, or unfinished for a staging folder left by a run in progress or killed
+(with the owner's pid and host, and whether that process is alive on this host), or damaged
+for an unreadable metadata.json.
 
 A relative DIR means the folder the command was typed in.
 

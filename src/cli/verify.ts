@@ -42,7 +42,8 @@ version; K images (the first, the last and K-2 at random) re-rendered from the s
 byte-identical to the stored ones, with their labels and latents; every entry's CRC-32 matches.
 PATH is a version folder, or a dataset folder (its newest version). Prints each check and exits
 0, or names the first thing that differs and exits 1. The inspection/ folder is ignored.
-Relative paths mean the folder the command was typed in. ${NUMBER_SYNTAX}
+Relative paths mean the folder the command was typed in.
+${NUMBER_SYNTAX}
 
 Options:
   --samples K   images to re-render, 1 to ${MAX_IMAGES} (default 100)
