@@ -1,15 +1,9 @@
 /**
  * The whole pipeline for one archive: render -> quantize -> NPZ, streamed chunk by chunk.
  *
- * `dataset.npz` holds five arrays:
- *
- * | key            | dtype           | shape      | content                                   |
- * | -------------- | --------------- | ---------- | ----------------------------------------- |
- * | `images`       | uint8 (float64) | (N, S, S)  | pixels, 0 black to 255 white               |
- * | `labels`       | uint8           | (N,)       | class index into `class_names`             |
- * | `latents`      | float32         | (N, K)     | latent factors, columns as `latent_names`  |
- * | `class_names`  | unicode         | (C,)       | class names                                |
- * | `latent_names` | unicode         | (K,)       | latent factor names                        |
+ * `dataset.npz` holds the arrays of `dataset_schema.ts` ({@linkcode DATASET_ARRAYS}): today
+ * `images` (N, S, S) uint8 or float64, `labels` (N,) uint8, `latents` (N, K) float32, and the
+ * unicode `class_names` (C,) and `latent_names` (K,).
  *
  * Images stream first, in chunks; labels and latents are drawn again afterwards (drawing is
  * cheap next to rendering), so no array of the dataset is ever held whole in memory.
@@ -21,14 +15,14 @@ import { createHash } from "node:crypto";
 import type { ImageGenerator } from "../generators/generator.ts";
 import {
   encodeNpyHeader,
-  encodeUnicodeArray,
   itemSize,
   npyDataLength,
   type NpyDtype,
   type NpyHeader,
 } from "../format/npy.ts";
 import { NpzWriter } from "../format/npz.ts";
-import { type ImageDtype, renderImageBytes, sampleChunk } from "./render.ts";
+import { type ImageDtype, renderImageBytes } from "./render.ts";
+import { DATASET_ARRAYS, dimensionsOf } from "./dataset_schema.ts";
 
 /** What to generate. */
 export interface DatasetPlan {
@@ -161,26 +155,12 @@ export async function* localImageChunks(
   }
 }
 
-function* sampledChunks(
-  plan: DatasetPlan,
-  pick: (sampled: { labels: Uint8Array; latents: Float32Array }) => Uint8Array,
-  signal?: AbortSignal,
-): Generator<Uint8Array> {
-  // Sampling is ~50x cheaper than rendering, so these chunks can be large.
-  const step = 65536;
-  for (let start = 0; start < plan.numImages; start += step) {
-    signal?.throwIfAborted();
-    const count = Math.min(step, plan.numImages - start);
-    yield pick(sampleChunk(plan.generator, plan.seed, { start, count }));
-  }
-}
-
 /**
- * The five arrays of a plan's archive, without rendering anything: each entry's dtype, shape
- * and size in bytes, its NPY header, and the data of the two small name arrays.
+ * The arrays of a plan's archive, without rendering anything: each entry's dtype, shape
+ * and size in bytes and its NPY header, from {@linkcode DATASET_ARRAYS}.
  *
  * @param plan What to generate.
- * @returns The arrays' records, their headers, and the class and latent name data.
+ * @returns The arrays' records and their headers, in the order they are written.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -193,27 +173,20 @@ function* sampledChunks(
  */
 export function datasetLayout(
   plan: DatasetPlan,
-): { arrays: ArrayRecord[]; headers: NpyHeader[]; nameData: [Uint8Array, Uint8Array] } {
-  const { generator, numImages } = plan;
-  const size = generator.imageSize;
-  const classNames = encodeUnicodeArray(generator.classes);
-  const latentNames = encodeUnicodeArray(generator.latents.map((latent) => latent.name));
-  const headers: NpyHeader[] = [
-    { descr: imageDescr(plan.dtype), fortranOrder: false, shape: [numImages, size, size] },
-    { descr: "|u1", fortranOrder: false, shape: [numImages] },
-    { descr: "<f4", fortranOrder: false, shape: [numImages, generator.latents.length] },
-    { descr: classNames.descr, fortranOrder: false, shape: [generator.classes.length] },
-    { descr: latentNames.descr, fortranOrder: false, shape: [generator.latents.length] },
-  ];
-  const names = ["images", "labels", "latents", "class_names", "latent_names"];
+): { arrays: ArrayRecord[]; headers: NpyHeader[] } {
+  const dims = dimensionsOf(plan);
+  const headers: NpyHeader[] = DATASET_ARRAYS.map((array) => ({
+    descr: array.dtype(plan),
+    fortranOrder: false,
+    shape: array.shape.map((dim) => typeof dim === "number" ? dim : dims[dim]!),
+  }));
   const arrays = headers.map((header, index) => ({
-    name: names[index]!,
+    name: DATASET_ARRAYS[index]!.name,
     dtype: header.descr,
     shape: header.shape,
     bytes: encodeNpyHeader(header).length + npyDataLength(header),
   }));
-  // The data of class_names and latent_names, small enough to hold whole.
-  return { arrays, headers, nameData: [classNames.data, latentNames.data] };
+  return { arrays, headers };
 }
 
 /**
@@ -308,19 +281,38 @@ async function streamDatasetNpz(
   writable: WritableStream<Uint8Array>,
   options: WriteOptions & { expectedBytes?: number },
 ): Promise<ArrayRecord[]> {
-  const { signal, onProgress } = options;
-  const { arrays, headers, nameData } = datasetLayout(plan);
+  const { signal } = options;
+  const { arrays, headers } = datasetLayout(plan);
   const expectedBytes = options.expectedBytes ??
     arrays.reduce((total, array) => total + array.bytes, 0);
   const npz = new NpzWriter(writable, { expectedBytes });
+  for (const [index, array] of DATASET_ARRAYS.entries()) {
+    const header = headers[index]!;
+    const data = array.data;
+    if (data.kind === "images") await writeImages(plan, npz, header, options);
+    else if (data.kind === "rows") {
+      await npz.addArray(array.name, header, rowChunks(plan, data.rows, signal));
+    } else await npz.addArray(array.name, header, [data.bytes(plan)]);
+  }
+  await npz.close();
+  return arrays;
+}
+
+async function writeImages(
+  plan: DatasetPlan,
+  npz: NpzWriter,
+  header: NpyHeader,
+  options: WriteOptions,
+): Promise<void> {
+  const { signal, onProgress } = options;
   const produce = options.imageChunks ?? localImageChunks;
-  const bytesPerImage = itemSize(headers[0]!.descr) * plan.generator.imageSize ** 2;
+  const bytesPerImage = itemSize(header.descr) * plan.generator.imageSize ** 2;
   let imagesDone = 0;
   const images = produce(plan, signal)[Symbol.asyncIterator]();
   try {
     await npz.addArray(
       "images",
-      headers[0]!,
+      header,
       (async function* () {
         for (let next = await images.next(); !next.done; next = await images.next()) {
           yield next.value;
@@ -334,14 +326,17 @@ async function streamDatasetNpz(
     // runs its cleanup (the worker pool terminates its threads). A no-op once it is done.
     await images.return?.(undefined);
   }
-  await npz.addArray("labels", headers[1]!, sampledChunks(plan, (s) => s.labels, signal));
-  await npz.addArray(
-    "latents",
-    headers[2]!,
-    sampledChunks(plan, (s) => new Uint8Array(s.latents.buffer), signal),
-  );
-  await npz.addArray("class_names", headers[3]!, [nameData[0]]);
-  await npz.addArray("latent_names", headers[4]!, [nameData[1]]);
-  await npz.close();
-  return arrays;
+}
+
+function* rowChunks(
+  plan: DatasetPlan,
+  rows: (plan: DatasetPlan, start: number, count: number) => Uint8Array,
+  signal?: AbortSignal,
+): Generator<Uint8Array> {
+  // Drawing factors is ~50x cheaper than rendering, so these chunks can be large.
+  const step = 65536;
+  for (let start = 0; start < plan.numImages; start += step) {
+    signal?.throwIfAborted();
+    yield rows(plan, start, Math.min(step, plan.numImages - start));
+  }
 }
