@@ -19,6 +19,8 @@ import {
 import { quantize } from "../src/pipeline/quantize.ts";
 import { MIN_IMAGES_FOR_WORKERS, workerImageChunks } from "../src/pipeline/worker_pool.ts";
 import { runPythonJson } from "./support/python.ts";
+import { chunkBytes, type DataChunk } from "../src/format/npz.ts";
+import { crc32 } from "../src/format/crc32.ts";
 
 /**
  * SHA-256 of the first 64 images (uint8 bytes) and of their labels and latents (labels bytes,
@@ -69,10 +71,15 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+async function collect(chunks: AsyncIterable<DataChunk>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   // Copies: a producer may hand out views it reuses.
-  for await (const chunk of chunks) parts.push(chunk.slice());
+  for await (const chunk of chunks) {
+    const bytes = chunkBytes(chunk);
+    // A chunk that carries its CRC-32 must carry the right one.
+    if (!(chunk instanceof Uint8Array)) assert.equal(chunk.crc32, crc32(bytes));
+    parts.push(bytes.slice());
+  }
   return concat(parts);
 }
 

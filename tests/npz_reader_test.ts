@@ -9,14 +9,17 @@ import { runPython } from "./support/python.ts";
 
 const U1 = (shape: number[]): NpyHeader => ({ descr: "|u1", fortranOrder: false, shape });
 
-/** Writes arrays with dsgen's writer; `expectedBytes` >= 4 GiB forces Zip64. */
+/** Writes arrays with dsgen's writer; `zip64` forces Zip64. */
 async function writeNpz(
   arrays: [string, NpyHeader, Uint8Array][],
-  options: { expectedBytes?: number } = {},
+  options: { zip64?: boolean } = {},
 ): Promise<string> {
   const path = join(await temporaryFolder(), "a.npz");
   const file = await Deno.open(path, { write: true, createNew: true });
-  const npz = new NpzWriter(file.writable, options);
+  const npz = new NpzWriter(file.writable, {
+    arrays: arrays.map(([name, header]) => ({ name, header })),
+    ...options,
+  });
   for (const [name, header, data] of arrays) {
     // Several chunks, so entries are not one write.
     await npz.addArray(name, header, [data.subarray(0, 3), data.subarray(3)]);
@@ -129,7 +132,7 @@ Deno.test("NpzReader reads Zip64 archives", async () => {
   const path = await writeNpz([
     ["a", U1([7]), counting(7)],
     ["b", { descr: "<f8", fortranOrder: false, shape: [3] }, bytes],
-  ], { expectedBytes: 2 ** 32 });
+  ], { zip64: true });
   await withReader(path, async (reader) => {
     assert.ok(reader.entries.every((entry) => entry.zip64));
     assert.deepEqual(await reader.readAll("a"), counting(7));

@@ -455,7 +455,12 @@ export async function runGenerate(
       },
       spec,
       files: [{ name: "dataset.npz", bytes: npzRecord.bytes, sha256: npzRecord.sha256 }],
-      arrays: npzRecord.arrays.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
+      arrays: npzRecord.arrays.map(({ name, dtype, shape, offset }) => ({
+        name,
+        dtype,
+        shape,
+        offset,
+      })),
       run: {
         dsgen_version: denoJson.version,
         deno_version: Deno.version.deno,

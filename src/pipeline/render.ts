@@ -129,6 +129,19 @@ export function renderImageBytes(
   range: { start: number; count: number; out?: Uint8Array },
 ): Uint8Array {
   const area = plan.generator.imageSize ** 2;
+  const generator = plan.generator;
+  if (plan.dtype === "uint8" && generator.renderBytes !== undefined) {
+    // Straight to bytes: no float image, no zeroing, no quantizing pass.
+    const { labels, latents } = sampleChunk(generator, plan.seed, range);
+    const out = range.out?.length === range.count * area
+      ? range.out
+      : new Uint8Array(range.count * area);
+    const width = generator.latents.length;
+    for (let image = 0; image < range.count; image++) {
+      generator.renderBytes(labels[image]!, latents, image * width, out, image * area);
+    }
+    return out;
+  }
   if (plan.dtype === "uint8") {
     // The floats are scratch: reuse one buffer rather than leave megabytes to the collector.
     const floats = floatScratch(range.count * area);

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { ChecksummedChunk } from "../format/npz.ts";
 import type { FamilyRef } from "../generators/spec.ts";
 import type { DatasetPlan } from "./dataset.ts";
 import type { RenderRequest } from "./render_worker.ts";
@@ -51,7 +52,7 @@ export interface WorkerPoolOptions {
 }
 
 interface Pending {
-  resolve: (bytes: Uint8Array) => void;
+  resolve: (chunk: ChecksummedChunk) => void;
   reject: (error: Error) => void;
 }
 
@@ -60,7 +61,7 @@ interface Pending {
  *
  * @param plan What to generate.
  * @param options Worker count, generator name and abort signal.
- * @returns The chunks' bytes, in image order.
+ * @returns The chunks' bytes with their CRC-32 (computed by the workers), in image order.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -73,7 +74,7 @@ interface Pending {
  *   workers: 2,
  *   family: { name: "shapes", options: {} },
  * })) {
- *   bytes += chunk.length;
+ *   bytes += chunk.bytes.length;
  * }
  * assert.ok(bytes === 5 * 64);
  * ```
@@ -81,12 +82,12 @@ interface Pending {
 export async function* workerImageChunks(
   plan: DatasetPlan,
   options: WorkerPoolOptions,
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<ChecksummedChunk> {
   const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
   const workerCount = Math.max(1, Math.min(options.workers, chunkCount));
   const ahead = workerCount * (options.aheadPerWorker ?? 4);
   const pending = new Map<number, Pending>();
-  const results = new Map<number, Promise<Uint8Array>>();
+  const results = new Map<number, Promise<ChecksummedChunk>>();
   let failure: Error | undefined;
   const failAll = (error: Error) => {
     failure ??= error;
@@ -96,14 +97,15 @@ export async function* workerImageChunks(
   const workers = Array.from({ length: workerCount }, () => {
     const worker = new Worker(new URL("./render_worker.ts", import.meta.url), { type: "module" });
     worker.onmessage = (
-      event: MessageEvent<{ id: number; bytes?: Uint8Array; error?: string }>,
+      event: MessageEvent<{ id: number; bytes?: Uint8Array; crc32?: number; error?: string }>,
     ) => {
-      const { id, bytes, error } = event.data;
+      const { id, bytes, crc32, error } = event.data;
       const entry = pending.get(id);
       pending.delete(id);
       if (entry === undefined) return;
-      if (bytes === undefined) entry.reject(new Error(error ?? "A render worker failed"));
-      else entry.resolve(bytes);
+      if (bytes === undefined || crc32 === undefined) {
+        entry.reject(new Error(error ?? "A render worker failed"));
+      } else entry.resolve({ bytes, crc32 });
     };
     worker.onerror = (event) => {
       event.preventDefault();
@@ -125,7 +127,7 @@ export async function* workerImageChunks(
     };
     results.set(
       chunk,
-      new Promise<Uint8Array>((resolve, reject) => {
+      new Promise<ChecksummedChunk>((resolve, reject) => {
         if (failure !== undefined) return reject(failure);
         pending.set(chunk, { resolve, reject });
         workers[chunk % workerCount]!.postMessage(message);
@@ -138,10 +140,10 @@ export async function* workerImageChunks(
     for (; next < Math.min(ahead, chunkCount); next++) request(next);
     for (let chunk = 0; chunk < chunkCount; chunk++) {
       options.signal?.throwIfAborted();
-      const bytes = await results.get(chunk)!;
+      const rendered = await results.get(chunk)!;
       results.delete(chunk);
       if (next < chunkCount) request(next++);
-      yield bytes;
+      yield rendered;
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
