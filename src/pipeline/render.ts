@@ -112,8 +112,9 @@ export function renderChunk(
  * Renders the images `start .. start + count - 1` as the bytes of the images array.
  *
  * @param plan The generator, seed and dtype.
- * @param range The first image and the number of images.
- * @returns uint8 pixels, or float64 values as little-endian bytes.
+ * @param range The first image and the number of images; `out` may pass a buffer to reuse,
+ *   used when its length is exactly the chunk's bytes.
+ * @returns uint8 pixels, or float64 values as little-endian bytes (in `out` when it was used).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -151,7 +152,16 @@ export function renderImageBytes(
       : new Uint8Array(range.count * area);
     return quantize(chunk.pixels, out);
   }
-  const chunk = renderChunk(plan.generator, plan.seed, range);
+  const bytes = range.count * area * 8;
+  const reuse = range.out?.length === bytes && range.out.byteOffset % 8 === 0;
+  const pixels = reuse
+    ? new Float64Array(range.out!.buffer, range.out!.byteOffset, range.count * area)
+    : undefined;
+  const chunk = renderChunk(plan.generator, plan.seed, {
+    start: range.start,
+    count: range.count,
+    ...(pixels === undefined ? {} : { pixels }),
+  });
   // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
   return new Uint8Array(chunk.pixels.buffer, chunk.pixels.byteOffset, chunk.pixels.byteLength);
 }

@@ -30,6 +30,8 @@ export interface RenderRequest {
   start: number;
   /** The number of images in the chunk, from 1. */
   count: number;
+  /** A buffer of an earlier chunk to render into (transferred), if its size fits. */
+  buffer?: ArrayBuffer;
 }
 
 const configured = new Map<string, Promise<ImageGenerator>>();
@@ -49,9 +51,10 @@ const scope = self as any;
 scope.onmessage = async (event: MessageEvent<RenderRequest>) => {
   const request = event.data;
   try {
+    const { buffer, ...range } = request;
     const bytes = renderImageBytes(
       { generator: await generatorFor(request), seed: request.seed, dtype: request.dtype },
-      request,
+      buffer === undefined ? range : { ...range, out: new Uint8Array(buffer) },
     );
     // The CRC-32 is computed here, so the writer on the main thread only combines checksums.
     scope.postMessage({ id: request.id, bytes, crc32: crc32(bytes) }, [bytes.buffer]);

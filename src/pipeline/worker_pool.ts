@@ -61,7 +61,9 @@ interface Pending {
  *
  * @param plan What to generate.
  * @param options Worker count, generator name and abort signal.
- * @returns The chunks' bytes with their CRC-32 (computed by the workers), in image order.
+ * @returns The chunks' bytes with their CRC-32 (computed by the workers), in image order. A
+ *   chunk's bytes are valid until the next chunk is requested: then its buffer goes back to
+ *   its worker to be rendered into again (it is detached here; copy bytes to keep them).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -113,10 +115,15 @@ export async function* workerImageChunks(
     };
     return worker;
   });
+  // Buffers the caller is done with, per worker: sent back to be rendered into again, since
+  // allocating a fresh buffer per chunk (zeroed, page-faulted) cost as much as rendering it.
+  const spare: ArrayBuffer[][] = workers.map(() => []);
   let next = 0;
   const request = (chunk: number) => {
     const start = chunk * plan.chunkImages;
+    const buffer = spare[chunk % workerCount]!.pop();
     const message: RenderRequest = {
+      ...(buffer === undefined ? {} : { buffer }),
       id: chunk,
       family: options.family,
       imageSize: plan.generator.imageSize,
@@ -130,7 +137,7 @@ export async function* workerImageChunks(
       new Promise<ChecksummedChunk>((resolve, reject) => {
         if (failure !== undefined) return reject(failure);
         pending.set(chunk, { resolve, reject });
-        workers[chunk % workerCount]!.postMessage(message);
+        workers[chunk % workerCount]!.postMessage(message, buffer === undefined ? [] : [buffer]);
       }),
     );
   };
@@ -144,6 +151,11 @@ export async function* workerImageChunks(
       results.delete(chunk);
       if (next < chunkCount) request(next++);
       yield rendered;
+      // The caller asked for the next chunk, so it is done with this one's bytes.
+      const buffer = rendered.bytes.buffer;
+      if (buffer instanceof ArrayBuffer && spare[chunk % workerCount]!.length < 2) {
+        spare[chunk % workerCount]!.push(buffer);
+      }
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
