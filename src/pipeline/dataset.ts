@@ -121,10 +121,10 @@ const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
  * Frees dead chunk buffers now, if the runtime allows it (`--v8-flags=--expose-gc`, which the
  * tasks and the compiled binary pass).
  *
- * zip-js copies every chunk it is given, and chunks arrive from workers as new buffers: all
- * live outside V8's heap, where V8 lets about 64 MB per isolate pile up before it collects.
- * A full collection every 16 MiB (a few milliseconds on this small heap: about 0.1 s per
- * million 16x16 images) keeps the peak low and, above all, the same
+ * Chunk buffers are reused, but smaller garbage piles up (the labels' and latents' chunks,
+ * messages from workers, buffers handed over by other producers), partly outside V8's heap,
+ * where V8 lets about 64 MB per isolate pile up before it collects. A full collection every
+ * 16 MiB (a few milliseconds on this small heap) keeps the peak low and, above all, the same
  * whatever the number of images. Without the flag nothing happens and memory is a little
  * higher.
  */
