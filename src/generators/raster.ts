@@ -242,6 +242,7 @@ export class Rasterizer {
   #quadratic = 0;
   #cross = 0;
   #rowFactor = 0;
+  #inverseNormals = new Float64Array(MAX_EDGES);
   #lows = new Float64Array(16);
   #highs = new Float64Array(16);
   /** The coordinate of sample g along either axis: pixel floor(g / samples) plus its offset. */
@@ -467,14 +468,14 @@ export class Rasterizer {
       firstRow = Math.max(0, Math.floor(cy - halfHeight));
       lastRow = Math.min(imageSize - 1, Math.ceil(cy + halfHeight));
     }
-    const top = offset + Math.max(0, firstRow) * imageSize;
-    const bottom = offset + Math.min(imageSize, lastRow + 1) * imageSize;
-    if (firstRow > lastRow || firstColumn > lastColumn) {
-      out.fill(table[0]!, offset, offset + imageSize * imageSize);
-      return;
+    // One fill of the background: a memset, cheaper than filling around each row's span.
+    out.fill(table[0]!, offset, offset + imageSize * imageSize);
+    if (firstRow > lastRow || firstColumn > lastColumn) return;
+    if (shape.kind === "polygon") {
+      // The estimates of each edge's crossing multiply by 1/nx; the exact tests decide.
+      const inverses = this.#inverseNormals, edges = shape.edges;
+      for (let edge = 0; edge < shape.count; edge++) inverses[edge] = samples / edges[3 * edge]!;
     }
-    out.fill(table[0]!, offset, top);
-    out.fill(table[0]!, bottom, offset + imageSize * imageSize);
     const minSample = firstColumn * samples, maxSample = (lastColumn + 1) * samples - 1;
     const lows = this.#lows, highs = this.#highs;
     for (let y = firstRow; y <= lastRow; y++) {
@@ -488,7 +489,6 @@ export class Rasterizer {
       const rowStart = offset + y * imageSize;
       if (!regular) {
         // The ellipse's inside samples were not one interval in some sample row: count them.
-        out.fill(table[0]!, rowStart, rowStart + imageSize);
         for (let x = firstColumn; x <= lastColumn; x++) {
           out[rowStart + x] = table[countSamplesReference(shape, x, y, this.#offsets)]!;
         }
@@ -506,19 +506,16 @@ export class Rasterizer {
         if (rowLow > fullLow) fullLow = rowLow;
         if (rowHigh < fullHigh) fullHigh = rowHigh;
       }
-      if (low > high) {
-        out.fill(table[0]!, rowStart, rowStart + imageSize);
-        continue;
-      }
+      if (low > high) continue;
       const firstPixel = Math.floor(low / samples), lastPixel = Math.floor(high / samples);
       // Pixels whose every sample column lies in every sample row's interval.
       const firstFull = Math.ceil(fullLow / samples);
       const lastFull = Math.floor((fullHigh + 1) / samples) - 1;
-      out.fill(table[0]!, rowStart, rowStart + firstPixel);
-      out.fill(table[0]!, rowStart + lastPixel + 1, rowStart + imageSize);
+      const fullByte = table[samples * samples]!;
       for (let x = firstPixel; x <= lastPixel; x++) {
         if (x >= firstFull && x <= lastFull) {
-          out.fill(table[samples * samples]!, rowStart + x, rowStart + lastFull + 1);
+          if (lastFull - x > 16) out.fill(fullByte, rowStart + x, rowStart + lastFull + 1);
+          else for (let pixel = x; pixel <= lastFull; pixel++) out[rowStart + pixel] = fullByte;
           x = lastFull;
           continue;
         }
@@ -545,16 +542,23 @@ export class Rasterizer {
     maxSample: number,
     row: number,
   ): boolean {
-    const sampleX = this.#sampleCoordinates, samples = this.samples;
+    const sampleX = this.#sampleCoordinates;
     const sampleY = sampleX[sampleRow]!;
-    const edges = shape.edges;
+    const edges = shape.edges, inverses = this.#inverseNormals;
     let low = minSample, high = maxSample;
     for (let edge = 0; edge < 3 * shape.count && low <= high; edge += 3) {
       const nx = edges[edge]!, limit = edges[edge + 2]!;
       const rowTerm = edges[edge + 1]! * sampleY;
+      // Sample g lies at about (g + 0.5) / samples: the edge crosses the row near this g.
+      const estimate = (limit - rowTerm) * inverses[edge / 3]! - 0.5;
+      // An edge crossing the row two samples or more beyond the span cannot cut it: far from
+      // the crossing, the exact test's rounding (about 1e-13) cannot flip a sample whose
+      // distance to the edge is at least 2 |nx| / samples > 1e-7.
+      const steep = nx > 1e-6 || nx < -1e-6;
       if (nx > 0) {
+        if (steep && estimate > high + 2) continue;
         // Inside is a prefix: find its last sample.
-        let guess = Math.floor(((limit - rowTerm) / nx) * samples - 0.5);
+        let guess = Math.floor(estimate);
         if (!(guess >= low - 1)) guess = low - 1;
         else if (guess > high) guess = high;
         while (guess < high && !(nx * sampleX[guess + 1]! + rowTerm > limit)) guess++;
@@ -562,7 +566,8 @@ export class Rasterizer {
         high = guess;
       } else if (nx < 0) {
         // Inside is a suffix: find its first sample.
-        let guess = Math.ceil(((limit - rowTerm) / nx) * samples - 0.5);
+        if (steep && estimate < low - 2) continue;
+        let guess = Math.ceil(estimate);
         if (!(guess <= high + 1)) guess = high + 1;
         else if (guess < low) guess = low;
         while (guess > low && !(nx * sampleX[guess - 1]! + rowTerm > limit)) guess--;
