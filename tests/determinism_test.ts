@@ -17,7 +17,7 @@ import {
   sampleChunk,
 } from "../src/pipeline/render.ts";
 import { quantize } from "../src/pipeline/quantize.ts";
-import { MIN_IMAGES_FOR_WORKERS, workerImageChunks } from "../src/pipeline/worker_pool.ts";
+import { minImagesForWorkers, workerImageChunks } from "../src/pipeline/worker_pool.ts";
 import { runPythonJson } from "./support/python.ts";
 import { chunkBytes, type DataChunk } from "../src/format/npz.ts";
 import { crc32 } from "../src/format/crc32.ts";
@@ -275,9 +275,9 @@ print(json.dumps(out))
 Deno.test("1, 2 and 3 workers write identical files", async () => {
   await withTempDir(async (folder) => {
     // runGenerate starts threads only for large runs, and one per chunk at most: take enough
-    // 4x4 images (cheap to render) for at least four chunks, the last one short.
-    const imageSize = 4;
-    const numImages = Math.max(MIN_IMAGES_FOR_WORKERS, 3 * chunkImages(imageSize)) + 5;
+    // 64x64 images for at least four chunks, the last one short.
+    const imageSize = 64;
+    const numImages = Math.max(minImagesForWorkers(imageSize), 3 * chunkImages(imageSize)) + 5;
     const runs = [];
     for (const workers of [1, 2, 3]) {
       runs.push(

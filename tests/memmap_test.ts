@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { crc32, crc32Combine } from "../src/format/crc32.ts";
-import type { NpyHeader } from "../src/format/npy.ts";
+import { encodeNpyHeader, type NpyHeader } from "../src/format/npy.ts";
 import { type ChecksummedChunk, NpzWriter, planNpzLayout } from "../src/format/npz.ts";
 import { NpzReader } from "../src/format/npz_reader.ts";
 import { temporaryFolder } from "./support/datasets.ts";
@@ -130,7 +130,10 @@ Deno.test("np.memmap at each recorded offset reads every array of a Zip64 archiv
     try {
       for (const [index, array] of arrays.entries()) {
         const entry = reader.entry(array.name);
-        assert.equal(entry.dataOffset % 64, 0);
+        assert.equal(
+          entry.dataOffset,
+          placements[index]!.entryOffset + encodeNpyHeader(array.header).length,
+        );
         records[array.name] = {
           dtype: array.header.descr,
           shape: array.header.shape,

@@ -9,33 +9,90 @@
  */
 
 import type { ChecksummedChunk } from "../format/npz.ts";
-import type { FamilyRef } from "../generators/spec.ts";
+import type { FamilyRef, ImageDtype } from "../generators/spec.ts";
+import { bytesPerPixel } from "./render.ts";
 import type { DatasetPlan } from "./dataset.ts";
 import type { RenderRequest } from "./render_worker.ts";
 
-/** Below this many images, starting threads costs more time than it saves. */
-export const MIN_IMAGES_FOR_WORKERS = 20_000;
+/**
+ * Starting worker threads costs about 0.1 s (two isolates loading the modules, measured with
+ * Deno 2.9.6 on 2 cores), and two threads can at best halve the time: so threads are used only
+ * when one thread would take at least this long, by {@linkcode singleThreadSeconds}'s model.
+ */
+export const MIN_SECONDS_FOR_WORKERS = 0.3;
 
 /**
- * How many rendering threads a run uses: one (the main thread) for small runs, else the
- * requested number, at most one per chunk.
+ * A model of one thread's time for a run of the shapes family: rendering grows with the image
+ * side (the boundary pixels; about 2.2 µs per 16x16 image, 36 µs per 256x256 image, measured
+ * on this project's 2-core machine), hashing and writing with the bytes (about 1.3 ns a byte:
+ * SHA-256 at about 1 GB/s, the copy into the file). Conservative for faster families.
+ *
+ * @param plan The number of images, their side and dtype.
+ * @returns Seconds.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { singleThreadSeconds } from "./worker_pool.ts";
+ * const small = singleThreadSeconds({ numImages: 1000, imageSize: 16, dtype: "uint8" });
+ * assert.ok(small < 0.01);
+ * ```
+ */
+export function singleThreadSeconds(
+  plan: { numImages: number; imageSize: number; dtype?: ImageDtype },
+): number {
+  const bytes = plan.imageSize ** 2 * bytesPerPixel(plan.dtype ?? "uint8");
+  return plan.numImages * (0.14e-6 * plan.imageSize + 1.3e-9 * bytes);
+}
+
+/**
+ * The fewest images for which a run uses worker threads, for an image side and dtype.
+ *
+ * @param imageSize The image side in pixels.
+ * @param dtype The image dtype (default uint8).
+ * @returns A number of images.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { minImagesForWorkers } from "./worker_pool.ts";
+ * assert.ok(minImagesForWorkers(256) < minImagesForWorkers(16));
+ * ```
+ */
+export function minImagesForWorkers(imageSize: number, dtype: ImageDtype = "uint8"): number {
+  return Math.ceil(
+    MIN_SECONDS_FOR_WORKERS / singleThreadSeconds({ numImages: 1, imageSize, dtype }),
+  );
+}
+
+/**
+ * How many rendering threads a run uses: one (the main thread) for runs one thread finishes
+ * in well under a second (see {@linkcode MIN_SECONDS_FOR_WORKERS}), else the requested number,
+ * at most one per chunk.
  *
  * @param requested The `--workers` value.
- * @param plan The number of images and images per chunk.
+ * @param plan The number of images, images per chunk, the image side and dtype.
  * @returns The number of threads; 1 means no worker threads.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
  * import { effectiveWorkers } from "./worker_pool.ts";
- * assert.ok(effectiveWorkers(8, { numImages: 1000, chunkImages: 256 }) === 1);
- * assert.ok(effectiveWorkers(2, { numImages: 100_000, chunkImages: 256 }) === 2);
+ * const generator = generators.get("shapes").create({ imageSize: 16 });
+ * const plan = { generator, dtype: "uint8" as const, chunkImages: 256 };
+ * assert.ok(effectiveWorkers(8, { ...plan, numImages: 1000 }) === 1);
+ * assert.ok(effectiveWorkers(2, { ...plan, numImages: 1_000_000 }) === 2);
  * ```
  */
 export function effectiveWorkers(
   requested: number,
-  plan: { numImages: number; chunkImages: number },
+  plan: {
+    numImages: number;
+    chunkImages: number;
+    generator: { imageSize: number };
+    dtype?: ImageDtype;
+  },
 ): number {
-  if (plan.numImages < MIN_IMAGES_FOR_WORKERS) return 1;
+  const imageSize = plan.generator.imageSize;
+  if (plan.numImages < minImagesForWorkers(imageSize, plan.dtype)) return 1;
   return Math.max(1, Math.min(requested, Math.ceil(plan.numImages / plan.chunkImages)));
 }
 
