@@ -333,7 +333,7 @@ export async function runGenerate(
     numImages: options.numImages,
     seed,
     dtype: options.dtype,
-    chunkImages: chunkImages(options.imageSize),
+    chunkImages: chunkImages(options.imageSize, options.dtype),
   };
   const workers = effectiveWorkers(options.workers, plan);
   const diskBytes = await predictArchiveBytes(plan);

@@ -21,7 +21,7 @@ import {
   type NpyHeader,
 } from "../format/npy.ts";
 import { chunkBytes, type DataChunk, NpzWriter, planNpzLayout } from "../format/npz.ts";
-import { type ImageDtype, renderImageBytes } from "./render.ts";
+import { bytesPerPixel, type ImageDtype, renderImageBytes } from "./render.ts";
 import { DATASET_ARRAYS, dimensionsOf } from "./dataset_schema.ts";
 
 /** What to generate. */
@@ -79,23 +79,33 @@ export interface WriteOptions {
   imageChunks?: (plan: DatasetPlan, signal?: AbortSignal) => AsyncIterable<DataChunk>;
 }
 
-/** Target size of a chunk's float buffer: small enough to stay in cache-friendly memory. */
-const CHUNK_FLOAT_BYTES = 512 * 1024;
+/**
+ * Target size of a chunk: float64 chunks (and the float buffers of families rendered through
+ * floats) stay at 512 KiB; uint8 chunks, rendered straight to bytes, are larger, since every
+ * chunk costs the main thread tens of microseconds (a message, a write, a CRC combination).
+ */
+const CHUNK_BYTES = { float64: 512 * 1024, uint8: 1024 * 1024 };
 
 /**
- * How many images a chunk holds for this image size: about 512 KiB of floats, at least one.
+ * How many images a chunk holds for this image size and dtype: about 1 MiB of uint8 pixels or
+ * 512 KiB of float64 values, at least one image.
  *
  * @param imageSize The image side in pixels.
+ * @param dtype The image dtype (default float64, the smaller chunks).
  * @returns Images per chunk.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { chunkImages } from "./dataset.ts";
  * assert.ok(chunkImages(16) === 256);
+ * assert.ok(chunkImages(16, "uint8") === 4096);
  * ```
  */
-export function chunkImages(imageSize: number): number {
-  return Math.max(1, Math.floor(CHUNK_FLOAT_BYTES / (imageSize * imageSize * 8)));
+export function chunkImages(imageSize: number, dtype: ImageDtype = "float64"): number {
+  return Math.max(
+    1,
+    Math.floor(CHUNK_BYTES[dtype] / (imageSize * imageSize * bytesPerPixel(dtype))),
+  );
 }
 
 /**
@@ -115,7 +125,7 @@ export function imageDescr(dtype: ImageDtype): NpyDtype {
 }
 
 /** How often the writer asks V8 to free dead chunk buffers. */
-const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = 256 * 1024 * 1024;
 
 /**
  * Frees dead chunk buffers now, if the runtime allows it (`--v8-flags=--expose-gc`, which the
@@ -124,7 +134,7 @@ const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
  * Chunk buffers are reused, but smaller garbage piles up (the labels' and latents' chunks,
  * messages from workers, buffers handed over by other producers), partly outside V8's heap,
  * where V8 lets about 64 MB per isolate pile up before it collects. A full collection every
- * 16 MiB (a few milliseconds on this small heap) keeps the peak low and, above all, the same
+ * 256 MiB (a few milliseconds on this small heap) keeps the peak low and, above all, the same
  * whatever the number of images. Without the flag nothing happens and memory is a little
  * higher.
  */
