@@ -255,3 +255,27 @@ Deno.test("NpzReader checks the CRC-32 of whole entries, not of ranges", async (
     assert.equal(concat(await collect(reader.stream("x", { verifyCrc: false }))).length, 1000);
   });
 });
+
+Deno.test("zip-js, an independent zip reader, reads the writer's archives and checks their CRCs", async () => {
+  const { BlobReader, Uint8ArrayWriter, ZipReader } = await import("@zip.js/zip.js");
+  const images = counting(5 * 16);
+  const labels = counting(5, 3);
+  for (const zip64 of [false, true]) {
+    const path = await writeNpz([["images", U1([5, 4, 4]), images], ["labels", U1([5]), labels]], {
+      zip64,
+    });
+    const zip = new ZipReader(new BlobReader(new Blob([await Deno.readFile(path)])));
+    try {
+      const entries = await zip.getEntries();
+      assert.deepEqual(entries.map((entry) => entry.filename), ["images.npy", "labels.npy"]);
+      for (const [entry, data] of [[entries[0]!, images], [entries[1]!, labels]] as const) {
+        // checkSignature makes zip-js compare the data's CRC-32 with the directory's.
+        assert.ok(!entry.directory, entry.filename);
+        const bytes = await entry.getData(new Uint8ArrayWriter(), { checkSignature: true });
+        assert.deepEqual(bytes.subarray(bytes.length - data.length), data);
+      }
+    } finally {
+      await zip.close();
+    }
+  }
+});
