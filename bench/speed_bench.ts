@@ -5,8 +5,9 @@
  * 1. render + quantize throughput on one thread (16x16, no I/O), best and worst of 3 rounds;
  * 2. end-to-end runs (process start to published version, SHA-256 and CRC-32 included) with
  *    1 worker and with 2 (every core): 1,000,000 images of 16x16, 100,000 of 64x64, 20,000 of
- *    256x256, the 2-worker/1-worker time ratio, peak RSS (`/usr/bin/time`) against the
- *    estimate dsgen printed, and the archive size;
+ *    256x256, the 2-worker/1-worker time ratio, the CPU seconds of all threads (on a loaded
+ *    machine, wall times stretch while CPU seconds barely move), peak RSS (`/usr/bin/time`)
+ *    against the estimate dsgen printed, and the archive size;
  * 3. the uint8 saving: the same dataset as uint8 and as float64 (the unquantized baseline).
  *
  * Runs write to a tmpfs the bench mounts when it runs as root, else to the temporary folder;
@@ -97,6 +98,7 @@ try {
   for (const { numImages, imageSize } of cases) {
     if (numImages > maxImages) continue;
     const seconds = new Map<number, number[]>();
+    const cpu = new Map<number, number[]>();
     for (let round = 0; round < rounds; round++) {
       for (const workers of [...new Set([1, Math.max(2, cores)])]) {
         const out = `${outputRoot}/run`;
@@ -112,6 +114,7 @@ try {
         ], out);
         await Deno.remove(out, { recursive: true });
         seconds.set(workers, [...(seconds.get(workers) ?? []), result.seconds]);
+        cpu.set(workers, [...(cpu.get(workers) ?? []), result.cpuSeconds]);
         const times = seconds.get(workers)!;
         const used = result.metadata.run.workers;
         const ratio = workers === 1 ? "" : (() => {
@@ -125,6 +128,7 @@ try {
             `${numImages.toLocaleString("en-US")} x ${imageSize}²`,
             used === workers ? String(workers) : `${workers} (${used} used)`,
             range(times, 2),
+            range(cpu.get(workers)!, 2),
             range(times.map((time) => numImages / time / 1000), 0),
             ratio,
             megabytes(result.peakRssBytes),
@@ -147,6 +151,7 @@ try {
     "images",
     "workers",
     "wall s",
+    "CPU s",
     "k images/s",
     "time vs 1 worker",
     "peak RSS MB",
