@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   coverageBytes,
   type Ellipse,
+  hypot,
   polygon,
   Rasterizer,
   sampleOffsets,
@@ -365,6 +366,21 @@ Deno.test("the filled mass approaches the shape's area", () => {
         Math.abs(mass - area) < perimeter / 4,
         `${label} of radius ${radius}: mass ${mass}, area ${area}`,
       );
+    }
+  }
+});
+
+Deno.test("hypot equals Math.hypot bit for bit", () => {
+  const random = randomSource(2024);
+  const special = [0, -0, 1, -1, 1e-300, 1e300, Infinity, -Infinity, NaN, 5e-324, 3, 4];
+  for (const x of special) {
+    for (const y of special) assert.ok(Object.is(hypot(x, y), Math.hypot(x, y)), `${x} ${y}`);
+  }
+  for (let index = 0; index < 2_000_000; index++) {
+    const scale = 10 ** Math.floor(random() * 12 - 6);
+    const x = (random() - 0.5) * scale, y = (random() - 0.5) * 10 ** Math.floor(random() * 12 - 6);
+    if (!Object.is(hypot(x, y), Math.hypot(x, y))) {
+      assert.fail(`hypot(${x}, ${y}) = ${hypot(x, y)}, Math.hypot says ${Math.hypot(x, y)}`);
     }
   }
 });
