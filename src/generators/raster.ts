@@ -573,11 +573,12 @@ export class Rasterizer {
     const sampleY = sampleX[sampleRow]!;
     const edges = shape.edges, inverses = this.#inverseNormals;
     let low = minSample, high = maxSample;
-    for (let edge = 0; edge < 3 * shape.count && low <= high; edge += 3) {
+    const end = 3 * shape.count;
+    for (let edge = 0, index = 0; edge < end && low <= high; edge += 3, index++) {
       const nx = edges[edge]!, limit = edges[edge + 2]!;
       const rowTerm = edges[edge + 1]! * sampleY;
       // Sample g lies at about (g + 0.5) / samples: the edge crosses the row near this g.
-      const estimate = (limit - rowTerm) * inverses[edge / 3]! - 0.5;
+      const estimate = (limit - rowTerm) * inverses[index]! - 0.5;
       // An edge crossing the row two samples or more beyond the span cannot cut it: far from
       // the crossing, the exact test's rounding (about 1e-13) cannot flip a sample whose
       // distance to the edge is at least 2 |nx| / samples > 1e-7.
