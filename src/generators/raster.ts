@@ -507,11 +507,14 @@ export class Rasterizer {
     const lows = this.#lows, highs = this.#highs;
     for (let y = firstRow; y <= lastRow; y++) {
       let regular = true;
-      for (let row = 0; row < samples; row++) {
-        regular = shape.kind === "polygon"
-          ? this.#polygonSpan(shape, y * samples + row, minSample, maxSample, row)
-          : this.#ellipseSpan(shape, y * samples + row, minSample, maxSample, row);
-        if (!regular) break;
+      if (shape.kind === "polygon") {
+        for (let row = 0; row < samples; row++) {
+          this.#polygonSpan(shape, y * samples + row, minSample, maxSample, row);
+        }
+      } else {
+        for (let row = 0; row < samples && regular; row++) {
+          regular = this.#ellipseSpan(shape, y * samples + row, minSample, maxSample, row);
+        }
       }
       const rowStart = offset + y * imageSize;
       if (!regular) {
