@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { DatasetSpec } from "../src/generators/spec.ts";
@@ -102,7 +103,9 @@ for (
 
 Deno.test("a float64 run with worker threads in its slices is byte-identical too", async () => {
   await withFolder(async (folder) => {
-    const spec: DatasetSpec = { ...SPEC, numImages: 45_001, imageSize: 4, dtype: "float64" };
+    // Each slice holds enough images for its worker threads.
+    const numImages = 2 * minImagesForWorkers(4, "float64") + 1;
+    const spec: DatasetSpec = { ...SPEC, numImages, imageSize: 4, dtype: "float64" };
     const expected = await oneMachine(folder, spec);
     const out = join(folder, "sharded");
     for (const index of [1, 0]) {

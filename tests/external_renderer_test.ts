@@ -16,6 +16,19 @@ const hasNumpy = await new Deno.Command("python3", { args: ["-c", "import numpy"
 if (!hasNumpy) console.log("external_renderer_test: skipped, python3 with numpy is missing");
 
 /**
+ * The processes left with a marker after a short grace period (a renderer started through a
+ * shell shim, like pyenv's, has helper subshells with the same command line for a moment).
+ */
+async function leftWith(marker: string): Promise<string[]> {
+  for (let tries = 0; tries < 20; tries++) {
+    const left = await processesWith(marker);
+    if (left.length === 0) return left;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return await processesWith(marker);
+}
+
+/**
  * The processes other than dsgen whose command line holds a marker (renderers left behind).
  * Deno reads /proc only with --allow-all, so this asks `ps`.
  */
@@ -110,7 +123,7 @@ Deno.test({
         const run = await runCli(
           generateArgs(out, `${FAULTY} ok`, [
             "--num-images",
-            "25000",
+            "60000",
             "--workers",
             workers,
             "--name",
@@ -210,7 +223,7 @@ for (const failure of FAILURES) {
         if (failure.stderr !== undefined) assert.match(run.stderr, failure.stderr);
         assert.equal(run.stdout, "");
         assert.deepEqual(await entriesOf(join(out, "faulty")), []);
-        assert.deepEqual(await processesWith(marker), []);
+        assert.deepEqual(await leftWith(marker), []);
       } finally {
         await Deno.remove(out, { recursive: true });
       }
@@ -253,7 +266,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
           if ((await processesWith(marker)).length >= 2 && staging !== undefined) break;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        assert.equal((await processesWith(marker)).length, 2);
+        assert.ok((await processesWith(marker)).length >= 2);
         child.kill(signal);
         const result = await output;
         const stderr = new TextDecoder().decode(result.stderr);
@@ -263,7 +276,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
           new RegExp(`^dsgen: Interrupted by ${signal}: the unfinished version was removed`),
         );
         assert.deepEqual(await entriesOf(join(out, "long")), []);
-        assert.deepEqual(await processesWith(marker), []);
+        assert.deepEqual(await leftWith(marker), []);
       } finally {
         await Deno.remove(out, { recursive: true });
       }
@@ -326,7 +339,7 @@ Deno.test({
         /^dsgen: Renderer ".*" exited with code 3 .*partial files were removed/,
       );
       assert.deepEqual(await entriesOf(join(out, "sharded", ".run-r")), ["plan.json"]);
-      assert.deepEqual(await processesWith(marker), []);
+      assert.deepEqual(await leftWith(marker), []);
     } finally {
       await Deno.remove(out, { recursive: true });
     }
@@ -444,7 +457,7 @@ Deno.test({
       // Well below the 60 s handshake timeout (no timing assertion beyond that).
       assert.ok(performance.now() - started < 30_000);
       assert.deepEqual(await entriesOf(out), []);
-      assert.deepEqual(await processesWith(marker), []);
+      assert.deepEqual(await leftWith(marker), []);
     } finally {
       await Deno.remove(out, { recursive: true });
     }

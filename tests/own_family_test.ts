@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO_ROOT, runCli } from "./support/cli.ts";
 import { runPythonJson } from "./support/python.ts";
-import { MIN_IMAGES_FOR_WORKERS } from "../src/pipeline/worker_pool.ts";
+import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 
 const hasNumpy = await new Deno.Command("python3", { args: ["-c", "import numpy"] }).output()
   .then((output) => output.success, () => false);
@@ -19,7 +19,8 @@ Deno.test({
   async fn() {
     const out = await Deno.makeTempDir();
     try {
-      const numImages = MIN_IMAGES_FOR_WORKERS + 5000;
+      // Enough images that a run uses its worker threads (32x32, as the script draws).
+      const numImages = minImagesForWorkers(32) + 5000;
       const output = await new Deno.Command(Deno.execPath(), {
         args: [
           "run",

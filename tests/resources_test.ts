@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { allocatedWorkers, memoryLimit } from "../src/run/resources.ts";
 import { describePlan, planRun } from "../src/run/plan.ts";
 import { checkMemory } from "../src/run/preflight.ts";
@@ -74,7 +75,8 @@ Deno.test("the plan line says where the threads and the memory limit came from",
   const spec = {
     family: { name: "shapes", options: {} },
     seed: 1,
-    numImages: 100_000,
+    // Enough images for worker threads.
+    numImages: minImagesForWorkers(16) + 1,
     imageSize: 16,
     dtype: "uint8" as const,
   };
@@ -85,7 +87,10 @@ Deno.test("the plan line says where the threads and the memory limit came from",
   assert.match(line!, /, 4 workers \(SLURM_CPUS_PER_TASK\)$/);
   assert.match(
     memory!,
-    /^Estimated memory: .* for 100000 images \(8388\.6 MB allowed by SLURM_MEM_PER_NODE\)$/,
+    new RegExp(
+      `^Estimated memory: .* for ${spec.numImages} images \\(8388\\.6 MB allowed by ` +
+        "SLURM_MEM_PER_NODE\\)$",
+    ),
   );
   const byHand = await planRun(spec, { probe, workers: 2 });
   assert.match(describePlan(byHand, { output: "x" })[0]!, /, 2 workers$/);

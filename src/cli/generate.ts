@@ -20,8 +20,16 @@ import { MAX_SHARDS } from "../cluster/run_folder.ts";
 import { resolveSlice } from "../cluster/scheduler.ts";
 import { runSlice, type SliceId } from "../cluster/slice.ts";
 import { UsageError } from "./errors.ts";
-import { parseChoice, parseFlags, parseIntegerFlag, quote, requireValue } from "./flags.ts";
+import {
+  NUMBER_SYNTAX,
+  parseChoice,
+  parseFlags,
+  parseIntegerFlag,
+  quote,
+  requireValue,
+} from "./flags.ts";
 import { confirm, type Console } from "./console.ts";
+import { type CallerFolder, callerPath } from "./paths.ts";
 
 export type { GenerateResult };
 
@@ -72,6 +80,8 @@ export interface GenerateOptions {
   external?: {
     command: string;
     words: string[];
+    /** The folder the command runs in: the one it was typed in. */
+    cwd: string;
     timeoutSeconds: number;
     imageSize?: number;
     name?: string;
@@ -104,13 +114,16 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
 export const GENERATE_HELP = `Usage: dsgen generate --num-images N --output-dir DIR [options]
 
 Generates N images into a new version folder <DIR>/<name>/vNNNN-<UTC time>/ holding
-dataset.npz (images, labels, latents, class_names, latent_names) and metadata.json.
+dataset.npz (images, labels, latents, class_names, latent_names) and metadata.json, and
+prints the version's path. A relative DIR means the folder the command was typed in.
+${NUMBER_SYNTAX}
 
 Options:
   --num-images N    number of images, 1 to ${MAX_IMAGES} (required)
   --output-dir DIR  output folder, created if missing (required)
   --seed S          integer 0 to ${MAX_SEED}; drawn, printed and recorded if omitted
-  --name NAME       dataset folder name (default: <generator><size>, e.g. shapes16)
+  --name NAME       dataset folder name (default: <generator><size>, e.g. shapes16,
+                    and shapes16-float64 for --dtype float64)
   --image-size S    image side in pixels, 4 to 256 (default 16)
   --generator G     dataset family: ${generators.names().join(", ")} (default shapes)
   --dtype T         uint8 (default) or float64 (the unquantized baseline, 8x larger)
@@ -152,7 +165,7 @@ Options:
  */
 export function parseGenerateArgs(
   args: readonly string[],
-  defaults: { workers?: number; env?: Record<string, string | undefined> } = {},
+  defaults: { workers?: number; env?: Record<string, string | undefined> } & CallerFolder = {},
 ): GenerateOptions | "help" {
   const { values } = parseFlags(args, { command: "generate", flags: FLAGS });
   if (values.help === true) return "help";
@@ -162,7 +175,7 @@ export function parseGenerateArgs(
     parseIntegerFlag(values, flag, { min, max });
 
   const numImages = integer("num-images", 1, MAX_IMAGES);
-  const outputDir = text("output-dir");
+  const outputDir = callerPath(text("output-dir"), defaults);
   const seed = values.seed === undefined ? undefined : integer("seed", 0, MAX_SEED);
   const imageSize = values["image-size"] === undefined ? 16 : integer("image-size", 4, 256);
   const generator = values.generator === undefined
@@ -206,7 +219,7 @@ export function parseGenerateArgs(
     );
   }
   const name = values.name === undefined
-    ? `${command === undefined ? generator : "renderer"}${imageSize}`
+    ? defaultName(command === undefined ? generator : "renderer", imageSize, dtype)
     : text("name");
   // Not hidden (".x" looks like a staging folder), no option look-alike ("-x"), no "..".
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) || name.includes("..")) {
@@ -258,6 +271,7 @@ export function parseGenerateArgs(
     options.external = {
       command,
       words,
+      cwd: defaults.callerDir ?? Deno.cwd(),
       timeoutSeconds: values["generator-timeout"] === undefined
         ? DEFAULT_RENDERER_TIMEOUT_SECONDS
         : integer("generator-timeout", 1, 86400),
@@ -266,6 +280,27 @@ export function parseGenerateArgs(
     };
   }
   return options;
+}
+
+/**
+ * The dataset folder's name when `--name` is not given: `<generator><size>`, with the dtype
+ * when it is not uint8, so that float64 baselines never join the uint8 series (whose newest
+ * version `inspect` and `verify` take for a dataset folder).
+ *
+ * @param generator The family's registry name.
+ * @param imageSize The image side in pixels.
+ * @param dtype The images' element type.
+ * @returns E.g. `shapes16`, `shapes16-float64`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultName } from "./generate.ts";
+ * assert.equal(defaultName("shapes", 16, "uint8"), "shapes16");
+ * assert.equal(defaultName("shapes", 16, "float64"), "shapes16-float64");
+ * ```
+ */
+export function defaultName(generator: string, imageSize: number, dtype: ImageDtype): string {
+  return `${generator}${imageSize}${dtype === "uint8" ? "" : `-${dtype}`}`;
 }
 
 function processEnv(): Record<string, string | undefined> {
@@ -315,7 +350,7 @@ export function specOf(
       // one it declares).
       family: external === undefined
         ? { name: options.generator, options: {} }
-        : { name: "renderer", command: external.words, cwd: Deno.cwd(), options: {} },
+        : { name: "renderer", command: external.words, cwd: external.cwd, options: {} },
       seed,
       numImages: options.numImages,
       imageSize: external === undefined ? options.imageSize : external.imageSize ?? 0,

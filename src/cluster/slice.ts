@@ -38,6 +38,7 @@ import {
   startRenderersFor,
 } from "../run/external_renderers.ts";
 import { chunkImages } from "../pipeline/dataset.ts";
+import { chunkBytes } from "../format/npz.ts";
 import { RendererError } from "../generators/renderer_process.ts";
 import {
   planDifference,
@@ -160,8 +161,8 @@ async function sliceWith(
   await checkWritable(outputDir, datasetDir);
   const range = sliceRange(spec.numImages, shards, index);
   const renderer = renderers === undefined ? undefined : {
-    peakBytes: await renderers.pilot(spec.seed, chunkImages(spec.imageSize)) ?? 0,
-    convertedAnswerBytesPerPixel: renderers.convertedAnswerBytesPerPixel,
+    peakBytes: await renderers.pilot(spec.seed, chunkImages(spec.imageSize, spec.dtype)) ?? 0,
+    answerBytesPerPixel: renderers.answerBytesPerPixel,
   };
   const slicePlan = await planRun({ ...spec, numImages: range.count }, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
@@ -255,7 +256,8 @@ async function sliceWith(
       : localChunks(slicePlan.dataset, range.start, signal);
     const bytesPerImage = bytes / range.count;
     let written = 0;
-    for await (const chunk of chunks) {
+    for await (const piece of chunks) {
+      const chunk = chunkBytes(piece);
       // Asynchronous on purpose: each write lets the event loop run, where a signal arrives.
       let offset = 0;
       while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));

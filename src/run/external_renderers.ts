@@ -110,10 +110,9 @@ export class ExternalRenderers {
     return externalGenerator(this.#processes[0]!.description);
   }
 
-  /** Bytes per pixel of the answers when dsgen converts them; 0 for uint8 (stored as is). */
-  get convertedAnswerBytesPerPixel(): number {
-    const dtype = this.#processes[0]!.description.dtype;
-    return dtype === "uint8" ? 0 : rendererItemSize(dtype);
+  /** Bytes per pixel of the answers: 1, 4 or 8. */
+  get answerBytesPerPixel(): number {
+    return rendererItemSize(this.#processes[0]!.description.dtype);
   }
 
   /** The declared description, as metadata.json records it. */
@@ -270,7 +269,7 @@ export async function startRenderersFor(
     );
   }
   const resolved = { ...spec, family: renderers.family, imageSize: declared };
-  if (resolved.dtype === "float64" && renderers.convertedAnswerBytesPerPixel === 0) {
+  if (resolved.dtype === "float64" && renderers.answerBytesPerPixel === 1) {
     await renderers.abort();
     throw new UsageError(
       `Cannot use "--dtype" value "float64" with renderer ${JSON.stringify(renderers.label)}: ` +

@@ -166,8 +166,10 @@ async function generateWith(
   // A merge brings its own images: its renderer only declared the family, and idles.
   const rendering = renderers !== undefined && options.imageChunks === undefined;
   const renderer = renderers === undefined ? undefined : {
-    peakBytes: rendering ? await renderers.pilot(spec.seed, chunkImages(spec.imageSize)) ?? 0 : 0,
-    convertedAnswerBytesPerPixel: renderers.convertedAnswerBytesPerPixel,
+    peakBytes: rendering
+      ? await renderers.pilot(spec.seed, chunkImages(spec.imageSize, spec.dtype)) ?? 0
+      : 0,
+    answerBytesPerPixel: renderers.answerBytesPerPixel,
   };
   const plan = await planRun(spec, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),

@@ -43,9 +43,9 @@ export interface PlanOptions {
   /**
    * External renderers: the peak resident memory of one process, measured on a pilot request
    * (the estimate counts one per worker, and no worker threads in dsgen), and the bytes per
-   * pixel of their answers when dsgen converts them (0 for uint8 answers stored as is).
+   * pixel of their answers.
    */
-  renderer?: { peakBytes: number; convertedAnswerBytesPerPixel: number };
+  renderer?: { peakBytes: number; answerBytesPerPixel: number };
 }
 
 /**
@@ -74,7 +74,7 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     numImages: spec.numImages,
     seed: spec.seed,
     dtype: spec.dtype,
-    chunkImages: chunkImages(spec.imageSize),
+    chunkImages: chunkImages(spec.imageSize, spec.dtype),
   };
   const probe = options.probe ?? {};
   const allocated = allocatedWorkers(options.workers, probe);
@@ -91,8 +91,11 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     bytesPerPixel: bytesPerPixel(spec.dtype),
     workers: options.renderer === undefined ? workers.count : 1,
     ...(options.renderer === undefined ? {} : {
-      rendererBytes: workers.count * options.renderer.peakBytes,
-      convertedAnswerBytesPerPixel: options.renderer.convertedAnswerBytesPerPixel,
+      renderers: {
+        processes: workers.count,
+        peakBytes: options.renderer.peakBytes,
+        answerBytesPerPixel: options.renderer.answerBytesPerPixel,
+      },
     }),
   });
   return {
