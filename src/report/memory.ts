@@ -70,14 +70,24 @@ const CHURN_CAP_BYTES = { single: 6 * 1024 * 1024, threaded: 14 * 1024 * 1024 };
  * 5 are resident at the peak (fitted to bench:memory).
  */
 const CHUNKS_IN_FLIGHT = { single: 1, perWorker: 5 };
-/** Answers requested ahead per renderer process (external_chunks.ts). */
-const ANSWERS_AHEAD = 4;
+/**
+ * Answers resident in dsgen per renderer process: of the 4 requested ahead (external_chunks.ts)
+ * the renderer draws one at a time, so dsgen holds the one being read and the one being
+ * written.
+ */
+const ANSWERS_RESIDENT = 2;
 /**
  * The most dead answer buffers of external renderers resident at once: every answer is a new
- * buffer read from a pipe (and converted into another for float answers), unlike the reused
- * chunks of dsgen's own renderers. Fitted to bench/renderer_bench.ts.
+ * buffer read from a pipe, and float answers are converted into yet another, unlike the reused
+ * chunks of dsgen's own renderers. Fitted to bench/renderer_bench.ts (16x16 and 64x64, uint8
+ * and float32 answers, 1 and 2 processes).
  */
-const ANSWER_CHURN_CAP_BYTES = 24 * 1024 * 1024;
+const ANSWER_CHURN_CAP_BYTES = { stored: 32 * 1024 * 1024, converted: 64 * 1024 * 1024 };
+/**
+ * What a renderer holds beyond its peak after the pilot request, in answers: during a run it
+ * builds the next answer while the last one is still being written (fitted as above).
+ */
+const RENDERER_EXTRA_ANSWERS = 2;
 
 /**
  * Estimates the peak resident memory of a run.
@@ -118,13 +128,18 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   if (external !== undefined) {
     const answerBytes = plan.numImages * area * external.answerBytesPerPixel;
     const answerChunk = plan.chunkImages * area * external.answerBytesPerPixel;
-    answers = Math.min(ANSWERS_AHEAD * external.processes * answerChunk, answerBytes);
-    churn += ANSWER_CHURN_CAP_BYTES * (1 - Math.exp(-answerBytes / ANSWER_CHURN_CAP_BYTES));
+    answers = Math.min(ANSWERS_RESIDENT * external.processes * answerChunk, answerBytes);
+    const answerCap = external.answerBytesPerPixel === plan.bytesPerPixel
+      ? ANSWER_CHURN_CAP_BYTES.stored
+      : ANSWER_CHURN_CAP_BYTES.converted;
+    churn += answerCap * (1 - Math.exp(-answerBytes / answerCap));
   }
   // Whole bytes: the estimate is recorded in metadata.json, where a fraction of a byte is noise.
   churn = Math.round(churn);
   const allBuffers = buffers + answers;
-  const renderers = external === undefined ? 0 : external.processes * external.peakBytes;
+  const renderers = external === undefined ? 0 : external.processes *
+    (external.peakBytes +
+      RENDERER_EXTRA_ANSWERS * plan.chunkImages * area * external.answerBytesPerPixel);
   return {
     runtime,
     workers,
