@@ -128,14 +128,16 @@ export async function* workerImageChunks(
       start: (options.firstImage ?? 0) + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
     };
-    results.set(
-      chunk,
-      new Promise<Uint8Array>((resolve, reject) => {
-        if (failure !== undefined) return reject(failure);
-        pending.set(chunk, { resolve, reject });
-        workers[chunk % workerCount]!.postMessage(message);
-      }),
-    );
+    const result = new Promise<Uint8Array>((resolve, reject) => {
+      if (failure !== undefined) return reject(failure);
+      pending.set(chunk, { resolve, reject });
+      workers[chunk % workerCount]!.postMessage(message);
+    });
+    // A signal rejects every chunk in flight at once, while the caller awaits at most one:
+    // the others must not count as unhandled rejections, which end the process before its
+    // cleanup runs. The caller still sees the rejection of the chunk it awaits.
+    result.catch(() => {});
+    results.set(chunk, result);
   };
   const onAbort = () => failAll(options.signal?.reason ?? new Error("Aborted"));
   options.signal?.addEventListener("abort", onAbort);
