@@ -18,7 +18,12 @@ import { listRuns, runFolder, sliceRange } from "../src/cluster/run_folder.ts";
 import { resolveSlice } from "../src/cluster/scheduler.ts";
 import { listVersions, removeStaleStaging } from "../src/store/versions.ts";
 import { readMetadata } from "../src/store/metadata.ts";
-import { entriesOf, runCli } from "./support/cli.ts";
+import { entriesOf } from "./support/cli.ts";
+import { runCli as runWith, taskPermissions } from "./fault_fixtures.ts";
+
+/** dsgen as `deno task dsgen` runs it: the task's permissions, not -A. */
+const PERMISSIONS = await taskPermissions();
+const runCli = (args: string[]) => runWith(args, { permissions: PERMISSIONS });
 
 const SPEC: DatasetSpec = {
   family: { name: "shapes", options: {} },
@@ -326,9 +331,11 @@ Deno.test("an interrupted slice removes only its own partial file", async () => 
     const before = await entriesOf(runDir);
     const controller = new AbortController();
     const output = {
-      write: () => {
+      write: (text: string) => {
         // The first progress line: the slice is writing its temporary file.
-        if (!controller.signal.aborted) controller.abort(new InterruptedError("SIGTERM"));
+        if (text.includes("Generating") && !controller.signal.aborted) {
+          controller.abort(new InterruptedError("SIGTERM"));
+        }
       },
       isTerminal: true,
       columns: () => 80,
@@ -415,6 +422,31 @@ Deno.test("generate --shards: bad combinations exit 2 and create nothing", async
       assert.match(result.stderr, message);
       assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
     }
+    assert.deepEqual(await entriesOf(folder), []);
+  });
+});
+
+Deno.test("a slice asks after its plan, and a no creates nothing", async () => {
+  await withFolder(async (folder) => {
+    const { runCli: runAnswering } = await import("./support/cli.ts");
+    const result = await runAnswering([
+      "generate",
+      "--num-images",
+      "100",
+      "--output-dir",
+      folder,
+      "--seed",
+      "1",
+      "--shards",
+      "2",
+      "--shard-index",
+      "0",
+      "--run-id",
+      "q",
+    ], { stdin: "n\n" });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^Plan: Slice 0 of 2 \(images 0 to 49\) of run "q"/);
+    assert.match(result.stderr, /Proceed\? \[y\/N\] n\ndsgen: Cancelled \(answer "n"\)/);
     assert.deepEqual(await entriesOf(folder), []);
   });
 });

@@ -282,8 +282,8 @@ export async function runGenerate(
     quiet: options.quiet,
   };
   if (options.slice !== undefined) {
-    if (!options.yes) await confirm(io);
     const slice = await runSlice(spec, options.outputDir, {
+      ...(options.yes ? {} : { confirm: () => confirm(io) }),
       ...options.slice,
       name: options.name,
       output,

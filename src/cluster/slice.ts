@@ -21,7 +21,7 @@ import { ProgressReporter } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { RunError, UsageError } from "../run/errors.ts";
 import type { RunOutput } from "../run/generate_dataset.ts";
-import { interruption } from "../run/interrupt.ts";
+import { interruption, untilAborted } from "../run/interrupt.ts";
 import { planRun } from "../run/plan.ts";
 import {
   checkDiskRoom,
@@ -34,6 +34,7 @@ import type { ResourceProbe } from "../run/resources.ts";
 import { type MergeResult, mergeRun } from "./merge.ts";
 import {
   planDifference,
+  readPlan,
   readSliceRecord,
   recordPlan,
   runFolder,
@@ -69,6 +70,8 @@ export interface SliceOptions extends SliceId {
   commandLine?: string[];
   /** Injected environment and machine figures (tests). */
   probe?: ResourceProbe;
+  /** Asked after the plan is printed; rejects to cancel (nothing written). */
+  confirm?: () => Promise<void>;
 }
 
 /** What {@linkcode runSlice} did. */
@@ -138,23 +141,18 @@ export async function runSlice(
     spec: { ...slicePlan.spec, numImages: spec.numImages },
     created_at: new Date().toISOString(),
   };
-  let recorded: RunPlanFile;
-  try {
-    recorded = await recordPlan(folder, mine);
-  } catch (error) {
-    throw new RunError(
-      `Cannot record the plan of run "${runId}" in ${folder}: ` +
-        systemReason(error),
-      { cause: error },
-    );
-  }
-  const differs = planDifference(recorded, mine);
-  if (differs !== undefined) {
-    throw new UsageError(
-      `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
-        `${join(folder, "plan.json")}, expected the same flags for every slice`,
-    );
-  }
+  const refuseDifferent = (recorded: RunPlanFile | undefined) => {
+    const differs = recorded === undefined ? undefined : planDifference(recorded, mine);
+    if (differs !== undefined) {
+      throw new UsageError(
+        `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
+          `${join(folder, "plan.json")}, expected the same flags for every slice`,
+      );
+    }
+  };
+  // Checked before anything is created, and again once the plan is recorded (a slice with
+  // other flags may have recorded it meanwhile).
+  refuseDifferent(await readPlan(folder));
   const title = `Slice ${index} of ${shards} (images ${range.start} to ` +
     `${range.start + range.count - 1}) of run "${runId}"`;
   const done = await readSliceRecord(folder, index, shards);
@@ -178,6 +176,27 @@ export async function runSlice(
       `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
   );
   checkMemory(slicePlan.estimate.total, slicePlan.memory);
+  if (options.confirm !== undefined) {
+    try {
+      await untilAborted(options.confirm(), signal);
+    } catch (error) {
+      const interrupted = interruption(signal, "nothing was written");
+      if (interrupted === undefined) throw error;
+      output?.write("\n"); // End the unanswered question's line.
+      throw interrupted;
+    }
+  }
+  const stopped = interruption(signal, "nothing was written");
+  if (stopped !== undefined) throw stopped;
+  try {
+    refuseDifferent(await recordPlan(folder, mine));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new RunError(
+      `Cannot record the plan of run "${runId}" in ${folder}: ${systemReason(error)}`,
+      { cause: error },
+    );
+  }
 
   const startedAt = new Date();
   const startTime = performance.now();
