@@ -71,14 +71,13 @@ async function run(
   return text.decode(output.stdout);
 }
 
+/** Whether a process is alive: `ps`, since `deno test` without -A may not read /proc. */
 function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // A stopped daemon lingers as a zombie for a while: that is gone.
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
+  const output = new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)] })
+    .outputSync();
+  const state = new TextDecoder().decode(output.stdout).trim();
+  // A stopped daemon lingers as a zombie for a while: that is gone.
+  return output.success && state !== "" && !state.startsWith("Z");
 }
 
 async function readPid(path: string): Promise<number | undefined> {
@@ -117,8 +116,8 @@ async function stopPid(pid: number | undefined): Promise<void> {
 export async function startSlurm(): Promise<SlurmCluster> {
   const folder = await Deno.makeTempDir({ prefix: "dsgen_slurm_" });
   const host = (await run("hostname", ["-s"])).trim();
-  const memTotal = Number(/MemTotal:\s+(\d+)/.exec(await Deno.readTextFile("/proc/meminfo"))![1]);
-  const realMemory = Math.max(1024, Math.floor(memTotal / 1024) - 1024);
+  // Less than the machine has, or the node registers as invalid.
+  const realMemory = Math.max(1024, Math.floor(Deno.systemMemoryInfo().total / 2 ** 20) - 1024);
   const state = join(folder, "state");
   await Deno.mkdir(state);
   // Kept across starts, so that a new slurmd finds and kills job steps left by a crash.
