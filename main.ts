@@ -20,6 +20,7 @@ import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
 import { LIST_HELP, parseListArgs, runList } from "./src/cli/list.ts";
 import { MERGE_HELP, parseRunCommandArgs, runMerge } from "./src/cli/merge.ts";
 import { DISCARD_HELP, runDiscard } from "./src/cli/discard.ts";
+import { callerFolder } from "./src/cli/paths.ts";
 
 const HELP = `dsgen ${denoJson.version}: synthetic image datasets with known ground-truth factors
 
@@ -39,9 +40,11 @@ type Command = (args: string[]) => Promise<void>;
 
 function commands(commandLine: readonly string[]): Record<string, Command> {
   const io = denoConsole();
+  // Relative paths mean the folder the command was typed in, for every command (paths.ts).
+  const caller = callerFolder();
   return {
     generate: async (args) => {
-      const options = parseGenerateArgs(args);
+      const options = parseGenerateArgs(args, caller);
       if (options === "help") return io.stdout(GENERATE_HELP);
       const controller = new AbortController();
       const stopListening = stopOnSignals(controller);
@@ -57,22 +60,22 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
       }
     },
     inspect: async (args) => {
-      const options = parseInspectArgs(args);
+      const options = parseInspectArgs(args, caller);
       if (options === "help") return io.stdout(INSPECT_HELP);
       await runInspect(options, io);
     },
     verify: async (args) => {
-      const options = parseVerifyArgs(args);
+      const options = parseVerifyArgs(args, caller);
       if (options === "help") return io.stdout(VERIFY_HELP);
       await runVerify(options, io);
     },
     list: async (args) => {
-      const options = parseListArgs(args);
+      const options = parseListArgs(args, caller);
       if (options === "help") return io.stdout(LIST_HELP);
       await runList(options, io);
     },
     merge: async (args) => {
-      const options = parseRunCommandArgs("merge", args, Deno.env.toObject());
+      const options = parseRunCommandArgs("merge", args, Deno.env.toObject(), caller);
       if (options === "help") return io.stdout(MERGE_HELP);
       const controller = new AbortController();
       const stopListening = stopOnSignals(controller);
@@ -87,7 +90,7 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
       }
     },
     discard: async (args) => {
-      const options = parseRunCommandArgs("discard", args, Deno.env.toObject());
+      const options = parseRunCommandArgs("discard", args, Deno.env.toObject(), caller);
       if (options === "help") return io.stdout(DISCARD_HELP);
       await runDiscard(options, io);
     },

@@ -114,14 +114,15 @@ Deno.test("a float64 run with worker threads in its slices is byte-identical too
       const result = await runSlice(spec, out, { shards: 2, index, runId: "f", workers: 2 });
       assert.equal(result.record.workers, 2);
     }
-    const [version] = await listVersions(join(out, "shapes4"));
+    const [version] = await listVersions(join(out, "shapes4-float64"));
     assert.equal(await sha256(join(version!.path, "dataset.npz")), expected);
   });
 });
 
 Deno.test("a slice whose flags differ from the run's plan exits 2 naming the flag", async () => {
   await withFolder(async (folder) => {
-    await runSlice(SPEC, folder, { shards: 4, index: 0, runId: "p", workers: 1 });
+    // One dataset folder for all: the default name differs with --dtype.
+    await runSlice(SPEC, folder, { shards: 4, index: 0, runId: "p", workers: 1, name: "d" });
     const cases: [Partial<DatasetSpec>, number, string][] = [
       [{ seed: 78 }, 4, "--seed"],
       [{ numImages: 3002 }, 4, "--num-images"],
@@ -134,13 +135,14 @@ Deno.test("a slice whose flags differ from the run's plan exits 2 naming the fla
         index: 1,
         runId: "p",
         workers: 1,
+        name: "d",
       }).catch((e) => e);
       assert.ok(error instanceof UsageError, String(error));
       assert.match(error.message, new RegExp(`^Cannot join run "p": "${flag}" differs`));
     }
     // Nothing was written for the refused slices.
     assert.deepEqual(
-      (await entriesOf(runFolder(join(folder, "shapes8"), "p"))).filter((name) =>
+      (await entriesOf(runFolder(join(folder, "d"), "p"))).filter((name) =>
         !name.startsWith("slice-00000")
       ),
       ["plan.json"],

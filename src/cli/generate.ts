@@ -12,16 +12,25 @@ import { generators } from "../generators/registry.ts";
 import type { DatasetSpec } from "../generators/spec.ts";
 import type { writeDatasetNpz } from "../pipeline/dataset.ts";
 import type { ImageDtype } from "../pipeline/render.ts";
-import { generateDataset, type GenerateResult } from "../run/generate_dataset.ts";
+import { defaultName, generateDataset, type GenerateResult } from "../run/generate_dataset.ts";
 import { MAX_WORKERS } from "../run/resources.ts";
 import { MAX_SHARDS } from "../cluster/run_folder.ts";
 import { resolveSlice } from "../cluster/scheduler.ts";
 import { runSlice, type SliceId } from "../cluster/slice.ts";
 import { UsageError } from "./errors.ts";
-import { parseChoice, parseFlags, parseIntegerFlag, quote, requireValue } from "./flags.ts";
+import {
+  NUMBER_SYNTAX,
+  parseChoice,
+  parseFlags,
+  parseIntegerFlag,
+  quote,
+  requireValue,
+} from "./flags.ts";
 import { confirm, type Console } from "./console.ts";
+import { type CallerFolder, callerPath } from "./paths.ts";
 
 export type { GenerateResult };
+export { defaultName };
 
 /** The largest dataset dsgen generates in one run. */
 export const MAX_IMAGES = 1_000_000_000;
@@ -87,13 +96,16 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
 export const GENERATE_HELP = `Usage: dsgen generate --num-images N --output-dir DIR [options]
 
 Generates N images into a new version folder <DIR>/<name>/vNNNN-<UTC time>/ holding
-dataset.npz (images, labels, latents, class_names, latent_names) and metadata.json.
+dataset.npz (images, labels, latents, class_names, latent_names) and metadata.json, and
+prints the version's path. A relative DIR means the folder the command was typed in.
+${NUMBER_SYNTAX}
 
 Options:
   --num-images N    number of images, 1 to ${MAX_IMAGES} (required)
   --output-dir DIR  output folder, created if missing (required)
   --seed S          integer 0 to ${MAX_SEED}; drawn, printed and recorded if omitted
-  --name NAME       dataset folder name (default: <generator><size>, e.g. shapes16)
+  --name NAME       dataset folder name (default: <generator><size>, e.g. shapes16,
+                    and shapes16-float64 for --dtype float64)
   --image-size S    image side in pixels, 4 to 256 (default 16)
   --generator G     dataset family: ${generators.names().join(", ")} (default shapes)
   --dtype T         uint8 (default) or float64 (the unquantized baseline, 8x larger)
@@ -115,8 +127,9 @@ Options:
  * Turns the words after `generate` into options, or throws a {@linkcode UsageError}.
  *
  * @param args The command-line words.
- * @param defaults The default worker count, and the environment that gives a slice's
- * defaults (default: the process's).
+ * @param defaults The default worker count, the environment that gives a slice's defaults
+ * (default: the process's), and the caller's folder that a relative `--output-dir` means (see
+ * `paths.ts`).
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
@@ -128,7 +141,7 @@ Options:
  */
 export function parseGenerateArgs(
   args: readonly string[],
-  defaults: { workers?: number; env?: Record<string, string | undefined> } = {},
+  defaults: { workers?: number; env?: Record<string, string | undefined> } & CallerFolder = {},
 ): GenerateOptions | "help" {
   const { values } = parseFlags(args, { command: "generate", flags: FLAGS });
   if (values.help === true) return "help";
@@ -138,7 +151,7 @@ export function parseGenerateArgs(
     parseIntegerFlag(values, flag, { min, max });
 
   const numImages = integer("num-images", 1, MAX_IMAGES);
-  const outputDir = text("output-dir");
+  const outputDir = callerPath(text("output-dir"), defaults);
   const seed = values.seed === undefined ? undefined : integer("seed", 0, MAX_SEED);
   const imageSize = values["image-size"] === undefined ? 16 : integer("image-size", 4, 256);
   const generator = values.generator === undefined
@@ -152,7 +165,7 @@ export function parseGenerateArgs(
       ? undefined
       : Math.max(1, Math.min(MAX_WORKERS, defaults.workers)))
     : integer("workers", 1, MAX_WORKERS);
-  const name = values.name === undefined ? `${generator}${imageSize}` : text("name");
+  const name = values.name === undefined ? defaultName(generator, imageSize, dtype) : text("name");
   // Not hidden (".x" looks like a staging folder), no option look-alike ("-x"), no "..".
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) || name.includes("..")) {
     throw new UsageError(

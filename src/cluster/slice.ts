@@ -20,7 +20,7 @@ import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { RunError, UsageError } from "../run/errors.ts";
-import type { RunOutput } from "../run/generate_dataset.ts";
+import { defaultName, type RunOutput } from "../run/generate_dataset.ts";
 import { interruption, untilAborted } from "../run/interrupt.ts";
 import { planRun } from "../run/plan.ts";
 import {
@@ -58,7 +58,7 @@ export interface SliceId {
 
 /** Options of {@linkcode runSlice}. */
 export interface SliceOptions extends SliceId {
-  /** The dataset folder's name (default `<family><size>`). */
+  /** The dataset folder's name (default: `defaultName` of the run's steps). */
   name?: string;
   /** Threads requested; default: the allocation's CPUs. */
   workers?: number;
@@ -110,7 +110,7 @@ export async function runSlice(
   options: SliceOptions,
 ): Promise<SliceResult> {
   const { shards, index, runId, output, signal } = options;
-  const name = options.name ?? `${spec.family.name}${spec.imageSize}`;
+  const name = options.name ?? defaultName(spec.family.name, spec.imageSize, spec.dtype);
   const datasetDir = join(outputDir, name);
   const info = (line: string) => {
     if (output !== undefined && !output.quiet) output.write(line + "\n");
