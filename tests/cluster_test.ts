@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { hostname } from "node:os";
 import type { DatasetSpec } from "../src/generators/spec.ts";
 import { InterruptedError, RunError, UsageError } from "../src/run/errors.ts";
 import { generateDataset } from "../src/run/generate_dataset.ts";
@@ -450,5 +451,40 @@ Deno.test("a slice asks after its plan, and a no creates nothing", async () => {
     assert.match(result.stderr, /^Plan: Slice 0 of 2 \(images 0 to 49\) of run "q"/);
     assert.match(result.stderr, /Proceed\? \[y\/N\] n\ndsgen: Cancelled \(answer "n"\)/);
     assert.deepEqual(await entriesOf(folder), []);
+  });
+});
+
+Deno.test("a merge.lock left by a dead merger on this host is taken over; a live one is not", async () => {
+  await withFolder(async (folder) => {
+    const expected = await oneMachine(folder, SPEC);
+    const out = join(folder, "sharded");
+    const datasetDir = join(out, "shapes8");
+    const lock = join(runFolder(datasetDir, "dead"), "merge.lock");
+    await runSlice(SPEC, out, { shards: 2, index: 0, runId: "dead", workers: 1 });
+    // A live merger on this host: its owner.json is locked (by another open file here).
+    await Deno.mkdir(lock);
+    const owner = { host: hostname(), pid: 999_999, started_at: new Date().toISOString() };
+    await Deno.writeTextFile(join(lock, "owner.json"), JSON.stringify(owner));
+    const held = await Deno.open(join(lock, "owner.json"), { read: true, write: true });
+    held.lockSync(true);
+    const busy = await runSlice(SPEC, out, { shards: 2, index: 1, runId: "dead", workers: 1 });
+    assert.equal(busy.merge?.status, "merging elsewhere");
+    // The merger dies: its lock is released, and the next merge takes over.
+    held.close();
+    const merge = await mergeRun(datasetDir, "dead");
+    assert.equal(merge.status, "merged");
+    const versions = await listVersions(datasetDir);
+    assert.equal(versions.length, 1);
+    assert.equal(await sha256(join(versions[0]!.path, "dataset.npz")), expected);
+    // Another host's lock is never judged.
+    await runSlice(SPEC, out, { shards: 2, index: 0, runId: "other", workers: 1 });
+    const otherLock = join(runFolder(datasetDir, "other"), "merge.lock");
+    await Deno.mkdir(otherLock);
+    await Deno.writeTextFile(
+      join(otherLock, "owner.json"),
+      JSON.stringify({ ...owner, host: `not-${hostname()}` }),
+    );
+    const other = await runSlice(SPEC, out, { shards: 2, index: 1, runId: "other", workers: 1 });
+    assert.equal(other.merge?.status, "merging elsewhere");
   });
 });
