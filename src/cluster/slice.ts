@@ -22,7 +22,7 @@ import type { SliceMetadata } from "../store/metadata.ts";
 import { RunError, UsageError } from "../run/errors.ts";
 import { defaultName, type RunOutput } from "../run/generate_dataset.ts";
 import { interruption, untilAborted } from "../run/interrupt.ts";
-import { planRun } from "../run/plan.ts";
+import { describeWorkers, planRun } from "../run/plan.ts";
 import {
   checkDiskRoom,
   checkMemory,
@@ -167,7 +167,7 @@ export async function runSlice(
   info(
     `Plan: ${title}: ${range.count} images of ${spec.imageSize}x${spec.imageSize} ${spec.dtype}, ` +
       `generator ${slicePlan.generator.name} ${slicePlan.generator.version}, seed ${spec.seed}, ` +
-      `${workers.count} worker${workers.count === 1 ? "" : "s"} (${workers.source})`,
+      describeWorkers(workers),
   );
   info(`Output: ${resolve(folder)}/${sliceName(index, shards)}.bin`);
   info(`Disk: ${formatMegabytes(bytes)} (${bytes} bytes)`);
