@@ -17,6 +17,7 @@ import { runSlice } from "../src/cluster/slice.ts";
 import { mergeRun } from "../src/cluster/merge.ts";
 import { listRuns, runFolder, sliceRange } from "../src/cluster/run_folder.ts";
 import { resolveSlice } from "../src/cluster/scheduler.ts";
+import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { listVersions, removeStaleStaging } from "../src/store/versions.ts";
 import { readMetadata } from "../src/store/metadata.ts";
 import { entriesOf } from "./support/cli.ts";
@@ -108,14 +109,16 @@ for (
 
 Deno.test("a float64 run with worker threads in its slices is byte-identical too", async () => {
   await withFolder(async (folder) => {
-    const spec: DatasetSpec = { ...SPEC, numImages: 45_001, imageSize: 4, dtype: "float64" };
+    // Enough images per slice for worker threads (minImagesForWorkers), the last one short.
+    const numImages = 2 * minImagesForWorkers(16, "float64") + 1;
+    const spec: DatasetSpec = { ...SPEC, numImages, imageSize: 16, dtype: "float64" };
     const expected = await oneMachine(folder, spec);
     const out = join(folder, "sharded");
     for (const index of [1, 0]) {
       const result = await runSlice(spec, out, { shards: 2, index, runId: "f", workers: 2 });
       assert.equal(result.record.workers, 2);
     }
-    const [version] = await listVersions(join(out, "shapes4-float64"));
+    const [version] = await listVersions(join(out, "shapes16-float64"));
     assert.equal(await sha256(join(version!.path, "dataset.npz")), expected);
   });
 });
@@ -317,6 +320,8 @@ Deno.test("dsgen merge by hand completes a run whose last slice did not merge", 
       /a merge is under way; if that process is gone, remove .*merge\.lock/,
     );
     await Deno.remove(join(runFolder(datasetDir, "h"), "merge.lock"));
+    // A slice without its checksums file: the writer computes that slice's CRC itself.
+    await Deno.remove(join(runFolder(datasetDir, "h"), "slice-00000-of-00002.crc32"));
     const merge = await runCli(["merge", datasetDir, "--run-id", "h"]);
     assert.equal(merge.code, 0, merge.stderr);
     assert.match(merge.stderr, /^Plan: 3001 images of 8x8 uint8/m);

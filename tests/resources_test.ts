@@ -74,7 +74,7 @@ Deno.test("the plan line says where the threads and the memory limit came from",
   const spec = {
     family: { name: "shapes", options: {} },
     seed: 1,
-    numImages: 100_000,
+    numImages: 1_000_000,
     imageSize: 16,
     dtype: "uint8" as const,
   };
@@ -85,7 +85,7 @@ Deno.test("the plan line says where the threads and the memory limit came from",
   assert.match(line!, /, 4 workers \(SLURM_CPUS_PER_TASK\)$/);
   assert.match(
     memory!,
-    /^Estimated memory: .* for 100000 images \(8388\.6 MB allowed by SLURM_MEM_PER_NODE\)$/,
+    /^Estimated memory: .* for 1000000 images \(8388\.6 MB allowed by SLURM_MEM_PER_NODE\)$/,
   );
   const byHand = await planRun(spec, { probe, workers: 2 });
   assert.match(describePlan(byHand, { output: "x" })[0]!, /, 2 workers$/);

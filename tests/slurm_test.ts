@@ -156,10 +156,13 @@ with np.load(sys.argv[1], allow_pickle=False) as data:
       assert.deepEqual(await entriesOf(runDir), [
         "plan.json",
         "slice-00000-of-00004.bin",
+        "slice-00000-of-00004.crc32",
         "slice-00000-of-00004.json",
         "slice-00001-of-00004.bin",
+        "slice-00001-of-00004.crc32",
         "slice-00001-of-00004.json",
         "slice-00003-of-00004.bin",
+        "slice-00003-of-00004.crc32",
         "slice-00003-of-00004.json",
       ], await logs(secondId));
       for (const index of [0, 1, 3]) {

@@ -14,6 +14,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { hostname } from "node:os";
+import type { DataChunk } from "../format/npz.ts";
 import type { DatasetPlan } from "../pipeline/dataset.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { readMetadata } from "../store/metadata.ts";
@@ -30,6 +31,7 @@ import {
   sliceName,
   sliceRange,
 } from "./run_folder.ts";
+import { readChunkChecksums } from "./checksums.ts";
 
 /** Bytes read from a slice file at a time. */
 const READ_BYTES = 1 << 20;
@@ -244,16 +246,18 @@ async function removeDeadMergeLock(lock: string): Promise<boolean> {
 }
 
 /**
- * The images of every slice, in order, read from the slice files in pieces.
+ * The images of every slice, in order, read from the slice files in pieces of about
+ * {@linkcode READ_BYTES}: each chunk with the CRC-32 its slice recorded (so the writer only
+ * combines CRCs), or plain bytes for a slice without checksums.
  *
  * @param folder The run folder.
  * @param layout The number of slices and images, and the bytes per image.
- * @returns The image bytes, in image order.
+ * @returns The image chunks, in image order.
  */
 async function* sliceChunks(
   folder: string,
   layout: { shards: number; numImages: number; imageBytes: number; signal?: AbortSignal },
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<DataChunk> {
   for (let index = 0; index < layout.shards; index++) {
     const path = join(folder, `${sliceName(index, layout.shards)}.bin`);
     const expected = sliceRange(layout.numImages, layout.shards, index).count * layout.imageBytes;
@@ -266,18 +270,42 @@ async function* sliceChunks(
             `${index} after removing it and its .json record`,
         );
       }
-      let left = size;
-      while (left > 0) {
+      const readFully = async (length: number) => {
         layout.signal?.throwIfAborted();
-        const piece = new Uint8Array(Math.min(READ_BYTES, left));
+        const piece = new Uint8Array(length);
         let filled = 0;
-        while (filled < piece.length) {
+        while (filled < length) {
           const read = await file.read(piece.subarray(filled));
           if (read === null) throw new RunError(`Cannot read ${path}: it ended early`);
           filled += read;
         }
-        left -= piece.length;
-        yield piece;
+        return piece;
+      };
+      const checksums = await readChunkChecksums(folder, index, layout.shards, size);
+      if (checksums === undefined) {
+        for (let left = size; left > 0; left -= Math.min(READ_BYTES, left)) {
+          yield await readFully(Math.min(READ_BYTES, left));
+        }
+        continue;
+      }
+      // Whole chunks per read, as many as fit in READ_BYTES (at least one).
+      for (let first = 0; first < checksums.length;) {
+        let end = first;
+        let length = 0;
+        while (
+          end < checksums.length && (end === first || length + checksums[end]!.length <= READ_BYTES)
+        ) {
+          length += checksums[end]!.length;
+          end++;
+        }
+        const piece = await readFully(length);
+        let offset = 0;
+        for (let chunk = first; chunk < end; chunk++) {
+          const { length: chunkLength, crc32 } = checksums[chunk]!;
+          yield { bytes: piece.subarray(offset, offset + chunkLength), crc32 };
+          offset += chunkLength;
+        }
+        first = end;
       }
     } finally {
       file.close();

@@ -13,6 +13,8 @@
 import { join, resolve } from "node:path";
 import { hostname } from "node:os";
 import type { DatasetSpec } from "../generators/spec.ts";
+import { crc32 } from "../format/crc32.ts";
+import { chunkBytes } from "../format/npz.ts";
 import type { DatasetPlan } from "../pipeline/dataset.ts";
 import { renderImageBytes } from "../pipeline/render.ts";
 import { workerImageChunks } from "../pipeline/worker_pool.ts";
@@ -45,6 +47,7 @@ import {
   temporaryName,
   writeSliceRecord,
 } from "./run_folder.ts";
+import { ChunkChecksums, writeChunkChecksums } from "./checksums.ts";
 
 /** Which slice of which run. */
 export interface SliceId {
@@ -222,16 +225,25 @@ export async function runSlice(
       : localChunks(slicePlan.dataset, range.start, signal);
     const bytesPerImage = bytes / range.count;
     let written = 0;
+    const checksums = new ChunkChecksums();
     for await (const chunk of chunks) {
+      const data = chunkBytes(chunk);
+      // The CRC-32 of each chunk, so the merge need not compute them (a worker already did).
+      checksums.add(
+        data.length,
+        typeof chunk === "object" && "crc32" in chunk ? chunk.crc32 : crc32(data),
+      );
       // Asynchronous on purpose: each write lets the event loop run, where a signal arrives.
       let offset = 0;
-      while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
-      written += chunk.length;
+      while (offset < data.length) offset += await file.write(data.subarray(offset));
+      written += data.length;
       progress.update(written / bytesPerImage);
     }
     await file.sync();
     file.close();
     signal?.throwIfAborted();
+    // The checksums first: a slice file is never published without them.
+    await writeChunkChecksums(folder, index, shards, checksums);
     await Deno.rename(temporary, finalPath);
     progress.finish();
   } catch (error) {

@@ -66,7 +66,7 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     numImages: spec.numImages,
     seed: spec.seed,
     dtype: spec.dtype,
-    chunkImages: chunkImages(spec.imageSize),
+    chunkImages: chunkImages(spec.imageSize, spec.dtype),
   };
   const probe = options.probe ?? {};
   const allocated = allocatedWorkers(options.workers, probe);

@@ -75,7 +75,12 @@ export function recordRun(plan: RunPlan, facts: RunFacts): VersionMetadata {
     },
     spec: plan.spec,
     files: [{ name: "dataset.npz", bytes: facts.archive.bytes, sha256: facts.archive.sha256 }],
-    arrays: facts.archive.arrays.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
+    arrays: facts.archive.arrays.map(({ name, dtype, shape, offset }) => ({
+      name,
+      dtype,
+      shape,
+      offset,
+    })),
     run: {
       dsgen_version: denoJson.version,
       deno_version: Deno.version.deno,
