@@ -75,7 +75,7 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
       await runList(options, io);
     },
     merge: async (args) => {
-      const options = parseRunCommandArgs("merge", args, Deno.env.toObject());
+      const options = parseRunCommandArgs("merge", args, Deno.env.toObject(), caller);
       if (options === "help") return io.stdout(MERGE_HELP);
       const controller = new AbortController();
       const stopListening = stopOnSignals(controller);
@@ -90,7 +90,7 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
       }
     },
     discard: async (args) => {
-      const options = parseRunCommandArgs("discard", args, Deno.env.toObject());
+      const options = parseRunCommandArgs("discard", args, Deno.env.toObject(), caller);
       if (options === "help") return io.stdout(DISCARD_HELP);
       await runDiscard(options, io);
     },

@@ -7,9 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { hostname } from "node:os";
 import type { DatasetSpec } from "../src/generators/spec.ts";
 import { InterruptedError, RunError, UsageError } from "../src/run/errors.ts";
 import { generateDataset } from "../src/run/generate_dataset.ts";
@@ -17,9 +17,15 @@ import { runSlice } from "../src/cluster/slice.ts";
 import { mergeRun } from "../src/cluster/merge.ts";
 import { listRuns, runFolder, sliceRange } from "../src/cluster/run_folder.ts";
 import { resolveSlice } from "../src/cluster/scheduler.ts";
+import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { listVersions, removeStaleStaging } from "../src/store/versions.ts";
 import { readMetadata } from "../src/store/metadata.ts";
-import { entriesOf, runCli } from "./support/cli.ts";
+import { entriesOf } from "./support/cli.ts";
+import { runCli as runWith, taskPermissions } from "./fault_fixtures.ts";
+
+/** dsgen as `deno task dsgen` runs it: the task's permissions, not -A. */
+const PERMISSIONS = await taskPermissions();
+const runCli = (args: string[]) => runWith(args, { permissions: PERMISSIONS });
 
 const SPEC: DatasetSpec = {
   family: { name: "shapes", options: {} },
@@ -103,23 +109,24 @@ for (
 
 Deno.test("a float64 run with worker threads in its slices is byte-identical too", async () => {
   await withFolder(async (folder) => {
-    // Each slice holds enough images for its worker threads.
-    const numImages = 2 * minImagesForWorkers(4, "float64") + 1;
-    const spec: DatasetSpec = { ...SPEC, numImages, imageSize: 4, dtype: "float64" };
+    // Enough images per slice for worker threads (minImagesForWorkers), the last one short.
+    const numImages = 2 * minImagesForWorkers(16, "float64") + 1;
+    const spec: DatasetSpec = { ...SPEC, numImages, imageSize: 16, dtype: "float64" };
     const expected = await oneMachine(folder, spec);
     const out = join(folder, "sharded");
     for (const index of [1, 0]) {
       const result = await runSlice(spec, out, { shards: 2, index, runId: "f", workers: 2 });
       assert.equal(result.record.workers, 2);
     }
-    const [version] = await listVersions(join(out, "shapes4"));
+    const [version] = await listVersions(join(out, "shapes16-float64"));
     assert.equal(await sha256(join(version!.path, "dataset.npz")), expected);
   });
 });
 
 Deno.test("a slice whose flags differ from the run's plan exits 2 naming the flag", async () => {
   await withFolder(async (folder) => {
-    await runSlice(SPEC, folder, { shards: 4, index: 0, runId: "p", workers: 1 });
+    // One dataset folder for all: the default name differs with --dtype.
+    await runSlice(SPEC, folder, { shards: 4, index: 0, runId: "p", workers: 1, name: "d" });
     const cases: [Partial<DatasetSpec>, number, string][] = [
       [{ seed: 78 }, 4, "--seed"],
       [{ numImages: 3002 }, 4, "--num-images"],
@@ -132,13 +139,14 @@ Deno.test("a slice whose flags differ from the run's plan exits 2 naming the fla
         index: 1,
         runId: "p",
         workers: 1,
+        name: "d",
       }).catch((e) => e);
       assert.ok(error instanceof UsageError, String(error));
       assert.match(error.message, new RegExp(`^Cannot join run "p": "${flag}" differs`));
     }
     // Nothing was written for the refused slices.
     assert.deepEqual(
-      (await entriesOf(runFolder(join(folder, "shapes8"), "p"))).filter((name) =>
+      (await entriesOf(runFolder(join(folder, "d"), "p"))).filter((name) =>
         !name.startsWith("slice-00000")
       ),
       ["plan.json"],
@@ -312,6 +320,8 @@ Deno.test("dsgen merge by hand completes a run whose last slice did not merge", 
       /a merge is under way; if that process is gone, remove .*merge\.lock/,
     );
     await Deno.remove(join(runFolder(datasetDir, "h"), "merge.lock"));
+    // A slice without its checksums file: the writer computes that slice's CRC itself.
+    await Deno.remove(join(runFolder(datasetDir, "h"), "slice-00000-of-00002.crc32"));
     const merge = await runCli(["merge", datasetDir, "--run-id", "h"]);
     assert.equal(merge.code, 0, merge.stderr);
     assert.match(merge.stderr, /^Plan: 3001 images of 8x8 uint8/m);
@@ -329,9 +339,11 @@ Deno.test("an interrupted slice removes only its own partial file", async () => 
     const before = await entriesOf(runDir);
     const controller = new AbortController();
     const output = {
-      write: () => {
+      write: (text: string) => {
         // The first progress line: the slice is writing its temporary file.
-        if (!controller.signal.aborted) controller.abort(new InterruptedError("SIGTERM"));
+        if (text.includes("Generating") && !controller.signal.aborted) {
+          controller.abort(new InterruptedError("SIGTERM"));
+        }
       },
       isTerminal: true,
       columns: () => 80,
@@ -419,5 +431,65 @@ Deno.test("generate --shards: bad combinations exit 2 and create nothing", async
       assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
     }
     assert.deepEqual(await entriesOf(folder), []);
+  });
+});
+
+Deno.test("a slice asks after its plan, and a no creates nothing", async () => {
+  await withFolder(async (folder) => {
+    const { runCli: runAnswering } = await import("./support/cli.ts");
+    const result = await runAnswering([
+      "generate",
+      "--num-images",
+      "100",
+      "--output-dir",
+      folder,
+      "--seed",
+      "1",
+      "--shards",
+      "2",
+      "--shard-index",
+      "0",
+      "--run-id",
+      "q",
+    ], { stdin: "n\n" });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^Plan: Slice 0 of 2 \(images 0 to 49\) of run "q"/);
+    assert.match(result.stderr, /Proceed\? \[y\/N\] n\ndsgen: Cancelled \(answer "n"\)/);
+    assert.deepEqual(await entriesOf(folder), []);
+  });
+});
+
+Deno.test("a merge.lock left by a dead merger on this host is taken over; a live one is not", async () => {
+  await withFolder(async (folder) => {
+    const expected = await oneMachine(folder, SPEC);
+    const out = join(folder, "sharded");
+    const datasetDir = join(out, "shapes8");
+    const lock = join(runFolder(datasetDir, "dead"), "merge.lock");
+    await runSlice(SPEC, out, { shards: 2, index: 0, runId: "dead", workers: 1 });
+    // A live merger on this host: its owner.json is locked (by another open file here).
+    await Deno.mkdir(lock);
+    const owner = { host: hostname(), pid: 999_999, started_at: new Date().toISOString() };
+    await Deno.writeTextFile(join(lock, "owner.json"), JSON.stringify(owner));
+    const held = await Deno.open(join(lock, "owner.json"), { read: true, write: true });
+    held.lockSync(true);
+    const busy = await runSlice(SPEC, out, { shards: 2, index: 1, runId: "dead", workers: 1 });
+    assert.equal(busy.merge?.status, "merging elsewhere");
+    // The merger dies: its lock is released, and the next merge takes over.
+    held.close();
+    const merge = await mergeRun(datasetDir, "dead");
+    assert.equal(merge.status, "merged");
+    const versions = await listVersions(datasetDir);
+    assert.equal(versions.length, 1);
+    assert.equal(await sha256(join(versions[0]!.path, "dataset.npz")), expected);
+    // Another host's lock is never judged.
+    await runSlice(SPEC, out, { shards: 2, index: 0, runId: "other", workers: 1 });
+    const otherLock = join(runFolder(datasetDir, "other"), "merge.lock");
+    await Deno.mkdir(otherLock);
+    await Deno.writeTextFile(
+      join(otherLock, "owner.json"),
+      JSON.stringify({ ...owner, host: `not-${hostname()}` }),
+    );
+    const other = await runSlice(SPEC, out, { shards: 2, index: 1, runId: "other", workers: 1 });
+    assert.equal(other.merge?.status, "merging elsewhere");
   });
 });

@@ -491,7 +491,7 @@ Deno.test({
       assert.equal(metadata.image_size, 8);
       assert.equal(metadata.run.workers, 1); // 100 images are one request
       assert.equal(metadata.spec?.family.version, "0.1");
-      assert.equal(path, join(out, "faulty8", metadata.version_id));
+      assert.equal(path, join(out, "faulty8-float64", metadata.version_id));
       const verify = await runCli(["verify", path, "--samples", "5", "--seed", "1"]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     } finally {

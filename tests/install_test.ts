@@ -5,7 +5,6 @@
  * its render worker from the installed path.
  */
 import assert from "node:assert/strict";
-import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { isAbsolute, join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { entriesOf, REPO_ROOT } from "./support/cli.ts";
@@ -60,16 +59,16 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
   assert.equal(version.code, 0, version.stderr);
   assert.equal(version.stdout, `dsgen ${denoJson.version} (deno ${Deno.version.deno})\n`);
 
-  // Above the threshold for worker threads, so the render worker must load.
-  const images = minImagesForWorkers(16) + 1000;
+  // 8,000 images of 128x128: above the threshold for worker threads (minImagesForWorkers), so
+  // the render worker must load.
   const generated = await run(dsgen, [
     "generate",
     "--num-images",
-    String(images),
+    "8_000",
     "--output-dir",
     "data",
     "--image-size",
-    "16",
+    "128",
     "--seed",
     "3",
     "--workers",
@@ -77,19 +76,16 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
     "--yes",
   ], { cwd: caller });
   assert.equal(generated.code, 0, generated.stderr);
-  assert.match(
-    generated.stderr,
-    new RegExp(`^Plan: ${images} images of 16x16 uint8, .*, 2 workers$`, "m"),
-  );
+  assert.match(generated.stderr, /^Plan: 8000 images of 128x128 uint8, .*, 2 workers$/m);
   const printed = generated.stdout.trim();
-  assert.match(printed, /^data\/shapes16\/v0001-\d{8}T\d{6}Z$/);
+  assert.match(printed, /^data\/shapes128\/v0001-\d{8}T\d{6}Z$/);
   assert.ok(!isAbsolute(printed));
   assert.deepEqual(await entriesOf(join(caller, printed)), ["dataset.npz", "metadata.json"]);
   const metadata = JSON.parse(await Deno.readTextFile(join(caller, printed, "metadata.json")));
   assert.equal(metadata.run.workers, 2);
   assert.equal(Number.isInteger(metadata.run.memory.estimated_peak_bytes), true);
 
-  const inspected = await run(dsgen, ["inspect", "data/shapes16", "--seed", "1", "-q"], {
+  const inspected = await run(dsgen, ["inspect", "data/shapes128", "--seed", "1", "-q"], {
     cwd: caller,
   });
   assert.equal(inspected.code, 0, inspected.stderr);
@@ -104,6 +100,6 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(
     listed.stdout,
-    new RegExp(`^shapes16 +v0001-\\S+ .* ${images} +16x16 uint8 +[\\d.]+ MB +3 +complete$`, "m"),
+    /^shapes128 +v0001-\S+ .* 8000 +128x128 uint8 +[\d.]+ MB +3 +complete$/m,
   );
 });

@@ -12,7 +12,7 @@ import { generators } from "../generators/registry.ts";
 import type { DatasetSpec } from "../generators/spec.ts";
 import type { writeDatasetNpz } from "../pipeline/dataset.ts";
 import type { ImageDtype } from "../pipeline/render.ts";
-import { generateDataset, type GenerateResult } from "../run/generate_dataset.ts";
+import { defaultName, generateDataset, type GenerateResult } from "../run/generate_dataset.ts";
 import { MAX_WORKERS } from "../run/resources.ts";
 import { DEFAULT_RENDERER_TIMEOUT_SECONDS } from "../run/external_renderers.ts";
 import { splitCommand } from "../generators/renderer_protocol.ts";
@@ -32,6 +32,7 @@ import { confirm, type Console } from "./console.ts";
 import { type CallerFolder, callerPath } from "./paths.ts";
 
 export type { GenerateResult };
+export { defaultName };
 
 /** The largest dataset dsgen generates in one run. */
 export const MAX_IMAGES = 1_000_000_000;
@@ -152,8 +153,9 @@ Options:
  * Turns the words after `generate` into options, or throws a {@linkcode UsageError}.
  *
  * @param args The command-line words.
- * @param defaults The default worker count, and the environment that gives a slice's
- * defaults (default: the process's).
+ * @param defaults The default worker count, the environment that gives a slice's defaults
+ * (default: the process's), and the caller's folder that a relative `--output-dir` means (see
+ * `paths.ts`).
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
@@ -282,27 +284,6 @@ export function parseGenerateArgs(
   return options;
 }
 
-/**
- * The dataset folder's name when `--name` is not given: `<generator><size>`, with the dtype
- * when it is not uint8, so that float64 baselines never join the uint8 series (whose newest
- * version `inspect` and `verify` take for a dataset folder).
- *
- * @param generator The family's registry name.
- * @param imageSize The image side in pixels.
- * @param dtype The images' element type.
- * @returns E.g. `shapes16`, `shapes16-float64`.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { defaultName } from "./generate.ts";
- * assert.equal(defaultName("shapes", 16, "uint8"), "shapes16");
- * assert.equal(defaultName("shapes", 16, "float64"), "shapes16-float64");
- * ```
- */
-export function defaultName(generator: string, imageSize: number, dtype: ImageDtype): string {
-  return `${generator}${imageSize}${dtype === "uint8" ? "" : `-${dtype}`}`;
-}
-
 function processEnv(): Record<string, string | undefined> {
   try {
     return Deno.env.toObject();
@@ -389,8 +370,8 @@ export async function runGenerate(
     quiet: options.quiet,
   };
   if (options.slice !== undefined) {
-    if (!options.yes) await confirm(io);
     const slice = await runSlice(spec, options.outputDir, {
+      ...(options.yes ? {} : { confirm: () => confirm(io) }),
       ...options.slice,
       ...(external === undefined ? { name: options.name } : {
         ...(external.name === undefined ? {} : { name: external.name }),

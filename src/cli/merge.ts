@@ -10,6 +10,7 @@ import { RUN_ID_PATTERN } from "../cluster/run_folder.ts";
 import { RunError, UsageError } from "./errors.ts";
 import type { Console } from "./console.ts";
 import { type FlagSpec, parseFlags, quote, requireValue } from "./flags.ts";
+import { type CallerFolder, callerPath } from "./paths.ts";
 
 /** A merge or discard, as the flags describe it. */
 export interface RunCommandOptions {
@@ -47,6 +48,7 @@ Options:
  * @param command `merge` or `discard`, for messages.
  * @param args The command-line words.
  * @param env The environment, for `SLURM_ARRAY_JOB_ID`.
+ * @param caller The folder relative paths mean (see `paths.ts`).
  * @returns The options, or `"help"`.
  * @example
  * ```ts
@@ -60,6 +62,7 @@ export function parseRunCommandArgs(
   command: "merge" | "discard",
   args: readonly string[],
   env: Record<string, string | undefined>,
+  caller: CallerFolder = {},
 ): RunCommandOptions | "help" {
   const { values, positionals } = parseFlags(args, { command, flags: FLAGS, positionals: 1 });
   if (values.help === true) return "help";
@@ -81,7 +84,7 @@ export function parseRunCommandArgs(
         "'_' and '.', starting with a letter or digit",
     );
   }
-  return { datasetDir, runId, quiet: values.quiet === true };
+  return { datasetDir: callerPath(datasetDir, caller), runId, quiet: values.quiet === true };
 }
 
 /**

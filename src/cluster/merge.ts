@@ -4,7 +4,9 @@
  * spec; then published as a normal version with one rename, and the run folder removed.
  *
  * Exactly one process merges: the one whose `mkdir merge.lock` succeeds (atomic on every file
- * system, NFS included). A merge that fails removes its staging folder and `merge.lock`, so a
+ * system, NFS included). The merger keeps `merge.lock/owner.json` locked while it lives, so a
+ * merge on the same host can take over the lock of a merger that was killed; another host's
+ * lock is never judged. A merge that fails removes its staging folder and `merge.lock`, so a
  * later `dsgen merge` can try again; the slices are kept until a version is published.
  *
  * @module
@@ -12,6 +14,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { hostname } from "node:os";
+import type { DataChunk } from "../format/npz.ts";
 import type { DatasetPlan } from "../pipeline/dataset.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { readMetadata } from "../store/metadata.ts";
@@ -28,6 +31,7 @@ import {
   sliceName,
   sliceRange,
 } from "./run_folder.ts";
+import { readChunkChecksums } from "./checksums.ts";
 
 /** Bytes read from a slice file at a time. */
 const READ_BYTES = 1 << 20;
@@ -111,19 +115,25 @@ export async function mergeRun(
     );
   }
   const lock = join(folder, MERGE_LOCK);
-  try {
-    await Deno.mkdir(lock);
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) return { status: "merging elsewhere", lock };
-    if (error instanceof Deno.errors.NotFound) {
-      // The run folder is gone: another process merged it and cleaned up meanwhile.
-      const merged = await mergedVersion(datasetDir, runId);
-      if (merged !== undefined) return { status: "already merged", path: merged };
+  for (let attempt = 0;; attempt++) {
+    try {
+      await Deno.mkdir(lock);
+      break;
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) {
+        // One takeover at most: a merger that died on this host leaves its lock free.
+        if (attempt === 0 && await removeDeadMergeLock(lock)) continue;
+        return { status: "merging elsewhere", lock };
+      }
+      if (error instanceof Deno.errors.NotFound) {
+        // The run folder is gone: another process merged it and cleaned up meanwhile.
+        const merged = await mergedVersion(datasetDir, runId);
+        if (merged !== undefined) return { status: "already merged", path: merged };
+      }
+      throw error;
     }
-    throw error;
   }
-  const owner = { host: hostname(), pid: Deno.pid, started_at: new Date().toISOString() };
-  await Deno.writeTextFile(join(lock, "owner.json"), JSON.stringify(owner) + "\n");
+  const ownerFile = await claimMergeLock(lock);
   try {
     // A merge that published and then died before removing the run folder.
     const merged = await mergedVersion(datasetDir, runId);
@@ -162,20 +172,98 @@ export async function mergeRun(
     // Let a later merge try again; the slices stay.
     await Deno.remove(lock, { recursive: true }).catch(() => {});
     throw interruption(options.signal, "no version was published, the slices are kept") ?? error;
+  } finally {
+    ownerFile.close();
+  }
+}
+
+/** The merger's record in merge.lock, held locked for as long as the merger lives. */
+interface MergeOwner {
+  host: string;
+  pid: number;
+  started_at: string;
+}
+
+/**
+ * Writes `owner.json` into the lock folder and keeps it locked: the kernel drops the lock when
+ * the process ends, however it ends, so a later merge on this host can tell a dead merger.
+ * Synchronous calls only while the lock is held (see `store/versions.ts`: on NFS an
+ * asynchronous call would drop it).
+ */
+async function claimMergeLock(lock: string): Promise<Deno.FsFile> {
+  const owner: MergeOwner = {
+    host: hostname(),
+    pid: Deno.pid,
+    started_at: new Date().toISOString(),
+  };
+  const file = await Deno.open(join(lock, "owner.json"), { write: true, createNew: true });
+  try {
+    file.lockSync(true);
+  } catch {
+    // A file system without locks: the owner is still recorded, for the message.
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(owner) + "\n");
+  let offset = 0;
+  while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+  return file;
+}
+
+/**
+ * Removes the merge.lock of a merger that died on this host (its owner.json is unlocked);
+ * another host's lock, or one without an owner yet, is never judged.
+ *
+ * @returns Whether the lock was removed.
+ */
+async function removeDeadMergeLock(lock: string): Promise<boolean> {
+  const path = join(lock, "owner.json");
+  let owner: MergeOwner;
+  try {
+    owner = JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    return false;
+  }
+  if (owner.host !== hostname()) return false;
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true, write: true });
+  } catch {
+    return false;
+  }
+  try {
+    // Still the same file: another process may have removed the dead lock and made its own.
+    const same = file.tryLockSync(true) &&
+      file.statSync().ino === (await Deno.stat(path).catch(() => undefined))?.ino;
+    if (!same) {
+      file.close();
+      return false;
+    }
+  } catch {
+    file.close();
+    return false;
+  }
+  try {
+    await Deno.remove(lock, { recursive: true });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    file.close();
   }
 }
 
 /**
- * The images of every slice, in order, read from the slice files in pieces.
+ * The images of every slice, in order, read from the slice files in pieces of about
+ * {@linkcode READ_BYTES}: each chunk with the CRC-32 its slice recorded (so the writer only
+ * combines CRCs), or plain bytes for a slice without checksums.
  *
  * @param folder The run folder.
  * @param layout The number of slices and images, and the bytes per image.
- * @returns The image bytes, in image order.
+ * @returns The image chunks, in image order.
  */
 async function* sliceChunks(
   folder: string,
   layout: { shards: number; numImages: number; imageBytes: number; signal?: AbortSignal },
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<DataChunk> {
   for (let index = 0; index < layout.shards; index++) {
     const path = join(folder, `${sliceName(index, layout.shards)}.bin`);
     const expected = sliceRange(layout.numImages, layout.shards, index).count * layout.imageBytes;
@@ -188,18 +276,42 @@ async function* sliceChunks(
             `${index} after removing it and its .json record`,
         );
       }
-      let left = size;
-      while (left > 0) {
+      const readFully = async (length: number) => {
         layout.signal?.throwIfAborted();
-        const piece = new Uint8Array(Math.min(READ_BYTES, left));
+        const piece = new Uint8Array(length);
         let filled = 0;
-        while (filled < piece.length) {
+        while (filled < length) {
           const read = await file.read(piece.subarray(filled));
           if (read === null) throw new RunError(`Cannot read ${path}: it ended early`);
           filled += read;
         }
-        left -= piece.length;
-        yield piece;
+        return piece;
+      };
+      const checksums = await readChunkChecksums(folder, index, layout.shards, size);
+      if (checksums === undefined) {
+        for (let left = size; left > 0; left -= Math.min(READ_BYTES, left)) {
+          yield await readFully(Math.min(READ_BYTES, left));
+        }
+        continue;
+      }
+      // Whole chunks per read, as many as fit in READ_BYTES (at least one).
+      for (let first = 0; first < checksums.length;) {
+        let end = first;
+        let length = 0;
+        while (
+          end < checksums.length && (end === first || length + checksums[end]!.length <= READ_BYTES)
+        ) {
+          length += checksums[end]!.length;
+          end++;
+        }
+        const piece = await readFully(length);
+        let offset = 0;
+        for (let chunk = first; chunk < end; chunk++) {
+          const { length: chunkLength, crc32 } = checksums[chunk]!;
+          yield { bytes: piece.subarray(offset, offset + chunkLength), crc32 };
+          offset += chunkLength;
+        }
+        first = end;
       }
     } finally {
       file.close();

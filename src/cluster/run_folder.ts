@@ -8,6 +8,7 @@
  *   slice-00003-of-00016.bin         slice 3's images, as the images array's bytes
  *   slice-00003-of-00016.labels.bin  with --generator-cmd: slice 3's labels and latents, as
  *   slice-00003-of-00016.latents.bin the renderer answered them (uint8; float32 bytes)
+ *   slice-00003-of-00016.crc32       the CRC-32 of each chunk of it (see checksums.ts)
  *   slice-00003-of-00016.json        slice 3's record: written last, so it marks the slice done
  *   .slice-00003-of-00016.bin.<host>.<pid>.tmp   slice 3 being rendered
  *   merge.lock/                      made by the one process that merges (mkdir is atomic)

@@ -13,6 +13,8 @@
 import { join, resolve } from "node:path";
 import { hostname } from "node:os";
 import type { DatasetSpec } from "../generators/spec.ts";
+import { crc32 } from "../format/crc32.ts";
+import { chunkBytes } from "../format/npz.ts";
 import type { DatasetPlan } from "../pipeline/dataset.ts";
 import { renderImageBytes } from "../pipeline/render.ts";
 import { workerImageChunks } from "../pipeline/worker_pool.ts";
@@ -20,9 +22,9 @@ import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { RunError, UsageError } from "../run/errors.ts";
-import type { RunOutput } from "../run/generate_dataset.ts";
-import { interruption } from "../run/interrupt.ts";
-import { planRun } from "../run/plan.ts";
+import { defaultName, type RunOutput } from "../run/generate_dataset.ts";
+import { interruption, untilAborted } from "../run/interrupt.ts";
+import { describeWorkers, planRun } from "../run/plan.ts";
 import {
   checkDiskRoom,
   checkMemory,
@@ -38,10 +40,10 @@ import {
   startRenderersFor,
 } from "../run/external_renderers.ts";
 import { chunkImages } from "../pipeline/dataset.ts";
-import { chunkBytes } from "../format/npz.ts";
 import { RendererError } from "../generators/renderer_process.ts";
 import {
   planDifference,
+  readPlan,
   readSliceRecord,
   recordPlan,
   runFolder,
@@ -52,6 +54,7 @@ import {
   temporaryName,
   writeSliceRecord,
 } from "./run_folder.ts";
+import { ChunkChecksums, writeChunkChecksums } from "./checksums.ts";
 
 /** Which slice of which run. */
 export interface SliceId {
@@ -65,7 +68,7 @@ export interface SliceId {
 
 /** Options of {@linkcode runSlice}. */
 export interface SliceOptions extends SliceId {
-  /** The dataset folder's name (default `<family><size>`). */
+  /** The dataset folder's name (default: `defaultName` of the run's steps). */
   name?: string;
   /** Threads requested; default: the allocation's CPUs. */
   workers?: number;
@@ -81,6 +84,8 @@ export interface SliceOptions extends SliceId {
   rendererLabel?: string;
   /** For an external renderer: seconds it may take per request (default 60). */
   rendererTimeoutSeconds?: number;
+  /** Asked after the plan is printed; rejects to cancel (nothing written). */
+  confirm?: () => Promise<void>;
 }
 
 /** What {@linkcode runSlice} did. */
@@ -142,7 +147,7 @@ async function sliceWith(
   renderers?: ExternalRenderers,
 ): Promise<SliceResult> {
   const { shards, index, runId, output, signal } = options;
-  const name = options.name ?? `${spec.family.name}${spec.imageSize}`;
+  const name = options.name ?? defaultName(spec.family.name, spec.imageSize, spec.dtype);
   const datasetDir = join(outputDir, name);
   const info = (line: string) => {
     if (output !== undefined && !output.quiet) output.write(line + "\n");
@@ -178,23 +183,18 @@ async function sliceWith(
     spec: { ...slicePlan.spec, numImages: spec.numImages },
     created_at: new Date().toISOString(),
   };
-  let recorded: RunPlanFile;
-  try {
-    recorded = await recordPlan(folder, mine);
-  } catch (error) {
-    throw new RunError(
-      `Cannot record the plan of run "${runId}" in ${folder}: ` +
-        systemReason(error),
-      { cause: error },
-    );
-  }
-  const differs = planDifference(recorded, mine);
-  if (differs !== undefined) {
-    throw new UsageError(
-      `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
-        `${join(folder, "plan.json")}, expected the same flags for every slice`,
-    );
-  }
+  const refuseDifferent = (recorded: RunPlanFile | undefined) => {
+    const differs = recorded === undefined ? undefined : planDifference(recorded, mine);
+    if (differs !== undefined) {
+      throw new UsageError(
+        `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
+          `${join(folder, "plan.json")}, expected the same flags for every slice`,
+      );
+    }
+  };
+  // Checked before anything is created, and again once the plan is recorded (a slice with
+  // other flags may have recorded it meanwhile).
+  refuseDifferent(await readPlan(folder));
   const title = `Slice ${index} of ${shards} (images ${range.start} to ` +
     `${range.start + range.count - 1}) of run "${runId}"`;
   const done = await readSliceRecord(folder, index, shards);
@@ -209,7 +209,7 @@ async function sliceWith(
   info(
     `Plan: ${title}: ${range.count} images of ${spec.imageSize}x${spec.imageSize} ${spec.dtype}, ` +
       `generator ${slicePlan.generator.name} ${slicePlan.generator.version}, seed ${spec.seed}, ` +
-      `${workers.count} worker${workers.count === 1 ? "" : "s"} (${workers.source})`,
+      describeWorkers(workers),
   );
   info(`Output: ${resolve(folder)}/${sliceName(index, shards)}.bin`);
   info(`Disk: ${formatMegabytes(bytes)} (${bytes} bytes)`);
@@ -218,6 +218,27 @@ async function sliceWith(
       `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
   );
   checkMemory(slicePlan.estimate.total, slicePlan.memory);
+  if (options.confirm !== undefined) {
+    try {
+      await untilAborted(options.confirm(), signal);
+    } catch (error) {
+      const interrupted = interruption(signal, "nothing was written");
+      if (interrupted === undefined) throw error;
+      output?.write("\n"); // End the unanswered question's line.
+      throw interrupted;
+    }
+  }
+  const stopped = interruption(signal, "nothing was written");
+  if (stopped !== undefined) throw stopped;
+  try {
+    refuseDifferent(await recordPlan(folder, mine));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new RunError(
+      `Cannot record the plan of run "${runId}" in ${folder}: ${systemReason(error)}`,
+      { cause: error },
+    );
+  }
 
   const startedAt = new Date();
   const startTime = performance.now();
@@ -256,12 +277,18 @@ async function sliceWith(
       : localChunks(slicePlan.dataset, range.start, signal);
     const bytesPerImage = bytes / range.count;
     let written = 0;
-    for await (const piece of chunks) {
-      const chunk = chunkBytes(piece);
+    const checksums = new ChunkChecksums();
+    for await (const chunk of chunks) {
+      const data = chunkBytes(chunk);
+      // The CRC-32 of each chunk, so the merge need not compute them (a worker already did).
+      checksums.add(
+        data.length,
+        typeof chunk === "object" && "crc32" in chunk ? chunk.crc32 : crc32(data),
+      );
       // Asynchronous on purpose: each write lets the event loop run, where a signal arrives.
       let offset = 0;
-      while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
-      written += chunk.length;
+      while (offset < data.length) offset += await file.write(data.subarray(offset));
+      written += data.length;
       progress.update(written / bytesPerImage);
     }
     await file.sync();
@@ -274,6 +301,8 @@ async function sliceWith(
       });
       await renderers.finish();
     }
+    // The checksums first: a slice file is never published without them.
+    await writeChunkChecksums(folder, index, shards, checksums);
     await Deno.rename(temporary, finalPath);
     progress.finish();
   } catch (error) {

@@ -199,8 +199,9 @@ export async function* workerImageChunks(
       pending.set(chunk, { resolve, reject });
       workers[chunk % workerCount]!.postMessage(message, buffer === undefined ? [] : [buffer]);
     });
-    // An abort rejects every pending chunk at once, while this generator may be suspended at
-    // its yield: awaited in order below, but never an unhandled rejection meanwhile.
+    // A signal rejects every chunk in flight at once, while the caller awaits at most one:
+    // the others must not count as unhandled rejections, which end the process before its
+    // cleanup runs. The caller still sees the rejection of the chunk it awaits.
     result.catch(() => {});
     results.set(chunk, result);
   };

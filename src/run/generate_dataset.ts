@@ -16,7 +16,7 @@
  */
 
 import { join, resolve } from "node:path";
-import type { DatasetSpec } from "../generators/spec.ts";
+import type { DatasetSpec, ImageDtype } from "../generators/spec.ts";
 import type { writeDatasetNpz, WriteOptions } from "../pipeline/dataset.ts";
 import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
@@ -38,6 +38,27 @@ import {
   startRenderersFor,
 } from "./external_renderers.ts";
 
+/**
+ * The dataset folder's name when none is given: `<family><size>`, with the dtype when it is
+ * not uint8, so that float64 baselines never join the uint8 series (whose newest version
+ * `inspect` and `verify` take for a dataset folder).
+ *
+ * @param family The family's name.
+ * @param imageSize The image side in pixels.
+ * @param dtype The images' element type.
+ * @returns E.g. `shapes16`, `shapes16-float64`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultName } from "./generate_dataset.ts";
+ * assert.equal(defaultName("shapes", 16, "uint8"), "shapes16");
+ * assert.equal(defaultName("shapes", 16, "float64"), "shapes16-float64");
+ * ```
+ */
+export function defaultName(family: string, imageSize: number, dtype: ImageDtype): string {
+  return `${family}${imageSize}${dtype === "uint8" ? "" : `-${dtype}`}`;
+}
+
 /** Where a run prints its plan, progress bar and summary. */
 export interface RunOutput {
   /** Writes text as is (no newline added), e.g. to stderr. */
@@ -57,7 +78,7 @@ export interface RunOutput {
 
 /** Options of {@linkcode generateDataset}. */
 export interface GenerateDatasetOptions {
-  /** The dataset folder's name inside the output folder (default `<family><size>`). */
+  /** The dataset folder's name inside the output folder (default {@linkcode defaultName}). */
   name?: string;
   /** Threads requested; default: the CPUs of the allocation or machine. */
   workers?: number;
@@ -151,7 +172,7 @@ async function generateWith(
   options: GenerateDatasetOptions,
   renderers: ExternalRenderers | undefined,
 ): Promise<GenerateResult> {
-  const name = options.name ?? `${spec.family.name}${spec.imageSize}`;
+  const name = options.name ?? defaultName(spec.family.name, spec.imageSize, spec.dtype);
   const datasetDir = join(outputDir, name);
   const { output, signal } = options;
   const info = (line: string) => {

@@ -110,6 +110,32 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
 }
 
 /**
+ * The thread count as the plan line says it, with where a default came from; a run too small
+ * for threads uses one whatever the default, and `--workers` needs no explanation.
+ *
+ * @param workers The count and its source.
+ * @param noun What is counted, singular and plural (default workers; renderer processes for
+ * `--generator-cmd`).
+ * @returns For example `4 workers (SLURM_CPUS_PER_TASK)` or `1 worker`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeWorkers } from "./plan.ts";
+ * assert.equal(describeWorkers({ count: 4, source: "CPU affinity" }), "4 workers (CPU affinity)");
+ * assert.equal(describeWorkers({ count: 1, source: "cores" }), "1 worker");
+ * ```
+ */
+export function describeWorkers(
+  workers: { count: number; source: string },
+  noun: [string, string] = ["worker", "workers"],
+): string {
+  const said = workers.source === "--workers" ||
+    (workers.count === 1 && workers.source === "cores");
+  const threads = `${workers.count} ${workers.count === 1 ? noun[0] : noun[1]}`;
+  return said ? threads : `${threads} (${workers.source})`;
+}
+
+/**
  * The plan as the run prints it before it starts.
  *
  * @param plan The plan.
@@ -129,17 +155,14 @@ export function describePlan(
   options: { output: string; seedDrawn?: boolean },
 ): string[] {
   const { spec, generator, workers } = plan;
-  const threads = spec.family.command === undefined
-    ? `${workers.count} worker${workers.count === 1 ? "" : "s"}`
-    : `${workers.count} renderer process${workers.count === 1 ? "" : "es"}`;
-  // Say where a default came from; a run too small for threads uses one whatever the default.
-  const said = workers.source === "--workers" ||
-    (workers.count === 1 && workers.source === "cores");
-  const why = said ? "" : ` (${workers.source})`;
+  const threads = describeWorkers(
+    workers,
+    spec.family.command === undefined ? undefined : ["renderer process", "renderer processes"],
+  );
   return [
     `Plan: ${spec.numImages} images of ${spec.imageSize}x${spec.imageSize} ` +
     `${spec.dtype}, generator ${generator.name} ${generator.version}, ` +
-    `seed ${spec.seed}${options.seedDrawn ? " (drawn)" : ""}, ${threads}${why}`,
+    `seed ${spec.seed}${options.seedDrawn ? " (drawn)" : ""}, ${threads}`,
     `Output: ${options.output}`,
     `Disk: ${formatMegabytes(plan.archiveBytes)} (${plan.archiveBytes} bytes)`,
     `Estimated memory: ${formatMegabytes(plan.estimate.total)} for ${spec.numImages} images ` +
