@@ -14,6 +14,7 @@ import { statfsSync } from "node:fs";
 import denoJson from "../../deno.json" with { type: "json" };
 import { generators } from "../generators/registry.ts";
 import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
+import type { JsonValue } from "../generators/generator.ts";
 import {
   chunkImages,
   type DatasetPlan,
@@ -52,7 +53,7 @@ export interface GenerateOptions {
   seed?: number;
   /** The dataset folder's name inside `outputDir` (`--name`, default `<generator><size>`). */
   name: string;
-  /** Side of every (square) image in pixels, 4 to 256 (`--image-size`, default 16). */
+  /** Side of every (square) image in pixels, 4 to 256 (`--image-size`, default 16; 64 for dsprites). */
   imageSize: number;
   /** The dataset family's registry name (`--generator`, default `shapes`). */
   generator: string;
@@ -63,6 +64,8 @@ export interface GenerateOptions {
    * fewer than 20000 images render on the main thread anyway.
    */
   workers: number;
+  /** The family's own options, e.g. `{ grid: true }` from `--grid` (default `{}`). */
+  familyOptions?: { [key: string]: JsonValue };
   /** Skip the confirmation question (`--yes`). */
   yes: boolean;
   /**
@@ -84,6 +87,7 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
   generator: { type: "string", accepts: `one of ${generators.names().join(", ")}` },
   dtype: { type: "string", accepts: "one of uint8, float64" },
   workers: { type: "string", accepts: "an integer from 1 to 64" },
+  grid: { type: "boolean" },
   yes: { type: "boolean", short: "y" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
@@ -96,13 +100,16 @@ Generates N images into a new version folder <DIR>/<name>/vNNNN-<UTC time>/ hold
 dataset.npz (images, labels, latents, class_names, latent_names) and metadata.json.
 
 Options:
-  --num-images N    number of images, 1 to ${MAX_IMAGES} (required)
+  --num-images N    number of images, 1 to ${MAX_IMAGES} (required unless --grid)
   --output-dir DIR  output folder, created if missing (required)
   --seed S          integer 0 to ${MAX_SEED}; drawn, printed and recorded if omitted
   --name NAME       dataset folder name (default: <generator><size>, e.g. shapes16)
-  --image-size S    image side in pixels, 4 to 256 (default 16)
+  --image-size S    image side in pixels, 4 to 256 (default 16; dsprites: 16 to 256,
+                    default 64)
   --generator G     dataset family: ${generators.names().join(", ")} (default shapes)
   --dtype T         uint8 (default) or float64 (the unquantized baseline, 8x larger)
+  --grid            every combination of the factors once, in dSprites' order (the last
+                    factor fastest); --num-images, if given, must equal the grid's size
   --workers N       rendering threads, 1 to 64 (default: number of cores; runs of
                     fewer than 20000 images render on the main thread)
   -y, --yes         do not ask for confirmation
@@ -135,13 +142,29 @@ export function parseGenerateArgs(
   const integer = (flag: string, min: number, max: number) =>
     parseIntegerFlag(values, flag, { min, max });
 
-  const numImages = integer("num-images", 1, MAX_IMAGES);
   const outputDir = text("output-dir");
   const seed = values.seed === undefined ? undefined : integer("seed", 0, MAX_SEED);
-  const imageSize = values["image-size"] === undefined ? 16 : integer("image-size", 4, 256);
   const generator = values.generator === undefined
     ? "shapes"
     : parseChoice("--generator", text("generator"), generators.names());
+  const minSize = generators.get(generator).minImageSize ?? 4;
+  const imageSize = values["image-size"] === undefined
+    ? (generator === "dsprites" ? 64 : 16)
+    : integer("image-size", minSize, 256);
+  const familyOptions: { [key: string]: JsonValue } = values.grid === true ? { grid: true } : {};
+  const fixed = fixedNumImages(generator, imageSize, familyOptions);
+  if (values.grid === true && fixed === undefined) {
+    throw new UsageError(`Cannot use "--grid" with generator "${generator}": it has no grid`);
+  }
+  const numImages = values["num-images"] === undefined && fixed !== undefined
+    ? fixed
+    : integer("num-images", 1, MAX_IMAGES);
+  if (fixed !== undefined && numImages !== fixed) {
+    throw new UsageError(
+      `Cannot use "--num-images" value "${values["num-images"]}": the ${generator} grid has ` +
+        `${fixed} images, expected ${fixed} or no --num-images`,
+    );
+  }
   const dtype = values.dtype === undefined
     ? "uint8"
     : parseChoice("--dtype", text("dtype"), ["uint8", "float64"] as const);
@@ -163,11 +186,25 @@ export function parseGenerateArgs(
     generator,
     dtype,
     workers,
+    familyOptions,
     yes: values.yes === true,
     quiet: values.quiet === true,
   };
   if (seed !== undefined) options.seed = seed;
   return options;
+}
+
+/** The number of images a registry family fixes for these options, if it fixes one. */
+function fixedNumImages(
+  generator: string,
+  imageSize: number,
+  options: { [key: string]: JsonValue },
+): number | undefined {
+  try {
+    return generators.get(generator).create({ imageSize, options }).fixedNumImages;
+  } catch (error) {
+    throw new UsageError(`Cannot configure generator "${generator}": ${(error as Error).message}`);
+  }
 }
 
 /**
@@ -320,7 +357,7 @@ export async function runGenerate(
   const seedSource = options.seed === undefined ? "drawn" : "flag";
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const spec: DatasetSpec = {
-    family: { name: options.generator, options: {} },
+    family: { name: options.generator, options: options.familyOptions ?? {} },
     seed,
     numImages: options.numImages,
     imageSize: options.imageSize,
@@ -328,6 +365,12 @@ export async function runGenerate(
   };
   const generator = await createGenerator(spec);
   spec.family.version = generator.version;
+  if (generator.fixedNumImages !== undefined && generator.fixedNumImages !== options.numImages) {
+    throw new UsageError(
+      `Cannot generate ${options.numImages} images with ${generator.name}: its options fix ` +
+        `${generator.fixedNumImages}`,
+    );
+  }
   const plan: DatasetPlan = {
     generator,
     numImages: options.numImages,

@@ -6,8 +6,20 @@
  * factors, renders into float buffers and quantizes. To add a family, write one file that
  * exports a {@linkcode GeneratorFamily} and register it in `registry.ts`.
  *
+ * Factors come in three kinds ({@linkcode FactorKind}): categorical (a class, e.g. the shape),
+ * discrete (a grid of values, which includes its upper end) and continuous (a range). A family
+ * whose factors are all categorical or discrete lists their possible values and can say which
+ * value each image takes ({@linkcode ImageGenerator.sampleClasses}); the archive then records
+ * `latents_classes` and `latents_sizes`, as dSprites does. A family may fix the number of images
+ * (a full grid: {@linkcode ImageGenerator.fixedNumImages}) and declare the duplicates its
+ * images have by construction ({@linkcode ImageGenerator.expectedDuplicates}), so that the
+ * quality checks do not fail it for them.
+ *
  * @module
  */
+
+/** How a factor varies: a class, a grid of values, or a range. */
+export type FactorKind = "categorical" | "discrete" | "continuous";
 
 /** A continuous latent factor and the range it is drawn from, uniformly. */
 export interface LatentSpec {
@@ -21,6 +33,14 @@ export interface LatentSpec {
   max: number;
   /** Per-class ranges where they differ from `[min, max)`, keyed by class name. */
   perClass?: Record<string, { min: number; max: number }>;
+  /** How the factor varies; absent means continuous, drawn from `[min, max)`. */
+  kind?: FactorKind;
+  /**
+   * The possible values of a categorical or discrete factor, in index order; a grid includes
+   * both ends, so `min` and `max` are its first and last values. Images take only these values;
+   * `dsgen render` also accepts any value in `[min, max]` for a discrete factor.
+   */
+  values?: number[];
 }
 
 /** A JSON-compatible value, for the parameters a family records in metadata.json. */
@@ -46,6 +66,25 @@ export interface ImageGenerator {
   readonly latents: readonly LatentSpec[];
   /** Every parameter that shapes the output, as recorded in metadata.json. */
   readonly parameters: { [key: string]: JsonValue };
+  /**
+   * The number of images the family's configuration fixes (a full grid), if it fixes one.
+   */
+  readonly fixedNumImages?: number;
+  /**
+   * How many images of a run equal an earlier one by construction (e.g. a square turned by 90°
+   * on a grid that holds both angles), for `numImages` images; `dsgen inspect` allows them.
+   */
+  expectedDuplicates?(numImages: number): { count: number; reason: string };
+  /**
+   * For a family whose latents all have `values`: writes the index into `values` of each
+   * latent of image `index` at `classesOut[offset]`, `latents.length` of them.
+   */
+  sampleClasses?(seed: number, index: number, classesOut: Int32Array, offset: number): void;
+  /**
+   * For a family whose latents include the class (dSprites' `shape` column): the label of a row
+   * of latents, so that `dsgen render` needs no separate label column.
+   */
+  labelOf?(latents: Float32Array, offset: number): number;
   /**
    * Draws the class and latent factors of image `index` from `seed` alone.
    * Writes `latents.length` float32 values at `latentsOut[offset]` and returns the label.
@@ -78,6 +117,8 @@ export interface GeneratorFamily {
   readonly name: string;
   /** One line for `--help`. */
   readonly description: string;
+  /** The smallest image side the family draws, in pixels; absent: any size dsgen accepts. */
+  readonly minImageSize?: number;
   /** Configures the family for one image size. */
   create(options: GeneratorOptions): ImageGenerator;
 }

@@ -5,6 +5,7 @@
  */
 
 import type { GeneratorFamily } from "./generator.ts";
+import { dspritesFamily } from "./dsprites.ts";
 import { shapesFamily } from "./shapes.ts";
 
 /** A set of families that rejects duplicate names and lists the known ones on a miss. */
@@ -19,7 +20,8 @@ export class GeneratorRegistry {
    * ```ts
    * import assert from "node:assert/strict";
    * import { GeneratorRegistry } from "./registry.ts";
-   * import { shapesFamily } from "./shapes.ts";
+   * import { dspritesFamily } from "./dsprites.ts";
+import { shapesFamily } from "./shapes.ts";
    * const registry = new GeneratorRegistry();
    * registry.register(shapesFamily);
    * assert.ok(registry.names().includes("shapes"));
@@ -73,3 +75,4 @@ export class GeneratorRegistry {
 /** The families dsgen ships. */
 export const generators: GeneratorRegistry = new GeneratorRegistry();
 generators.register(shapesFamily);
+generators.register(dspritesFamily);

@@ -11,6 +11,9 @@
  * | `class_names`  | unicode         | (C,)       | class names                                |
  * | `latent_names` | unicode         | (K,)       | latent factor names                        |
  *
+ * Families whose factors lie on a grid (`dsprites`) add the factor arrays of
+ * `factor_arrays.ts` after these: `latents_classes`, `latents_sizes` and the possible values.
+ *
  * Images stream first, in chunks; labels and latents are drawn again afterwards (drawing is
  * cheap next to rendering), so no array of the dataset is ever held whole in memory.
  *
@@ -29,6 +32,7 @@ import {
 } from "../format/npy.ts";
 import { NpzWriter } from "../format/npz.ts";
 import { type ImageDtype, renderImageBytes, sampleChunk } from "./render.ts";
+import { type FactorArray, factorArrays } from "./factor_arrays.ts";
 
 /** What to generate. */
 export interface DatasetPlan {
@@ -193,7 +197,12 @@ function* sampledChunks(
  */
 export function datasetLayout(
   plan: DatasetPlan,
-): { arrays: ArrayRecord[]; headers: NpyHeader[]; nameData: [Uint8Array, Uint8Array] } {
+): {
+  arrays: ArrayRecord[];
+  headers: NpyHeader[];
+  nameData: [Uint8Array, Uint8Array];
+  factors: FactorArray[];
+} {
   const { generator, numImages } = plan;
   const size = generator.imageSize;
   const classNames = encodeUnicodeArray(generator.classes);
@@ -212,8 +221,18 @@ export function datasetLayout(
     shape: header.shape,
     bytes: encodeNpyHeader(header).length + npyDataLength(header),
   }));
+  // The factor arrays of a grid family, after the five.
+  const factors = factorArrays(generator, plan);
+  for (const factor of factors) {
+    arrays.push({
+      name: factor.name,
+      dtype: factor.header.descr,
+      shape: factor.header.shape,
+      bytes: encodeNpyHeader(factor.header).length + npyDataLength(factor.header),
+    });
+  }
   // The data of class_names and latent_names, small enough to hold whole.
-  return { arrays, headers, nameData: [classNames.data, latentNames.data] };
+  return { arrays, headers, nameData: [classNames.data, latentNames.data], factors };
 }
 
 /**
@@ -309,7 +328,7 @@ async function streamDatasetNpz(
   options: WriteOptions & { expectedBytes?: number },
 ): Promise<ArrayRecord[]> {
   const { signal, onProgress } = options;
-  const { arrays, headers, nameData } = datasetLayout(plan);
+  const { arrays, headers, nameData, factors } = datasetLayout(plan);
   const expectedBytes = options.expectedBytes ??
     arrays.reduce((total, array) => total + array.bytes, 0);
   const npz = new NpzWriter(writable, { expectedBytes });
@@ -342,6 +361,7 @@ async function streamDatasetNpz(
   );
   await npz.addArray("class_names", headers[3]!, [nameData[0]]);
   await npz.addArray("latent_names", headers[4]!, [nameData[1]]);
+  for (const factor of factors) await npz.addArray(factor.name, factor.header, factor.chunks());
   await npz.close();
   return arrays;
 }

@@ -1,0 +1,112 @@
+/**
+ * The factor arrays of an archive, for families whose factors all take values on a grid
+ * (`dsprites`): the arrays dSprites' own notebook reads, without pickle.
+ *
+ * | key                                | dtype | shape   | content                                  |
+ * | ---------------------------------- | ----- | ------- | ---------------------------------------- |
+ * | `latents_classes`                  | int64 | (N, K)  | each factor's value index, per image     |
+ * | `latents_sizes`                    | int64 | (K,)    | the number of values of each factor      |
+ * | `latents_possible_values_<name>`   | float64 | (n,)  | a factor's values, in index order        |
+ *
+ * K and the factors' order are those of `latent_names`. For a full grid,
+ * `bases = np.concatenate((sizes[::-1].cumprod()[::-1][1:], [1]))` and `classes @ bases` give
+ * an image's index, as in dSprites.
+ *
+ * @module
+ */
+
+import type { ImageGenerator } from "../generators/generator.ts";
+import type { NpyHeader } from "../format/npy.ts";
+
+/** One factor array: its key, header and data, produced in chunks. */
+export interface FactorArray {
+  /** The array's key in the archive. */
+  name: string;
+  /** Its NPY header. */
+  header: NpyHeader;
+  /** Its data, in order. */
+  chunks(): Iterable<Uint8Array>;
+}
+
+/**
+ * Whether a generator's factors are all on a grid, so that the factor arrays apply.
+ *
+ * @param generator The configured family.
+ * @returns True when every latent lists its values and the generator gives value indices.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { hasFactorGrid } from "./factor_arrays.ts";
+ * assert.equal(hasFactorGrid(generators.get("dsprites").create({ imageSize: 64 })), true);
+ * assert.equal(hasFactorGrid(generators.get("shapes").create({ imageSize: 64 })), false);
+ * ```
+ */
+export function hasFactorGrid(generator: ImageGenerator): boolean {
+  return generator.sampleClasses !== undefined && generator.latents.length > 0 &&
+    generator.latents.every((latent) => latent.values !== undefined && latent.values.length > 0);
+}
+
+/** Images per chunk of `latents_classes`: 65,536 rows of K int64. */
+const ROWS_PER_CHUNK = 65536;
+
+/**
+ * The factor arrays of a run, in the order they are written; none for a family without a grid.
+ *
+ * @param generator The configured family.
+ * @param run The number of images and the seed.
+ * @returns The arrays.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { factorArrays } from "./factor_arrays.ts";
+ * const generator = generators.get("dsprites").create({ imageSize: 64, options: { grid: true } });
+ * const arrays = factorArrays(generator, { numImages: 737280, seed: 0 });
+ * assert.deepEqual(arrays[0]!.header.shape, [737280, 6]);
+ * assert.equal(arrays[2]!.name, "latents_possible_values_color");
+ * ```
+ */
+export function factorArrays(
+  generator: ImageGenerator,
+  run: { numImages: number; seed: number },
+): FactorArray[] {
+  if (!hasFactorGrid(generator)) return [];
+  const width = generator.latents.length;
+  const int64 = (values: ArrayLike<number>) => {
+    const words = new Int32Array(2 * values.length);
+    for (let index = 0; index < values.length; index++) words[2 * index] = values[index]!;
+    return new Uint8Array(words.buffer);
+  };
+  return [
+    {
+      name: "latents_classes",
+      header: { descr: "<i8", fortranOrder: false, shape: [run.numImages, width] },
+      *chunks() {
+        const classes = new Int32Array(width);
+        for (let start = 0; start < run.numImages; start += ROWS_PER_CHUNK) {
+          const count = Math.min(ROWS_PER_CHUNK, run.numImages - start);
+          // Little-endian int64 of a small non-negative number: the low word, then zero.
+          const words = new Int32Array(2 * width * count);
+          for (let image = 0; image < count; image++) {
+            generator.sampleClasses!(run.seed, start + image, classes, 0);
+            for (let factor = 0; factor < width; factor++) {
+              words[2 * (image * width + factor)] = classes[factor]!;
+            }
+          }
+          yield new Uint8Array(words.buffer);
+        }
+      },
+    },
+    {
+      name: "latents_sizes",
+      header: { descr: "<i8", fortranOrder: false, shape: [width] },
+      chunks: () => [int64(generator.latents.map((latent) => latent.values!.length))],
+    },
+    ...generator.latents.map((latent) => ({
+      name: `latents_possible_values_${latent.name}`,
+      header: { descr: "<f8" as const, fortranOrder: false, shape: [latent.values!.length] },
+      chunks: () => [new Uint8Array(Float64Array.from(latent.values!).buffer)],
+    })),
+  ];
+}
