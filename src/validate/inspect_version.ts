@@ -12,6 +12,7 @@
 
 import { NpzReader } from "../format/npz_reader.ts";
 import type { JsonValue } from "../generators/generator.ts";
+import { createGenerator } from "../generators/spec.ts";
 import { quantize } from "../pipeline/quantize.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
 import { type DatasetArrays, readDatasetArrays } from "./dataset_arrays.ts";
@@ -85,6 +86,10 @@ export function declaredLatents(parameters: { [key: string]: JsonValue }): Decla
       min: latent.min,
       max: latent.max,
     };
+    const values = (latent as { values?: unknown }).values;
+    if (Array.isArray(values) && values.every((value) => typeof value === "number")) {
+      entry.values = values;
+    }
     const perClass = (latent as { perClass?: unknown }).perClass;
     if (typeof perClass === "object" && perClass !== null) {
       entry.perClass = Object.fromEntries(
@@ -95,6 +100,23 @@ export function declaredLatents(parameters: { [key: string]: JsonValue }): Decla
     declared.push(entry);
   }
   return declared;
+}
+
+/**
+ * The duplicates the version's family makes by construction, asked of the family its spec
+ * names; undefined when the family declares none or cannot be loaded.
+ */
+async function familyExpectedDuplicates(
+  version: OpenedVersion,
+  numImages: number,
+): Promise<{ count: number; reason: string } | undefined> {
+  const spec = version.metadata.spec;
+  if (spec === undefined) return undefined;
+  try {
+    return (await createGenerator(spec)).expectedDuplicates?.(numImages);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -136,10 +158,12 @@ export async function inspectVersion(
       imageSize: arrays.imageSize,
       latentNames,
     });
+    const expectedDuplicates = await familyExpectedDuplicates(version, numImages);
     const quality = new QualityAccumulator({
       ...arrays,
       declared: declaredLatents(generator.parameters ?? {}),
       ...(shapes === undefined ? {} : { shapes }),
+      ...(expectedDuplicates === undefined ? {} : { expectedDuplicates }),
     });
     const imagesPerChunk = Math.max(
       1,
