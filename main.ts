@@ -5,6 +5,7 @@
  * ```
  * dsgen [generate] --num-images N --output-dir DIR [--seed S] ...
  * dsgen inspect PATH | verify PATH | list DIR
+ * dsgen render --generator G --latents IN.npy --output OUT.npy
  * ```
  *
  * @module
@@ -17,6 +18,7 @@ import { denoConsole } from "./src/cli/console.ts";
 import { INSPECT_HELP, parseInspectArgs, runInspect } from "./src/cli/inspect.ts";
 import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
 import { LIST_HELP, parseListArgs, runList } from "./src/cli/list.ts";
+import { parseRenderArgs, RENDER_HELP, runRender } from "./src/cli/render.ts";
 
 const HELP = `dsgen ${denoJson.version}: synthetic image datasets with known ground-truth factors
 
@@ -26,6 +28,8 @@ Usage:
   dsgen inspect PATH     grid PNG and quality report of a version
   dsgen verify PATH      check files, checksums and re-rendered samples
   dsgen list DIR         datasets and versions under an output folder
+  dsgen render --generator G --latents IN.npy --output OUT.npy
+                         images for factor values you choose
 
 Run "dsgen <command> --help" for a command's options. "dsgen --version" prints the version.
 `;
@@ -85,6 +89,11 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
       const options = parseVerifyArgs(args);
       if (options === "help") return io.stdout(VERIFY_HELP);
       await runVerify(options, io);
+    },
+    render: async (args) => {
+      const options = parseRenderArgs(args);
+      if (options === "help") return io.stdout(RENDER_HELP);
+      await runRender(options, io);
     },
     list: async (args) => {
       const options = parseListArgs(args);

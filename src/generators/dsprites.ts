@@ -87,7 +87,8 @@ const FACTORS: readonly LatentSpec[] = ([
   kind: "discrete" as const,
   ...factor,
   min: factor.values[0]!,
-  max: factor.values[factor.values.length - 1]!,
+  // A grid includes its last value; orientation's domain is the whole turn, open at 2π.
+  max: factor.name === "orientation" ? 2 * Math.PI : factor.values[factor.values.length - 1]!,
 }));
 
 /** The sizes of the factors' grids, in column order. */

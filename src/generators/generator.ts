@@ -37,8 +37,9 @@ export interface LatentSpec {
   kind?: FactorKind;
   /**
    * The possible values of a categorical or discrete factor, in index order; a grid includes
-   * both ends, so `min` and `max` are its first and last values. Images take only these values;
-   * `dsgen render` also accepts any value in `[min, max]` for a discrete factor.
+   * both ends, and `min` and `max` bound its domain (its first and last values, or a whole
+   * turn for an angle). Images take only these values; `dsgen render` also accepts any value in
+   * `[min, max]` for a discrete factor.
    */
   values?: number[];
 }
