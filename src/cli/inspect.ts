@@ -14,6 +14,7 @@
 import { join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { computeGridLayout, MAX_CELLS, MAX_SCALE, renderGridPng } from "../report/grid.ts";
+import { renderHistogramsPng } from "../report/histograms.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import { writeFileAtomic } from "../store/atomic_write.ts";
 import { openVersion } from "../store/open_version.ts";
@@ -59,7 +60,9 @@ export const INSPECT_HELP = `Usage: dsgen inspect PATH [options]
 Draws random samples of a version into a captioned grid PNG and checks every image: class
 balance, latent ranges, blank, saturated and cut images, duplicates, intensity statistics.
 PATH is a version folder, or a dataset folder (its newest version is inspected). Writes
-<version>/${INSPECTION_FOLDER}/grid.png and report.json; dataset files are never changed.
+<version>/${INSPECTION_FOLDER}/grid.png, report.json and factors.png (a histogram per factor),
+and for a full factor grid traversals.png (one row per factor stepping through its values);
+dataset files are never changed.
 Exits 1 when a check fails.
 
 Options:
@@ -202,6 +205,8 @@ export async function runInspect(
   const inspectionDir = join(version.path, INSPECTION_FOLDER);
   const gridPath = options.out ?? join(inspectionDir, "grid.png");
   const reportPath = join(inspectionDir, "report.json");
+  const factorsPath = join(inspectionDir, "factors.png");
+  const traversalsPath = join(inspectionDir, "traversals.png");
   const png = await renderGridPng(
     inspection.samples.map((sample) => ({
       pixels: sample.pixels,
@@ -225,12 +230,17 @@ export async function runInspect(
   try {
     await writeFileAtomic(gridPath, png);
     await writeFileAtomic(reportPath, JSON.stringify(record, null, 2) + "\n");
+    await writeFileAtomic(factorsPath, await renderHistogramsPng(inspection.histograms, title));
+    if (inspection.traversals !== undefined) {
+      await writeFileAtomic(traversalsPath, await renderTraversalsPng(inspection, title, scale));
+    }
   } catch (error) {
     throw asRunError(error, "Cannot write the inspection files");
   }
 
   io.stdout(formatQualityTable(inspection.report));
-  io.stdout(`\nGrid: ${gridPath}\nReport: ${reportPath}\n`);
+  io.stdout(`\nGrid: ${gridPath}\nReport: ${reportPath}\nFactors: ${factorsPath}\n`);
+  if (inspection.traversals !== undefined) io.stdout(`Traversals: ${traversalsPath}\n`);
   const failed = inspection.report.checks.filter((check) => check.verdict === "fail");
   if (failed.length > 0) {
     throw new RunError(
@@ -240,6 +250,25 @@ export async function runInspect(
     );
   }
   return { inspection, gridPath, reportPath, seed };
+}
+
+/** One row per factor, padded with black cells to the longest row. */
+async function renderTraversalsPng(
+  inspection: Inspection,
+  title: string,
+  scale: number,
+): Promise<Uint8Array> {
+  const rows = inspection.traversals ?? [];
+  const columns = Math.max(1, ...rows.map((row) => row.length));
+  const imageSize = inspection.arrays.imageSize;
+  const blank = { pixels: new Uint8Array(imageSize * imageSize), caption: "" };
+  const cells = rows.flatMap((row) => [...row, ...new Array(columns - row.length).fill(blank)]);
+  return await renderGridPng(cells, {
+    imageSize,
+    columns,
+    scale,
+    title: `${title}  traversals`,
+  });
 }
 
 /** Fails early, before the long pass, when the grid would exceed the renderer's limits. */

@@ -19,6 +19,7 @@ import { type DatasetArrays, readDatasetArrays } from "./dataset_arrays.ts";
 import { shapeModel } from "./frame_cut.ts";
 import { type DeclaredLatent, QualityAccumulator, type QualityReport } from "./quality.ts";
 import { drawSampleIndices } from "./sample_indices.ts";
+import { type FactorHistogram, FactorHistograms, traversalRows } from "./factor_pictures.ts";
 
 /** One sample for the grid. */
 export interface InspectedSample {
@@ -40,6 +41,10 @@ export interface Inspection {
   report: QualityReport;
   /** The grid samples, by ascending index. */
   samples: InspectedSample[];
+  /** A histogram per factor, the labels' first. */
+  histograms: FactorHistogram[];
+  /** For a full grid: one row of images per factor stepping through its values. */
+  traversals?: { pixels: Uint8Array; caption: string }[][];
 }
 
 /** Options of {@linkcode inspectVersion}. */
@@ -102,6 +107,39 @@ export function declaredLatents(parameters: { [key: string]: JsonValue }): Decla
   return declared;
 }
 
+/** The most images a traversal row shows. */
+const TRAVERSAL_STEPS = 10;
+
+/**
+ * The factor grid of an archive that holds every combination once (`latents_sizes` whose
+ * product is the number of images), with each factor's possible values; undefined otherwise.
+ */
+async function readFullGrid(
+  reader: NpzReader,
+  names: readonly string[],
+  numImages: number,
+): Promise<{ names: readonly string[]; sizes: number[]; values: number[][] } | undefined> {
+  const has = (name: string) => reader.entries.some((entry) => entry.name === name);
+  if (!has("latents_sizes") || reader.entry("latents_sizes").header.descr !== "<i8") {
+    return undefined;
+  }
+  const words = new Int32Array((await reader.readAll("latents_sizes")).slice().buffer);
+  const sizes = Array.from({ length: words.length / 2 }, (_, index) => words[2 * index]!);
+  if (sizes.length !== names.length || sizes.reduce((a, b) => a * b, 1) !== numImages) {
+    return undefined;
+  }
+  const values: number[][] = [];
+  for (const name of names) {
+    const key = `latents_possible_values_${name}`;
+    values.push(
+      has(key) && reader.entry(key).header.descr === "<f8"
+        ? Array.from(new Float64Array((await reader.readAll(key)).slice().buffer))
+        : [],
+    );
+  }
+  return { names, sizes, values };
+}
+
 /**
  * The duplicates the version's family makes by construction, asked of the family its spec
  * names; undefined when the family declares none or cannot be loaded.
@@ -159,9 +197,11 @@ export async function inspectVersion(
       latentNames,
     });
     const expectedDuplicates = await familyExpectedDuplicates(version, numImages);
+    const declared = declaredLatents(generator.parameters ?? {});
+    const histograms = new FactorHistograms({ ...arrays, declared });
     const quality = new QualityAccumulator({
       ...arrays,
-      declared: declaredLatents(generator.parameters ?? {}),
+      declared,
       ...(shapes === undefined ? {} : { shapes }),
       ...(expectedDuplicates === undefined ? {} : { expectedDuplicates }),
     });
@@ -182,12 +222,13 @@ export async function inspectVersion(
       const latentChunk = width === 0
         ? new Uint8Array(0)
         : (await latents.next()).value as Uint8Array;
-      quality.add({
-        start,
-        images: imageChunk,
-        labels: labelChunk,
-        latents: new Float32Array(latentChunk.buffer, latentChunk.byteOffset, count * width),
-      });
+      const latentValues = new Float32Array(
+        latentChunk.buffer,
+        latentChunk.byteOffset,
+        count * width,
+      );
+      quality.add({ start, images: imageChunk, labels: labelChunk, latents: latentValues });
+      histograms.add(labelChunk, latentValues);
       options.onProgress?.(start + count);
     }
     // Drain the streams: their CRC-32 checks run after the last chunk.
@@ -213,7 +254,28 @@ export async function inspectVersion(
         pixels,
       });
     }
-    return { arrays, report, samples };
+    const toUint8 = (bytes: Uint8Array) =>
+      arrays.dtype === "uint8"
+        ? bytes
+        : quantize(new Float64Array(bytes.slice().buffer, 0, bytes.length / 8));
+    const inspection: Inspection = {
+      arrays,
+      report,
+      samples,
+      histograms: histograms.finish(),
+    };
+    const grid = await readFullGrid(reader, latentNames, numImages);
+    if (grid !== undefined) {
+      inspection.traversals = [];
+      for (const row of traversalRows(grid, TRAVERSAL_STEPS)) {
+        const cells = [];
+        for (const cell of row) {
+          cells.push({ pixels: toUint8(await readImage(cell.index)), caption: cell.caption });
+        }
+        inspection.traversals.push(cells);
+      }
+    }
+    return inspection;
   } finally {
     reader.close();
   }
