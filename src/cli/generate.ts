@@ -142,8 +142,6 @@ export function parseGenerateArgs(
   const integer = (flag: string, min: number, max: number) =>
     parseIntegerFlag(values, flag, { min, max });
 
-  const outputDir = text("output-dir");
-  const seed = values.seed === undefined ? undefined : integer("seed", 0, MAX_SEED);
   const generator = values.generator === undefined
     ? "shapes"
     : parseChoice("--generator", text("generator"), generators.names());
@@ -165,6 +163,8 @@ export function parseGenerateArgs(
         `${fixed} images, expected ${fixed} or no --num-images`,
     );
   }
+  const outputDir = text("output-dir");
+  const seed = values.seed === undefined ? undefined : integer("seed", 0, MAX_SEED);
   const dtype = values.dtype === undefined
     ? "uint8"
     : parseChoice("--dtype", text("dtype"), ["uint8", "float64"] as const);
@@ -186,11 +186,11 @@ export function parseGenerateArgs(
     generator,
     dtype,
     workers,
-    familyOptions,
     yes: values.yes === true,
     quiet: values.quiet === true,
   };
   if (seed !== undefined) options.seed = seed;
+  if (Object.keys(familyOptions).length > 0) options.familyOptions = familyOptions;
   return options;
 }
 
