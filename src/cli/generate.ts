@@ -88,6 +88,10 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
   dtype: { type: "string", accepts: "one of uint8, float64" },
   workers: { type: "string", accepts: "an integer from 1 to 64" },
   grid: { type: "boolean" },
+  "grid-values": {
+    type: "string",
+    accepts: "NAME=COUNT pairs separated by commas, e.g. scale=6,orientation=40,pos_x=32,pos_y=32",
+  },
   yes: { type: "boolean", short: "y" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
@@ -110,6 +114,8 @@ Options:
   --dtype T         uint8 (default) or float64 (the unquantized baseline, 8x larger)
   --grid            every combination of the factors once, in dSprites' order (the last
                     factor fastest); --num-images, if given, must equal the grid's size
+  --grid-values V   values per factor of a shapes grid (implies --grid), e.g.
+                    scale=6,orientation=40,pos_x=32,pos_y=32 (the default)
   --workers N       rendering threads, 1 to 64 (default: number of cores; runs of
                     fewer than 20000 images render on the main thread)
   -y, --yes         do not ask for confirmation
@@ -149,9 +155,17 @@ export function parseGenerateArgs(
   const imageSize = values["image-size"] === undefined
     ? (generator === "dsprites" ? 64 : 16)
     : integer("image-size", minSize, 256);
-  const familyOptions: { [key: string]: JsonValue } = values.grid === true ? { grid: true } : {};
+  const gridValues = values["grid-values"] === undefined
+    ? undefined
+    : parseGridValues(text("grid-values"));
+  const grid = values.grid === true || gridValues !== undefined;
+  const familyOptions: { [key: string]: JsonValue } = gridValues !== undefined
+    ? { grid: gridValues }
+    : grid
+    ? { grid: true }
+    : {};
   const fixed = fixedNumImages(generator, imageSize, familyOptions);
-  if (values.grid === true && fixed === undefined) {
+  if (grid && fixed === undefined) {
     throw new UsageError(`Cannot use "--grid" with generator "${generator}": it has no grid`);
   }
   const numImages = values["num-images"] === undefined && fixed !== undefined
@@ -194,6 +208,34 @@ export function parseGenerateArgs(
   return options;
 }
 
+/**
+ * Reads `--grid-values`: `NAME=COUNT` pairs separated by commas.
+ *
+ * @param value The flag's value.
+ * @returns The counts by factor name.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseGridValues } from "./generate.ts";
+ * assert.deepEqual(parseGridValues("scale=6,orientation=40"), { scale: 6, orientation: 40 });
+ * ```
+ */
+export function parseGridValues(value: string): { [key: string]: number } {
+  const counts: { [key: string]: number } = {};
+  for (const pair of value.split(",")) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(\d{1,4})$/.exec(pair.trim());
+    if (match === null || Object.hasOwn(counts, match[1]!) || Number(match[2]) < 1) {
+      throw new UsageError(
+        `Cannot use "--grid-values" value ${quote(value)}: expected ${
+          FLAGS["grid-values"]!.accepts
+        }, each name once, each count from 1`,
+      );
+    }
+    counts[match[1]!] = Number(match[2]);
+  }
+  return counts;
+}
+
 /** The number of images a registry family fixes for these options, if it fixes one. */
 function fixedNumImages(
   generator: string,
@@ -203,7 +245,12 @@ function fixedNumImages(
   try {
     return generators.get(generator).create({ imageSize, options }).fixedNumImages;
   } catch (error) {
-    throw new UsageError(`Cannot configure generator "${generator}": ${(error as Error).message}`);
+    const flag = Object.keys(options).length > 0 ? "--grid-values" : "--generator";
+    throw new UsageError(
+      `Cannot use "${flag}" with generator "${generator}": ${
+        (error as Error).message.replace(/^Cannot [^:]*: /, "")
+      }`,
+    );
   }
 }
 

@@ -44,6 +44,12 @@ export interface LatentSpec {
   values?: number[];
 }
 
+/** A factor of a grid: a latent, or the class, with its possible values. */
+export interface FactorSpec extends LatentSpec {
+  /** Values that depend on the class (an angle over each shape's symmetry), by class name. */
+  perClassValues?: Record<string, number[]>;
+}
+
 /** A JSON-compatible value, for the parameters a family records in metadata.json. */
 export type JsonValue =
   | string
@@ -77,8 +83,14 @@ export interface ImageGenerator {
    */
   expectedDuplicates?(numImages: number): { count: number; reason: string };
   /**
-   * For a family whose latents all have `values`: writes the index into `values` of each
-   * latent of image `index` at `classesOut[offset]`, `latents.length` of them.
+   * The factors of a grid, in the column order of `latents_classes`, when they differ from
+   * `latents` (`shapes` puts the class first); each lists its `values`, or `perClassValues`.
+   */
+  readonly factors?: readonly FactorSpec[];
+  /**
+   * For a family whose factors ({@linkcode ImageGenerator.factors}, else `latents`) all list
+   * their values: writes the value index of each factor of image `index` at
+   * `classesOut[offset]`.
    */
   sampleClasses?(seed: number, index: number, classesOut: Int32Array, offset: number): void;
   /**

@@ -7,16 +7,43 @@
  * | `latents_classes`                  | int64 | (N, K)  | each factor's value index, per image     |
  * | `latents_sizes`                    | int64 | (K,)    | the number of values of each factor      |
  * | `latents_possible_values_<name>`   | float64 | (n,)  | a factor's values, in index order        |
+ * | `factor_names`                     | unicode | (K,)  | the columns of `latents_classes`         |
  *
- * K and the factors' order are those of `latent_names`. For a full grid,
+ * K and the factors' order are those of `latent_names`, unless the family lists its grid's
+ * factors apart (`shapes`: the class, then the latents). A factor whose values depend on the
+ * class has a (C, n) possible-values array, a row per class. For a full grid,
  * `bases = np.concatenate((sizes[::-1].cumprod()[::-1][1:], [1]))` and `classes @ bases` give
  * an image's index, as in dSprites.
  *
  * @module
  */
 
-import type { ImageGenerator } from "../generators/generator.ts";
-import type { NpyHeader } from "../format/npy.ts";
+import type { FactorSpec, ImageGenerator } from "../generators/generator.ts";
+import { encodeUnicodeArray, type NpyHeader } from "../format/npy.ts";
+
+/**
+ * The factors of a generator's grid: its own list, else its latents.
+ *
+ * @param generator The configured family.
+ * @returns The factors, in the column order of `latents_classes`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { gridFactors } from "./factor_arrays.ts";
+ * assert.equal(gridFactors(generators.get("dsprites").create({ imageSize: 64 })).length, 6);
+ * ```
+ */
+export function gridFactors(generator: ImageGenerator): readonly FactorSpec[] {
+  return generator.factors ?? generator.latents;
+}
+
+function possibleValues(factor: FactorSpec, classes: readonly string[]): number[][] {
+  if (factor.perClassValues !== undefined) {
+    return classes.map((name) => factor.perClassValues![name] ?? []);
+  }
+  return [factor.values ?? []];
+}
 
 /** One factor array: its key, header and data, produced in chunks. */
 export interface FactorArray {
@@ -43,8 +70,21 @@ export interface FactorArray {
  * ```
  */
 export function hasFactorGrid(generator: ImageGenerator): boolean {
-  return generator.sampleClasses !== undefined && generator.latents.length > 0 &&
-    generator.latents.every((latent) => latent.values !== undefined && latent.values.length > 0);
+  const factors = gridFactors(generator);
+  return generator.sampleClasses !== undefined && factors.length > 0 &&
+    factors.every((factor) =>
+      (factor.values !== undefined && factor.values.length > 0) ||
+      factor.perClassValues !== undefined
+    );
+}
+
+function factorNames(factors: readonly FactorSpec[]): FactorArray {
+  const { descr, data } = encodeUnicodeArray(factors.map((factor) => factor.name));
+  return {
+    name: "factor_names",
+    header: { descr, fortranOrder: false, shape: [factors.length] },
+    chunks: () => [data],
+  };
 }
 
 /** Images per chunk of `latents_classes`: 65,536 rows of K int64. */
@@ -72,7 +112,8 @@ export function factorArrays(
   run: { numImages: number; seed: number },
 ): FactorArray[] {
   if (!hasFactorGrid(generator)) return [];
-  const width = generator.latents.length;
+  const factors = gridFactors(generator);
+  const width = factors.length;
   const int64 = (values: ArrayLike<number>) => {
     const words = new Int32Array(2 * values.length);
     for (let index = 0; index < values.length; index++) words[2 * index] = values[index]!;
@@ -101,12 +142,21 @@ export function factorArrays(
     {
       name: "latents_sizes",
       header: { descr: "<i8", fortranOrder: false, shape: [width] },
-      chunks: () => [int64(generator.latents.map((latent) => latent.values!.length))],
+      chunks: () => [
+        int64(factors.map((factor) => possibleValues(factor, generator.classes)[0]!.length)),
+      ],
     },
-    ...generator.latents.map((latent) => ({
-      name: `latents_possible_values_${latent.name}`,
-      header: { descr: "<f8" as const, fortranOrder: false, shape: [latent.values!.length] },
-      chunks: () => [new Uint8Array(Float64Array.from(latent.values!).buffer)],
-    })),
+    ...factors.map((factor) => {
+      const rows = possibleValues(factor, generator.classes);
+      const shape = factor.perClassValues === undefined
+        ? [rows[0]!.length]
+        : [rows.length, rows[0]!.length];
+      return {
+        name: `latents_possible_values_${factor.name}`,
+        header: { descr: "<f8" as const, fortranOrder: false, shape },
+        chunks: () => [new Uint8Array(Float64Array.from(rows.flat()).buffer)],
+      };
+    }),
+    factorNames(factors),
   ];
 }

@@ -189,7 +189,9 @@ export function traversalRows(
       classes[factor] = value;
       row.push({
         index: classes.reduce((index, chosen, column) => index + chosen * bases[column]!, 0),
-        caption: `${names[factor]} ${label(values[factor]?.[value] ?? value)}`,
+        caption: values[factor]?.[value] === undefined
+          ? `${names[factor]} #${value}`
+          : `${names[factor]} ${label(values[factor]![value]!)}`,
       });
     }
     rows.push(row);

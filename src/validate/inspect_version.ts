@@ -11,6 +11,7 @@
  */
 
 import { NpzReader } from "../format/npz_reader.ts";
+import { decodeUnicodeArray } from "../format/npy.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { createGenerator } from "../generators/spec.ts";
 import { quantize } from "../pipeline/quantize.ts";
@@ -116,23 +117,35 @@ const TRAVERSAL_STEPS = 10;
  */
 async function readFullGrid(
   reader: NpzReader,
-  names: readonly string[],
+  latentNames: readonly string[],
   numImages: number,
 ): Promise<{ names: readonly string[]; sizes: number[]; values: number[][] } | undefined> {
   const has = (name: string) => reader.entries.some((entry) => entry.name === name);
   if (!has("latents_sizes") || reader.entry("latents_sizes").header.descr !== "<i8") {
     return undefined;
   }
+  let names = latentNames;
   const words = new Int32Array((await reader.readAll("latents_sizes")).slice().buffer);
   const sizes = Array.from({ length: words.length / 2 }, (_, index) => words[2 * index]!);
+  // The columns of latents_classes: factor_names when the family lists them (shapes: the
+  // class first), else latent_names.
+  if (has("factor_names")) {
+    const width = /^<U(\d+)$/.exec(reader.entry("factor_names").header.descr)?.[1];
+    if (width !== undefined) {
+      names = decodeUnicodeArray(await reader.readAll("factor_names"), Number(width));
+    }
+  }
   if (sizes.length !== names.length || sizes.reduce((a, b) => a * b, 1) !== numImages) {
     return undefined;
   }
   const values: number[][] = [];
-  for (const name of names) {
+  for (const [factor, name] of names.entries()) {
     const key = `latents_possible_values_${name}`;
+    // A factor whose values depend on the class (a (C, n) array) is captioned by index.
+    const entry = has(key) ? reader.entry(key) : undefined;
     values.push(
-      has(key) && reader.entry(key).header.descr === "<f8"
+      entry?.header.descr === "<f8" && entry.header.shape.length === 1 &&
+        entry.header.shape[0] === sizes[factor]
         ? Array.from(new Float64Array((await reader.readAll(key)).slice().buffer))
         : [],
     );
