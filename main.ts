@@ -19,6 +19,7 @@ import { INSPECT_HELP, parseInspectArgs, runInspect } from "./src/cli/inspect.ts
 import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
 import { LIST_HELP, parseListArgs, runList } from "./src/cli/list.ts";
 import { parseRenderArgs, RENDER_HELP, runRender } from "./src/cli/render.ts";
+import { callerFolder } from "./src/cli/paths.ts";
 
 const HELP = `dsgen ${denoJson.version}: synthetic image datasets with known ground-truth factors
 
@@ -38,9 +39,11 @@ type Command = (args: string[]) => Promise<void>;
 
 function commands(commandLine: readonly string[]): Record<string, Command> {
   const io = denoConsole();
+  // Relative paths mean the folder the command was typed in, for every command (paths.ts).
+  const caller = callerFolder();
   return {
     generate: async (args) => {
-      const options = parseGenerateArgs(args);
+      const options = parseGenerateArgs(args, caller);
       if (options === "help") return io.stdout(GENERATE_HELP);
       const controller = new AbortController();
       // The first signal asks the run to stop and remove its staging folder; a second one (a
@@ -81,22 +84,22 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
       }
     },
     inspect: async (args) => {
-      const options = parseInspectArgs(args);
+      const options = parseInspectArgs(args, caller);
       if (options === "help") return io.stdout(INSPECT_HELP);
       await runInspect(options, io);
     },
     verify: async (args) => {
-      const options = parseVerifyArgs(args);
+      const options = parseVerifyArgs(args, caller);
       if (options === "help") return io.stdout(VERIFY_HELP);
       await runVerify(options, io);
     },
     render: async (args) => {
-      const options = parseRenderArgs(args);
+      const options = parseRenderArgs(args, caller);
       if (options === "help") return io.stdout(RENDER_HELP);
       await runRender(options, io);
     },
     list: async (args) => {
-      const options = parseListArgs(args);
+      const options = parseListArgs(args, caller);
       if (options === "help") return io.stdout(LIST_HELP);
       await runList(options, io);
     },

@@ -15,4 +15,6 @@ args=(
   --output "$output"
 )
 if [ -n "$target" ]; then args+=(--target "$target"); fi
+# DRY_RUN=1 prints the arguments instead (scripts/check_release.sh checks them against the help).
+if [ "${DRY_RUN:-}" = 1 ]; then printf '%s\n' "${args[@]}"; exit 0; fi
 deno compile "${args[@]}" main.ts

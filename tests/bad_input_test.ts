@@ -73,7 +73,8 @@ const BAD_INPUTS: BadInput[] = [
     ["non-numeric", "abc"],
     ["negative", "-5"],
     ["fractional", "1.5"],
-    ["exponent", "1e3"],
+    ["negative exponent", "1e-3"],
+    ["fractional with an exponent", "1.5e3"],
     ["hexadecimal", "0x10"],
     ["doubled digit separators", "1__000"],
     ["leading space", " 5"],
@@ -320,7 +321,7 @@ const READER_BAD_INPUTS: BadInput[] = [
     args: [VERSION, "--out", ""],
     flag: "--out",
     value: "",
-    accepts: "a file path",
+    accepts: "a folder path",
   },
   {
     command: "inspect",

@@ -165,7 +165,9 @@ async function checkMetadata(folder: string, report: Report, dtype: string): Pro
     assert.ok(field in metadata.run.memory, `run.memory.${field}`);
   }
   assert.equal(metadata.schema_version, 1);
-  assert.equal(metadata.dataset, "shapes16");
+  // The default name tells the dtypes apart: a float64 baseline never joins the uint8 series.
+  assert.equal(metadata.dataset, dtype === "uint8" ? "shapes16" : "shapes16-float64");
+  assert.ok(Number.isInteger(metadata.run.memory.estimated_peak_bytes));
   assert.equal(metadata.version_id, folder.split("/").at(-1));
   assert.equal(metadata.version, Number(metadata.version_id.slice(1, 5)));
   assert.ok(Date.parse(metadata.created_at) <= Date.parse(metadata.finished_at));

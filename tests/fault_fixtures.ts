@@ -70,7 +70,7 @@ export function startCli(
     stdout: "piped",
     stderr: "piped",
     // A debugging switch in the caller's environment must not change what the tests see.
-    env: { DSGEN_DEBUG: "", NO_COLOR: "1" },
+    env: { DSGEN_DEBUG: "", NO_COLOR: "1", INIT_CWD: "" },
   }).spawn();
   let stdout = "";
   let stderr = "";

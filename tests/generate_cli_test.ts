@@ -170,7 +170,22 @@ Deno.test("parseGenerateArgs: --name takes safe folder names only", () => {
 
 Deno.test("parseGenerateArgs: a bad value names the flag and the value", () => {
   const bad: [string, string[]][] = [
-    ["--num-images", ["abc", "0", "-5", "1.5", "1e3", "", " 5", "0x10", "+5", "_1", "1_"]],
+    ["--num-images", [
+      "abc",
+      "0",
+      "-5",
+      "1.5",
+      "1.5e3",
+      "1e",
+      "e3",
+      "1e-3",
+      "",
+      " 5",
+      "0x10",
+      "+5",
+      "_1",
+      "1_",
+    ]],
     ["--num-images", [String(MAX_IMAGES + 1), "99999999999999999999", "٣"]],
     ["--seed", ["-1", "4294967296", "abc", "1.0", "", " "]],
     ["--image-size", ["3", "257", "x", "16px", "0"]],
@@ -433,7 +448,9 @@ Deno.test("the plan is printed before the run, with the memory estimate", async 
       stderr[0]!,
       /^Plan: 300 images of 8x8 float64, generator shapes \S+, seed 4, 1 worker$/,
     );
-    assert.ok(stderr.some((line) => line === `Output: ${join(out, "shapes8")}/v????-<time>/`));
+    assert.ok(
+      stderr.some((line) => line === `Output: ${join(out, "shapes8-float64")}/v????-<time>/`),
+    );
     assert.ok(stderr.some((line) => /^Disk: \d+(\.\d+)? MB \(\d+ bytes\)$/.test(line)));
     const memory = stderr.find((line) => line.startsWith("Estimated memory:"));
     assert.match(memory ?? "", /^Estimated memory: \d+(\.\d+)? MB for 300 images$/);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import * as PImage from "pureimage";
 import { RunError, UsageError } from "../src/cli/errors.ts";
-import { parseInspectArgs, runInspect } from "../src/cli/inspect.ts";
+import { parseInspectArgs, runInspect, type SnakeCaseKeys } from "../src/cli/inspect.ts";
 import { NpzReader } from "../src/format/npz_reader.ts";
 import { generators } from "../src/generators/registry.ts";
 import { renderChunk } from "../src/pipeline/render.ts";
@@ -13,7 +13,7 @@ import { cellPosition, computeGridLayout } from "../src/report/grid.ts";
 import { openVersion } from "../src/store/open_version.ts";
 import { inspectVersion } from "../src/validate/inspect_version.ts";
 import type { QualityReport } from "../src/validate/quality.ts";
-import { runCli } from "./support/cli.ts";
+import { entriesOf, runCli } from "./support/cli.ts";
 import {
   type ArchiveArrays,
   copyVersion,
@@ -28,7 +28,8 @@ import { runPythonJson } from "./support/python.ts";
 const SIZE = 16;
 const AREA = SIZE * SIZE;
 
-type Report = QualityReport & {
+type Report = SnakeCaseKeys<QualityReport> & {
+  path: string;
   sample_seed: number;
   sample_indices: number[];
   grid: { path: string; title: string; columns: number; scale: number };
@@ -41,11 +42,14 @@ function baseVersion(): Promise<{ version: string; outputDir: string }> {
   return base;
 }
 
-async function readReport(version: string): Promise<Report> {
-  return JSON.parse(await Deno.readTextFile(join(version, "inspection", "report.json")));
+async function readReport(version: string, folder?: string): Promise<Report> {
+  const path = join(folder ?? join(version, "inspection"), "report.json");
+  return JSON.parse(await Deno.readTextFile(path));
 }
 
-function verdicts(report: QualityReport): Record<string, string> {
+function verdicts(
+  report: { checks: readonly { name: string; verdict: string }[] },
+): Record<string, string> {
   return Object.fromEntries(report.checks.map((check) => [check.name, check.verdict]));
 }
 
@@ -118,7 +122,7 @@ print(json.dumps({"counts": np.bincount(d["labels"], minlength=3).tolist(),
   assert.deepEqual(report.classes.counts.map((entry) => entry.count), expected.counts);
   assert.ok(Math.abs(report.intensity.mean! - expected.mean) < 1e-9);
   assert.ok(Math.abs(report.intensity.std! - expected.std) < 1e-9);
-  assert.ok(Math.abs(report.intensity.nonzeroFraction! - expected.nonzero) < 1e-12);
+  assert.ok(Math.abs(report.intensity.nonzero_fraction! - expected.nonzero) < 1e-12);
   assert.deepEqual(report.latents.map((latent) => latent.observed.min), expected.min);
   assert.deepEqual(report.latents.map((latent) => latent.observed.max), expected.max);
 
@@ -133,10 +137,10 @@ print(json.dumps({"counts": np.bincount(d["labels"], minlength=3).tolist(),
 
 Deno.test("inspect draws a 10x10 grid PNG whose cells are the captioned samples, upscaled", async () => {
   const { version } = await baseVersion();
-  const out = join(await temporaryFolder(), "grid.png");
+  const out = join(await temporaryFolder(), "made", "by", "inspect");
   await runInspect({ path: version, samples: 100, seed: 3, quiet: true, out }, recordingConsole());
-  const report = await readReport(version);
-  const png = await Deno.readFile(out);
+  const report = await readReport(version, out);
+  const png = await Deno.readFile(join(out, "grid.png"));
   assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
   const view = new DataView(png.buffer);
   const width = view.getUint32(16), height = view.getUint32(20);
@@ -172,8 +176,8 @@ Deno.test("inspect draws a 10x10 grid PNG whose cells are the captioned samples,
       }
     }
   }
-  // With --out the report still goes to the version's inspection folder, and names the grid.
-  assert.equal(report.grid.path, out);
+  // With --out both files go there (the folder is created), and the report names the grid.
+  assert.equal(report.grid.path, join(out, "grid.png"));
 });
 
 Deno.test("inspect prints the sampling seed it drew, and a seed gives the same samples", async () => {
@@ -232,7 +236,7 @@ Deno.test("a saturated image and unbalanced classes fail their checks", async ()
   assert.match(error.message, /Inspection failed: classes, saturated \(2 checks of 7\)/);
   assert.deepEqual(report.saturated, { count: 1, examples: [5] });
   assert.equal(verdicts(report).classes, "fail");
-  assert.ok(report.classes.pValue < 1e-6);
+  assert.ok(report.classes.p_value < 1e-6);
   // The square's orientation range lies inside the ellipse's: the latents stay valid.
   assert.equal(verdicts(report).latents, "pass");
 });
@@ -284,12 +288,12 @@ Deno.test("a shape drawn from out-of-range latents fails the latents and cut che
   });
   assert.equal(verdicts(report).latents, "fail");
   const posX = report.latents.find((latent) => latent.name === "pos_x")!;
-  assert.equal(posX.outOfRange, 1);
-  assert.deepEqual(posX.outOfRangeExamples, [7]);
-  assert.equal(report.latents.find((latent) => latent.name === "scale")!.outOfRange, 0);
+  assert.equal(posX.out_of_range, 1);
+  assert.deepEqual(posX.out_of_range_examples, [7]);
+  assert.equal(report.latents.find((latent) => latent.name === "scale")!.out_of_range, 0);
   const orientation = report.latents.find((latent) => latent.name === "orientation")!;
-  assert.deepEqual(orientation.outOfRangeExamples, [square]);
-  assert.equal(orientation.perClass![1]!.observed.max, Math.fround(Math.PI / 2));
+  assert.deepEqual(orientation.out_of_range_examples, [square]);
+  assert.equal(orientation.per_class![1]!.observed.max, Math.fround(Math.PI / 2));
   assert.deepEqual(report.cut.examples, [7]);
 });
 
@@ -330,7 +334,7 @@ Deno.test("a float64 dataset is inspected in its own unit", async () => {
   // at most half a level, and coverage (a multiple of 1/16) never quantizes to 0.
   const uint8 = (await readReport((await baseVersion()).version)).intensity;
   assert.ok(Math.abs(report.intensity.mean! * 255 - uint8.mean!) <= 0.5);
-  assert.equal(report.intensity.nonzeroFraction, uint8.nonzeroFraction);
+  assert.equal(report.intensity.nonzeroFraction, uint8.nonzero_fraction);
 });
 
 Deno.test("bad input gives one line and exit 1: truncated archive, missing path, no version, bad metadata, wrong dtype", async () => {
@@ -390,13 +394,18 @@ Deno.test("bad input gives one line and exit 1: truncated archive, missing path,
 });
 
 Deno.test("inspect flags: bad values are usage errors (exit 2), --help works", async () => {
-  assert.deepEqual(parseInspectArgs(["v", "--scale", "4", "--out", "g.png", "-q"]), {
+  assert.deepEqual(parseInspectArgs(["v", "--scale", "4", "--out", "g", "-q"]), {
     path: "v",
     samples: 100,
     scale: 4,
-    out: "g.png",
+    out: "g",
     quiet: true,
   });
+  // Relative paths mean the caller's folder (INIT_CWD under deno task), for PATH and --out.
+  assert.deepEqual(
+    parseInspectArgs(["v", "--out", "g", "--samples", "1e2"], { callerDir: "/home/me" }),
+    { path: "/home/me/v", samples: 100, out: "/home/me/g", quiet: false },
+  );
   assert.equal(parseInspectArgs(["--help"]), "help");
   const bad: [string[], RegExp][] = [
     [
@@ -427,4 +436,82 @@ Deno.test("inspect flags: bad values are usage errors (exit 2), --help works", a
   const help = await runCli(["inspect", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^Usage: dsgen inspect PATH/);
+});
+
+Deno.test("report.json writes every key in snake_case", async () => {
+  const { version } = await baseVersion();
+  await runInspect({ path: version, samples: 4, seed: 1, quiet: true }, recordingConsole());
+  const keys: string[] = [];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(walk);
+    if (value === null || typeof value !== "object") return;
+    for (const [key, item] of Object.entries(value)) {
+      keys.push(key);
+      walk(item);
+    }
+  };
+  const report = await readReport(version);
+  walk(report);
+  assert.deepEqual(keys.filter((key) => !/^[a-z0-9_]+$/.test(key)), []);
+  assert.equal(report.num_images, 1000);
+  assert.equal(report.sample_seed, 1);
+});
+
+/**
+ * A tmpfs mounted for the test, to be remounted read-only: root ignores permission bits, so a
+ * read-only mount is the way to see what a shared, read-only dataset does. Undefined (with the
+ * reason printed) where mounting is not allowed.
+ */
+async function mountTmpfs(): Promise<{ path: string; readOnly(): Promise<void> } | undefined> {
+  const path = await temporaryFolder();
+  const run = async (args: string[]) => {
+    const output = await new Deno.Command("mount", { args, stdout: "null", stderr: "piped" })
+      .output().catch((error: Error) => ({ success: false, stderr: error.message }));
+    if (!output.success) {
+      const stderr = output.stderr;
+      throw new Error(typeof stderr === "string" ? stderr : new TextDecoder().decode(stderr));
+    }
+  };
+  try {
+    await run(["-t", "tmpfs", "-o", "size=16m", "tmpfs", path]);
+  } catch (error) {
+    console.log(`skipped: cannot mount a tmpfs to make a read-only version: ${error}`);
+    return undefined;
+  }
+  globalThis.addEventListener("unload", () => {
+    new Deno.Command("umount", { args: [path] }).outputSync();
+    Deno.removeSync(path, { recursive: true });
+  });
+  return { path, readOnly: () => run(["-o", "remount,ro", path]) };
+}
+
+Deno.test("inspect of a read-only version: one line suggesting --out (exit 1); --out works", async () => {
+  const mount = await mountTmpfs();
+  if (mount === undefined) return;
+  const { version } = await makeVersion({ outputDir: mount.path, numImages: 200 });
+  await mount.readOnly();
+
+  const refused = await runCli(["inspect", version, "--seed", "1", "-q"]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.equal(
+    refused.stderr,
+    `dsgen: Cannot write the inspection into ${join(version, "inspection")} (read-only file ` +
+      "system): pass --out DIR to write grid.png and report.json to a folder of your own\n",
+  );
+  assert.equal(refused.stdout, "");
+
+  const out = join(await temporaryFolder(), "inspection-of-shared");
+  const written = await runCli(["inspect", version, "--seed", "1", "-q", "--out", out]);
+  assert.equal(written.code, 0, written.stderr);
+  assert.deepEqual(await entriesOf(out), ["factors.png", "grid.png", "report.json"]);
+  assert.equal((await readReport(version, out)).path, version);
+
+  // An --out folder that cannot be written is a bad flag value: exit 2, before the long pass.
+  const badOut = await runCli(["inspect", version, "--out", join(version, "mine")]);
+  assert.equal(badOut.code, 2);
+  assert.match(
+    badOut.stderr,
+    /^dsgen: Cannot use "--out" value ".*mine": cannot write in it \(read-only file system\), expected a folder dsgen can write to\n$/,
+  );
+  assert.deepEqual(await entriesOf(version), ["dataset.npz", "metadata.json"]);
 });

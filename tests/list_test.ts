@@ -56,7 +56,7 @@ Deno.test("list shows complete and unfinished versions, with owners, newest last
     const result = await runCli(["list", outputDir]);
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trimEnd().split("\n");
-    assert.match(lines[0]!, /^dataset +version +created +images +size +seed +status$/);
+    assert.match(lines[0]!, /^dataset +version +created +images +image +size +seed +status$/);
     const rows = lines.slice(1).map((line) => line.split(/ {2,}/));
     assert.deepEqual(rows.map((row) => [row[0], row[1]!.slice(0, 6)]), [
       ["shapes16", "v0001-"],
@@ -67,10 +67,10 @@ Deno.test("list shows complete and unfinished versions, with owners, newest last
       ["shapes16", ".v0006"],
       ["shapes8", "v0001-"],
     ]);
-    assert.match(lines[1]!, / 300 +0\.1 MB +42 +complete$/);
+    assert.match(lines[1]!, / 300 +16x16 uint8 +0\.1 MB +42 +complete$/);
     assert.match(
       lines[2]!,
-      /^shapes16 +v0002-\d{8}T\d{6}Z +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +200 +0\.1 MB +7 +complete$/,
+      /^shapes16 +v0002-\d{8}T\d{6}Z +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +200 +16x16 uint8 +0\.1 MB +7 +complete$/,
     );
     assert.match(
       lines[3]!,
@@ -78,7 +78,7 @@ Deno.test("list shows complete and unfinished versions, with owners, newest last
     );
     assert.match(
       lines[4]!,
-      /2026-11-25 03:12:45Z +- +0\.0 MB +- +unfinished \(pid 4194305 on .*, not running: killed run\)$/,
+      /2026-11-25 03:12:45Z +- +- +0\.0 MB +- +unfinished \(pid 4194305 on .*, not running: killed run\)$/,
     );
     assert.match(
       lines[5]!,
@@ -133,6 +133,33 @@ Deno.test("list --json gives the same rows for scripts", async () => {
   }
 });
 
+Deno.test("list shows each version's dtype and image size, and sizes without inspection/", async () => {
+  const outputDir = await temporaryFolder();
+  const uint8 = await makeVersion({ outputDir, numImages: 100, imageSize: 8 });
+  const float64 = await makeVersion({ outputDir, numImages: 100, dtype: "float64" });
+  const before = (await runList({ dir: outputDir, json: true }, recordingConsole()))
+    .find((row) => row.path === uint8.version)!;
+  assert.equal(before.inspection_bytes, 0);
+  const inspected = await runCli(["inspect", uint8.version, "--seed", "1", "-q"]);
+  assert.equal(inspected.code, 0, inspected.stderr);
+
+  const io = recordingConsole();
+  const rows = await runList({ dir: outputDir, json: false }, io);
+  const row = (path: string) => rows.find((candidate) => candidate.path === path)!;
+  assert.deepEqual([row(uint8.version).dtype, row(uint8.version).image_size], ["uint8", 8]);
+  assert.deepEqual([row(float64.version).dtype, row(float64.version).image_size], ["float64", 16]);
+  assert.match(io.out, / 100 +8x8 uint8 +0\.0 MB +42 +complete$/m);
+  assert.match(io.out, / 100 +16x16 float64 +0\.2 MB +42 +complete$/m);
+  // inspect added grid.png and report.json: counted apart, the version's size unchanged.
+  assert.equal(row(uint8.version).bytes, before.bytes);
+  let inspection = 0;
+  for await (const entry of Deno.readDir(join(uint8.version, "inspection"))) {
+    inspection += (await Deno.stat(join(uint8.version, "inspection", entry.name))).size;
+  }
+  assert.ok(inspection > 0);
+  assert.equal(row(uint8.version).inspection_bytes, inspection);
+});
+
 Deno.test("list reads metadata only: a truncated archive lists, a broken metadata.json fails", async () => {
   const outputDir = await temporaryFolder();
   const { version } = await makeVersion({ outputDir, numImages: 100 });
@@ -140,7 +167,7 @@ Deno.test("list reads metadata only: a truncated archive lists, a broken metadat
   const io = recordingConsole();
   const rows = await runList({ dir: outputDir, json: false }, io);
   assert.equal(rows[0]!.status, "complete");
-  assert.match(io.out, / 100 +0\.0 MB +42 +complete$/m);
+  assert.match(io.out, / 100 +16x16 uint8 +0\.0 MB +42 +complete$/m);
 
   const second = await makeVersion({ outputDir, numImages: 100 });
   await Deno.writeTextFile(join(second.version, "metadata.json"), "{");
@@ -148,7 +175,7 @@ Deno.test("list reads metadata only: a truncated archive lists, a broken metadat
   assert.equal(result.code, 1);
   assert.match(
     result.stdout,
-    /v0002-\S+ +- +- +[\d.]+ MB +- +damaged: Cannot parse .*metadata\.json: /,
+    /v0002-\S+ +- +- +- +[\d.]+ MB +- +damaged: Cannot parse .*metadata\.json: /,
   );
   assert.match(
     result.stderr,
@@ -203,12 +230,15 @@ Deno.test("formatListTable aligns columns and shortens times", () => {
     status: "complete",
     created: "2026-11-25T03:12:45.123Z",
     images: 1_000_000,
+    dtype: "uint8",
+    image_size: 16,
     bytes: 273_001_518,
+    inspection_bytes: 0,
     seed: 4_294_967_295,
   };
   assert.equal(
     formatListTable([row]),
-    "dataset   version                 created               images   size      seed        status\n" +
-      "shapes16  v0012-20261125T031245Z  2026-11-25 03:12:45Z  1000000  273.0 MB  4294967295  complete\n",
+    "dataset   version                 created               images   image        size      seed        status\n" +
+      "shapes16  v0012-20261125T031245Z  2026-11-25 03:12:45Z  1000000  16x16 uint8  273.0 MB  4294967295  complete\n",
   );
 });

@@ -68,3 +68,16 @@ Deno.test("formatMegabytes prints decimal megabytes with one decimal", () => {
   assert.equal(formatMegabytes(74_200_000), "74.2 MB");
   assert.equal(formatMegabytes(0), "0.0 MB");
 });
+
+Deno.test("estimatePeakMemory: every part is whole bytes, as metadata.json records them", () => {
+  for (const numImages of [1, 1_000, 123_457, 1_000_000_000]) {
+    for (const workers of [1, 3]) {
+      for (const bytesPerPixel of [1, 8]) {
+        const estimate = estimatePeakMemory({ ...base, numImages, workers, bytesPerPixel });
+        for (const [part, bytes] of Object.entries(estimate)) {
+          assert.ok(Number.isInteger(bytes), `${part} = ${bytes} for ${numImages} images`);
+        }
+      }
+    }
+  }
+});

@@ -186,7 +186,15 @@ export function quote(word: string): string {
 }
 
 /**
- * Parses a decimal integer within a range.
+ * How every integer flag may be written, as the commands' help says it: decimal digits,
+ * optionally grouped by single underscores as in Python (`1_000_000`), optionally followed by a
+ * power of ten (`1e6`, `25e3`). Signs, decimal points and hexadecimal are not accepted.
+ */
+export const NUMBER_SYNTAX =
+  "Integers may be grouped with underscores (1_000_000) or given a power of ten (1e6).";
+
+/**
+ * Parses a decimal integer within a range, written as {@linkcode NUMBER_SYNTAX} says.
  *
  * @param flag The flag's name with dashes, for the message.
  * @param value The word given.
@@ -197,6 +205,8 @@ export function quote(word: string): string {
  * import assert from "node:assert/strict";
  * import { parseInteger } from "./flags.ts";
  * assert.ok(parseInteger("--seed", "42", { min: 0, max: 10 ** 9 }) === 42);
+ * assert.ok(parseInteger("--seed", "1_000", { min: 0, max: 10 ** 9 }) === 1000);
+ * assert.ok(parseInteger("--seed", "1e3", { min: 0, max: 10 ** 9 }) === 1000);
  * ```
  */
 export function parseInteger(
@@ -205,8 +215,9 @@ export function parseInteger(
   range: { min: number; max: number },
 ): number {
   const accepted = `an integer from ${range.min} to ${range.max}`;
-  // Digits, optionally grouped by single underscores as in Python: 100_000.
-  if (!/^\d+(_\d+)*$/.test(value)) {
+  // Digits, optionally grouped by single underscores as in Python (100_000), optionally with
+  // a power of ten (1e5): one rule for every integer flag, said in each command's help.
+  if (!/^\d+(_\d+)*([eE]\d+)?$/.test(value)) {
     throw new UsageError(`Cannot parse "${flag}" value ${quote(value)}: expected ${accepted}`);
   }
   const number = Number(value.replaceAll("_", ""));

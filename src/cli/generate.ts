@@ -35,8 +35,16 @@ import { type VersionMetadata, writeMetadata } from "../store/metadata.ts";
 import { estimatePeakMemory, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import { InterruptedError, RunError, UsageError } from "./errors.ts";
-import { parseChoice, parseFlags, parseIntegerFlag, quote, requireValue } from "./flags.ts";
+import {
+  NUMBER_SYNTAX,
+  parseChoice,
+  parseFlags,
+  parseIntegerFlag,
+  quote,
+  requireValue,
+} from "./flags.ts";
 import { confirm, type Console } from "./console.ts";
+import { type CallerFolder, callerPath } from "./paths.ts";
 
 /** The largest dataset dsgen generates in one run. */
 export const MAX_IMAGES = 1_000_000_000;
@@ -101,13 +109,16 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
 export const GENERATE_HELP = `Usage: dsgen generate --num-images N --output-dir DIR [options]
 
 Generates N images into a new version folder <DIR>/<name>/vNNNN-<UTC time>/ holding
-dataset.npz (images, labels, latents, class_names, latent_names) and metadata.json.
+dataset.npz (images, labels, latents, class_names, latent_names) and metadata.json, and
+prints the version's path. A relative DIR means the folder the command was typed in.
+${NUMBER_SYNTAX}
 
 Options:
   --num-images N    number of images, 1 to ${MAX_IMAGES} (required unless --grid)
   --output-dir DIR  output folder, created if missing (required)
   --seed S          integer 0 to ${MAX_SEED}; drawn, printed and recorded if omitted
-  --name NAME       dataset folder name (default: <generator><size>, e.g. shapes16)
+  --name NAME       dataset folder name (default: <generator><size>, e.g. shapes16,
+                    and shapes16-float64 for --dtype float64)
   --image-size S    image side in pixels, 4 to 256 (default 16; dsprites: 16 to 256,
                     default 64)
   --generator G     dataset family: ${generators.names().join(", ")} (default shapes)
@@ -127,7 +138,8 @@ Options:
  * Turns the words after `generate` into options, or throws a {@linkcode UsageError}.
  *
  * @param args The command-line words.
- * @param defaults The default worker count (the number of cores).
+ * @param defaults The default worker count (the number of cores), and the caller's folder that
+ * a relative `--output-dir` means (see `paths.ts`).
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
@@ -139,7 +151,7 @@ Options:
  */
 export function parseGenerateArgs(
   args: readonly string[],
-  defaults: { workers?: number } = {},
+  defaults: { workers?: number } & CallerFolder = {},
 ): GenerateOptions | "help" {
   const { values } = parseFlags(args, { command: "generate", flags: FLAGS });
   if (values.help === true) return "help";
@@ -177,7 +189,7 @@ export function parseGenerateArgs(
         `${fixed} images, expected ${fixed} or no --num-images`,
     );
   }
-  const outputDir = text("output-dir");
+  const outputDir = callerPath(text("output-dir"), defaults);
   const seed = values.seed === undefined ? undefined : integer("seed", 0, MAX_SEED);
   const dtype = values.dtype === undefined
     ? "uint8"
@@ -185,7 +197,7 @@ export function parseGenerateArgs(
   const workers = values.workers === undefined
     ? Math.max(1, Math.min(64, defaults.workers ?? navigator.hardwareConcurrency ?? 1))
     : integer("workers", 1, 64);
-  const name = values.name === undefined ? `${generator}${imageSize}` : text("name");
+  const name = values.name === undefined ? defaultName(generator, imageSize, dtype) : text("name");
   // Not hidden (".x" looks like a staging folder), no option look-alike ("-x"), no "..".
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) || name.includes("..")) {
     throw new UsageError(
@@ -252,6 +264,27 @@ function fixedNumImages(
       }`,
     );
   }
+}
+
+/**
+ * The dataset folder's name when `--name` is not given: `<generator><size>`, with the dtype
+ * when it is not uint8, so that float64 baselines never join the uint8 series (whose newest
+ * version `inspect` and `verify` take for a dataset folder).
+ *
+ * @param generator The family's registry name.
+ * @param imageSize The image side in pixels.
+ * @param dtype The images' element type.
+ * @returns E.g. `shapes16`, `shapes16-float64`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultName } from "./generate.ts";
+ * assert.equal(defaultName("shapes", 16, "uint8"), "shapes16");
+ * assert.equal(defaultName("shapes", 16, "float64"), "shapes16-float64");
+ * ```
+ */
+export function defaultName(generator: string, imageSize: number, dtype: ImageDtype): string {
+  return `${generator}${imageSize}${dtype === "uint8" ? "" : `-${dtype}`}`;
 }
 
 /**

@@ -3,10 +3,13 @@
  *
  * {@linkcode parseInspectArgs} turns the words into a typed {@linkcode InspectCommandOptions}
  * (and is tested alone); {@linkcode runInspect} finds the version, streams the archive once
- * (`validate/inspect_version.ts`), draws the grid (`report/grid.ts`), writes
- * `<version>/inspection/grid.png` and `report.json` (each through a temporary file and a rename;
- * dataset.npz and metadata.json are never touched), prints the report's table, and fails (exit
- * 1) when a check fails.
+ * (`validate/inspect_version.ts`), draws the grid (`report/grid.ts`), writes `grid.png` and
+ * `report.json` into `<version>/inspection/` or the `--out` folder (each through a temporary
+ * file and a rename; dataset.npz and metadata.json are never touched), prints the report's
+ * table, and fails (exit 1) when a check fails.
+ *
+ * Shared datasets are often read-only. Before the long pass, inspect makes sure it can write
+ * where it will write: a version it cannot write into gets one line that suggests `--out`.
  *
  * @module
  */
@@ -22,9 +25,17 @@ import { type Inspection, inspectVersion } from "../validate/inspect_version.ts"
 import { formatQualityTable } from "../validate/quality_table.ts";
 import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
-import { type FlagSpec, parseFlags, parseIntegerFlag, requireValue } from "./flags.ts";
+import {
+  type FlagSpec,
+  NUMBER_SYNTAX,
+  parseFlags,
+  parseIntegerFlag,
+  quote,
+  requireValue,
+} from "./flags.ts";
 import { MAX_SEED } from "./generate.ts";
-import { asRunError } from "./input_error.ts";
+import { asRunError, systemReason } from "./input_error.ts";
+import { type CallerFolder, callerPath } from "./paths.ts";
 
 /** The folder, inside a version, that inspect writes to (and verify ignores). */
 export const INSPECTION_FOLDER = "inspection";
@@ -39,7 +50,7 @@ export interface InspectCommandOptions {
   seed?: number;
   /** Nearest-neighbour upscaling; undefined: 8 for 16-pixel images, less for larger ones. */
   scale?: number;
-  /** Where to write the grid; undefined: `<version>/inspection/grid.png`. */
+  /** The folder for grid.png and report.json; undefined: `<version>/inspection/`. */
   out?: string;
   /** No progress bar. */
   quiet: boolean;
@@ -49,7 +60,7 @@ const FLAGS: Record<string, FlagSpec> = {
   samples: { type: "string", accepts: `an integer from 1 to ${MAX_CELLS}` },
   seed: { type: "string", accepts: `an integer from 0 to ${MAX_SEED}` },
   scale: { type: "string", accepts: `an integer from 1 to ${MAX_SCALE}` },
-  out: { type: "string", accepts: "a file path for the PNG" },
+  out: { type: "string", accepts: "a folder path" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 };
@@ -60,17 +71,19 @@ export const INSPECT_HELP = `Usage: dsgen inspect PATH [options]
 Draws random samples of a version into a captioned grid PNG and checks every image: class
 balance, latent ranges, blank, saturated and cut images, duplicates, intensity statistics.
 PATH is a version folder, or a dataset folder (its newest version is inspected). Writes
-<version>/${INSPECTION_FOLDER}/grid.png, report.json and factors.png (a histogram per factor),
-and for a full factor grid traversals.png (one row per factor stepping through its values);
-dataset files are never changed.
-Exits 1 when a check fails.
+grid.png, report.json and factors.png (a histogram per factor), and for a full factor grid
+traversals.png (one row per factor stepping through its values), into
+<version>/${INSPECTION_FOLDER}/, or into the --out folder (needed when the version is
+read-only); dataset files are never changed. Exits 1 when a check fails.
+Relative paths mean the folder the command was typed in.
+${NUMBER_SYNTAX}
 
 Options:
   --samples N   grid samples, 1 to ${MAX_CELLS} (default 100, a 10x10 grid)
   --seed S      sampling seed, 0 to ${MAX_SEED}; drawn and printed if omitted
   --scale K     pixel upscaling, 1 to ${MAX_SCALE} (default 8 for 16x16 images, cells of at most
                 128 pixels for larger ones)
-  --out FILE    write the grid PNG there instead
+  --out DIR     write grid.png and report.json into DIR (created with its parents)
   -q, --quiet   no progress bar
   -h, --help    show this help
 `;
@@ -79,6 +92,7 @@ Options:
  * Turns the words after `inspect` into options, or throws a {@linkcode UsageError}.
  *
  * @param args The command-line words.
+ * @param caller The folder relative paths mean (see `paths.ts`).
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
@@ -90,7 +104,10 @@ Options:
  * assert.throws(() => parseInspectArgs(["data", "--scale", "0"]), /expected an integer from 1/);
  * ```
  */
-export function parseInspectArgs(args: readonly string[]): InspectCommandOptions | "help" {
+export function parseInspectArgs(
+  args: readonly string[],
+  caller: CallerFolder = {},
+): InspectCommandOptions | "help" {
   const { values, positionals } = parseFlags(args, {
     command: "inspect",
     flags: FLAGS,
@@ -106,13 +123,15 @@ export function parseInspectArgs(args: readonly string[]): InspectCommandOptions
     );
   }
   const options: InspectCommandOptions = {
-    path,
+    path: callerPath(path, caller),
     samples: values.samples === undefined ? 100 : integer("samples", 1, MAX_CELLS),
     quiet: values.quiet === true,
   };
   if (values.seed !== undefined) options.seed = integer("seed", 0, MAX_SEED);
   if (values.scale !== undefined) options.scale = integer("scale", 1, MAX_SCALE);
-  if (values.out !== undefined) options.out = requireValue("--out", values.out, "a file path");
+  if (values.out !== undefined) {
+    options.out = callerPath(requireValue("--out", values.out, "a folder path"), caller);
+  }
   return options;
 }
 
@@ -175,6 +194,9 @@ export async function runInspect(
   const title = `${metadata.dataset} ${version.id}  seed ${metadata.seed}  samples seed ${seed}`;
   checkGridSize({ samples, imageSize, columns, scale, title, numImages: metadata.num_images });
 
+  const outputDir = options.out ?? join(version.path, INSPECTION_FOLDER);
+  await checkWritable(outputDir, options.out !== undefined);
+
   io.stderr(
     `Inspecting ${version.path} (${metadata.num_images} images of ${imageSize}x${imageSize} ` +
       `${metadata.dtype}, generator ${metadata.generator.name} ${metadata.generator.version}); ` +
@@ -202,11 +224,10 @@ export async function runInspect(
     throw asRunError(error, `Cannot read ${version.path}`);
   }
 
-  const inspectionDir = join(version.path, INSPECTION_FOLDER);
-  const gridPath = options.out ?? join(inspectionDir, "grid.png");
-  const reportPath = join(inspectionDir, "report.json");
-  const factorsPath = join(inspectionDir, "factors.png");
-  const traversalsPath = join(inspectionDir, "traversals.png");
+  const gridPath = join(outputDir, "grid.png");
+  const reportPath = join(outputDir, "report.json");
+  const factorsPath = join(outputDir, "factors.png");
+  const traversalsPath = join(outputDir, "traversals.png");
   const png = await renderGridPng(
     inspection.samples.map((sample) => ({
       pixels: sample.pixels,
@@ -225,7 +246,7 @@ export async function runInspect(
     sample_seed: seed,
     sample_indices: inspection.samples.map((sample) => sample.index),
     grid: { path: resolve(gridPath), title, columns, scale },
-    ...inspection.report,
+    ...snakeCaseKeys(inspection.report),
   };
   try {
     await writeFileAtomic(gridPath, png);
@@ -269,6 +290,69 @@ async function renderTraversalsPng(
     scale,
     title: `${title}  traversals`,
   });
+}
+
+/**
+ * Fails early, before the long pass, when the inspection files cannot be written: creates the
+ * folder and a temporary file in it (permission bits say nothing of read-only mounts, and root
+ * ignores them anyway). A version that cannot be written into is a failed run with a way out
+ * (`--out`); an `--out` folder that cannot be written is a bad flag value.
+ */
+async function checkWritable(folder: string, fromFlag: boolean): Promise<void> {
+  try {
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.remove(await Deno.makeTempFile({ dir: folder, prefix: ".dsgen-write-check-" }));
+  } catch (error) {
+    const reason = systemReason(error);
+    if (fromFlag) {
+      throw new UsageError(
+        `Cannot use "--out" value ${quote(folder)}: cannot write in it (${reason}), expected a ` +
+          "folder dsgen can write to",
+      );
+    }
+    throw new RunError(
+      `Cannot write the inspection into ${folder} (${reason}): pass --out DIR to write ` +
+        "grid.png and report.json to a folder of your own",
+      { cause: error },
+    );
+  }
+}
+
+/** A camelCase name in snake_case, as a type: `numImages` is `num_images`. */
+export type SnakeCase<Name extends string> = Name extends `${infer First}${infer Rest}`
+  ? `${First extends Lowercase<First> ? First : `_${Lowercase<First>}`}${SnakeCase<Rest>}`
+  : Name;
+
+/** A value with every object key in snake_case, as {@linkcode snakeCaseKeys} returns it. */
+export type SnakeCaseKeys<T> = T extends readonly (infer Item)[] ? SnakeCaseKeys<Item>[]
+  : T extends object
+    ? { [Key in keyof T as Key extends string ? SnakeCase<Key> : Key]: SnakeCaseKeys<T[Key]> }
+  : T;
+
+/**
+ * A report with its keys in snake_case, as every key of report.json and metadata.json is
+ * written (`numImages` becomes `num_images`); values are unchanged.
+ *
+ * @param value The report, or any part of it.
+ * @returns A copy with snake_case keys.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { snakeCaseKeys } from "./inspect.ts";
+ * assert.deepEqual(snakeCaseKeys({ numImages: 3, classes: [{ pValue: 1 }] }), {
+ *   num_images: 3,
+ *   classes: [{ p_value: 1 }],
+ * });
+ * ```
+ */
+export function snakeCaseKeys<T>(value: T): SnakeCaseKeys<T> {
+  if (Array.isArray(value)) return value.map(snakeCaseKeys) as SnakeCaseKeys<T>;
+  if (value === null || typeof value !== "object") return value as SnakeCaseKeys<T>;
+  return Object.fromEntries(
+    Object.entries(value).map((
+      [key, item],
+    ) => [key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), snakeCaseKeys(item)]),
+  ) as SnakeCaseKeys<T>;
 }
 
 /** Fails early, before the long pass, when the grid would exceed the renderer's limits. */

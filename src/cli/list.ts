@@ -15,6 +15,7 @@ import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
 import { type FlagSpec, parseFlags } from "./flags.ts";
 import { asRunError } from "./input_error.ts";
+import { type CallerFolder, callerPath } from "./paths.ts";
 
 /** A list run, as the flags describe it. */
 export interface ListCommandOptions {
@@ -33,9 +34,13 @@ const FLAGS: Record<string, FlagSpec> = {
 export const LIST_HELP = `Usage: dsgen list DIR [--json]
 
 Lists every dataset and version under an output folder, newest last within each dataset:
-dataset, version, created, images, size, seed and status. Status is complete, or unfinished
-for a staging folder left by a run in progress or killed (with the owner's pid and host, and
-whether that process is alive on this host), or damaged for an unreadable metadata.json.
+dataset, version, created, images, image size and dtype, size on disk (dataset.npz and
+metadata.json; what inspect added is in --json as inspection_bytes), seed and status.
+Status is complete, or unfinished for a staging folder left by a run in progress or killed
+(with the owner's pid and host, and whether that process is alive on this host), or damaged
+for an unreadable metadata.json.
+
+A relative DIR means the folder the command was typed in.
 
 Options:
   --json       print a JSON array for scripts
@@ -46,6 +51,7 @@ Options:
  * Turns the words after `list` into options, or throws a {@linkcode UsageError}.
  *
  * @param args The command-line words.
+ * @param caller The folder relative paths mean (see `paths.ts`).
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
@@ -56,7 +62,10 @@ Options:
  * assert.throws(() => parseListArgs(["data", "--all"]), /Unknown flag "--all"/);
  * ```
  */
-export function parseListArgs(args: readonly string[]): ListCommandOptions | "help" {
+export function parseListArgs(
+  args: readonly string[],
+  caller: CallerFolder = {},
+): ListCommandOptions | "help" {
   const { values, positionals } = parseFlags(args, {
     command: "list",
     flags: FLAGS,
@@ -67,7 +76,7 @@ export function parseListArgs(args: readonly string[]): ListCommandOptions | "he
   if (dir === undefined) {
     throw new UsageError('Missing DIR for "dsgen list": expected an output folder');
   }
-  return { dir, json: values.json === true };
+  return { dir: callerPath(dir, caller), json: values.json === true };
 }
 
 function describeStatus(row: ListedVersion): string {
@@ -94,18 +103,22 @@ function describeStatus(row: ListedVersion): string {
  *
  * const table = formatListTable([{ dataset: "shapes16", version: 1, id: "v0001-20261125T031245Z",
  *   path: "data/shapes16/v0001-20261125T031245Z", status: "complete",
- *   created: "2026-11-25T03:12:45.123Z", images: 1000, bytes: 274518, seed: 42 }]);
- * assert.match(table, /^shapes16 +v0001-20261125T031245Z +2026-11-25 03:12:45Z +1000 +0\.3 MB +42 +complete$/m);
+ *   created: "2026-11-25T03:12:45.123Z", images: 1000, dtype: "uint8", image_size: 16,
+ *   bytes: 274518, inspection_bytes: 0, seed: 42 }]);
+ * assert.match(table, /^shapes16 +v0001-\S+ +2026-11-25 03:12:45Z +1000 +16x16 uint8 +0\.3 MB +42 +complete$/m);
  * ```
  */
 export function formatListTable(rows: readonly ListedVersion[]): string {
   const table = [
-    ["dataset", "version", "created", "images", "size", "seed", "status"],
+    ["dataset", "version", "created", "images", "image", "size", "seed", "status"],
     ...rows.map((row) => [
       row.dataset,
       row.id,
       row.created === null ? "-" : row.created.replace("T", " ").replace(/\.\d+Z$/, "Z"),
       row.images === null ? "-" : String(row.images),
+      row.image_size === null || row.dtype === null
+        ? "-"
+        : `${row.image_size}x${row.image_size} ${row.dtype}`,
       formatMegabytes(row.bytes),
       row.seed === null ? "-" : String(row.seed),
       describeStatus(row),

@@ -19,6 +19,7 @@ import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
 import { type FlagSpec, parseChoice, parseFlags, parseIntegerFlag, quote } from "./flags.ts";
 import { requireValue } from "./flags.ts";
+import { type CallerFolder, callerPath } from "./paths.ts";
 
 /** A render run, as the flags describe it. */
 export interface RenderCommandOptions {
@@ -63,6 +64,7 @@ Options:
  * Turns the words after `render` into options, or throws a {@linkcode UsageError}.
  *
  * @param args The command-line words.
+ * @param caller The folder relative paths mean (see `paths.ts`).
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
@@ -72,7 +74,10 @@ Options:
  * assert.ok(options !== "help" && options.imageSize === 64);
  * ```
  */
-export function parseRenderArgs(args: readonly string[]): RenderCommandOptions | "help" {
+export function parseRenderArgs(
+  args: readonly string[],
+  caller: CallerFolder = {},
+): RenderCommandOptions | "help" {
   const { values } = parseFlags(args, { command: "render", flags: FLAGS });
   if (values.help === true) return "help";
   const text = (flag: string) =>
@@ -81,8 +86,8 @@ export function parseRenderArgs(args: readonly string[]): RenderCommandOptions |
   const minSize = generators.get(generator).minImageSize ?? 4;
   return {
     generator,
-    latents: text("latents"),
-    output: text("output"),
+    latents: callerPath(text("latents"), caller),
+    output: callerPath(text("output"), caller),
     imageSize: values["image-size"] === undefined
       ? (generator === "dsprites" ? 64 : 16)
       : parseIntegerFlag(values, "image-size", { min: minSize, max: 256 }),

@@ -12,9 +12,10 @@ import { openVersion } from "../store/open_version.ts";
 import { type VerifyStep, verifyVersion } from "../validate/verify_version.ts";
 import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
-import { type FlagSpec, parseFlags, parseIntegerFlag } from "./flags.ts";
+import { type FlagSpec, NUMBER_SYNTAX, parseFlags, parseIntegerFlag } from "./flags.ts";
 import { MAX_IMAGES, MAX_SEED } from "./generate.ts";
 import { asRunError } from "./input_error.ts";
+import { type CallerFolder, callerPath } from "./paths.ts";
 
 /** A verify run, as the flags describe it. */
 export interface VerifyCommandOptions {
@@ -41,6 +42,8 @@ version; K images (the first, the last and K-2 at random) re-rendered from the s
 byte-identical to the stored ones, with their labels and latents; every entry's CRC-32 matches.
 PATH is a version folder, or a dataset folder (its newest version). Prints each check and exits
 0, or names the first thing that differs and exits 1. The inspection/ folder is ignored.
+Relative paths mean the folder the command was typed in.
+${NUMBER_SYNTAX}
 
 Options:
   --samples K   images to re-render, 1 to ${MAX_IMAGES} (default 100)
@@ -52,6 +55,7 @@ Options:
  * Turns the words after `verify` into options, or throws a {@linkcode UsageError}.
  *
  * @param args The command-line words.
+ * @param caller The folder relative paths mean (see `paths.ts`).
  * @returns The options, or `"help"` when `--help` was given.
  * @example
  * ```ts
@@ -62,7 +66,10 @@ Options:
  * assert.throws(() => parseVerifyArgs(["data", "--samples", "x"]), /Cannot parse "--samples"/);
  * ```
  */
-export function parseVerifyArgs(args: readonly string[]): VerifyCommandOptions | "help" {
+export function parseVerifyArgs(
+  args: readonly string[],
+  caller: CallerFolder = {},
+): VerifyCommandOptions | "help" {
   const { values, positionals } = parseFlags(args, {
     command: "verify",
     flags: FLAGS,
@@ -76,7 +83,7 @@ export function parseVerifyArgs(args: readonly string[]): VerifyCommandOptions |
     throw new UsageError('Missing PATH for "dsgen verify": expected a version or dataset folder');
   }
   const options: VerifyCommandOptions = {
-    path,
+    path: callerPath(path, caller),
     samples: values.samples === undefined ? 100 : integer("samples", MAX_IMAGES),
   };
   if (values.seed !== undefined) options.seed = integer("seed", MAX_SEED);

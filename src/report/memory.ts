@@ -27,7 +27,7 @@ export interface MemoryPlan {
   runtimeBytes?: number;
 }
 
-/** The parts of an estimate, in bytes. */
+/** The parts of an estimate, in whole bytes. */
 export interface MemoryEstimate {
   /** The process as it is when the estimate is made: runtime and modules, measured. */
   runtime: number;
@@ -92,7 +92,8 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const buffers = WRITER_BYTES + (threaded ? plan.workers : 1) * floatChunk +
     Math.min(CHUNKS_IN_FLIGHT[mode] * outputChunk, imageBytes);
   const cap = CHURN_CAP_BYTES[mode];
-  const churn = cap * (1 - Math.exp(-imageBytes / cap));
+  // Whole bytes: the estimate is recorded in metadata.json, where a fraction of a byte is noise.
+  const churn = Math.round(cap * (1 - Math.exp(-imageBytes / cap)));
   return { runtime, workers, buffers, churn, total: runtime + workers + buffers + churn };
 }
 

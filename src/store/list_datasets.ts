@@ -35,8 +35,14 @@ export interface ListedVersion {
   created: string | null;
   /** Number of images, from metadata.json; null for unfinished or damaged versions. */
   images: number | null;
-  /** Bytes of all files in the folder, as they are on disk now. */
+  /** The images' element type, from metadata.json; null for unfinished or damaged versions. */
+  dtype: string | null;
+  /** The side of an image in pixels, from metadata.json; null when unknown. */
+  image_size: number | null;
+  /** Bytes of the version's own files (dataset.npz, metadata.json), as they are on disk now. */
   bytes: number;
+  /** Bytes of what `dsgen inspect` added (the `inspection/` folder); 0 when not inspected. */
+  inspection_bytes: number;
   /** The dataset seed; null when unknown. */
   seed: number | null;
   /**
@@ -48,11 +54,15 @@ export interface ListedVersion {
   problem?: string;
 }
 
-async function folderBytes(path: string): Promise<number> {
+/** The folder `dsgen inspect` writes into a version; counted apart from the version's files. */
+const INSPECTION_FOLDER = "inspection";
+
+async function folderBytes(path: string, options: { skip?: string } = {}): Promise<number> {
   let total = 0;
   try {
     for await (const entry of Deno.readDir(path)) {
       const child = join(path, entry.name);
+      if (entry.name === options.skip) continue;
       if (entry.isDirectory) total += await folderBytes(child);
       else if (entry.isFile) total += (await Deno.stat(child).catch(() => ({ size: 0 }))).size;
     }
@@ -94,13 +104,18 @@ async function listDataset(datasetDir: string): Promise<ListedVersion[]> {
       status: "complete",
       created: null,
       images: null,
-      bytes: await folderBytes(version.path),
+      dtype: null,
+      image_size: null,
+      bytes: await folderBytes(version.path, { skip: INSPECTION_FOLDER }),
+      inspection_bytes: await folderBytes(join(version.path, INSPECTION_FOLDER)),
       seed: null,
     };
     try {
       const metadata = await readMetadata(version.path);
       row.created = metadata.created_at;
       row.images = metadata.num_images;
+      row.dtype = metadata.dtype;
+      row.image_size = metadata.image_size;
       row.seed = metadata.seed;
     } catch (error) {
       row.status = "damaged";
@@ -118,7 +133,10 @@ async function listDataset(datasetDir: string): Promise<ListedVersion[]> {
       status: "unfinished",
       created: staging.owner?.startedAt ?? null,
       images: null,
+      dtype: null,
+      image_size: null,
       bytes: await folderBytes(staging.path),
+      inspection_bytes: 0,
       seed: null,
     };
     if (staging.owner !== undefined) {

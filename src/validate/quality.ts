@@ -127,7 +127,7 @@ export interface CheckResult {
   summary: string;
 }
 
-/** Everything the quality report says, as saved in report.json. */
+/** Everything the quality report says; report.json writes its keys in snake_case. */
 export interface QualityReport {
   /** N, the number of images. */
   numImages: number;

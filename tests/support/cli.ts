@@ -34,7 +34,8 @@ export async function runCli(
     stdout: "piped",
     stderr: "piped",
     // A debugging switch in the caller's environment must not change what the tests see.
-    env: { DSGEN_DEBUG: "", NO_COLOR: "1" },
+    // INIT_CWD from a `deno task test` typed elsewhere must not move relative paths either.
+    env: { DSGEN_DEBUG: "", NO_COLOR: "1", INIT_CWD: "" },
   });
   const child = command.spawn();
   if (options.stdin !== undefined) {
