@@ -224,3 +224,32 @@ Deno.test("render: bad inputs exit 2 naming the row and column, and write nothin
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("dsprites: random runs expect the duplicates that repeated and symmetric draws make", () => {
+  const generator = generators.get("dsprites").create({ imageSize: 16 });
+  const numImages = 100_000;
+  const classes = new Int32Array(6);
+  const seen = new Set<number>();
+  let duplicates = 0;
+  for (let index = 0; index < numImages; index++) {
+    generator.sampleClasses!(3, index, classes, 0);
+    // The pose that the image shows: the orientation within the shape's symmetry period.
+    const period = [10, 20, 40][classes[1]!]!;
+    const key = indexOf([
+      0,
+      classes[1]!,
+      classes[2]!,
+      classes[3]! % period,
+      classes[4]!,
+      classes[5]!,
+    ]);
+    if (seen.has(key)) duplicates++;
+    else seen.add(key);
+  }
+  const expected = generator.expectedDuplicates!(numImages).count;
+  // The count is a sum of nearly independent draws: its spread is below the square root.
+  assert.ok(
+    Math.abs(duplicates - expected) < 5 * Math.sqrt(expected),
+    `${duplicates} vs ${expected}`,
+  );
+});

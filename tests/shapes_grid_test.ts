@@ -62,6 +62,9 @@ Deno.test("shapes --grid-values: every combination once, class first, last facto
       (await entriesOf(join(version, "inspection"))).sort(),
       ["factors.png", "grid.png", "report.json", "traversals.png"],
     );
+    // verify rebuilds the grid from the spec's family options and re-renders samples.
+    const verified = await runCli(["verify", version, "--samples", "30", "--seed", "2"]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

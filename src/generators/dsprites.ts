@@ -149,9 +149,24 @@ class DspritesGenerator implements ImageGenerator {
   expectedDuplicates(numImages: number): { count: number; reason: string } {
     const reason = "a square repeats every 90° (10 orientation steps) and an ellipse every " +
       "180° (20 steps)";
-    if (!this.#grid || numImages !== GRID_SIZE) return { count: 0, reason };
     const perPose = GRID_SIZE / (3 * ORIENTATIONS);
-    return { count: perPose * (ORIENTATIONS - 10 + ORIENTATIONS - 20), reason };
+    if (this.#grid) {
+      const count = numImages === GRID_SIZE ? perPose * (ORIENTATIONS - 10 + ORIENTATIONS - 20) : 0;
+      return { count, reason };
+    }
+    // Random draws repeat combinations, and symmetric ones look alike: the expected number of
+    // images equal to an earlier one is N minus the expected number of distinct images, each
+    // distinct image being drawn with probability (combinations showing it) / grid size.
+    let distinct = 0;
+    for (
+      const [images, combinations] of [[perPose * 10, 4], [perPose * 20, 2], [perPose * 40, 1]]
+    ) {
+      distinct += images! * -Math.expm1(numImages * Math.log1p(-combinations! / GRID_SIZE));
+    }
+    return {
+      count: Math.round(numImages - distinct),
+      reason: `random draws from the ${GRID_SIZE}-image grid repeat, and ${reason}`,
+    };
   }
 
   sampleClasses(seed: number, index: number, classesOut: Int32Array, offset: number): void {
