@@ -165,7 +165,7 @@ export function parseGenerateArgs(
     : parseChoice("--generator", text("generator"), generators.names());
   const minSize = generators.get(generator).minImageSize ?? 4;
   const imageSize = values["image-size"] === undefined
-    ? (generator === "dsprites" ? 64 : 16)
+    ? (generators.get(generator).defaultImageSize ?? 16)
     : integer("image-size", minSize, 256);
   const gridValues = values["grid-values"] === undefined
     ? undefined

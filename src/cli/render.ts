@@ -17,8 +17,14 @@ import { createGenerator } from "../generators/spec.ts";
 import { checkLatentRows, latentColumns, renderLatentRows } from "../pipeline/render_latents.ts";
 import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
-import { type FlagSpec, parseChoice, parseFlags, parseIntegerFlag, quote } from "./flags.ts";
-import { requireValue } from "./flags.ts";
+import {
+  type FlagSpec,
+  parseChoice,
+  parseFlags,
+  parseIntegerFlag,
+  quote,
+  requireValue,
+} from "./flags.ts";
 import { type CallerFolder, callerPath } from "./paths.ts";
 
 /** A render run, as the flags describe it. */
@@ -89,7 +95,7 @@ export function parseRenderArgs(
     latents: callerPath(text("latents"), caller),
     output: callerPath(text("output"), caller),
     imageSize: values["image-size"] === undefined
-      ? (generator === "dsprites" ? 64 : 16)
+      ? (generators.get(generator).defaultImageSize ?? 16)
       : parseIntegerFlag(values, "image-size", { min: minSize, max: 256 }),
   };
 }

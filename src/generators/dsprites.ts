@@ -259,6 +259,7 @@ export const dspritesFamily: GeneratorFamily = {
   name: "dsprites",
   description: "dSprites' square, ellipse and heart on its factor grid, anti-aliased, any size",
   minImageSize: 16,
+  defaultImageSize: 64,
   create: (options) => {
     if (!Number.isInteger(options.imageSize) || options.imageSize < 16) {
       throw new RangeError(

@@ -132,6 +132,8 @@ export interface GeneratorFamily {
   readonly description: string;
   /** The smallest image side the family draws, in pixels; absent: any size dsgen accepts. */
   readonly minImageSize?: number;
+  /** The image side when none is given, in pixels; absent: 16. */
+  readonly defaultImageSize?: number;
   /** Configures the family for one image size. */
   create(options: GeneratorOptions): ImageGenerator;
 }
