@@ -45,12 +45,19 @@ function possibleValues(factor: FactorSpec, classes: readonly string[]): number[
   return [factor.values ?? []];
 }
 
-/** One factor array: its key, header and data, produced in chunks. */
+/**
+ * One factor array: its key, header and data. `latents_classes` has a row per image, made for
+ * any run of images by `rows`; the others are small and made whole by `whole`.
+ */
 export interface FactorArray {
   /** The array's key in the archive. */
   name: string;
   /** Its NPY header. */
   header: NpyHeader;
+  /** For a per-image array: the bytes of images `start .. start + count - 1`. */
+  rows?: (start: number, count: number) => Uint8Array;
+  /** For a small array: all its bytes. */
+  whole?: () => Uint8Array;
   /** Its data, in order. */
   chunks(): Iterable<Uint8Array>;
 }
@@ -78,13 +85,13 @@ export function hasFactorGrid(generator: ImageGenerator): boolean {
     );
 }
 
+function small(name: string, header: NpyHeader, bytes: Uint8Array): FactorArray {
+  return { name, header, whole: () => bytes, chunks: () => [bytes] };
+}
+
 function factorNames(factors: readonly FactorSpec[]): FactorArray {
   const { descr, data } = encodeUnicodeArray(factors.map((factor) => factor.name));
-  return {
-    name: "factor_names",
-    header: { descr, fortranOrder: false, shape: [factors.length] },
-    chunks: () => [data],
-  };
+  return small("factor_names", { descr, fortranOrder: false, shape: [factors.length] }, data);
 }
 
 /** Images per chunk of `latents_classes`: 65,536 rows of K int64. */
@@ -114,6 +121,18 @@ export function factorArrays(
   if (!hasFactorGrid(generator)) return [];
   const factors = gridFactors(generator);
   const width = factors.length;
+  const classes = new Int32Array(width);
+  const classRows = (start: number, count: number) => {
+    // Little-endian int64 of a small non-negative number: the low word, then zero.
+    const words = new Int32Array(2 * width * count);
+    for (let image = 0; image < count; image++) {
+      generator.sampleClasses!(run.seed, start + image, classes, 0);
+      for (let factor = 0; factor < width; factor++) {
+        words[2 * (image * width + factor)] = classes[factor]!;
+      }
+    }
+    return new Uint8Array(words.buffer);
+  };
   const int64 = (values: ArrayLike<number>) => {
     const words = new Int32Array(2 * values.length);
     for (let index = 0; index < values.length; index++) words[2 * index] = values[index]!;
@@ -123,39 +142,28 @@ export function factorArrays(
     {
       name: "latents_classes",
       header: { descr: "<i8", fortranOrder: false, shape: [run.numImages, width] },
+      rows: classRows,
       *chunks() {
-        const classes = new Int32Array(width);
         for (let start = 0; start < run.numImages; start += ROWS_PER_CHUNK) {
-          const count = Math.min(ROWS_PER_CHUNK, run.numImages - start);
-          // Little-endian int64 of a small non-negative number: the low word, then zero.
-          const words = new Int32Array(2 * width * count);
-          for (let image = 0; image < count; image++) {
-            generator.sampleClasses!(run.seed, start + image, classes, 0);
-            for (let factor = 0; factor < width; factor++) {
-              words[2 * (image * width + factor)] = classes[factor]!;
-            }
-          }
-          yield new Uint8Array(words.buffer);
+          yield classRows(start, Math.min(ROWS_PER_CHUNK, run.numImages - start));
         }
       },
     },
-    {
-      name: "latents_sizes",
-      header: { descr: "<i8", fortranOrder: false, shape: [width] },
-      chunks: () => [
-        int64(factors.map((factor) => possibleValues(factor, generator.classes)[0]!.length)),
-      ],
-    },
+    small(
+      "latents_sizes",
+      { descr: "<i8", fortranOrder: false, shape: [width] },
+      int64(factors.map((factor) => possibleValues(factor, generator.classes)[0]!.length)),
+    ),
     ...factors.map((factor) => {
       const rows = possibleValues(factor, generator.classes);
       const shape = factor.perClassValues === undefined
         ? [rows[0]!.length]
         : [rows.length, rows[0]!.length];
-      return {
-        name: `latents_possible_values_${factor.name}`,
-        header: { descr: "<f8" as const, fortranOrder: false, shape },
-        chunks: () => [new Uint8Array(Float64Array.from(rows.flat()).buffer)],
-      };
+      return small(
+        `latents_possible_values_${factor.name}`,
+        { descr: "<f8", fortranOrder: false, shape },
+        new Uint8Array(Float64Array.from(rows.flat()).buffer),
+      );
     }),
     factorNames(factors),
   ];
