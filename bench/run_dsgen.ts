@@ -22,6 +22,8 @@ export const RUN_FLAGS: string[] = (() => {
 export interface Measurement {
   seconds: number;
   peakRssBytes: number;
+  /** User + system CPU seconds of the run, all threads (NaN without /usr/bin/time). */
+  cpuSeconds: number;
   versionPath: string;
   metadata: {
     num_images: number;
@@ -53,7 +55,10 @@ export async function measureGenerate(args: string[], outputDir: string): Promis
   const allArgs = [...args, "--output-dir", outputDir, "--yes", "--quiet"];
   const started = performance.now();
   const command = hasTime
-    ? new Deno.Command(timeBinary, { args: ["-f", "%M", ...dsgen, ...allArgs], stderr: "piped" })
+    ? new Deno.Command(timeBinary, {
+      args: ["-f", "%M %U %S", ...dsgen, ...allArgs],
+      stderr: "piped",
+    })
     : new Deno.Command(dsgen[0]!, { args: [...dsgen.slice(1), ...allArgs], stderr: "piped" });
   const output = await command.output();
   const seconds = (performance.now() - started) / 1000;
@@ -62,10 +67,10 @@ export async function measureGenerate(args: string[], outputDir: string): Promis
   const versionPath = new TextDecoder().decode(output.stdout).trim();
   const metadata = JSON.parse(await Deno.readTextFile(join(versionPath, "metadata.json")));
   const lines = stderr.trim().split("\n");
-  const peakRssBytes = hasTime
-    ? Number(lines[lines.length - 1]) * 1024
-    : metadata.run.memory.measured_peak_bytes;
-  return { seconds, peakRssBytes, versionPath, metadata };
+  const [rssKilobytes, user, system] = (lines[lines.length - 1] ?? "").split(" ").map(Number);
+  const peakRssBytes = hasTime ? rssKilobytes! * 1024 : metadata.run.memory.measured_peak_bytes;
+  const cpuSeconds = hasTime ? user! + system! : NaN;
+  return { seconds, peakRssBytes, cpuSeconds, versionPath, metadata };
 }
 
 /**

@@ -17,8 +17,10 @@ import {
   sampleChunk,
 } from "../src/pipeline/render.ts";
 import { quantize } from "../src/pipeline/quantize.ts";
-import { MIN_IMAGES_FOR_WORKERS, workerImageChunks } from "../src/pipeline/worker_pool.ts";
+import { minImagesForWorkers, workerImageChunks } from "../src/pipeline/worker_pool.ts";
 import { runPythonJson } from "./support/python.ts";
+import { chunkBytes, type DataChunk } from "../src/format/npz.ts";
+import { crc32 } from "../src/format/crc32.ts";
 
 /**
  * SHA-256 of the first 64 images (uint8 bytes) and of their labels and latents (labels bytes,
@@ -69,10 +71,15 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+async function collect(chunks: AsyncIterable<DataChunk>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   // Copies: a producer may hand out views it reuses.
-  for await (const chunk of chunks) parts.push(chunk.slice());
+  for await (const chunk of chunks) {
+    const bytes = chunkBytes(chunk);
+    // A chunk that carries its CRC-32 must carry the right one.
+    if (!(chunk instanceof Uint8Array)) assert.equal(chunk.crc32, crc32(bytes));
+    parts.push(bytes.slice());
+  }
   return concat(parts);
 }
 
@@ -131,6 +138,25 @@ Deno.test("the shapes generator's output for seed 42 is pinned to its version", 
   const p = plan(42, 64);
   assert.equal(sha256(renderImageBytes(p, { start: 0, count: 64 })), golden.images);
   assert.equal(sha256(labelsAndLatents(p)), golden.labelsAndLatents);
+});
+
+/**
+ * SHA-256 of a whole 64-image archive (seed 42, 16x16), per dtype: pins the archive's layout
+ * (zip structures, 64-byte alignment) on top of the arrays. It moves when the layout changes on
+ * purpose (say why in the commit); the arrays' checksums above must not move with it.
+ */
+const GOLDEN_ARCHIVE_SEED_42 = {
+  uint8: "0f98342ebc98792a01244a93520cfdd6051901c146f53ff464f2f4bc1df15b92",
+  float64: "0b2a4042fc504daf63304c587bbb26a2a68edc756ec81ff659b5074040ace972",
+};
+
+Deno.test("the archive's bytes for seed 42 are pinned", async () => {
+  await withTempDir(async (folder) => {
+    for (const dtype of ["uint8", "float64"] as const) {
+      const record = await writeDatasetNpz(plan(42, 64, { dtype }), join(folder, `${dtype}.npz`));
+      assert.equal(record.sha256, GOLDEN_ARCHIVE_SEED_42[dtype], dtype);
+    }
+  });
 });
 
 Deno.test("two runs with the same seed give the same images, labels, latents and file", async () => {
@@ -249,9 +275,9 @@ print(json.dumps(out))
 Deno.test("1, 2 and 3 workers write identical files", async () => {
   await withTempDir(async (folder) => {
     // runGenerate starts threads only for large runs, and one per chunk at most: take enough
-    // 4x4 images (cheap to render) for at least four chunks, the last one short.
-    const imageSize = 4;
-    const numImages = Math.max(MIN_IMAGES_FOR_WORKERS, 3 * chunkImages(imageSize)) + 5;
+    // 64x64 images for at least four chunks, the last one short.
+    const imageSize = 64;
+    const numImages = Math.max(minImagesForWorkers(imageSize), 3 * chunkImages(imageSize)) + 5;
     const runs = [];
     for (const workers of [1, 2, 3]) {
       runs.push(

@@ -25,8 +25,18 @@ with open(path, "rb") as file:
 with np.load(path, allow_pickle=False) as data:
     arrays = {key: data[key] for key in data.files}
 
+# Every array memory-mapped in place at its recorded offset is the array np.load reads.
+memmap_equal = {}
+for record in metadata["arrays"]:
+    mapped = np.memmap(path, dtype=np.dtype(record["dtype"]), mode="r",
+                       offset=record["offset"], shape=tuple(record["shape"]))
+    memmap_equal[record["name"]] = bool(np.array_equal(mapped, arrays[record["name"]])) and \
+        record["offset"] % 64 == 0
+    del mapped
+
 report = {
     "keys": list(arrays),
+    "memmap_equal": memmap_equal,
     "sha256": sha256,
     "arrays": {key: {"dtype": a.dtype.str, "shape": list(a.shape)} for key, a in arrays.items()},
     "class_names": arrays["class_names"].tolist(),
@@ -100,6 +110,7 @@ print(json.dumps(report))
 interface Report {
   keys: string[];
   sha256: string;
+  memmap_equal: Record<string, boolean>;
   arrays: Record<string, { dtype: string; shape: number[] }>;
   class_names: string[];
   latent_names: string[];
@@ -190,8 +201,13 @@ async function checkMetadata(folder: string, report: Report, dtype: string): Pro
   assert.equal(report.sha256, sha256);
   // The recorded arrays are what numpy loads.
   assert.deepEqual(
-    metadata.arrays,
+    metadata.arrays.map(({ offset: _, ...array }: { offset: number }) => array),
     report.keys.map((name) => ({ name, ...report.arrays[name] })),
+  );
+  // Each recorded offset is 64-byte aligned and np.memmap there reads what np.load reads.
+  assert.deepEqual(
+    report.memmap_equal,
+    Object.fromEntries(report.keys.map((name) => [name, true])),
   );
   assert.ok(metadata.run.command_line.includes(String(SEED)));
   assert.ok(metadata.run.workers >= 1);

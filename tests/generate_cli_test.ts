@@ -466,6 +466,8 @@ Deno.test("a redirected log gets plain progress lines, the plan and the measured
     const result = await runCli([
       "--num-images",
       "25000",
+      "--image-size",
+      "64",
       "--output-dir",
       out,
       "--seed",

@@ -9,14 +9,17 @@ import { runPython } from "./support/python.ts";
 
 const U1 = (shape: number[]): NpyHeader => ({ descr: "|u1", fortranOrder: false, shape });
 
-/** Writes arrays with dsgen's writer; `expectedBytes` >= 4 GiB forces Zip64. */
+/** Writes arrays with dsgen's writer; `zip64` forces Zip64. */
 async function writeNpz(
   arrays: [string, NpyHeader, Uint8Array][],
-  options: { expectedBytes?: number } = {},
+  options: { zip64?: boolean } = {},
 ): Promise<string> {
   const path = join(await temporaryFolder(), "a.npz");
   const file = await Deno.open(path, { write: true, createNew: true });
-  const npz = new NpzWriter(file.writable, options);
+  const npz = new NpzWriter(file.writable, {
+    arrays: arrays.map(([name, header]) => ({ name, header })),
+    ...options,
+  });
   for (const [name, header, data] of arrays) {
     // Several chunks, so entries are not one write.
     await npz.addArray(name, header, [data.subarray(0, 3), data.subarray(3)]);
@@ -129,7 +132,7 @@ Deno.test("NpzReader reads Zip64 archives", async () => {
   const path = await writeNpz([
     ["a", U1([7]), counting(7)],
     ["b", { descr: "<f8", fortranOrder: false, shape: [3] }, bytes],
-  ], { expectedBytes: 2 ** 32 });
+  ], { zip64: true });
   await withReader(path, async (reader) => {
     assert.ok(reader.entries.every((entry) => entry.zip64));
     assert.deepEqual(await reader.readAll("a"), counting(7));
@@ -251,4 +254,28 @@ Deno.test("NpzReader checks the CRC-32 of whole entries, not of ranges", async (
     // Opted out, the stream yields everything.
     assert.equal(concat(await collect(reader.stream("x", { verifyCrc: false }))).length, 1000);
   });
+});
+
+Deno.test("zip-js, an independent zip reader, reads the writer's archives and checks their CRCs", async () => {
+  const { BlobReader, Uint8ArrayWriter, ZipReader } = await import("@zip.js/zip.js");
+  const images = counting(5 * 16);
+  const labels = counting(5, 3);
+  for (const zip64 of [false, true]) {
+    const path = await writeNpz([["images", U1([5, 4, 4]), images], ["labels", U1([5]), labels]], {
+      zip64,
+    });
+    const zip = new ZipReader(new BlobReader(new Blob([await Deno.readFile(path)])));
+    try {
+      const entries = await zip.getEntries();
+      assert.deepEqual(entries.map((entry) => entry.filename), ["images.npy", "labels.npy"]);
+      for (const [entry, data] of [[entries[0]!, images], [entries[1]!, labels]] as const) {
+        // checkSignature makes zip-js compare the data's CRC-32 with the directory's.
+        assert.ok(!entry.directory, entry.filename);
+        const bytes = await entry.getData(new Uint8ArrayWriter(), { checkSignature: true });
+        assert.deepEqual(bytes.subarray(bytes.length - data.length), data);
+      }
+    } finally {
+      await zip.close();
+    }
+  }
 });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  coverageBytes,
   type Ellipse,
+  hypot,
   polygon,
   Rasterizer,
   sampleOffsets,
@@ -8,6 +10,7 @@ import {
 } from "../src/generators/raster.ts";
 import { generators } from "../src/generators/registry.ts";
 import { sampleChunk } from "../src/pipeline/render.ts";
+import { quantize } from "../src/pipeline/quantize.ts";
 
 const SIZES = [4, 16, 64];
 const SAMPLES = [1, 2, 3, 4, 5];
@@ -191,6 +194,64 @@ Deno.test("Rasterizer.fill equals fillReference byte for byte on many shapes", (
   assert.ok(compared > 1500 && partial > 10000 && full > 10000, `${compared} ${partial} ${full}`);
 });
 
+Deno.test("Rasterizer.fillBytes equals the reference's counts through the byte table", () => {
+  let compared = 0;
+  for (const size of SIZES) {
+    for (const samples of SAMPLES) {
+      const rasterizer = new Rasterizer({ imageSize: size, samples });
+      const area = size * size, total = samples * samples;
+      // A table that tells every count apart (and an intensity whose bytes do too).
+      const identity = Uint8Array.from({ length: total + 1 }, (_, count) => count);
+      const bytes = coverageBytes(samples, 1);
+      const offset = 5;
+      for (const { label, shape } of shapesFor(size, samples, size === 64 ? 48 : 160)) {
+        const counts = new Uint8Array(area + 2 * offset).fill(200);
+        rasterizer.fillBytes(shape, counts, offset, identity);
+        const reference = new Float64Array(area);
+        rasterizer.fillReference(shape, reference, 0);
+        const quantized = new Uint8Array(area + 2 * offset).fill(200);
+        quantize(reference, quantized.subarray(offset, offset + area));
+        for (let index = 0; index < area; index++) {
+          const expected = Math.round(reference[index]! * total);
+          if (counts[offset + index] !== expected) {
+            assert.fail(
+              `${label} at size ${size}, samples ${samples}: pixel (${index % size}, ` +
+                `${Math.floor(index / size)}) has ${counts[offset + index]} samples inside ` +
+                `but the reference counts ${expected}; shape ${
+                  JSON.stringify({ ...shape, edges: undefined })
+                }`,
+            );
+          }
+        }
+        // Bytes outside the image are untouched; through the real table, bytes are quantized.
+        assert.ok(counts.subarray(0, offset).every((value) => value === 200), label);
+        assert.ok(counts.subarray(offset + area).every((value) => value === 200), label);
+        const image = new Uint8Array(area + 2 * offset).fill(200);
+        rasterizer.fillBytes(shape, image, offset, bytes);
+        assert.deepEqual(image, quantized, `${label} at size ${size}, samples ${samples}`);
+        compared++;
+      }
+    }
+  }
+  assert.ok(compared > 1500, String(compared));
+});
+
+Deno.test("the shapes generator's bytes are its quantized floats, pixel for pixel", () => {
+  for (const size of [4, 16, 64, 256]) {
+    const generator = generators.get("shapes").create({ imageSize: size });
+    const count = size === 256 ? 40 : size === 64 ? 400 : 4000;
+    const { labels, latents } = sampleChunk(generator, 7, { start: 0, count });
+    const area = size * size;
+    const bytes = new Uint8Array(count * area).fill(99);
+    const floats = new Float64Array(count * area);
+    for (let image = 0; image < count; image++) {
+      generator.renderBytes!(labels[image]!, latents, image * 4, bytes, image * area);
+      generator.render(labels[image]!, latents, image * 4, floats, image * area);
+    }
+    assert.deepEqual(bytes, quantize(floats), `size ${size}`);
+  }
+});
+
 Deno.test("the shapes generator renders what fillReference gives for its own shapes", () => {
   for (const size of [4, 16, 64]) {
     const generator = generators.get("shapes").create({ imageSize: size });
@@ -305,6 +366,21 @@ Deno.test("the filled mass approaches the shape's area", () => {
         Math.abs(mass - area) < perimeter / 4,
         `${label} of radius ${radius}: mass ${mass}, area ${area}`,
       );
+    }
+  }
+});
+
+Deno.test("hypot equals Math.hypot bit for bit", () => {
+  const random = randomSource(2024);
+  const special = [0, -0, 1, -1, 1e-300, 1e300, Infinity, -Infinity, NaN, 5e-324, 3, 4];
+  for (const x of special) {
+    for (const y of special) assert.ok(Object.is(hypot(x, y), Math.hypot(x, y)), `${x} ${y}`);
+  }
+  for (let index = 0; index < 2_000_000; index++) {
+    const scale = 10 ** Math.floor(random() * 12 - 6);
+    const x = (random() - 0.5) * scale, y = (random() - 0.5) * 10 ** Math.floor(random() * 12 - 6);
+    if (!Object.is(hypot(x, y), Math.hypot(x, y))) {
+      assert.fail(`hypot(${x}, ${y}) = ${hypot(x, y)}, Math.hypot says ${Math.hypot(x, y)}`);
     }
   }
 });

@@ -15,6 +15,7 @@ import { InterruptedError, RunError } from "../src/cli/errors.ts";
 import type { Console } from "../src/cli/console.ts";
 import { type GenerateOptions, runGenerate } from "../src/cli/generate.ts";
 import { writeDatasetNpz } from "../src/pipeline/dataset.ts";
+import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { entriesOf } from "./support/cli.ts";
 import {
   createStaging,
@@ -173,7 +174,7 @@ async function watchWorkers<T>(
 }
 
 /** Enough images for the worker pool to be used (small runs render on the main thread). */
-const POOLED_RUN_IMAGES = 50_000;
+const POOLED_RUN_IMAGES = minImagesForWorkers(16) + 1000;
 
 function systemError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -778,7 +779,7 @@ Deno.test({
     const io = recordingConsole();
     const { result: error, started, running } = await watchWorkers(async () => {
       let settled = false;
-      const run = runGenerate(generateOptions(disk.path, 100_000), io)
+      const run = runGenerate(generateOptions(disk.path, POOLED_RUN_IMAGES), io)
         .catch((e) => e)
         .finally(() => (settled = true));
       // Fill the disk once the archive has started: a real ENOSPC from inside the writer.

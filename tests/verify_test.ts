@@ -182,6 +182,16 @@ Deno.test("metadata that lies about the seed, the arrays or the generator fails 
     "latents.npy has dtype <f4 and shape (1000, 4) but metadata.json records <f4 and (1000, 5)",
   );
 
+  const offset = await damagedCopy((version) =>
+    editMetadata(version, (metadata) => {
+      metadata.arrays.find((array) => array.name === "labels")!.offset! += 64;
+    })
+  );
+  assert.match(
+    failure(await steps(offset)).detail,
+    /^labels\.npy's data starts at byte \d+ but metadata\.json records offset \d+$/,
+  );
+
   const count = await damagedCopy((version) =>
     editMetadata(version, (metadata) => void (metadata.num_images = 999))
   );

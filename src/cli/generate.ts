@@ -456,7 +456,7 @@ export async function runGenerate(
     numImages: options.numImages,
     seed,
     dtype: options.dtype,
-    chunkImages: chunkImages(options.imageSize),
+    chunkImages: chunkImages(options.imageSize, options.dtype),
   };
   const workers = effectiveWorkers(options.workers, plan);
   const diskBytes = await predictArchiveBytes(plan);
@@ -578,7 +578,12 @@ export async function runGenerate(
       },
       spec,
       files: [{ name: "dataset.npz", bytes: npzRecord.bytes, sha256: npzRecord.sha256 }],
-      arrays: npzRecord.arrays.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
+      arrays: npzRecord.arrays.map(({ name, dtype, shape, offset }) => ({
+        name,
+        dtype,
+        shape,
+        offset,
+      })),
       run: {
         dsgen_version: denoJson.version,
         deno_version: Deno.version.deno,

@@ -27,8 +27,8 @@
  * |                                  | n+e   | length (u16); the entry's bytes follow the extra  |
  *
  * The sizes and CRC in the local header may be zero (flag bit 3, data descriptor after the data,
- * as zip-js writes them), so the central directory is the only source of truth. An entry's bytes
- * are a whole `.npy` file (see `npy.ts`): its header is parsed when the archive is opened, so the
+ * as dsgen's writer writes them), so the central directory is the only source of truth. An
+ * entry's bytes are a whole `.npy` file (see `npy.ts`): its header is parsed when the archive is opened, so the
  * array data of every entry has a known offset and length in the file and can be read at any
  * position, or streamed in chunks, with `Deno.FsFile` seek and read.
  *

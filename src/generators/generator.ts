@@ -114,6 +114,18 @@ export interface ImageGenerator {
     pixelsOut: Float64Array,
     pixelOffset: number,
   ): void;
+  /**
+   * Optional, for speed: renders one image straight to the bytes quantizing `render`'s values
+   * would give (numpy's `round(clip(x, 0, 1) * 255)`), writing every one of the `imageSize²`
+   * bytes at `bytesOut[byteOffset]`. Families without it are rendered to floats and quantized.
+   */
+  renderBytes?(
+    label: number,
+    latents: Float32Array,
+    latentOffset: number,
+    bytesOut: Uint8Array,
+    byteOffset: number,
+  ): void;
 }
 
 /** The options a family is configured with. */

@@ -15,6 +15,14 @@
 /** Added to the margins so that rounding in the centre test can never misclassify a pixel. */
 const SAFETY = 1e-9;
 
+/**
+ * How far from 1 the ellipse's exact squared radius must be for a sample to be decided without
+ * its exact test: far above the rounding error of that test (about 1e-15).
+ */
+const ELLIPSE_MARGIN = 1e-9;
+/** Added (times 1 + a) to the chord's ends, for the rounding in computing them. */
+const ELLIPSE_SLACK = 1e-6;
+
 /** The most edges a polygon may have. */
 export const MAX_EDGES = 16;
 
@@ -50,6 +58,33 @@ export interface Ellipse {
 
 /** A shape the rasterizer can fill. */
 export type Shape = Polygon | Ellipse;
+
+/**
+ * `Math.hypot(x, y)`, bit for bit, about 2.5x faster: V8's own algorithm for two arguments
+ * (normalize by the larger magnitude, square and add with Kahan's compensation, square root,
+ * scale back), without the variadic call. Tests compare it with `Math.hypot`.
+ *
+ * @param x A number.
+ * @param y A number.
+ * @returns The same number `Math.hypot(x, y)` returns.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hypot } from "./raster.ts";
+ * assert.equal(hypot(3, 4), Math.hypot(3, 4));
+ * ```
+ */
+export function hypot(x: number, y: number): number {
+  const absX = Math.abs(x), absY = Math.abs(y);
+  if (absX === Infinity || absY === Infinity) return Infinity;
+  if (absX !== absX || absY !== absY) return NaN;
+  const max = absX > absY ? absX : absY;
+  if (max === 0) return 0;
+  const first = absX / max, second = absY / max;
+  // V8 adds the squares with Kahan's compensation, which is still zero after the first term:
+  // for two terms its sum is exactly first² + second².
+  return Math.sqrt(first * first + second * second) * max;
+}
 
 /**
  * Builds a convex polygon from its vertices, in either winding order.
@@ -108,7 +143,7 @@ export function setPolygon(target: Polygon, vertices: readonly number[]): Polygo
     const next = (index + 1) % count;
     const x0 = vertices[2 * index]!, y0 = vertices[2 * index + 1]!;
     const x1 = vertices[2 * next]!, y1 = vertices[2 * next + 1]!;
-    const length = Math.hypot(x1 - x0, y1 - y0);
+    const length = hypot(x1 - x0, y1 - y0);
     // Outward normal of the edge (x0,y0)->(x1,y1) for the detected winding.
     const nx = (orientation * (y1 - y0)) / length;
     const ny = (orientation * (x0 - x1)) / length;
@@ -183,6 +218,29 @@ function coverageValues(samples: number, intensity: number): Float64Array {
   return Float64Array.from({ length: total + 1 }, (_, count) => (count * intensity) / total);
 }
 
+/**
+ * The byte of each coverage count, as quantizing the float value would give it: count k of
+ * samples² becomes round-half-even(k / samples² x intensity x 255), clamped to 0..255.
+ *
+ * @param samples Samples per pixel side.
+ * @param intensity The value of a fully covered pixel.
+ * @returns samples² + 1 bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { coverageBytes } from "./raster.ts";
+ * const table = coverageBytes(4, 1);
+ * assert.ok(table.length === 17 && table[8] === 128 && table[16] === 255);
+ * ```
+ */
+export function coverageBytes(samples: number, intensity: number): Uint8Array {
+  const values = coverageValues(samples, intensity);
+  // The same store as quantize.ts: Uint8ClampedArray rounds half to even.
+  const clamped = new Uint8ClampedArray(values.length);
+  for (let count = 0; count < values.length; count++) clamped[count] = values[count]! * 255;
+  return new Uint8Array(clamped.buffer);
+}
+
 /** Options of {@linkcode Rasterizer}. */
 export interface RasterOptions {
   /** Side of the square image in pixels. */
@@ -208,6 +266,14 @@ export class Rasterizer {
   #columnTerms2 = new Float64Array(16);
   #rowTerms = new Float64Array(16);
   #outside = new Uint8Array(256);
+  #quadratic = 0;
+  #cross = 0;
+  #rowFactor = 0;
+  #inverseNormals = new Float64Array(MAX_EDGES);
+  #lows = new Float64Array(16);
+  #highs = new Float64Array(16);
+  /** The coordinate of sample g along either axis: pixel floor(g / samples) plus its offset. */
+  #sampleCoordinates: Float64Array;
 
   /**
    * Prepares the sample grid.
@@ -232,6 +298,10 @@ export class Rasterizer {
     this.#values = coverageValues(samples, intensity);
     // The farthest a sample lies from its pixel's centre along either axis.
     this.#reach = 0.5 - 0.5 / samples;
+    this.#sampleCoordinates = Float64Array.from(
+      { length: imageSize * samples },
+      (_, sample) => Math.floor(sample / samples) + this.#offsets[sample % samples]!,
+    );
   }
 
   /**
@@ -336,8 +406,8 @@ export class Rasterizer {
     const spread = (this.#reach * Math.SQRT2) / Math.min(a, b) + SAFETY;
     const insideBelow = spread < 1 ? (1 - spread) * (1 - spread) : -1;
     const outsideAbove = (1 + spread) * (1 + spread);
-    const halfWidth = Math.hypot(a * cos, b * sin);
-    const halfHeight = Math.hypot(a * sin, b * cos);
+    const halfWidth = hypot(a * cos, b * sin);
+    const halfHeight = hypot(a * sin, b * cos);
     const firstColumn = Math.max(0, Math.floor(cx - halfWidth));
     const lastColumn = Math.min(imageSize - 1, Math.ceil(cx + halfWidth));
     const firstRow = Math.max(0, Math.floor(cy - halfHeight));
@@ -375,6 +445,243 @@ export class Rasterizer {
         out[rowStart + x] = values[inside]!;
       }
     }
+  }
+
+  /**
+   * Writes a whole image (every pixel, the background too) as bytes: a pixel with k of its
+   * samples² samples inside gets `table[k]`. No float image, no zeroing pass.
+   *
+   * Along one sample row, each inside test is monotone in x (rounding is monotone), so the
+   * samples inside a polygon form one interval, found per edge from one division and exact
+   * tests of the samples next to the estimate. For the ellipse, the row's chord comes from the
+   * quadratic; samples within a safety band of its ends get the exact test, the others are
+   * decided by the chord. Pixels wholly inside every sample row's interval are filled; only
+   * the boundary pixels are counted. The counts are those of {@linkcode fillReference}, sample
+   * for sample, so the bytes equal quantizing {@linkcode fill}'s values.
+   *
+   * @param shape The shape to fill.
+   * @param out The buffer (row-major); `imageSize²` bytes are written from `offset`.
+   * @param offset Where the image starts in `out`.
+   * @param table The byte of each count 0..samples², e.g. from {@linkcode coverageBytes}.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { coverageBytes, polygon, Rasterizer } from "./raster.ts";
+   * const image = new Uint8Array(16).fill(7);
+   * const rasterizer = new Rasterizer({ imageSize: 4, samples: 4 });
+   * rasterizer.fillBytes(polygon([1, 1, 3, 1, 3, 3, 1, 3]), image, 0, coverageBytes(4, 1));
+   * assert.ok(image[5] === 255 && image[0] === 0);
+   * ```
+   */
+  fillBytes(shape: Shape, out: Uint8Array, offset: number, table: Uint8Array): void {
+    const imageSize = this.imageSize, samples = this.samples;
+    let firstColumn: number, lastColumn: number, firstRow: number, lastRow: number;
+    if (shape.kind === "polygon") {
+      const bounds = shape.bounds;
+      firstColumn = Math.max(0, Math.floor(bounds[0]!));
+      lastColumn = Math.min(imageSize - 1, Math.ceil(bounds[2]!));
+      firstRow = Math.max(0, Math.floor(bounds[1]!));
+      lastRow = Math.min(imageSize - 1, Math.ceil(bounds[3]!));
+    } else {
+      const { cx, cy, a, b, cos, sin } = shape;
+      const inverseA2 = 1 / (a * a), inverseB2 = 1 / (b * b);
+      this.#quadratic = cos * cos * inverseA2 + sin * sin * inverseB2;
+      this.#cross = 2 * cos * sin * (inverseA2 - inverseB2);
+      this.#rowFactor = sin * sin * inverseA2 + cos * cos * inverseB2;
+      const halfWidth = hypot(a * cos, b * sin);
+      const halfHeight = hypot(a * sin, b * cos);
+      firstColumn = Math.max(0, Math.floor(cx - halfWidth));
+      lastColumn = Math.min(imageSize - 1, Math.ceil(cx + halfWidth));
+      firstRow = Math.max(0, Math.floor(cy - halfHeight));
+      lastRow = Math.min(imageSize - 1, Math.ceil(cy + halfHeight));
+    }
+    // One fill of the background: a memset, cheaper than filling around each row's span.
+    out.fill(table[0]!, offset, offset + imageSize * imageSize);
+    if (firstRow > lastRow || firstColumn > lastColumn) return;
+    if (shape.kind === "polygon") {
+      // The estimates of each edge's crossing multiply by 1/nx; the exact tests decide.
+      const inverses = this.#inverseNormals, edges = shape.edges;
+      for (let edge = 0; edge < shape.count; edge++) inverses[edge] = samples / edges[3 * edge]!;
+    }
+    const minSample = firstColumn * samples, maxSample = (lastColumn + 1) * samples - 1;
+    const lows = this.#lows, highs = this.#highs;
+    for (let y = firstRow; y <= lastRow; y++) {
+      let regular = true;
+      if (shape.kind === "polygon") {
+        for (let row = 0; row < samples; row++) {
+          this.#polygonSpan(shape, y * samples + row, minSample, maxSample, row);
+        }
+      } else {
+        for (let row = 0; row < samples && regular; row++) {
+          regular = this.#ellipseSpan(shape, y * samples + row, minSample, maxSample, row);
+        }
+      }
+      const rowStart = offset + y * imageSize;
+      if (!regular) {
+        // The ellipse's inside samples were not one interval in some sample row: count them.
+        for (let x = firstColumn; x <= lastColumn; x++) {
+          out[rowStart + x] = table[countSamplesReference(shape, x, y, this.#offsets)]!;
+        }
+        continue;
+      }
+      let low = Infinity, high = -Infinity, fullLow = -Infinity, fullHigh = Infinity;
+      for (let row = 0; row < samples; row++) {
+        const rowLow = lows[row]!, rowHigh = highs[row]!;
+        if (rowLow > rowHigh) {
+          fullLow = Infinity;
+          continue;
+        }
+        if (rowLow < low) low = rowLow;
+        if (rowHigh > high) high = rowHigh;
+        if (rowLow > fullLow) fullLow = rowLow;
+        if (rowHigh < fullHigh) fullHigh = rowHigh;
+      }
+      if (low > high) continue;
+      const firstPixel = Math.floor(low / samples), lastPixel = Math.floor(high / samples);
+      // Pixels whose every sample column lies in every sample row's interval.
+      const firstFull = Math.ceil(fullLow / samples);
+      const lastFull = Math.floor((fullHigh + 1) / samples) - 1;
+      const fullByte = table[samples * samples]!;
+      for (let x = firstPixel; x <= lastPixel; x++) {
+        if (x >= firstFull && x <= lastFull) {
+          if (lastFull - x > 16) out.fill(fullByte, rowStart + x, rowStart + lastFull + 1);
+          else for (let pixel = x; pixel <= lastFull; pixel++) out[rowStart + pixel] = fullByte;
+          x = lastFull;
+          continue;
+        }
+        const left = x * samples, right = left + samples - 1;
+        let count = 0;
+        for (let row = 0; row < samples; row++) {
+          const from = lows[row]! > left ? lows[row]! : left;
+          const to = highs[row]! < right ? highs[row]! : right;
+          if (to >= from) count += to - from + 1;
+        }
+        out[rowStart + x] = table[count]!;
+      }
+    }
+  }
+
+  /**
+   * The inside samples of one sample row of a polygon, as the interval `lows[row] ..
+   * highs[row]` of sample columns (empty when low > high). Always regular (one interval).
+   */
+  #polygonSpan(
+    shape: Polygon,
+    sampleRow: number,
+    minSample: number,
+    maxSample: number,
+    row: number,
+  ): boolean {
+    const sampleX = this.#sampleCoordinates;
+    const sampleY = sampleX[sampleRow]!;
+    const edges = shape.edges, inverses = this.#inverseNormals;
+    let low = minSample, high = maxSample;
+    const end = 3 * shape.count;
+    for (let edge = 0, index = 0; edge < end && low <= high; edge += 3, index++) {
+      const nx = edges[edge]!, limit = edges[edge + 2]!;
+      const rowTerm = edges[edge + 1]! * sampleY;
+      // Sample g lies at about (g + 0.5) / samples: the edge crosses the row near this g.
+      const estimate = (limit - rowTerm) * inverses[index]! - 0.5;
+      // An edge crossing the row two samples or more beyond the span cannot cut it: far from
+      // the crossing, the exact test's rounding (about 1e-13) cannot flip a sample whose
+      // distance to the edge is at least 2 |nx| / samples > 1e-7.
+      const steep = nx > 1e-6 || nx < -1e-6;
+      if (nx > 0) {
+        if (steep && estimate > high + 2) continue;
+        // Inside is a prefix: find its last sample.
+        let guess = Math.floor(estimate);
+        if (!(guess >= low - 1)) guess = low - 1;
+        else if (guess > high) guess = high;
+        while (guess < high && !(nx * sampleX[guess + 1]! + rowTerm > limit)) guess++;
+        while (guess >= low && nx * sampleX[guess]! + rowTerm > limit) guess--;
+        high = guess;
+      } else if (nx < 0) {
+        // Inside is a suffix: find its first sample.
+        if (steep && estimate < low - 2) continue;
+        let guess = Math.ceil(estimate);
+        if (!(guess <= high + 1)) guess = high + 1;
+        else if (guess < low) guess = low;
+        while (guess > low && !(nx * sampleX[guess - 1]! + rowTerm > limit)) guess--;
+        while (guess <= high && nx * sampleX[guess]! + rowTerm > limit) guess++;
+        low = guess;
+      } else if (nx * sampleX[low]! + rowTerm > limit) {
+        high = low - 1;
+      }
+    }
+    this.#lows[row] = low;
+    this.#highs[row] = high;
+    return true;
+  }
+
+  /**
+   * The inside samples of one sample row of an ellipse, as for {@linkcode #polygonSpan};
+   * returns false when they are not one interval (then the caller counts sample by sample).
+   */
+  #ellipseSpan(
+    shape: Ellipse,
+    sampleRow: number,
+    minSample: number,
+    maxSample: number,
+    row: number,
+  ): boolean {
+    const sampleX = this.#sampleCoordinates, samples = this.samples;
+    const { cx, cy, a, b, cos, sin } = shape;
+    const dy = sampleX[sampleRow]! - cy;
+    const cosDy = cos * dy, sinDy = sin * dy;
+    // f(dx) = A dx² + B dx + C along the row; its minimum fMin at dx = middle.
+    const quadratic = this.#quadratic;
+    const linear = dy * this.#cross;
+    const constant = dy * dy * this.#rowFactor;
+    const middle = -linear / (2 * quadratic);
+    const fMin = constant - (linear * linear) / (4 * quadratic);
+    let low = maxSample + 1, high = minSample - 1;
+    if (fMin > 1 + ELLIPSE_MARGIN) {
+      this.#lows[row] = low;
+      this.#highs[row] = high;
+      return true;
+    }
+    // Samples nearer the centre than `inner` are inside for sure, farther than `outer` outside.
+    const slack = ELLIPSE_SLACK * (1 + a);
+    const inner = Math.sqrt(Math.max(0, (1 - ELLIPSE_MARGIN - fMin) / quadratic)) - slack;
+    const outer = Math.sqrt((1 + ELLIPSE_MARGIN - fMin) / quadratic) + slack;
+    const centre = cx + middle;
+    // Sample g lies at about (g + 0.5) / samples.
+    let first = Math.floor((centre - outer) * samples - 0.5);
+    let last = Math.ceil((centre + outer) * samples - 0.5);
+    if (first < minSample) first = minSample;
+    if (last > maxSample) last = maxSample;
+    let coreLow = Math.ceil((centre - inner) * samples - 0.5) + 1;
+    let coreHigh = Math.floor((centre + inner) * samples - 0.5) - 1;
+    if (coreLow < first) coreLow = first;
+    if (coreHigh > last) coreHigh = last;
+    if (!(inner > 0) || coreLow > coreHigh) {
+      coreLow = last + 1;
+      coreHigh = last;
+    }
+    // Test every sample outside the core within [first, last]; the core is inside.
+    let count = coreHigh >= coreLow ? coreHigh - coreLow + 1 : 0;
+    if (count > 0) {
+      low = coreLow;
+      high = coreHigh;
+    }
+    for (let sample = first; sample <= last; sample++) {
+      if (sample === coreLow) {
+        sample = coreHigh;
+        continue;
+      }
+      // The exact test, as countSamplesReference makes it.
+      const dx = sampleX[sample]! - cx;
+      const u = (cos * dx + sinDy) / a;
+      const v = (cosDy - sin * dx) / b;
+      if (u * u + v * v <= 1) {
+        count++;
+        if (sample < low) low = sample;
+        if (sample > high) high = sample;
+      }
+    }
+    this.#lows[row] = low;
+    this.#highs[row] = high;
+    return count === 0 || count === high - low + 1;
   }
 
   /**

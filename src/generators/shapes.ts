@@ -37,7 +37,14 @@ import type {
   LatentSpec,
 } from "./generator.ts";
 import { imageKey, uniform } from "./random.ts";
-import { type Ellipse, polygon, Rasterizer, setPolygon, type Shape } from "./raster.ts";
+import {
+  coverageBytes,
+  type Ellipse,
+  polygon,
+  Rasterizer,
+  setPolygon,
+  type Shape,
+} from "./raster.ts";
 
 const CLASSES = ["ellipse", "square", "triangle"] as const;
 const SYMMETRY_PERIOD: Record<(typeof CLASSES)[number], number> = {
@@ -134,6 +141,7 @@ class ShapesGenerator implements ImageGenerator {
   readonly imageSize: number;
   readonly parameters;
   #rasterizer: Rasterizer;
+  #bytes = coverageBytes(SUPERSAMPLING, 1);
   #periods = CLASSES.map((name) => SYMMETRY_PERIOD[name]);
   // Reused for every image: rendering allocates nothing.
   #vertices: number[] = [];
@@ -221,6 +229,17 @@ class ShapesGenerator implements ImageGenerator {
     pixelOffset: number,
   ): void {
     this.#rasterizer.fill(this.shape(label, latents, latentOffset), pixelsOut, pixelOffset);
+  }
+
+  renderBytes(
+    label: number,
+    latents: Float32Array,
+    latentOffset: number,
+    bytesOut: Uint8Array,
+    byteOffset: number,
+  ): void {
+    const shape = this.shape(label, latents, latentOffset);
+    this.#rasterizer.fillBytes(shape, bytesOut, byteOffset, this.#bytes);
   }
 
   /** The geometry of one image, in pixels; the object is reused by the next call. */

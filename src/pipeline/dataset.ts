@@ -1,18 +1,10 @@
 /**
  * The whole pipeline for one archive: render -> quantize -> NPZ, streamed chunk by chunk.
  *
- * `dataset.npz` holds five arrays:
- *
- * | key            | dtype           | shape      | content                                   |
- * | -------------- | --------------- | ---------- | ----------------------------------------- |
- * | `images`       | uint8 (float64) | (N, S, S)  | pixels, 0 black to 255 white               |
- * | `labels`       | uint8           | (N,)       | class index into `class_names`             |
- * | `latents`      | float32         | (N, K)     | latent factors, columns as `latent_names`  |
- * | `class_names`  | unicode         | (C,)       | class names                                |
- * | `latent_names` | unicode         | (K,)       | latent factor names                        |
- *
- * Families whose factors lie on a grid (`dsprites`) add the factor arrays of
- * `factor_arrays.ts` after these: `latents_classes`, `latents_sizes` and the possible values.
+ * `dataset.npz` holds the arrays of `dataset_schema.ts` (`DATASET_ARRAYS`), then, for a family
+ * whose factors lie on a grid, the factor arrays of `factor_arrays.ts`. Today
+ * `images` (N, S, S) uint8 or float64, `labels` (N,) uint8, `latents` (N, K) float32, and the
+ * unicode `class_names` (C,) and `latent_names` (K,).
  *
  * Images stream first, in chunks; labels and latents are drawn again afterwards (drawing is
  * cheap next to rendering), so no array of the dataset is ever held whole in memory.
@@ -24,15 +16,15 @@ import { createHash } from "node:crypto";
 import type { ImageGenerator } from "../generators/generator.ts";
 import {
   encodeNpyHeader,
-  encodeUnicodeArray,
   itemSize,
   npyDataLength,
   type NpyDtype,
   type NpyHeader,
 } from "../format/npy.ts";
-import { NpzWriter } from "../format/npz.ts";
-import { type ImageDtype, renderImageBytes, sampleChunk } from "./render.ts";
-import { type FactorArray, factorArrays } from "./factor_arrays.ts";
+import { chunkBytes, type DataChunk, NpzWriter, planNpzLayout } from "../format/npz.ts";
+import { bytesPerPixel, type ImageDtype, renderImageBytes } from "./render.ts";
+import { dimensionsOf } from "./dataset_schema.ts";
+import { datasetArrays } from "./factor_arrays.ts";
 
 /** What to generate. */
 export interface DatasetPlan {
@@ -58,6 +50,11 @@ export interface ArrayRecord {
   shape: number[];
   /** Bytes of the `.npy` entry, header included. */
   bytes: number;
+  /**
+   * Where the array's data (after its `.npy` header) starts in the archive file, in bytes: a
+   * multiple of 64, so `np.memmap(path, dtype, "r", offset, shape)` reads the array in place.
+   */
+  offset: number;
 }
 
 /** What {@linkcode writeDatasetNpz} wrote. */
@@ -76,27 +73,41 @@ export interface WriteOptions {
   onProgress?: (imagesDone: number) => void;
   /** Stops the run between chunks. */
   signal?: AbortSignal;
-  /** Produces the image chunks in order; the default renders them on this thread. */
-  imageChunks?: (plan: DatasetPlan, signal?: AbortSignal) => AsyncIterable<Uint8Array>;
+  /**
+   * Produces the image chunks in order; the default renders them on this thread. A chunk is
+   * plain bytes, or bytes with their CRC-32 (computed where they were made, so the writer
+   * only combines checksums).
+   */
+  imageChunks?: (plan: DatasetPlan, signal?: AbortSignal) => AsyncIterable<DataChunk>;
 }
 
-/** Target size of a chunk's float buffer: small enough to stay in cache-friendly memory. */
-const CHUNK_FLOAT_BYTES = 512 * 1024;
+/**
+ * Target size of a chunk: float64 chunks (and the float buffers of families rendered through
+ * floats) stay at 512 KiB; uint8 chunks, rendered straight to bytes, are larger, since every
+ * chunk costs the main thread tens of microseconds (a message, a write, a CRC combination).
+ */
+const CHUNK_BYTES = { float64: 512 * 1024, uint8: 1024 * 1024 };
 
 /**
- * How many images a chunk holds for this image size: about 512 KiB of floats, at least one.
+ * How many images a chunk holds for this image size and dtype: about 1 MiB of uint8 pixels or
+ * 512 KiB of float64 values, at least one image.
  *
  * @param imageSize The image side in pixels.
+ * @param dtype The image dtype (default float64, the smaller chunks).
  * @returns Images per chunk.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { chunkImages } from "./dataset.ts";
  * assert.ok(chunkImages(16) === 256);
+ * assert.ok(chunkImages(16, "uint8") === 4096);
  * ```
  */
-export function chunkImages(imageSize: number): number {
-  return Math.max(1, Math.floor(CHUNK_FLOAT_BYTES / (imageSize * imageSize * 8)));
+export function chunkImages(imageSize: number, dtype: ImageDtype = "float64"): number {
+  return Math.max(
+    1,
+    Math.floor(CHUNK_BYTES[dtype] / (imageSize * imageSize * bytesPerPixel(dtype))),
+  );
 }
 
 /**
@@ -116,16 +127,16 @@ export function imageDescr(dtype: ImageDtype): NpyDtype {
 }
 
 /** How often the writer asks V8 to free dead chunk buffers. */
-const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = 256 * 1024 * 1024;
 
 /**
  * Frees dead chunk buffers now, if the runtime allows it (`--v8-flags=--expose-gc`, which the
  * tasks and the compiled binary pass).
  *
- * zip-js copies every chunk it is given, and chunks arrive from workers as new buffers: all
- * live outside V8's heap, where V8 lets about 64 MB per isolate pile up before it collects.
- * A full collection every 16 MiB (a few milliseconds on this small heap: about 0.1 s per
- * million 16x16 images) keeps the peak low and, above all, the same
+ * Chunk buffers are reused, but smaller garbage piles up (the labels' and latents' chunks,
+ * messages from workers, buffers handed over by other producers), partly outside V8's heap,
+ * where V8 lets about 64 MB per isolate pile up before it collects. A full collection every
+ * 256 MiB (a few milliseconds on this small heap) keeps the peak low and, above all, the same
  * whatever the number of images. Without the flag nothing happens and memory is a little
  * higher.
  */
@@ -139,7 +150,7 @@ function collectGarbage(): void {
  *
  * @param plan What to generate.
  * @param signal Stops between chunks.
- * @returns The chunks' bytes.
+ * @returns The chunks' bytes, valid until the next chunk is requested (the buffer is reused).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -156,35 +167,26 @@ export async function* localImageChunks(
   plan: DatasetPlan,
   signal?: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
+  // One buffer, rendered into again for each chunk: a fresh buffer per chunk (zeroed, then
+  // page-faulted in) cost as much as rendering 256x256 images into it.
+  let out: Uint8Array | undefined;
   for (let start = 0; start < plan.numImages; start += plan.chunkImages) {
     signal?.throwIfAborted();
-    yield renderImageBytes(plan, {
+    out = renderImageBytes(plan, {
       start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
+      ...(out === undefined ? {} : { out }),
     });
-  }
-}
-
-function* sampledChunks(
-  plan: DatasetPlan,
-  pick: (sampled: { labels: Uint8Array; latents: Float32Array }) => Uint8Array,
-  signal?: AbortSignal,
-): Generator<Uint8Array> {
-  // Sampling is ~50x cheaper than rendering, so these chunks can be large.
-  const step = 65536;
-  for (let start = 0; start < plan.numImages; start += step) {
-    signal?.throwIfAborted();
-    const count = Math.min(step, plan.numImages - start);
-    yield pick(sampleChunk(plan.generator, plan.seed, { start, count }));
+    yield out;
   }
 }
 
 /**
- * The five arrays of a plan's archive, without rendering anything: each entry's dtype, shape
- * and size in bytes, its NPY header, and the data of the two small name arrays.
+ * The arrays of a plan's archive, without rendering anything: each entry's dtype, shape
+ * and size in bytes and its NPY header, from `DATASET_ARRAYS` and the factor arrays.
  *
  * @param plan What to generate.
- * @returns The arrays' records, their headers, and the class and latent name data.
+ * @returns The arrays' records and their headers, in the order they are written.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -197,42 +199,30 @@ function* sampledChunks(
  */
 export function datasetLayout(
   plan: DatasetPlan,
-): {
-  arrays: ArrayRecord[];
-  headers: NpyHeader[];
-  nameData: [Uint8Array, Uint8Array];
-  factors: FactorArray[];
-} {
-  const { generator, numImages } = plan;
-  const size = generator.imageSize;
-  const classNames = encodeUnicodeArray(generator.classes);
-  const latentNames = encodeUnicodeArray(generator.latents.map((latent) => latent.name));
-  const headers: NpyHeader[] = [
-    { descr: imageDescr(plan.dtype), fortranOrder: false, shape: [numImages, size, size] },
-    { descr: "|u1", fortranOrder: false, shape: [numImages] },
-    { descr: "<f4", fortranOrder: false, shape: [numImages, generator.latents.length] },
-    { descr: classNames.descr, fortranOrder: false, shape: [generator.classes.length] },
-    { descr: latentNames.descr, fortranOrder: false, shape: [generator.latents.length] },
-  ];
-  const names = ["images", "labels", "latents", "class_names", "latent_names"];
-  const arrays = headers.map((header, index) => ({
-    name: names[index]!,
-    dtype: header.descr,
-    shape: header.shape,
-    bytes: encodeNpyHeader(header).length + npyDataLength(header),
+): { arrays: ArrayRecord[]; headers: NpyHeader[]; archiveBytes: number } {
+  const dims = dimensionsOf(plan);
+  // The five arrays of every dataset, then a grid family's factor arrays (factor_arrays.ts).
+  const schema = datasetArrays(plan);
+  const headers: NpyHeader[] = schema.map((array) => ({
+    descr: array.dtype(plan),
+    fortranOrder: false,
+    shape: array.shape.map((dim) => typeof dim === "number" ? dim : dims[dim]!),
   }));
-  // The factor arrays of a grid family, after the five.
-  const factors = factorArrays(generator, plan);
-  for (const factor of factors) {
-    arrays.push({
-      name: factor.name,
-      dtype: factor.header.descr,
-      shape: factor.header.shape,
-      bytes: encodeNpyHeader(factor.header).length + npyDataLength(factor.header),
-    });
-  }
-  // The data of class_names and latent_names, small enough to hold whole.
-  return { arrays, headers, nameData: [classNames.data, latentNames.data], factors };
+  const zip = planNpzLayout(headers.map((header, index) => ({
+    fileName: `${schema[index]!.name}.npy`,
+    size: encodeNpyHeader(header).length + npyDataLength(header),
+  })));
+  const arrays = headers.map((header, index) => {
+    const entry = zip.entries[index]!;
+    return {
+      name: schema[index]!.name,
+      dtype: header.descr,
+      shape: header.shape,
+      bytes: entry.size,
+      offset: entry.entryOffset + encodeNpyHeader(header).length,
+    };
+  });
+  return { arrays, headers, archiveBytes: zip.bytes };
 }
 
 /**
@@ -266,7 +256,7 @@ export async function writeDatasetNpz(
   const file = await Deno.open(path, { write: true, createNew: true });
   try {
     const writable = new WritableStream<Uint8Array>({
-      async write(chunk) {
+      async write(chunk: Uint8Array) {
         hash.update(chunk);
         bytes += chunk.length;
         // Asynchronous on purpose: writeSync was no faster (2.60-2.87 s against 2.75-2.97 s
@@ -293,10 +283,6 @@ export async function writeDatasetNpz(
 /**
  * The exact size of the archive {@linkcode writeDatasetNpz} writes for a plan, in bytes.
  *
- * The zip structures around the arrays (local headers, data descriptors, central directory)
- * do not depend on the number of images, only on the entries' names and on Zip64; so this
- * writes a one-image archive of the same kind to nowhere, and adds the difference.
- *
  * @param plan What to generate.
  * @returns The archive's size in bytes.
  * @example
@@ -309,59 +295,80 @@ export async function writeDatasetNpz(
  * assert.ok(await predictArchiveBytes(plan) > 256000);
  * ```
  */
-export async function predictArchiveBytes(plan: DatasetPlan): Promise<number> {
-  const arraysBytes = (p: DatasetPlan) =>
-    datasetLayout(p).arrays.reduce((total, array) => total + array.bytes, 0);
-  const probe = { ...plan, numImages: 1, chunkImages: 1 };
-  let probeBytes = 0;
-  await streamDatasetNpz(
-    probe,
-    new WritableStream({ write: (chunk) => void (probeBytes += chunk.length) }),
-    { expectedBytes: arraysBytes(plan) },
-  );
-  return arraysBytes(plan) + probeBytes - arraysBytes(probe);
+export function predictArchiveBytes(plan: DatasetPlan): Promise<number> {
+  return Promise.resolve(datasetLayout(plan).archiveBytes);
 }
 
 async function streamDatasetNpz(
   plan: DatasetPlan,
   writable: WritableStream<Uint8Array>,
-  options: WriteOptions & { expectedBytes?: number },
+  options: WriteOptions,
 ): Promise<ArrayRecord[]> {
+  const { signal } = options;
+  const { arrays, headers } = datasetLayout(plan);
+  const npz = new NpzWriter(writable, {
+    arrays: arrays.map((array, index) => ({ name: array.name, header: headers[index]! })),
+  });
+  for (const [index, array] of datasetArrays(plan).entries()) {
+    const header = headers[index]!;
+    const data = array.data;
+    if (data.kind === "images") await writeImages(plan, npz, header, options);
+    else if (data.kind === "rows") {
+      await npz.addArray(array.name, header, rowChunks(plan, data.rows, signal));
+    } else await npz.addArray(array.name, header, [data.bytes(plan)]);
+  }
+  await npz.close();
+  // The recorded offsets are the planned ones: check the writer put the data there.
+  for (const [index, placement] of npz.placements().entries()) {
+    const array = arrays[index]!;
+    if (array.offset !== placement.entryOffset + encodeNpyHeader(headers[index]!).length) {
+      throw new RangeError(
+        `Cannot record ${array.name}'s offset: the writer did not follow the plan`,
+      );
+    }
+  }
+  return arrays;
+}
+
+async function writeImages(
+  plan: DatasetPlan,
+  npz: NpzWriter,
+  header: NpyHeader,
+  options: WriteOptions,
+): Promise<void> {
   const { signal, onProgress } = options;
-  const { arrays, headers, nameData, factors } = datasetLayout(plan);
-  const expectedBytes = options.expectedBytes ??
-    arrays.reduce((total, array) => total + array.bytes, 0);
-  const npz = new NpzWriter(writable, { expectedBytes });
   const produce = options.imageChunks ?? localImageChunks;
-  const bytesPerImage = itemSize(headers[0]!.descr) * plan.generator.imageSize ** 2;
+  const bytesPerImage = itemSize(header.descr) * plan.generator.imageSize ** 2;
   let imagesDone = 0;
   const images = produce(plan, signal)[Symbol.asyncIterator]();
   try {
     await npz.addArray(
       "images",
-      headers[0]!,
+      header,
       (async function* () {
         for (let next = await images.next(); !next.done; next = await images.next()) {
           yield next.value;
-          imagesDone += next.value.length / bytesPerImage;
+          imagesDone += chunkBytes(next.value).length / bytesPerImage;
           onProgress?.(imagesDone);
         }
       })(),
     );
   } finally {
-    // When writing fails, zip-js may leave the producer suspended mid-stream; closing it
+    // When writing fails, the producer may be left suspended mid-stream; closing it
     // runs its cleanup (the worker pool terminates its threads). A no-op once it is done.
     await images.return?.(undefined);
   }
-  await npz.addArray("labels", headers[1]!, sampledChunks(plan, (s) => s.labels, signal));
-  await npz.addArray(
-    "latents",
-    headers[2]!,
-    sampledChunks(plan, (s) => new Uint8Array(s.latents.buffer), signal),
-  );
-  await npz.addArray("class_names", headers[3]!, [nameData[0]]);
-  await npz.addArray("latent_names", headers[4]!, [nameData[1]]);
-  for (const factor of factors) await npz.addArray(factor.name, factor.header, factor.chunks());
-  await npz.close();
-  return arrays;
+}
+
+function* rowChunks(
+  plan: DatasetPlan,
+  rows: (plan: DatasetPlan, start: number, count: number) => Uint8Array,
+  signal?: AbortSignal,
+): Generator<Uint8Array> {
+  // Drawing factors is ~50x cheaper than rendering, so these chunks can be large.
+  const step = 65536;
+  for (let start = 0; start < plan.numImages; start += step) {
+    signal?.throwIfAborted();
+    yield rows(plan, start, Math.min(step, plan.numImages - start));
+  }
 }

@@ -20,6 +20,7 @@
 
 import type { FactorSpec, ImageGenerator } from "../generators/generator.ts";
 import { encodeUnicodeArray, type NpyHeader } from "../format/npy.ts";
+import { type ArrayDescriptor, DATASET_ARRAYS, type LayoutPlan } from "./dataset_schema.ts";
 
 /**
  * The factors of a generator's grid: its own list, else its latents.
@@ -166,5 +167,45 @@ export function factorArrays(
       );
     }),
     factorNames(factors),
+  ];
+}
+
+/**
+ * The arrays of a plan's archive: the five of every dataset, then the factor arrays of a grid
+ * family, as descriptors of the one-place schema.
+ *
+ * @param plan The plan.
+ * @returns The descriptors, in the order they are written.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { datasetArrays } from "./factor_arrays.ts";
+ * const generator = generators.get("dsprites").create({ imageSize: 16, options: { grid: true } });
+ * const arrays = datasetArrays({ generator, numImages: 737280, seed: 0, dtype: "uint8" });
+ * assert.equal(arrays[5]!.name, "latents_classes");
+ * assert.deepEqual(arrays[5]!.shape, ["N", 6]);
+ * ```
+ */
+export function datasetArrays(plan: LayoutPlan): readonly ArrayDescriptor[] {
+  const factors = factorArrays(plan.generator, plan);
+  if (factors.length === 0) return DATASET_ARRAYS;
+  return [
+    ...DATASET_ARRAYS,
+    ...factors.map((factor): ArrayDescriptor => ({
+      name: factor.name,
+      content: "factor grid array (see factor_arrays.ts)",
+      dtype: () => factor.header.descr,
+      accepts: {
+        test: (descr) => descr === factor.header.descr,
+        text: factor.header.descr,
+      },
+      shape: factor.rows === undefined
+        ? factor.header.shape
+        : ["N", ...factor.header.shape.slice(1)],
+      data: factor.rows === undefined
+        ? { kind: "whole", bytes: () => factor.whole!() }
+        : { kind: "rows", rows: (_plan, start, count) => factor.rows!(start, count) },
+    })),
   ];
 }

@@ -112,8 +112,9 @@ export function renderChunk(
  * Renders the images `start .. start + count - 1` as the bytes of the images array.
  *
  * @param plan The generator, seed and dtype.
- * @param range The first image and the number of images.
- * @returns uint8 pixels, or float64 values as little-endian bytes.
+ * @param range The first image and the number of images; `out` may pass a buffer to reuse,
+ *   used when its length is exactly the chunk's bytes.
+ * @returns uint8 pixels, or float64 values as little-endian bytes (in `out` when it was used).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -129,6 +130,19 @@ export function renderImageBytes(
   range: { start: number; count: number; out?: Uint8Array },
 ): Uint8Array {
   const area = plan.generator.imageSize ** 2;
+  const generator = plan.generator;
+  if (plan.dtype === "uint8" && generator.renderBytes !== undefined) {
+    // Straight to bytes: no float image, no zeroing, no quantizing pass.
+    const { labels, latents } = sampleChunk(generator, plan.seed, range);
+    const out = range.out?.length === range.count * area
+      ? range.out
+      : new Uint8Array(range.count * area);
+    const width = generator.latents.length;
+    for (let image = 0; image < range.count; image++) {
+      generator.renderBytes(labels[image]!, latents, image * width, out, image * area);
+    }
+    return out;
+  }
   if (plan.dtype === "uint8") {
     // The floats are scratch: reuse one buffer rather than leave megabytes to the collector.
     const floats = floatScratch(range.count * area);
@@ -138,7 +152,16 @@ export function renderImageBytes(
       : new Uint8Array(range.count * area);
     return quantize(chunk.pixels, out);
   }
-  const chunk = renderChunk(plan.generator, plan.seed, range);
+  const bytes = range.count * area * 8;
+  const reuse = range.out?.length === bytes && range.out.byteOffset % 8 === 0;
+  const pixels = reuse
+    ? new Float64Array(range.out!.buffer, range.out!.byteOffset, range.count * area)
+    : undefined;
+  const chunk = renderChunk(plan.generator, plan.seed, {
+    start: range.start,
+    count: range.count,
+    ...(pixels === undefined ? {} : { pixels }),
+  });
   // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
   return new Uint8Array(chunk.pixels.buffer, chunk.pixels.byteOffset, chunk.pixels.byteLength);
 }

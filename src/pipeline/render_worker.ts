@@ -2,12 +2,14 @@
  * A rendering thread: receives chunk requests, renders them and sends the bytes back.
  *
  * Messages in: `{ family, imageSize, seed, dtype, id, start, count }`; out:
- * `{ id, bytes }` (the buffer is transferred, not copied) or `{ id, error }`. The family is a
+ * `{ id, bytes, crc32 }` (the buffer is transferred, not copied; `crc32` is the bytes' CRC-32,
+ * computed here so the writer needs not) or `{ id, error }`. The family is a
  * {@linkcode FamilyRef}, so a family loaded from the user's module renders here too.
  *
  * @module
  */
 
+import { crc32 } from "../format/crc32.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
 import { createGenerator, type FamilyRef } from "../generators/spec.ts";
 import { type ImageDtype, renderImageBytes } from "./render.ts";
@@ -28,6 +30,8 @@ export interface RenderRequest {
   start: number;
   /** The number of images in the chunk, from 1. */
   count: number;
+  /** A buffer of an earlier chunk to render into (transferred), if its size fits. */
+  buffer?: ArrayBuffer;
 }
 
 const configured = new Map<string, Promise<ImageGenerator>>();
@@ -47,11 +51,13 @@ const scope = self as any;
 scope.onmessage = async (event: MessageEvent<RenderRequest>) => {
   const request = event.data;
   try {
+    const { buffer, ...range } = request;
     const bytes = renderImageBytes(
       { generator: await generatorFor(request), seed: request.seed, dtype: request.dtype },
-      request,
+      buffer === undefined ? range : { ...range, out: new Uint8Array(buffer) },
     );
-    scope.postMessage({ id: request.id, bytes }, [bytes.buffer]);
+    // The CRC-32 is computed here, so the writer on the main thread only combines checksums.
+    scope.postMessage({ id: request.id, bytes, crc32: crc32(bytes) }, [bytes.buffer]);
   } catch (error) {
     scope.postMessage({ id: request.id, error: String((error as Error)?.message ?? error) });
   }

@@ -8,33 +8,91 @@
  * @module
  */
 
-import type { FamilyRef } from "../generators/spec.ts";
+import type { ChecksummedChunk } from "../format/npz.ts";
+import type { FamilyRef, ImageDtype } from "../generators/spec.ts";
+import { bytesPerPixel } from "./render.ts";
 import type { DatasetPlan } from "./dataset.ts";
 import type { RenderRequest } from "./render_worker.ts";
 
-/** Below this many images, starting threads costs more time than it saves. */
-export const MIN_IMAGES_FOR_WORKERS = 20_000;
+/**
+ * Starting worker threads costs about 0.1 s (two isolates loading the modules, measured with
+ * Deno 2.9.6 on 2 cores), and two threads can at best halve the time: so threads are used only
+ * when one thread would take at least this long, by {@linkcode singleThreadSeconds}'s model.
+ */
+export const MIN_SECONDS_FOR_WORKERS = 0.3;
 
 /**
- * How many rendering threads a run uses: one (the main thread) for small runs, else the
- * requested number, at most one per chunk.
+ * A model of one thread's time for a run of the shapes family: rendering grows with the image
+ * side (the boundary pixels; about 2.2 µs per 16x16 image, 36 µs per 256x256 image, measured
+ * on this project's 2-core machine), hashing and writing with the bytes (about 1.3 ns a byte:
+ * SHA-256 at about 1 GB/s, the copy into the file). Conservative for faster families.
+ *
+ * @param plan The number of images, their side and dtype.
+ * @returns Seconds.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { singleThreadSeconds } from "./worker_pool.ts";
+ * const small = singleThreadSeconds({ numImages: 1000, imageSize: 16, dtype: "uint8" });
+ * assert.ok(small < 0.01);
+ * ```
+ */
+export function singleThreadSeconds(
+  plan: { numImages: number; imageSize: number; dtype?: ImageDtype },
+): number {
+  const bytes = plan.imageSize ** 2 * bytesPerPixel(plan.dtype ?? "uint8");
+  return plan.numImages * (0.14e-6 * plan.imageSize + 1.3e-9 * bytes);
+}
+
+/**
+ * The fewest images for which a run uses worker threads, for an image side and dtype.
+ *
+ * @param imageSize The image side in pixels.
+ * @param dtype The image dtype (default uint8).
+ * @returns A number of images.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { minImagesForWorkers } from "./worker_pool.ts";
+ * assert.ok(minImagesForWorkers(256) < minImagesForWorkers(16));
+ * ```
+ */
+export function minImagesForWorkers(imageSize: number, dtype: ImageDtype = "uint8"): number {
+  return Math.ceil(
+    MIN_SECONDS_FOR_WORKERS / singleThreadSeconds({ numImages: 1, imageSize, dtype }),
+  );
+}
+
+/**
+ * How many rendering threads a run uses: one (the main thread) for runs one thread finishes
+ * in well under a second (see {@linkcode MIN_SECONDS_FOR_WORKERS}), else the requested number,
+ * at most one per chunk.
  *
  * @param requested The `--workers` value.
- * @param plan The number of images and images per chunk.
+ * @param plan The number of images, images per chunk, the image side and dtype.
  * @returns The number of threads; 1 means no worker threads.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
  * import { effectiveWorkers } from "./worker_pool.ts";
- * assert.ok(effectiveWorkers(8, { numImages: 1000, chunkImages: 256 }) === 1);
- * assert.ok(effectiveWorkers(2, { numImages: 100_000, chunkImages: 256 }) === 2);
+ * const generator = generators.get("shapes").create({ imageSize: 16 });
+ * const plan = { generator, dtype: "uint8" as const, chunkImages: 256 };
+ * assert.ok(effectiveWorkers(8, { ...plan, numImages: 1000 }) === 1);
+ * assert.ok(effectiveWorkers(2, { ...plan, numImages: 1_000_000 }) === 2);
  * ```
  */
 export function effectiveWorkers(
   requested: number,
-  plan: { numImages: number; chunkImages: number },
+  plan: {
+    numImages: number;
+    chunkImages: number;
+    generator: { imageSize: number };
+    dtype?: ImageDtype;
+  },
 ): number {
-  if (plan.numImages < MIN_IMAGES_FOR_WORKERS) return 1;
+  const imageSize = plan.generator.imageSize;
+  if (plan.numImages < minImagesForWorkers(imageSize, plan.dtype)) return 1;
   return Math.max(1, Math.min(requested, Math.ceil(plan.numImages / plan.chunkImages)));
 }
 
@@ -51,7 +109,7 @@ export interface WorkerPoolOptions {
 }
 
 interface Pending {
-  resolve: (bytes: Uint8Array) => void;
+  resolve: (chunk: ChecksummedChunk) => void;
   reject: (error: Error) => void;
 }
 
@@ -60,7 +118,9 @@ interface Pending {
  *
  * @param plan What to generate.
  * @param options Worker count, generator name and abort signal.
- * @returns The chunks' bytes, in image order.
+ * @returns The chunks' bytes with their CRC-32 (computed by the workers), in image order. A
+ *   chunk's bytes are valid until the next chunk is requested: then its buffer goes back to
+ *   its worker to be rendered into again (it is detached here; copy bytes to keep them).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -73,7 +133,7 @@ interface Pending {
  *   workers: 2,
  *   family: { name: "shapes", options: {} },
  * })) {
- *   bytes += chunk.length;
+ *   bytes += chunk.bytes.length;
  * }
  * assert.ok(bytes === 5 * 64);
  * ```
@@ -81,12 +141,12 @@ interface Pending {
 export async function* workerImageChunks(
   plan: DatasetPlan,
   options: WorkerPoolOptions,
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<ChecksummedChunk> {
   const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
   const workerCount = Math.max(1, Math.min(options.workers, chunkCount));
   const ahead = workerCount * (options.aheadPerWorker ?? 4);
   const pending = new Map<number, Pending>();
-  const results = new Map<number, Promise<Uint8Array>>();
+  const results = new Map<number, Promise<ChecksummedChunk>>();
   let failure: Error | undefined;
   const failAll = (error: Error) => {
     failure ??= error;
@@ -96,14 +156,15 @@ export async function* workerImageChunks(
   const workers = Array.from({ length: workerCount }, () => {
     const worker = new Worker(new URL("./render_worker.ts", import.meta.url), { type: "module" });
     worker.onmessage = (
-      event: MessageEvent<{ id: number; bytes?: Uint8Array; error?: string }>,
+      event: MessageEvent<{ id: number; bytes?: Uint8Array; crc32?: number; error?: string }>,
     ) => {
-      const { id, bytes, error } = event.data;
+      const { id, bytes, crc32, error } = event.data;
       const entry = pending.get(id);
       pending.delete(id);
       if (entry === undefined) return;
-      if (bytes === undefined) entry.reject(new Error(error ?? "A render worker failed"));
-      else entry.resolve(bytes);
+      if (bytes === undefined || crc32 === undefined) {
+        entry.reject(new Error(error ?? "A render worker failed"));
+      } else entry.resolve({ bytes, crc32 });
     };
     worker.onerror = (event) => {
       event.preventDefault();
@@ -111,10 +172,15 @@ export async function* workerImageChunks(
     };
     return worker;
   });
+  // Buffers the caller is done with, per worker: sent back to be rendered into again, since
+  // allocating a fresh buffer per chunk (zeroed, page-faulted) cost as much as rendering it.
+  const spare: ArrayBuffer[][] = workers.map(() => []);
   let next = 0;
   const request = (chunk: number) => {
     const start = chunk * plan.chunkImages;
+    const buffer = spare[chunk % workerCount]!.pop();
     const message: RenderRequest = {
+      ...(buffer === undefined ? {} : { buffer }),
       id: chunk,
       family: options.family,
       imageSize: plan.generator.imageSize,
@@ -125,10 +191,10 @@ export async function* workerImageChunks(
     };
     results.set(
       chunk,
-      new Promise<Uint8Array>((resolve, reject) => {
+      new Promise<ChecksummedChunk>((resolve, reject) => {
         if (failure !== undefined) return reject(failure);
         pending.set(chunk, { resolve, reject });
-        workers[chunk % workerCount]!.postMessage(message);
+        workers[chunk % workerCount]!.postMessage(message, buffer === undefined ? [] : [buffer]);
       }),
     );
   };
@@ -138,10 +204,15 @@ export async function* workerImageChunks(
     for (; next < Math.min(ahead, chunkCount); next++) request(next);
     for (let chunk = 0; chunk < chunkCount; chunk++) {
       options.signal?.throwIfAborted();
-      const bytes = await results.get(chunk)!;
+      const rendered = await results.get(chunk)!;
       results.delete(chunk);
       if (next < chunkCount) request(next++);
-      yield bytes;
+      yield rendered;
+      // The caller asked for the next chunk, so it is done with this one's bytes.
+      const buffer = rendered.bytes.buffer;
+      if (buffer instanceof ArrayBuffer && spare[chunk % workerCount]!.length < 2) {
+        spare[chunk % workerCount]!.push(buffer);
+      }
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);

@@ -33,40 +33,44 @@ export interface MemoryEstimate {
   runtime: number;
   /** The worker threads' isolates and modules (zero with one thread). */
   workers: number;
-  /** The writer's state and chunk buffers: floats being rendered, chunks in flight. */
+  /** The writer's state and the chunk buffers in flight. */
   buffers: number;
-  /** Dead chunk copies awaiting collection: zip-js copies every chunk it writes. */
+  /** Dead buffers awaiting collection. */
   churn: number;
   /** The sum, the figure printed. */
   total: number;
 }
 
 // The constants below were measured with Deno 2.9.6 on Linux x86_64 (2 cores) by running
-// `.scratch`-style grids of bench/memory_bench.ts and reading each part off the differences
-// between runs; bench/memory_bench.ts re-checks the whole estimate against measured peaks.
+// grids of bench/memory_bench.ts and reading each part off the differences between runs;
+// bench/memory_bench.ts re-checks the whole estimate against measured peaks.
 
 /** Resident memory a worker thread adds: its V8 isolate, the rendering modules, its heap. */
 const WORKER_BYTES = 11.5 * 1024 * 1024;
-/** What writing adds to a warm process whatever the size: zip-js's and the hash's state. */
-const WRITER_BYTES = 6 * 1024 * 1024;
+/** What writing adds to a warm process whatever the size: the writer's and the hash's state. */
+const WRITER_BYTES = 4 * 1024 * 1024;
 /**
- * The most dead chunk copies resident at once: the writer collects every 16 MiB written
- * (dataset.ts), but freed buffers are not all given back to the system at once. With worker
- * threads each chunk arrives as a new buffer besides zip-js's copy, hence the larger cap.
- * Below the cap, the dead copies grow with the bytes written and level off towards it.
+ * The most dead buffers resident at once: the labels' and latents' chunks, message and promise
+ * objects, the hash's input. Chunk buffers are reused (dataset.ts, worker_pool.ts), so this is
+ * small; with worker threads, the messages and transferred buffers add more. Below the cap,
+ * the dead buffers grow with the bytes written and level off towards it.
  */
-const CHURN_CAP_BYTES = { single: 28 * 1024 * 1024, threaded: 34 * 1024 * 1024 };
-/** Output chunks alive at once: queued for the writer, in zip-js's queues, and their copies. */
-const CHUNKS_IN_FLIGHT = { single: 8, threaded: 32 };
+const CHURN_CAP_BYTES = { single: 6 * 1024 * 1024, threaded: 14 * 1024 * 1024 };
+/**
+ * Output chunks resident at once: one reused buffer on a single thread; per worker, up to 4
+ * requested ahead, spare buffers on their way back and the one being written, of which about
+ * 5 are resident at the peak (fitted to bench:memory).
+ */
+const CHUNKS_IN_FLIGHT = { single: 1, perWorker: 5 };
 
 /**
  * Estimates the peak resident memory of a run.
  *
  * The runtime part is measured, not guessed: it is the process's resident size when the
  * estimate is made, with every module loaded. On top come the worker isolates, the writer's
- * state, the chunk buffers (each renderer's float scratch and the chunks in flight between
- * renderers, zip-js and the file), and the dead copies that pile up between two collections:
- * zip-js copies every chunk it writes, so this grows with the bytes written towards a cap.
+ * state, the chunk buffers in flight between renderers and the file (reused, not reallocated),
+ * and the dead buffers that pile up between two collections, growing with the bytes written
+ * towards a cap.
  *
  * @param plan The run's size, chunking, dtype width and workers.
  * @returns The estimate and its parts.
@@ -82,15 +86,14 @@ const CHUNKS_IN_FLIGHT = { single: 8, threaded: 32 };
  */
 export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const area = plan.imageSize * plan.imageSize;
-  const floatChunk = plan.chunkImages * area * 8;
   const outputChunk = plan.chunkImages * area * plan.bytesPerPixel;
   const threaded = plan.workers > 1;
   const runtime = plan.runtimeBytes ?? Deno.memoryUsage().rss;
   const workers = threaded ? plan.workers * WORKER_BYTES : 0;
   const imageBytes = plan.numImages * area * plan.bytesPerPixel;
   const mode = threaded ? "threaded" : "single";
-  const buffers = WRITER_BYTES + (threaded ? plan.workers : 1) * floatChunk +
-    Math.min(CHUNKS_IN_FLIGHT[mode] * outputChunk, imageBytes);
+  const chunks = threaded ? plan.workers * CHUNKS_IN_FLIGHT.perWorker : CHUNKS_IN_FLIGHT.single;
+  const buffers = WRITER_BYTES + Math.min(chunks * outputChunk, imageBytes);
   const cap = CHURN_CAP_BYTES[mode];
   // Whole bytes: the estimate is recorded in metadata.json, where a fraction of a byte is noise.
   const churn = Math.round(cap * (1 - Math.exp(-imageBytes / cap)));

@@ -32,6 +32,12 @@ export interface ArrayMetadata {
   dtype: string;
   /** The array's dimensions, e.g. `[numImages, imageSize, imageSize]` for `images`. */
   shape: number[];
+  /**
+   * Where the array's data starts in `dataset.npz`, in bytes (after its `.npy` header; a
+   * multiple of 64): `np.memmap(path, dtype, "r", offset, shape)` opens it in place. Absent in
+   * versions written before it was recorded.
+   */
+  offset?: number;
 }
 
 /** Everything metadata.json holds. */

@@ -1,14 +1,13 @@
 /**
- * The arrays of a dsgen `dataset.npz` as an open archive holds them, checked for the layout
- * every dsgen dataset has (see `pipeline/dataset.ts`): `images` (N, S, S) uint8 or float64,
- * `labels` (N,) uint8, `latents` (N, K) float32, `class_names` (C,) and `latent_names` (K,)
- * unicode.
+ * The arrays of a dsgen `dataset.npz` as an open archive holds them, checked against the
+ * archive layout every dsgen dataset has (`pipeline/dataset_schema.ts`).
  *
  * @module
  */
 
 import { bytesPerPixel } from "../pipeline/render.ts";
-import { decodeUnicodeArray, type NpyHeader } from "../format/npy.ts";
+import { decodeUnicodeArray, itemSize, type NpyHeader } from "../format/npy.ts";
+import { checkArrayHeaders, DATASET_ARRAYS } from "../pipeline/dataset_schema.ts";
 import type { NpzReader } from "../format/npz_reader.ts";
 
 /** The shape and names of a dataset, read from its archive. */
@@ -27,17 +26,8 @@ export interface DatasetArrays {
   latentNames: string[];
 }
 
-function shapeText(header: NpyHeader): string {
-  return header.shape.length === 1 ? `(${header.shape[0]},)` : `(${header.shape.join(", ")})`;
-}
-
-function unicodeWidth(header: NpyHeader): number | undefined {
-  const match = /^<U(\d+)$/.exec(header.descr);
-  return match === null ? undefined : Number(match[1]);
-}
-
 /**
- * Checks the five arrays' dtypes and shapes against each other and reads the names.
+ * Checks the arrays' dtypes and shapes against each other and reads the names.
  *
  * @param reader The open archive.
  * @returns The number of images, their size and dtype, and the class and latent names.
@@ -63,60 +53,23 @@ function unicodeWidth(header: NpyHeader): number | undefined {
  * ```
  */
 export async function readDatasetArrays(reader: NpzReader): Promise<DatasetArrays> {
-  const wrong = (name: string, problem: string): never => {
-    throw new TypeError(`Cannot use ${reader.path}: ${name}.npy ${problem}`);
-  };
-  const images = reader.entry("images").header;
-  const labels = reader.entry("labels").header;
-  const latents = reader.entry("latents").header;
-  const classNames = reader.entry("class_names").header;
-  const latentNames = reader.entry("latent_names").header;
-
-  if (images.descr !== "|u1" && images.descr !== "<f8") {
-    wrong("images", `has dtype ${images.descr}, expected |u1 (uint8) or <f8 (float64)`);
-  }
-  const [numImages, height, width] = images.shape;
-  if (
-    images.shape.length !== 3 || numImages === undefined || height === undefined ||
-    height !== width
-  ) {
-    wrong("images", `has shape ${shapeText(images)}, expected (N, S, S)`);
-  }
-  if (labels.descr !== "|u1") wrong("labels", `has dtype ${labels.descr}, expected |u1 (uint8)`);
-  if (labels.shape.length !== 1 || labels.shape[0] !== numImages) {
-    wrong("labels", `has shape ${shapeText(labels)}, expected (${numImages},)`);
-  }
-  if (latents.descr !== "<f4") wrong("latents", `has dtype ${latents.descr}, expected <f4`);
-  const latentCount = latents.shape[1];
-  if (latents.shape.length !== 2 || latents.shape[0] !== numImages || latentCount === undefined) {
-    wrong("latents", `has shape ${shapeText(latents)}, expected (${numImages}, K)`);
-  }
-  const classWidth = unicodeWidth(classNames);
-  if (classWidth === undefined || classNames.shape.length !== 1) {
-    wrong(
-      "class_names",
-      `has dtype ${classNames.descr} and shape ${shapeText(classNames)}, ` +
-        "expected a 1-D unicode array",
-    );
-  }
-  const latentWidth = unicodeWidth(latentNames);
-  if (
-    latentWidth === undefined || latentNames.shape[0] !== latentCount ||
-    latentNames.shape.length !== 1
-  ) {
-    wrong(
-      "latent_names",
-      `has dtype ${latentNames.descr} and shape ${shapeText(latentNames)}, ` +
-        `expected (${latentCount},) unicode`,
-    );
-  }
-  const dtype = images.descr === "|u1" ? "uint8" : "float64";
+  const headers = new Map<string, NpyHeader>();
+  for (const array of DATASET_ARRAYS) headers.set(array.name, reader.entry(array.name).header);
+  const dims = checkArrayHeaders(headers, { path: reader.path });
+  const imageSize = dims.S!;
+  const dtype = headers.get("images")!.descr === "|u1" ? "uint8" : "float64";
   return {
-    numImages: numImages!,
-    imageSize: height!,
+    numImages: dims.N!,
+    imageSize,
     dtype,
-    imageBytes: height! * height! * bytesPerPixel(dtype),
-    classNames: decodeUnicodeArray(await reader.readAll("class_names"), classWidth!),
-    latentNames: decodeUnicodeArray(await reader.readAll("latent_names"), latentWidth!),
+    imageBytes: imageSize * imageSize * bytesPerPixel(dtype),
+    classNames: decodeUnicodeArray(
+      await reader.readAll("class_names"),
+      itemSize(headers.get("class_names")!.descr) / 4,
+    ),
+    latentNames: decodeUnicodeArray(
+      await reader.readAll("latent_names"),
+      itemSize(headers.get("latent_names")!.descr) / 4,
+    ),
   };
 }

@@ -297,6 +297,11 @@ function checkArrays(reader: NpzReader, metadata: VersionMetadata): string | und
       return `${entry.fileName} has dtype ${entry.header.descr} and shape ${shape} but ` +
         `${METADATA_FILE} records ${array.dtype} and ${expected}`;
     }
+    // A wrong offset would have np.memmap read other bytes than the array.
+    if (array.offset !== undefined && array.offset !== entry.dataOffset) {
+      return `${entry.fileName}'s data starts at byte ${entry.dataOffset} but ` +
+        `${METADATA_FILE} records offset ${array.offset}`;
+    }
     recorded.delete(entry.name);
   }
   const [missing] = recorded.keys();

@@ -210,7 +210,9 @@ export async function rewriteArchive(
   }
   edit(arrays);
   const file = await Deno.open(path, { write: true, truncate: true });
-  const npz = new NpzWriter(file.writable);
+  const npz = new NpzWriter(file.writable, {
+    arrays: [...arrays].map(([name, { header }]) => ({ name, header })),
+  });
   for (const [name, { header, data }] of arrays) await npz.addArray(name, header, [data]);
   await npz.close();
   if (options.fixMetadata ?? true) await fixChecksum(version);
