@@ -58,15 +58,16 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
   assert.equal(version.code, 0, version.stderr);
   assert.equal(version.stdout, `dsgen ${denoJson.version} (deno ${Deno.version.deno})\n`);
 
-  // 30,000 images: above the threshold for worker threads, so the render worker must load.
+  // 8,000 images of 128x128: above the threshold for worker threads (minImagesForWorkers), so
+  // the render worker must load.
   const generated = await run(dsgen, [
     "generate",
     "--num-images",
-    "30_000",
+    "8_000",
     "--output-dir",
     "data",
     "--image-size",
-    "8",
+    "128",
     "--seed",
     "3",
     "--workers",
@@ -74,16 +75,16 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
     "--yes",
   ], { cwd: caller });
   assert.equal(generated.code, 0, generated.stderr);
-  assert.match(generated.stderr, /^Plan: 30000 images of 8x8 uint8, .*, 2 workers$/m);
+  assert.match(generated.stderr, /^Plan: 8000 images of 128x128 uint8, .*, 2 workers$/m);
   const printed = generated.stdout.trim();
-  assert.match(printed, /^data\/shapes8\/v0001-\d{8}T\d{6}Z$/);
+  assert.match(printed, /^data\/shapes128\/v0001-\d{8}T\d{6}Z$/);
   assert.ok(!isAbsolute(printed));
   assert.deepEqual(await entriesOf(join(caller, printed)), ["dataset.npz", "metadata.json"]);
   const metadata = JSON.parse(await Deno.readTextFile(join(caller, printed, "metadata.json")));
   assert.equal(metadata.run.workers, 2);
   assert.equal(Number.isInteger(metadata.run.memory.estimated_peak_bytes), true);
 
-  const inspected = await run(dsgen, ["inspect", "data/shapes8", "--seed", "1", "-q"], {
+  const inspected = await run(dsgen, ["inspect", "data/shapes128", "--seed", "1", "-q"], {
     cwd: caller,
   });
   assert.equal(inspected.code, 0, inspected.stderr);
@@ -97,5 +98,8 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
   assert.match(verified.stdout, /is intact/);
   const listed = await run(dsgen, ["list", "data"], { cwd: caller });
   assert.equal(listed.code, 0, listed.stderr);
-  assert.match(listed.stdout, /^shapes8 +v0001-\S+ .* 30000 +8x8 uint8 +[\d.]+ MB +3 +complete$/m);
+  assert.match(
+    listed.stdout,
+    /^shapes128 +v0001-\S+ .* 8000 +128x128 uint8 +[\d.]+ MB +3 +complete$/m,
+  );
 });
