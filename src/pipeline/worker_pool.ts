@@ -189,14 +189,16 @@ export async function* workerImageChunks(
       start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
     };
-    results.set(
-      chunk,
-      new Promise<ChecksummedChunk>((resolve, reject) => {
-        if (failure !== undefined) return reject(failure);
-        pending.set(chunk, { resolve, reject });
-        workers[chunk % workerCount]!.postMessage(message, buffer === undefined ? [] : [buffer]);
-      }),
-    );
+    const result = new Promise<ChecksummedChunk>((resolve, reject) => {
+      if (failure !== undefined) return reject(failure);
+      pending.set(chunk, { resolve, reject });
+      workers[chunk % workerCount]!.postMessage(message, buffer === undefined ? [] : [buffer]);
+    });
+    // An abort rejects every pending chunk at once, maybe while this generator waits at a
+    // yield: without a handler now, the rejections surface as unhandled and kill the process
+    // (exit 1 instead of 130). The loop's await still sees the rejection.
+    result.catch(() => {});
+    results.set(chunk, result);
   };
   const onAbort = () => failAll(options.signal?.reason ?? new Error("Aborted"));
   options.signal?.addEventListener("abort", onAbort);
