@@ -5,6 +5,7 @@
  * ```
  * dsgen [generate] --num-images N --output-dir DIR [--seed S] ...
  * dsgen inspect PATH | verify PATH | list DIR
+ * dsgen render --generator G --latents IN.npy --output OUT.npy
  * ```
  *
  * @module
@@ -20,6 +21,7 @@ import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
 import { LIST_HELP, parseListArgs, runList } from "./src/cli/list.ts";
 import { MERGE_HELP, parseRunCommandArgs, runMerge } from "./src/cli/merge.ts";
 import { DISCARD_HELP, runDiscard } from "./src/cli/discard.ts";
+import { parseRenderArgs, RENDER_HELP, runRender } from "./src/cli/render.ts";
 import { callerFolder } from "./src/cli/paths.ts";
 
 const HELP = `dsgen ${denoJson.version}: synthetic image datasets with known ground-truth factors
@@ -32,6 +34,8 @@ Usage:
   dsgen list DIR         datasets and versions under an output folder
   dsgen merge DATASET_DIR --run-id ID     merge a sharded run (generate --shards)
   dsgen discard DATASET_DIR --run-id ID   remove an abandoned sharded run
+  dsgen render --generator G --latents IN.npy --output OUT.npy
+                         images for factor values you choose
 
 Run "dsgen <command> --help" for a command's options. "dsgen --version" prints the version.
 `;
@@ -68,6 +72,11 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
       const options = parseVerifyArgs(args, caller);
       if (options === "help") return io.stdout(VERIFY_HELP);
       await runVerify(options, io);
+    },
+    render: async (args) => {
+      const options = parseRenderArgs(args, caller);
+      if (options === "help") return io.stdout(RENDER_HELP);
+      await runRender(options, io);
     },
     list: async (args) => {
       const options = parseListArgs(args, caller);

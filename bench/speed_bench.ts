@@ -12,11 +12,14 @@
  * 4. an external renderer returning zeros (`--generator-cmd`): images/s through the protocol
  *    (the target is 200,000 16x16 images/s) and the memory estimate against the measured peak
  *    of the process tree (bench/renderer_bench.ts).
+ * 5. the full `dsprites` grid, 737,280 images of 64x64 (3.07 GB) on every core: wall time,
+ *    CPU seconds, images/s and peak RSS, which must stay flat.
  *
  * Runs write to a tmpfs the bench mounts when it runs as root, else to the temporary folder;
  * `--output-dir D` writes under D instead (e.g. a disk, to see the disk's limit).
  * `--max-images N` skips larger runs (e.g. `deno task bench --max-images 100000`);
- * `--rounds R` repeats each end-to-end run R times and prints the range (default 1).
+ * `--rounds R` repeats each end-to-end run R times and prints the range (default 1);
+ * `--skip-grid` skips 4.
  * Other processes on the machine move these figures: report ranges over runs.
  *
  * @module
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     "max-images": { type: "string" },
     rounds: { type: "string" },
     "output-dir": { type: "string" },
+    "skip-grid": { type: "boolean" },
   },
   strict: true,
 });
@@ -195,6 +199,28 @@ try {
 
   // 4. An external renderer through the protocol.
   await benchRenderer(outputRoot);
+
+  // 5. The full dsprites grid.
+  if (values["skip-grid"] !== true) {
+    const out = `${outputRoot}/grid`;
+    const result = await measureGenerate(
+      ["--generator", "dsprites", "--grid", "--workers", String(Math.max(2, cores))],
+      out,
+    );
+    await Deno.remove(out, { recursive: true });
+    const numImages = result.metadata.num_images;
+    console.log();
+    console.log("The full dsprites grid, 64x64 uint8, every core:");
+    printTable(["images", "workers", "wall s", "CPU s", "images/s", "peak RSS MB", "file MB"], [[
+      numImages.toLocaleString("en-US"),
+      String(result.metadata.run.workers),
+      result.seconds.toFixed(2),
+      result.cpuSeconds.toFixed(2),
+      Math.round(numImages / result.seconds).toLocaleString("en-US"),
+      megabytes(result.peakRssBytes),
+      megabytes(result.metadata.files[0]!.bytes),
+    ]]);
+  }
 } finally {
   if (disk !== undefined) await disk[Symbol.asyncDispose]();
   else await Deno.remove(outputRoot, { recursive: true });

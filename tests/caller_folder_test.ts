@@ -75,10 +75,18 @@ Deno.test("deno task from another folder: files land there, printed paths work f
   // inspect, verify and list take relative paths from the caller's folder too.
   const inspected = await denoTask(caller, "inspect", ["out/shapes16", "--seed", "1", "-q"]);
   assert.equal(inspected.code, 0, inspected.stderr);
-  assert.deepEqual(await entriesOf(join(printed, "inspection")), ["grid.png", "report.json"]);
+  assert.deepEqual(await entriesOf(join(printed, "inspection")), [
+    "factors.png",
+    "grid.png",
+    "report.json",
+  ]);
   const elsewhere = await denoTask(caller, "inspect", ["out/shapes16", "-q", "--out", "grids"]);
   assert.equal(elsewhere.code, 0, elsewhere.stderr);
-  assert.deepEqual(await entriesOf(join(caller, "grids")), ["grid.png", "report.json"]);
+  assert.deepEqual(await entriesOf(join(caller, "grids")), [
+    "factors.png",
+    "grid.png",
+    "report.json",
+  ]);
   const verified = await denoTask(caller, "verify", ["out/shapes16-float64", "--samples", "5"]);
   assert.equal(verified.code, 0, verified.stderr);
   assert.match(verified.stdout, /Verified: v0001-\S+ is intact/);

@@ -503,7 +503,7 @@ Deno.test("inspect of a read-only version: one line suggesting --out (exit 1); -
   const out = join(await temporaryFolder(), "inspection-of-shared");
   const written = await runCli(["inspect", version, "--seed", "1", "-q", "--out", out]);
   assert.equal(written.code, 0, written.stderr);
-  assert.deepEqual(await entriesOf(out), ["grid.png", "report.json"]);
+  assert.deepEqual(await entriesOf(out), ["factors.png", "grid.png", "report.json"]);
   assert.equal((await readReport(version, out)).path, version);
 
   // An --out folder that cannot be written is a bad flag value: exit 2, before the long pass.

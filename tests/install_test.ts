@@ -90,6 +90,7 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
   });
   assert.equal(inspected.code, 0, inspected.stderr);
   assert.deepEqual(await entriesOf(join(caller, printed, "inspection")), [
+    "factors.png",
     "grid.png",
     "report.json",
   ]);

@@ -10,6 +10,7 @@
 
 import { generators } from "../generators/registry.ts";
 import type { DatasetSpec } from "../generators/spec.ts";
+import type { JsonValue } from "../generators/generator.ts";
 import type { writeDatasetNpz } from "../pipeline/dataset.ts";
 import type { ImageDtype } from "../pipeline/render.ts";
 import { defaultName, generateDataset, type GenerateResult } from "../run/generate_dataset.ts";
@@ -57,7 +58,8 @@ export interface GenerateOptions {
   dtype: ImageDtype;
   /**
    * Rendering threads requested, 1 to 64 (`--workers`); undefined: the CPUs of the allocation
-   * or machine. Runs of fewer than 20000 images render on the main thread anyway.
+   * or machine. Runs shorter than about 0.3 s of rendering stay on the main thread anyway
+   * (`minImagesForWorkers`).
    */
   workers?: number;
   /**
@@ -65,6 +67,8 @@ export interface GenerateOptions {
    * on one machine.
    */
   slice?: SliceId;
+  /** The family's own options, e.g. `{ grid: true }` from `--grid` (default `{}`). */
+  familyOptions?: { [key: string]: JsonValue };
   /** Skip the confirmation question (`--yes`). */
   yes: boolean;
   /**
@@ -101,6 +105,11 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
   generator: { type: "string", accepts: `one of ${generators.names().join(", ")}` },
   dtype: { type: "string", accepts: "one of uint8, float64" },
   workers: { type: "string", accepts: "an integer from 1 to 64" },
+  grid: { type: "boolean" },
+  "grid-values": {
+    type: "string",
+    accepts: "NAME=COUNT pairs separated by commas, e.g. scale=6,orientation=40,pos_x=32,pos_y=32",
+  },
   "generator-cmd": { type: "string", accepts: 'a command, e.g. "python3 render.py"' },
   "generator-timeout": { type: "string", accepts: "an integer from 1 to 86400 (seconds)" },
   shards: { type: "string", accepts: `an integer from 1 to ${MAX_SHARDS}` },
@@ -120,17 +129,22 @@ prints the version's path. A relative DIR means the folder the command was typed
 ${NUMBER_SYNTAX}
 
 Options:
-  --num-images N    number of images, 1 to ${MAX_IMAGES} (required)
+  --num-images N    number of images, 1 to ${MAX_IMAGES} (required unless --grid)
   --output-dir DIR  output folder, created if missing (required)
   --seed S          integer 0 to ${MAX_SEED}; drawn, printed and recorded if omitted
   --name NAME       dataset folder name (default: <generator><size>, e.g. shapes16,
                     and shapes16-float64 for --dtype float64)
-  --image-size S    image side in pixels, 4 to 256 (default 16)
+  --image-size S    image side in pixels, 4 to 256 (default 16; dsprites: 16 to 256,
+                    default 64)
   --generator G     dataset family: ${generators.names().join(", ")} (default shapes)
   --dtype T         uint8 (default) or float64 (the unquantized baseline, 8x larger)
+  --grid            every combination of the factors once, in dSprites' order (the last
+                    factor fastest); --num-images, if given, must equal the grid's size
+  --grid-values V   values per factor of a shapes grid (implies --grid), e.g.
+                    scale=6,orientation=40,pos_x=32,pos_y=32 (the default)
   --workers N       rendering threads, 1 to 64 (default: SLURM_CPUS_PER_TASK, else
-                    the CPUs this process may use; runs of fewer than 20000 images
-                    render on the main thread)
+                    the CPUs this process may use; runs shorter than about 0.3 s of
+                    rendering stay on the main thread)
   --generator-cmd CMD
                     an external renderer speaking docs/renderer_protocol.md, one
                     process per worker (at most one per chunk, however few the
@@ -176,13 +190,39 @@ export function parseGenerateArgs(
   const integer = (flag: string, min: number, max: number) =>
     parseIntegerFlag(values, flag, { min, max });
 
-  const numImages = integer("num-images", 1, MAX_IMAGES);
-  const outputDir = callerPath(text("output-dir"), defaults);
-  const seed = values.seed === undefined ? undefined : integer("seed", 0, MAX_SEED);
-  const imageSize = values["image-size"] === undefined ? 16 : integer("image-size", 4, 256);
   const generator = values.generator === undefined
     ? "shapes"
     : parseChoice("--generator", text("generator"), generators.names());
+  const minSize = generators.get(generator).minImageSize ?? 4;
+  const imageSize = values["image-size"] === undefined
+    ? (generators.get(generator).defaultImageSize ?? 16)
+    : integer("image-size", minSize, 256);
+  const gridValues = values["grid-values"] === undefined
+    ? undefined
+    : parseGridValues(text("grid-values"));
+  const grid = values.grid === true || gridValues !== undefined;
+  const familyOptions: { [key: string]: JsonValue } = gridValues !== undefined
+    ? { grid: gridValues }
+    : grid
+    ? { grid: true }
+    : {};
+  const fixed = values["generator-cmd"] === undefined
+    ? fixedNumImages(generator, imageSize, familyOptions)
+    : undefined;
+  if (grid && fixed === undefined) {
+    throw new UsageError(`Cannot use "--grid" with generator "${generator}": it has no grid`);
+  }
+  const numImages = values["num-images"] === undefined && fixed !== undefined
+    ? fixed
+    : integer("num-images", 1, MAX_IMAGES);
+  if (fixed !== undefined && numImages !== fixed) {
+    throw new UsageError(
+      `Cannot use "--num-images" value "${values["num-images"]}": the ${generator} grid has ` +
+        `${fixed} images, expected ${fixed} or no --num-images`,
+    );
+  }
+  const outputDir = callerPath(text("output-dir"), defaults);
+  const seed = values.seed === undefined ? undefined : integer("seed", 0, MAX_SEED);
   const dtype = values.dtype === undefined
     ? "uint8"
     : parseChoice("--dtype", text("dtype"), ["uint8", "float64"] as const);
@@ -269,6 +309,7 @@ export function parseGenerateArgs(
     }
   }
   if (seed !== undefined) options.seed = seed;
+  if (Object.keys(familyOptions).length > 0) options.familyOptions = familyOptions;
   if (command !== undefined) {
     options.external = {
       command,
@@ -282,6 +323,52 @@ export function parseGenerateArgs(
     };
   }
   return options;
+}
+
+/**
+ * Reads `--grid-values`: `NAME=COUNT` pairs separated by commas.
+ *
+ * @param value The flag's value.
+ * @returns The counts by factor name.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseGridValues } from "./generate.ts";
+ * assert.deepEqual(parseGridValues("scale=6,orientation=40"), { scale: 6, orientation: 40 });
+ * ```
+ */
+export function parseGridValues(value: string): { [key: string]: number } {
+  const counts: { [key: string]: number } = {};
+  for (const pair of value.split(",")) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(\d{1,4})$/.exec(pair.trim());
+    if (match === null || Object.hasOwn(counts, match[1]!) || Number(match[2]) < 1) {
+      throw new UsageError(
+        `Cannot use "--grid-values" value ${quote(value)}: expected ${
+          FLAGS["grid-values"]!.accepts
+        }, each name once, each count from 1`,
+      );
+    }
+    counts[match[1]!] = Number(match[2]);
+  }
+  return counts;
+}
+
+/** The number of images a registry family fixes for these options, if it fixes one. */
+function fixedNumImages(
+  generator: string,
+  imageSize: number,
+  options: { [key: string]: JsonValue },
+): number | undefined {
+  try {
+    return generators.get(generator).create({ imageSize, options }).fixedNumImages;
+  } catch (error) {
+    const flag = Object.keys(options).length > 0 ? "--grid-values" : "--generator";
+    throw new UsageError(
+      `Cannot use "${flag}" with generator "${generator}": ${
+        (error as Error).message.replace(/^Cannot [^:]*: /, "")
+      }`,
+    );
+  }
 }
 
 function processEnv(): Record<string, string | undefined> {
@@ -330,7 +417,7 @@ export function specOf(
       // An external renderer's name and size are filled in from its handshake (size 0: the
       // one it declares).
       family: external === undefined
-        ? { name: options.generator, options: {} }
+        ? { name: options.generator, options: options.familyOptions ?? {} }
         : { name: "renderer", command: external.words, cwd: external.cwd, options: {} },
       seed,
       numImages: options.numImages,

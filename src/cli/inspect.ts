@@ -17,6 +17,7 @@
 import { join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { computeGridLayout, MAX_CELLS, MAX_SCALE, renderGridPng } from "../report/grid.ts";
+import { renderHistogramsPng } from "../report/histograms.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import { writeFileAtomic } from "../store/atomic_write.ts";
 import { openVersion } from "../store/open_version.ts";
@@ -70,8 +71,10 @@ export const INSPECT_HELP = `Usage: dsgen inspect PATH [options]
 Draws random samples of a version into a captioned grid PNG and checks every image: class
 balance, latent ranges, blank, saturated and cut images, duplicates, intensity statistics.
 PATH is a version folder, or a dataset folder (its newest version is inspected). Writes
-grid.png and report.json into <version>/${INSPECTION_FOLDER}/, or into the --out folder (needed
-when the version is read-only); dataset files are never changed. Exits 1 when a check fails.
+grid.png, report.json and factors.png (a histogram per factor), and for a full factor grid
+traversals.png (one row per factor stepping through its values), into
+<version>/${INSPECTION_FOLDER}/, or into the --out folder (needed when the version is
+read-only); dataset files are never changed. Exits 1 when a check fails.
 Relative paths mean the folder the command was typed in.
 ${NUMBER_SYNTAX}
 
@@ -222,6 +225,8 @@ export async function runInspect(
 
   const gridPath = join(outputDir, "grid.png");
   const reportPath = join(outputDir, "report.json");
+  const factorsPath = join(outputDir, "factors.png");
+  const traversalsPath = join(outputDir, "traversals.png");
   const png = await renderGridPng(
     inspection.samples.map((sample) => ({
       pixels: sample.pixels,
@@ -245,12 +250,17 @@ export async function runInspect(
   try {
     await writeFileAtomic(gridPath, png);
     await writeFileAtomic(reportPath, JSON.stringify(record, null, 2) + "\n");
+    await writeFileAtomic(factorsPath, await renderHistogramsPng(inspection.histograms, title));
+    if (inspection.traversals !== undefined) {
+      await writeFileAtomic(traversalsPath, await renderTraversalsPng(inspection, title, scale));
+    }
   } catch (error) {
     throw asRunError(error, "Cannot write the inspection files");
   }
 
   io.stdout(formatQualityTable(inspection.report));
-  io.stdout(`\nGrid: ${gridPath}\nReport: ${reportPath}\n`);
+  io.stdout(`\nGrid: ${gridPath}\nReport: ${reportPath}\nFactors: ${factorsPath}\n`);
+  if (inspection.traversals !== undefined) io.stdout(`Traversals: ${traversalsPath}\n`);
   const failed = inspection.report.checks.filter((check) => check.verdict === "fail");
   if (failed.length > 0) {
     throw new RunError(
@@ -260,6 +270,25 @@ export async function runInspect(
     );
   }
   return { inspection, gridPath, reportPath, seed };
+}
+
+/** One row per factor, padded with black cells to the longest row. */
+async function renderTraversalsPng(
+  inspection: Inspection,
+  title: string,
+  scale: number,
+): Promise<Uint8Array> {
+  const rows = inspection.traversals ?? [];
+  const columns = Math.max(1, ...rows.map((row) => row.length));
+  const imageSize = inspection.arrays.imageSize;
+  const blank = { pixels: new Uint8Array(imageSize * imageSize), caption: "" };
+  const cells = rows.flatMap((row) => [...row, ...new Array(columns - row.length).fill(blank)]);
+  return await renderGridPng(cells, {
+    imageSize,
+    columns,
+    scale,
+    title: `${title}  traversals`,
+  });
 }
 
 /**

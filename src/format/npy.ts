@@ -14,7 +14,7 @@
  * |                | ended by `\n` so that 10 + H is a multiple of 64               |
  * | 10+H ..        | the array in C (row-major) order, `prod(shape) * itemsize`     |
  *
- * Only the dtypes dsgen writes are supported: `|u1`, `<f4`, `<f8` and
+ * Only the dtypes dsgen writes are supported: `|u1`, `<f4`, `<f8`, `<i8` and
  * fixed-width unicode `<U{n}` (UTF-32LE code units, zero-padded).
  *
  * @module
@@ -27,7 +27,7 @@ export const NPY_MAGIC: Uint8Array = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x5
 export const NPY_ALIGN = 64;
 
 /** A dtype descriptor dsgen reads and writes. */
-export type NpyDtype = "|u1" | "<f4" | "<f8" | `<U${number}`;
+export type NpyDtype = "|u1" | "<f4" | "<f8" | "<i8" | `<U${number}`;
 
 /** What an NPY header says about the array that follows it. */
 export interface NpyHeader {
@@ -59,6 +59,7 @@ export function itemSize(descr: NpyDtype): number {
     case "<f4":
       return 4;
     case "<f8":
+    case "<i8":
       return 8;
   }
   const match = /^<U(\d+)$/.exec(descr);

@@ -6,8 +6,20 @@
  * factors, renders into float buffers and quantizes. To add a family, write one file that
  * exports a {@linkcode GeneratorFamily} and register it in `registry.ts`.
  *
+ * Factors come in three kinds ({@linkcode FactorKind}): categorical (a class, e.g. the shape),
+ * discrete (a grid of values, which includes its upper end) and continuous (a range). A family
+ * whose factors are all categorical or discrete lists their possible values and can say which
+ * value each image takes ({@linkcode ImageGenerator.sampleClasses}); the archive then records
+ * `latents_classes` and `latents_sizes`, as dSprites does. A family may fix the number of images
+ * (a full grid: {@linkcode ImageGenerator.fixedNumImages}) and declare the duplicates its
+ * images have by construction ({@linkcode ImageGenerator.expectedDuplicates}), so that the
+ * quality checks do not fail it for them.
+ *
  * @module
  */
+
+/** How a factor varies: a class, a grid of values, or a range. */
+export type FactorKind = "categorical" | "discrete" | "continuous";
 
 /** A continuous latent factor and the range it is drawn from, uniformly. */
 export interface LatentSpec {
@@ -21,6 +33,21 @@ export interface LatentSpec {
   max: number;
   /** Per-class ranges where they differ from `[min, max)`, keyed by class name. */
   perClass?: Record<string, { min: number; max: number }>;
+  /** How the factor varies; absent means continuous, drawn from `[min, max)`. */
+  kind?: FactorKind;
+  /**
+   * The possible values of a categorical or discrete factor, in index order; a grid includes
+   * both ends, and `min` and `max` bound its domain (its first and last values, or a whole
+   * turn for an angle). Images take only these values; `dsgen render` also accepts any value in
+   * `[min, max]` for a discrete factor.
+   */
+  values?: number[];
+}
+
+/** A factor of a grid: a latent, or the class, with its possible values. */
+export interface FactorSpec extends LatentSpec {
+  /** Values that depend on the class (an angle over each shape's symmetry), by class name. */
+  perClassValues?: Record<string, number[]>;
 }
 
 /** A JSON-compatible value, for the parameters a family records in metadata.json. */
@@ -46,6 +73,31 @@ export interface ImageGenerator {
   readonly latents: readonly LatentSpec[];
   /** Every parameter that shapes the output, as recorded in metadata.json. */
   readonly parameters: { [key: string]: JsonValue };
+  /**
+   * The number of images the family's configuration fixes (a full grid), if it fixes one.
+   */
+  readonly fixedNumImages?: number;
+  /**
+   * How many images of a run equal an earlier one by construction (e.g. a square turned by 90°
+   * on a grid that holds both angles), for `numImages` images; `dsgen inspect` allows them.
+   */
+  expectedDuplicates?(numImages: number): { count: number; reason: string };
+  /**
+   * The factors of a grid, in the column order of `latents_classes`, when they differ from
+   * `latents` (`shapes` puts the class first); each lists its `values`, or `perClassValues`.
+   */
+  readonly factors?: readonly FactorSpec[];
+  /**
+   * For a family whose factors ({@linkcode ImageGenerator.factors}, else `latents`) all list
+   * their values: writes the value index of each factor of image `index` at
+   * `classesOut[offset]`.
+   */
+  sampleClasses?(seed: number, index: number, classesOut: Int32Array, offset: number): void;
+  /**
+   * For a family whose latents include the class (dSprites' `shape` column): the label of a row
+   * of latents, so that `dsgen render` needs no separate label column.
+   */
+  labelOf?(latents: Float32Array, offset: number): number;
   /**
    * Draws the class and latent factors of image `index` from `seed` alone.
    * Writes `latents.length` float32 values at `latentsOut[offset]` and returns the label.
@@ -90,6 +142,10 @@ export interface GeneratorFamily {
   readonly name: string;
   /** One line for `--help`. */
   readonly description: string;
+  /** The smallest image side the family draws, in pixels; absent: any size dsgen accepts. */
+  readonly minImageSize?: number;
+  /** The image side when none is given, in pixels; absent: 16. */
+  readonly defaultImageSize?: number;
   /** Configures the family for one image size. */
   create(options: GeneratorOptions): ImageGenerator;
 }

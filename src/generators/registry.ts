@@ -5,6 +5,7 @@
  */
 
 import type { GeneratorFamily } from "./generator.ts";
+import { dspritesFamily } from "./dsprites.ts";
 import { shapesFamily } from "./shapes.ts";
 
 /** A set of families that rejects duplicate names and lists the known ones on a miss. */
@@ -73,3 +74,4 @@ export class GeneratorRegistry {
 /** The families dsgen ships. */
 export const generators: GeneratorRegistry = new GeneratorRegistry();
 generators.register(shapesFamily);
+generators.register(dspritesFamily);

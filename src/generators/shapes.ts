@@ -19,10 +19,23 @@
  * ellipse's minor axis is half its major axis. Latents are rounded to float32 before rendering,
  * so the stored latents re-render exactly the stored pixels.
  *
+ * With `options.grid` (`true`, or values per factor such as
+ * `{ scale: 6, orientation: 40, pos_x: 32, pos_y: 32 }`, the default) the family fixes the
+ * number of images to the full grid, 3 classes x the product of the counts, image i being
+ * combination i with the class first and the last factor varying fastest. Scale and positions
+ * step over their ranges with both ends included (`linspace`); orientation steps over each
+ * class's symmetry period without its end, so no two grid poses look alike.
+ *
  * @module
  */
 
-import type { GeneratorFamily, ImageGenerator, LatentSpec } from "./generator.ts";
+import type {
+  FactorSpec,
+  GeneratorFamily,
+  ImageGenerator,
+  JsonValue,
+  LatentSpec,
+} from "./generator.ts";
 import { imageKey, uniform } from "./random.ts";
 import {
   coverageBytes,
@@ -75,11 +88,56 @@ const LATENTS: readonly LatentSpec[] = [
   { name: "pos_y", unit: "centre row / image side", ...POSITION_RANGE },
 ];
 
+/** The number of values per factor of a `shapes` grid. */
+export interface ShapesGrid {
+  /** Scale values, from 0.5 to 1 both included. */
+  scale: number;
+  /** Orientation values over each class's symmetry period. */
+  orientation: number;
+  /** Horizontal positions, from 0.25 to 0.75 both included. */
+  pos_x: number;
+  /** Vertical positions, from 0.25 to 0.75 both included. */
+  pos_y: number;
+}
+
+/** The grid `--grid` makes without `--grid-values`: dSprites' counts. */
+export const DEFAULT_SHAPES_GRID: ShapesGrid = { scale: 6, orientation: 40, pos_x: 32, pos_y: 32 };
+
+/** `count` values from `first` to `last`, both included (one value: `first`). */
+function linspace(first: number, last: number, count: number): number[] {
+  return Array.from(
+    { length: count },
+    (_, index) => count === 1 ? first : first + ((last - first) * index) / (count - 1),
+  );
+}
+
+function gridFactors(grid: ShapesGrid): FactorSpec[] {
+  const latent = (name: string) => LATENTS.find((spec) => spec.name === name)!;
+  return [
+    { name: "class", unit: "class index", min: 0, max: 2, kind: "categorical", values: [0, 1, 2] },
+    { ...latent("scale"), kind: "discrete", values: linspace(0.5, 1, grid.scale) },
+    {
+      ...latent("orientation"),
+      kind: "discrete",
+      perClassValues: Object.fromEntries(
+        CLASSES.map((name) => [
+          name,
+          Array.from(
+            { length: grid.orientation },
+            (_, index) => (index * SYMMETRY_PERIOD[name]) / grid.orientation,
+          ),
+        ]),
+      ),
+    },
+    { ...latent("pos_x"), kind: "discrete", values: linspace(0.25, 0.75, grid.pos_x) },
+    { ...latent("pos_y"), kind: "discrete", values: linspace(0.25, 0.75, grid.pos_y) },
+  ];
+}
+
 class ShapesGenerator implements ImageGenerator {
   readonly name = "shapes";
   readonly version = "1.0.0";
   readonly classes = CLASSES;
-  readonly latents = LATENTS;
   readonly imageSize: number;
   readonly parameters;
   #rasterizer: Rasterizer;
@@ -89,13 +147,42 @@ class ShapesGenerator implements ImageGenerator {
   #vertices: number[] = [];
   #polygon = polygon([0, 0, 1, 0, 0, 1]);
   #ellipse: Ellipse = { kind: "ellipse", cx: 0, cy: 0, a: 1, b: 1, cos: 1, sin: 0 };
+  readonly fixedNumImages?: number;
+  readonly factors?: readonly FactorSpec[];
+  readonly latents: readonly LatentSpec[] = LATENTS;
+  #sizes: number[] = [];
+  #stored: Float32Array[][] = [];
+  #classes = new Int32Array(5);
 
-  constructor(imageSize: number) {
+  constructor(imageSize: number, grid?: ShapesGrid) {
     this.imageSize = imageSize;
+    if (grid !== undefined) {
+      const factors = gridFactors(grid);
+      this.factors = factors;
+      // Grid latents declare their values, so that the upper ends pass the quality checks.
+      this.latents = LATENTS.map((latent) => {
+        const factor = factors.find((spec) => spec.name === latent.name)!;
+        return factor.values === undefined ? latent : { ...latent, values: factor.values };
+      });
+      this.#sizes = factors.map((factor) =>
+        (factor.values ?? factor.perClassValues![CLASSES[0]]!).length
+      );
+      this.fixedNumImages = this.#sizes.reduce((product, size) => product * size, 1);
+      // Per factor, per class (one row for factors that do not depend on the class).
+      this.#stored = factors.map((factor) =>
+        factor.perClassValues === undefined
+          ? [Float32Array.from(factor.values!)]
+          : CLASSES.map((name) => Float32Array.from(factor.perClassValues![name]!))
+      );
+    }
     this.#rasterizer = new Rasterizer({ imageSize, samples: SUPERSAMPLING });
     this.parameters = {
       classes: [...CLASSES],
-      latents: LATENTS.map((latent) => ({ ...latent })),
+      latents: this.latents.map((latent) => ({ ...latent })) as unknown as JsonValue[],
+      ...(grid === undefined ? {} : {
+        grid: { ...grid },
+        factors: this.factors!.map((factor) => ({ ...factor })) as unknown as JsonValue[],
+      }),
       radius_fraction: RADIUS_FRACTION,
       ellipse_aspect: ELLIPSE_ASPECT,
       supersampling: SUPERSAMPLING,
@@ -106,7 +193,25 @@ class ShapesGenerator implements ImageGenerator {
     };
   }
 
+  sampleClasses(_seed: number, index: number, classesOut: Int32Array, offset: number): void {
+    let rest = index;
+    for (let factor = this.#sizes.length - 1; factor >= 0; factor--) {
+      classesOut[offset + factor] = rest % this.#sizes[factor]!;
+      rest = Math.floor(rest / this.#sizes[factor]!);
+    }
+  }
+
   sample(seed: number, index: number, latentsOut: Float32Array, offset: number): number {
+    if (this.factors !== undefined) {
+      const classes = this.#classes;
+      this.sampleClasses(seed, index, classes, 0);
+      const label = classes[0]!;
+      for (let latent = 0; latent < 4; latent++) {
+        const rows = this.#stored[latent + 1]!;
+        latentsOut[offset + latent] = rows[rows.length === 1 ? 0 : label]![classes[latent + 1]!]!;
+      }
+      return label;
+    }
     const key = imageKey(seed, index);
     const label = Math.floor(uniform(key, 0) * CLASSES.length);
     latentsOut[offset] = drawFloat32(SCALE_RANGE.min, SCALE_RANGE.max, uniform(key, 1));
@@ -172,5 +277,45 @@ class ShapesGenerator implements ImageGenerator {
 export const shapesFamily: GeneratorFamily = {
   name: "shapes",
   description: "dSprites-style ellipse, square and triangle with scale, orientation and position",
-  create: (options) => new ShapesGenerator(options.imageSize),
+  create: (options) => new ShapesGenerator(options.imageSize, parseShapesGrid(options.options)),
 };
+
+/**
+ * The grid a `shapes` configuration asks for: `grid: true` for {@linkcode DEFAULT_SHAPES_GRID},
+ * or counts per factor (missing ones default), each an integer from 1 to 1000.
+ *
+ * @param options The family's options from the spec.
+ * @returns The grid, or undefined for random sampling.
+ * @throws {TypeError} For an unknown option, factor, or a count out of range.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseShapesGrid } from "./shapes.ts";
+ * assert.equal(parseShapesGrid({ grid: { scale: 2 } })?.scale, 2);
+ * assert.equal(parseShapesGrid({}), undefined);
+ * ```
+ */
+export function parseShapesGrid(
+  options: { readonly [key: string]: JsonValue } | undefined,
+): ShapesGrid | undefined {
+  const refuse = (problem: string) =>
+    new TypeError(`Cannot configure shapes with ${JSON.stringify(options)}: ${problem}`);
+  const { grid, ...rest } = options ?? {};
+  if (Object.keys(rest).length > 0) throw refuse(`expected only "grid"`);
+  if (grid === undefined || grid === false) return undefined;
+  if (grid === true) return { ...DEFAULT_SHAPES_GRID };
+  if (typeof grid !== "object" || grid === null || Array.isArray(grid)) {
+    throw refuse("expected grid to be true or values per factor");
+  }
+  const counts: ShapesGrid = { ...DEFAULT_SHAPES_GRID };
+  for (const [name, count] of Object.entries(grid)) {
+    if (!Object.hasOwn(counts, name)) {
+      throw refuse(`unknown factor "${name}", expected ${Object.keys(counts).join(", ")}`);
+    }
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 1000) {
+      throw refuse(`${name} needs an integer from 1 to 1000 values`);
+    }
+    counts[name as keyof ShapesGrid] = count;
+  }
+  return counts;
+}

@@ -1,7 +1,8 @@
 /**
  * The whole pipeline for one archive: render -> quantize -> NPZ, streamed chunk by chunk.
  *
- * `dataset.npz` holds the arrays of `dataset_schema.ts` ({@linkcode DATASET_ARRAYS}): today
+ * `dataset.npz` holds the arrays of `dataset_schema.ts` (`DATASET_ARRAYS`), then, for a family
+ * whose factors lie on a grid, the factor arrays of `factor_arrays.ts`. Today
  * `images` (N, S, S) uint8 or float64, `labels` (N,) uint8, `latents` (N, K) float32, and the
  * unicode `class_names` (C,) and `latent_names` (K,).
  *
@@ -22,7 +23,8 @@ import {
 } from "../format/npy.ts";
 import { chunkBytes, type DataChunk, NpzWriter, planNpzLayout } from "../format/npz.ts";
 import { bytesPerPixel, type ImageDtype, renderImageBytes } from "./render.ts";
-import { DATASET_ARRAYS, dimensionsOf } from "./dataset_schema.ts";
+import { dimensionsOf } from "./dataset_schema.ts";
+import { datasetArrays } from "./factor_arrays.ts";
 
 /** What to generate. */
 export interface DatasetPlan {
@@ -189,7 +191,7 @@ export async function* localImageChunks(
 
 /**
  * The arrays of a plan's archive, without rendering anything: each entry's dtype, shape
- * and size in bytes and its NPY header, from {@linkcode DATASET_ARRAYS}.
+ * and size in bytes and its NPY header, from `DATASET_ARRAYS` and the factor arrays.
  *
  * @param plan What to generate.
  * @returns The arrays' records and their headers, in the order they are written.
@@ -207,19 +209,21 @@ export function datasetLayout(
   plan: DatasetPlan,
 ): { arrays: ArrayRecord[]; headers: NpyHeader[]; archiveBytes: number } {
   const dims = dimensionsOf(plan);
-  const headers: NpyHeader[] = DATASET_ARRAYS.map((array) => ({
+  // The five arrays of every dataset, then a grid family's factor arrays (factor_arrays.ts).
+  const schema = datasetArrays(plan);
+  const headers: NpyHeader[] = schema.map((array) => ({
     descr: array.dtype(plan),
     fortranOrder: false,
     shape: array.shape.map((dim) => typeof dim === "number" ? dim : dims[dim]!),
   }));
   const zip = planNpzLayout(headers.map((header, index) => ({
-    fileName: `${DATASET_ARRAYS[index]!.name}.npy`,
+    fileName: `${schema[index]!.name}.npy`,
     size: encodeNpyHeader(header).length + npyDataLength(header),
   })));
   const arrays = headers.map((header, index) => {
     const entry = zip.entries[index]!;
     return {
-      name: DATASET_ARRAYS[index]!.name,
+      name: schema[index]!.name,
       dtype: header.descr,
       shape: header.shape,
       bytes: entry.size,
@@ -314,7 +318,7 @@ async function streamDatasetNpz(
     arrays: arrays.map((array, index) => ({ name: array.name, header: headers[index]! })),
   });
   const given = options.labelsAndLatents?.();
-  for (const [index, array] of DATASET_ARRAYS.entries()) {
+  for (const [index, array] of datasetArrays(plan).entries()) {
     const header = headers[index]!;
     const data = array.data;
     if (data.kind === "images") await writeImages(plan, npz, header, options);

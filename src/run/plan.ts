@@ -5,6 +5,7 @@
  * @module
  */
 
+import { UsageError } from "./errors.ts";
 import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
 import { chunkImages, type DatasetPlan, predictArchiveBytes } from "../pipeline/dataset.ts";
@@ -65,6 +66,12 @@ export interface PlanOptions {
  */
 export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Promise<RunPlan> {
   const generator = options.generator ?? await createGenerator(spec);
+  if (generator.fixedNumImages !== undefined && generator.fixedNumImages !== spec.numImages) {
+    throw new UsageError(
+      `Cannot generate ${spec.numImages} images with ${generator.name}: its options fix ` +
+        `${generator.fixedNumImages}`,
+    );
+  }
   const resolved: DatasetSpec = {
     ...spec,
     family: { ...spec.family, version: generator.version },

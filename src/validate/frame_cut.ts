@@ -23,13 +23,16 @@
  * thinner than that is invisible at this resolution anyway. Condition 1 keeps shapes drawn too
  * small (a different fault) from counting as cut.
  *
- * Only the `shapes` family's classes (ellipse, square, triangle) have a known area; for other
+ * The classes of `shapes` and `dsprites` (ellipse, square, triangle, heart) have a known area,
+ * the heart's from `heart.ts` (it is not convex, but its dip is shallow enough for the bound);
+ * for other
  * generators {@linkcode shapeModel} returns undefined and the check is skipped.
  *
  * @module
  */
 
 import type { JsonValue } from "../generators/generator.ts";
+import { HEART_AREA_FACTOR, HEART_PERIMETER_FACTOR } from "../generators/heart.ts";
 
 /** The exact area and perimeter of a shape, in pixels. */
 export interface ShapeExtent {
@@ -70,6 +73,10 @@ function ellipse(aspect: number): Measure {
 
 const MEASURES: Record<string, (aspect: number) => Measure> = {
   ellipse,
+  heart: () => (radius) => ({
+    area: HEART_AREA_FACTOR * radius * radius,
+    perimeter: HEART_PERIMETER_FACTOR * radius,
+  }),
   square: () => (radius) => ({ area: 2 * radius * radius, perimeter: 4 * Math.SQRT2 * radius }),
   triangle: () => (radius) => ({
     area: ((3 * Math.sqrt(3)) / 4) * radius * radius,

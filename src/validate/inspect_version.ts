@@ -11,13 +11,16 @@
  */
 
 import { NpzReader } from "../format/npz_reader.ts";
+import { decodeUnicodeArray } from "../format/npy.ts";
 import type { JsonValue } from "../generators/generator.ts";
+import { createGenerator } from "../generators/spec.ts";
 import { quantize } from "../pipeline/quantize.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
 import { type DatasetArrays, readDatasetArrays } from "./dataset_arrays.ts";
 import { shapeModel } from "./frame_cut.ts";
 import { type DeclaredLatent, QualityAccumulator, type QualityReport } from "./quality.ts";
 import { drawSampleIndices } from "./sample_indices.ts";
+import { type FactorHistogram, FactorHistograms, traversalRows } from "./factor_pictures.ts";
 
 /** One sample for the grid. */
 export interface InspectedSample {
@@ -39,6 +42,10 @@ export interface Inspection {
   report: QualityReport;
   /** The grid samples, by ascending index. */
   samples: InspectedSample[];
+  /** A histogram per factor, the labels' first. */
+  histograms: FactorHistogram[];
+  /** For a full grid: one row of images per factor stepping through its values. */
+  traversals?: { pixels: Uint8Array; caption: string }[][];
 }
 
 /** Options of {@linkcode inspectVersion}. */
@@ -85,6 +92,10 @@ export function declaredLatents(parameters: { [key: string]: JsonValue }): Decla
       min: latent.min,
       max: latent.max,
     };
+    const values = (latent as { values?: unknown }).values;
+    if (Array.isArray(values) && values.every((value) => typeof value === "number")) {
+      entry.values = values;
+    }
     const perClass = (latent as { perClass?: unknown }).perClass;
     if (typeof perClass === "object" && perClass !== null) {
       entry.perClass = Object.fromEntries(
@@ -95,6 +106,68 @@ export function declaredLatents(parameters: { [key: string]: JsonValue }): Decla
     declared.push(entry);
   }
   return declared;
+}
+
+/** The most images a traversal row shows. */
+const TRAVERSAL_STEPS = 10;
+
+/**
+ * The factor grid of an archive that holds every combination once (`latents_sizes` whose
+ * product is the number of images), with each factor's possible values; undefined otherwise.
+ */
+async function readFullGrid(
+  reader: NpzReader,
+  latentNames: readonly string[],
+  numImages: number,
+): Promise<{ names: readonly string[]; sizes: number[]; values: number[][] } | undefined> {
+  const has = (name: string) => reader.entries.some((entry) => entry.name === name);
+  if (!has("latents_sizes") || reader.entry("latents_sizes").header.descr !== "<i8") {
+    return undefined;
+  }
+  let names = latentNames;
+  const words = new Int32Array((await reader.readAll("latents_sizes")).slice().buffer);
+  const sizes = Array.from({ length: words.length / 2 }, (_, index) => words[2 * index]!);
+  // The columns of latents_classes: factor_names when the family lists them (shapes: the
+  // class first), else latent_names.
+  if (has("factor_names")) {
+    const width = /^<U(\d+)$/.exec(reader.entry("factor_names").header.descr)?.[1];
+    if (width !== undefined) {
+      names = decodeUnicodeArray(await reader.readAll("factor_names"), Number(width));
+    }
+  }
+  if (sizes.length !== names.length || sizes.reduce((a, b) => a * b, 1) !== numImages) {
+    return undefined;
+  }
+  const values: number[][] = [];
+  for (const [factor, name] of names.entries()) {
+    const key = `latents_possible_values_${name}`;
+    // A factor whose values depend on the class (a (C, n) array) is captioned by index.
+    const entry = has(key) ? reader.entry(key) : undefined;
+    values.push(
+      entry?.header.descr === "<f8" && entry.header.shape.length === 1 &&
+        entry.header.shape[0] === sizes[factor]
+        ? Array.from(new Float64Array((await reader.readAll(key)).slice().buffer))
+        : [],
+    );
+  }
+  return { names, sizes, values };
+}
+
+/**
+ * The duplicates the version's family makes by construction, asked of the family its spec
+ * names; undefined when the family declares none or cannot be loaded.
+ */
+async function familyExpectedDuplicates(
+  version: OpenedVersion,
+  numImages: number,
+): Promise<{ count: number; reason: string } | undefined> {
+  const spec = version.metadata.spec;
+  if (spec === undefined) return undefined;
+  try {
+    return (await createGenerator(spec)).expectedDuplicates?.(numImages);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -133,10 +206,14 @@ export async function inspectVersion(
       imageSize: arrays.imageSize,
       latentNames,
     });
+    const expectedDuplicates = await familyExpectedDuplicates(version, numImages);
+    const declared = declaredLatents(generator.parameters ?? {});
+    const histograms = new FactorHistograms({ ...arrays, declared });
     const quality = new QualityAccumulator({
       ...arrays,
-      declared: declaredLatents(generator.parameters ?? {}),
+      declared,
       ...(shapes === undefined ? {} : { shapes }),
+      ...(expectedDuplicates === undefined ? {} : { expectedDuplicates }),
     });
     const imagesPerChunk = Math.max(
       1,
@@ -155,12 +232,13 @@ export async function inspectVersion(
       const latentChunk = width === 0
         ? new Uint8Array(0)
         : (await latents.next()).value as Uint8Array;
-      quality.add({
-        start,
-        images: imageChunk,
-        labels: labelChunk,
-        latents: new Float32Array(latentChunk.buffer, latentChunk.byteOffset, count * width),
-      });
+      const latentValues = new Float32Array(
+        latentChunk.buffer,
+        latentChunk.byteOffset,
+        count * width,
+      );
+      quality.add({ start, images: imageChunk, labels: labelChunk, latents: latentValues });
+      histograms.add(labelChunk, latentValues);
       options.onProgress?.(start + count);
     }
     // Drain the streams: their CRC-32 checks run after the last chunk.
@@ -186,7 +264,28 @@ export async function inspectVersion(
         pixels,
       });
     }
-    return { arrays, report, samples };
+    const toUint8 = (bytes: Uint8Array) =>
+      arrays.dtype === "uint8"
+        ? bytes
+        : quantize(new Float64Array(bytes.slice().buffer, 0, bytes.length / 8));
+    const inspection: Inspection = {
+      arrays,
+      report,
+      samples,
+      histograms: histograms.finish(),
+    };
+    const grid = await readFullGrid(reader, latentNames, numImages);
+    if (grid !== undefined) {
+      inspection.traversals = [];
+      for (const row of traversalRows(grid, TRAVERSAL_STEPS)) {
+        const cells = [];
+        for (const cell of row) {
+          cells.push({ pixels: toUint8(await readImage(cell.index)), caption: cell.caption });
+        }
+        inspection.traversals.push(cells);
+      }
+    }
+    return inspection;
   } finally {
     reader.close();
   }

@@ -11,10 +11,13 @@
  * | `blank`      | no image all zero            |                               | any                                |
  * | `saturated`  | no image all at full value   |                               | any                                |
  * | `cut`        | no shape cut by the frame    | not checkable (no shape model) | any (rule in `frame_cut.ts`)      |
- * | `duplicates` | no two images equal          | up to 1% duplicates           | more than 1%                       |
+ * | `duplicates` | no two images equal, or no more than the family expects | up to 1% more | more than 1% more          |
  * | `intensity`  | values in range              |                               | float64 values outside [0, 1] or NaN |
  *
- * Declared ranges are half-open, [min, max), as generators draw them. Intensities are in the
+ * A family may expect duplicates by construction (a dSprites grid holds a square at 0° and at
+ * 90°): the allowance is then its count plus 1% of the images. Declared ranges are half-open,
+ * [min, max), as generators draw them; a factor that declares its `values` (a grid, which
+ * includes its upper end) must take one of them, compared as float32. Intensities are in the
  * images' own unit: 0 to 255 for uint8, 0 to 1 for float64.
  *
  * @module
@@ -37,6 +40,8 @@ export interface DeclaredLatent {
   max: number;
   /** Per-class ranges where they differ from [min, max), keyed by class name. */
   perClass?: Record<string, { min: number; max: number }>;
+  /** The only values the factor takes (a grid), when it declares them. */
+  values?: number[];
 }
 
 /** What the accumulator needs to know about the dataset. */
@@ -55,6 +60,8 @@ export interface QualityLayout {
   declared: readonly DeclaredLatent[];
   /** The generator's shape geometry, for the `cut` check; undefined skips that check. */
   shapes?: ShapeModel;
+  /** Duplicates the family makes by construction, and why; they do not count against it. */
+  expectedDuplicates?: { count: number; reason: string };
 }
 
 /** One chunk of consecutive images with their labels and latents. */
@@ -82,7 +89,7 @@ export interface LatentReport {
   /** The latent's name. */
   name: string;
   /** The declared range, or null when metadata declares none. */
-  declared: { min: number; max: number } | null;
+  declared: { min: number; max: number; values?: number } | null;
   /** The smallest and largest values seen. */
   observed: ObservedRange;
   /** Number of values observed (NaN excluded). */
@@ -191,6 +198,7 @@ export class QualityAccumulator {
   #classMax: Float64Array;
   #classSeen: Float64Array;
   #ranges: ({ min: number; max: number } | undefined)[][];
+  #allowed: (Set<number> | undefined)[];
   #outOfRange: ImageFinding[];
   #nan: number[];
   #blank: ImageFinding = { count: 0, examples: [] };
@@ -243,6 +251,10 @@ export class QualityAccumulator {
       return layout.classNames.map((className) =>
         declared === undefined ? undefined : declared.perClass?.[className] ?? declared
       );
+    });
+    this.#allowed = layout.latentNames.map((name) => {
+      const values = layout.declared.find((latent) => latent.name === name)?.values;
+      return values === undefined ? undefined : new Set(values.map(Math.fround));
     });
     this.#outOfRange = layout.latentNames.map(() => ({ count: 0, examples: [] }));
     this.#nan = layout.latentNames.map(() => 0);
@@ -326,8 +338,13 @@ export class QualityAccumulator {
       if (value < this.#classMin[slot]!) this.#classMin[slot] = value;
       if (value > this.#classMax[slot]!) this.#classMax[slot] = value;
       this.#classSeen[slot]!++;
+      const allowed = this.#allowed[column];
       const range = this.#ranges[column]![label];
-      if (range !== undefined && (value < range.min || value >= range.max)) {
+      if (
+        allowed !== undefined
+          ? !allowed.has(value)
+          : range !== undefined && (value < range.min || value >= range.max)
+      ) {
         note(this.#outOfRange[column]!, index);
       }
     }
@@ -439,7 +456,7 @@ export class QualityAccumulator {
         invalidValues: this.#invalidValues,
       },
     };
-    report.checks = checkResults(report, balance.verdict);
+    report.checks = checkResults(report, balance.verdict, this.#layout.expectedDuplicates);
     return report;
   }
 
@@ -450,7 +467,11 @@ export class QualityAccumulator {
       const declared = layout.declared.find((latent) => latent.name === name);
       const report: LatentReport = {
         name,
-        declared: declared === undefined ? null : { min: declared.min, max: declared.max },
+        declared: declared === undefined ? null : {
+          min: declared.min,
+          max: declared.max,
+          ...(declared.values === undefined ? {} : { values: declared.values.length }),
+        },
         observed: {
           min: finite(this.#latentMin[column]!),
           max: finite(this.#latentMax[column]!),
@@ -494,7 +515,11 @@ function examples(finding: ImageFinding): string {
 }
 
 /** The verdict and one-line summary of each check. */
-function checkResults(report: QualityReport, balanceVerdict: Verdict): CheckResult[] {
+function checkResults(
+  report: QualityReport,
+  balanceVerdict: Verdict,
+  expected: { count: number; reason: string } = { count: 0, reason: "" },
+): CheckResult[] {
   const n = report.numImages;
   const classes = report.classes;
   const counts = classes.counts.map((entry) => `${entry.name} ${entry.count}`).join(", ");
@@ -548,11 +573,14 @@ function checkResults(report: QualityReport, balanceVerdict: Verdict): CheckResu
   const full = report.intensity.fullValue;
   const intensity = report.intensity;
   const duplicates = report.duplicates;
-  const duplicateVerdict: Verdict = duplicates.count === 0
+  const duplicateVerdict: Verdict = duplicates.count <= expected.count
     ? "pass"
-    : duplicates.count > DUPLICATE_FAIL_FRACTION * n
+    : duplicates.count > expected.count + DUPLICATE_FAIL_FRACTION * n
     ? "fail"
     : "warn";
+  const expectedNote = expected.count > 0
+    ? `; ${expected.count} expected by construction: ${expected.reason}`
+    : "";
   return [
     {
       name: "classes",
@@ -592,7 +620,7 @@ function checkResults(report: QualityReport, balanceVerdict: Verdict): CheckResu
         ? `no two of ${n} images are equal`
         : `${plural(duplicates.count, "image")} equal to an earlier one, in ${
           plural(duplicates.groups, "group")
-        } (e.g. #${duplicates.examples[0]![0]} = #${duplicates.examples[0]![1]})`,
+        } (e.g. #${duplicates.examples[0]![0]} = #${duplicates.examples[0]![1]})${expectedNote}`,
     },
     {
       name: "intensity",

@@ -28,14 +28,19 @@ function formatBound(value: number | null, direction: "up" | "down"): string {
   return formatValue(rounded);
 }
 
-function formatObserved(range: ObservedRange): string {
-  return range.min === null
-    ? "none"
-    : `[${formatBound(range.min, "up")}, ${formatBound(range.max, "down")}]`;
+function formatObserved(range: ObservedRange, grid = false): string {
+  if (range.min === null) return "none";
+  // A grid's values include its upper end: no value lies just below an exclusive maximum.
+  if (grid) return `[${formatValue(range.min)}, ${formatValue(range.max)}]`;
+  return `[${formatBound(range.min, "up")}, ${formatBound(range.max, "down")}]`;
 }
 
-function formatDeclared(range: { min: number; max: number } | null): string {
-  return range === null ? "none" : `[${formatValue(range.min)}, ${formatValue(range.max)})`;
+function formatDeclared(range: { min: number; max: number; values?: number } | null): string {
+  if (range === null) return "none";
+  if (range.values !== undefined) {
+    return `${range.values} in [${formatValue(range.min)}, ${formatValue(range.max)}]`;
+  }
+  return `[${formatValue(range.min)}, ${formatValue(range.max)})`;
 }
 
 /** Left-aligns columns, two spaces apart; the last column is not padded. */
@@ -83,7 +88,7 @@ export function formatQualityTable(report: QualityReport): string {
       latent.name,
       latent.perClass === undefined ? "" : "all",
       formatDeclared(latent.declared),
-      formatObserved(latent.observed),
+      formatObserved(latent.observed, latent.declared?.values !== undefined),
       outOfRange,
     ]);
     for (const range of latent.perClass ?? []) {
