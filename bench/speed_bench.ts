@@ -19,7 +19,7 @@
  * `--output-dir D` writes under D instead (e.g. a disk, to see the disk's limit).
  * `--max-images N` skips larger runs (e.g. `deno task bench --max-images 100000`);
  * `--rounds R` repeats each end-to-end run R times and prints the range (default 1);
- * `--skip-grid` skips 4.
+ * `--skip-grid` skips 5.
  * Other processes on the machine move these figures: report ranges over runs.
  *
  * @module
