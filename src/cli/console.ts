@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { RunOutput } from "../run/generate_dataset.ts";
 import { RunError, UsageError } from "./errors.ts";
 
 /** What a command may do with the terminal. */
@@ -36,6 +37,29 @@ function writeAll(stream: { writeSync(bytes: Uint8Array): number }, text: string
   const bytes = encoder.encode(text);
   let offset = 0;
   while (offset < bytes.length) offset += stream.writeSync(bytes.subarray(offset));
+}
+
+/**
+ * Where a run started from the command line prints its plan, progress bar and summary: stderr.
+ *
+ * @param io The terminal.
+ * @param quiet `--quiet`: no plan, bar or summary.
+ * @returns The run's output.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { denoConsole, runOutput } from "./console.ts";
+ * assert.equal(runOutput(denoConsole(), true).quiet, true);
+ * ```
+ */
+export function runOutput(io: Console, quiet: boolean): RunOutput {
+  return {
+    write: io.stderr,
+    isTerminal: io.stderrIsTerminal,
+    columns: io.columns,
+    noColor: io.noColor,
+    quiet,
+  };
 }
 
 /**

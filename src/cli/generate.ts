@@ -29,7 +29,7 @@ import {
   quote,
   requireValue,
 } from "./flags.ts";
-import { confirm, type Console } from "./console.ts";
+import { confirm, type Console, runOutput } from "./console.ts";
 import { type CallerFolder, callerPath } from "./paths.ts";
 
 export type { GenerateResult };
@@ -449,13 +449,7 @@ export async function runGenerate(
 ): Promise<GenerateResult | undefined> {
   const { spec, seedSource } = specOf(options);
   const external = options.external;
-  const output = {
-    write: io.stderr,
-    isTerminal: io.stderrIsTerminal,
-    columns: io.columns,
-    noColor: io.noColor,
-    quiet: options.quiet,
-  };
+  const output = runOutput(io, options.quiet);
   if (options.slice !== undefined) {
     const slice = await runSlice(spec, options.outputDir, {
       ...(options.yes ? {} : { confirm: () => confirm(io) }),
@@ -483,13 +477,7 @@ export async function runGenerate(
       rendererTimeoutSeconds: external.timeoutSeconds,
     }),
     seedSource,
-    output: {
-      write: io.stderr,
-      isTerminal: io.stderrIsTerminal,
-      columns: io.columns,
-      noColor: io.noColor,
-      quiet: options.quiet,
-    },
+    output,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.yes ? {} : { confirm: () => confirm(io) }),
     ...(io.commandLine === undefined ? {} : { commandLine: io.commandLine }),

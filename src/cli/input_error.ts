@@ -39,32 +39,4 @@ export function asRunError(error: unknown, context = "Cannot read the input"): u
   return error;
 }
 
-/**
- * An operating-system error in a few words, without the error number and the path: what a
- * message tells the user about a file it could not write.
- *
- * @param error What was thrown.
- * @returns E.g. `read-only file system`, `permission denied`.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { systemReason } from "./input_error.ts";
- *
- * const error = Object.assign(new Error("Read-only file system (os error 30)"), { code: "EROFS" });
- * assert.equal(systemReason(error), "read-only file system");
- * ```
- */
-export function systemReason(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  const known: Record<string, string> = {
-    EROFS: "read-only file system",
-    EACCES: "permission denied",
-    EPERM: "operation not permitted",
-    ENOSPC: "no space left on the disk",
-    EDQUOT: "disk quota exceeded",
-    EIO: "input/output error",
-  };
-  if (code !== undefined && known[code] !== undefined) return known[code]!;
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/ \(os error \d+\).*$/s, "").replace(/:\s*$/, "");
-}
+export { systemReason } from "../run/preflight.ts";

@@ -8,7 +8,7 @@
 import { mergeRun } from "../cluster/merge.ts";
 import { RUN_ID_PATTERN } from "../cluster/run_folder.ts";
 import { RunError, UsageError } from "./errors.ts";
-import type { Console } from "./console.ts";
+import { type Console, runOutput } from "./console.ts";
 import { type FlagSpec, parseFlags, quote, requireValue } from "./flags.ts";
 import { type CallerFolder, callerPath } from "./paths.ts";
 
@@ -107,13 +107,7 @@ export async function runMerge(
   signal?: AbortSignal,
 ): Promise<string> {
   const result = await mergeRun(options.datasetDir, options.runId, {
-    output: {
-      write: io.stderr,
-      isTerminal: io.stderrIsTerminal,
-      columns: io.columns,
-      noColor: io.noColor,
-      quiet: options.quiet,
-    },
+    output: runOutput(io, options.quiet),
     ...(signal === undefined ? {} : { signal }),
     ...(io.commandLine === undefined ? {} : { commandLine: io.commandLine }),
   });
