@@ -9,33 +9,15 @@ import { parseGenerateArgs } from "../src/cli/generate.ts";
 import { parseListArgs } from "../src/cli/list.ts";
 import { parseVerifyArgs } from "../src/cli/verify.ts";
 import { callerFolder } from "../src/cli/paths.ts";
-import { entriesOf, REPO_ROOT } from "./support/cli.ts";
+import { type CliResult, entriesOf, REPO_ROOT, runAsUser } from "./support/cli.ts";
 import { temporaryFolder } from "./support/datasets.ts";
 
-/** Runs `deno task <task> ...args` in `cwd`, as a user typing it there (no inherited INIT_CWD). */
-async function denoTask(
-  cwd: string,
-  task: string,
-  args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = Deno.env.toObject();
-  // deno task keeps an INIT_CWD it inherits (from a `deno task test` typed elsewhere).
-  delete env.INIT_CWD;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "--config", join(REPO_ROOT, "deno.json"), task, ...args],
+/** Runs `deno task <task> ...args` in `cwd`, as a user typing it there. */
+function denoTask(cwd: string, task: string, args: readonly string[]): Promise<CliResult> {
+  const config = join(REPO_ROOT, "deno.json");
+  return runAsUser(Deno.execPath(), ["task", "--quiet", "--config", config, task, ...args], {
     cwd,
-    env: { ...env, DSGEN_DEBUG: "", NO_COLOR: "1" },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  });
 }
 
 Deno.test("deno task from another folder: files land there, printed paths work from there", async () => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "./support/cli.ts";
-import { runPythonJson } from "./support/python.ts";
+import { requireNumpy, runPythonJson } from "./support/python.ts";
 
 const CHECK = `
 import json, sys, zipfile
@@ -79,19 +79,6 @@ rendered, expected = np.load(f"{out}/out.npy"), np.load(f"{out}/expected.npy")
 print(json.dumps({"shape": list(rendered.shape), "equal": bool((rendered == expected).all())}))
 `;
 
-async function hasNumpy(): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command("python3", {
-      args: ["-c", "import numpy"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return code === 0;
-  } catch {
-    return false;
-  }
-}
-
 /** A RAM-backed folder if there is one: 3 GB written and read back, without the disk's wait. */
 async function scratchFolder(): Promise<string> {
   const shm = await Deno.stat("/dev/shm").then((info) => info.isDirectory, () => false);
@@ -99,10 +86,7 @@ async function scratchFolder(): Promise<string> {
 }
 
 Deno.test("dsprites --grid at 64x64: 737,280 images that dSprites' arithmetic indexes", async (t) => {
-  if (!(await hasNumpy())) {
-    console.log("skipped: python3 has no numpy (CI installs it)");
-    return;
-  }
+  await requireNumpy();
   const dir = await scratchFolder();
   try {
     const generated = await runCli([

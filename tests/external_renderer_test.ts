@@ -7,13 +7,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { entriesOf, REPO_ROOT, runCli } from "./support/cli.ts";
-import { runPythonJson } from "./support/python.ts";
+import { requireNumpy, runPythonJson } from "./support/python.ts";
 
 const FAULTY = "python3 tests/renderers/faulty.py";
-
-const hasNumpy = await new Deno.Command("python3", { args: ["-c", "import numpy"] }).output()
-  .then((output) => output.success, () => false);
-if (!hasNumpy) console.log("external_renderer_test: skipped, python3 with numpy is missing");
 
 /**
  * The processes left with a marker after a short grace period (a renderer started through a
@@ -57,8 +53,8 @@ function generateArgs(out: string, command: string, extra: string[] = []): strin
 
 Deno.test({
   name: "the Python example: numpy reads the archive, verify passes",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     try {
       const run = await runCli(
@@ -114,8 +110,8 @@ print(json.dumps({"shape": list(d["images"].shape), "dtype": str(d["images"].dty
 
 Deno.test({
   name: "several renderer processes write the same archive as one",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     try {
       const hashes = [];
@@ -146,8 +142,8 @@ Deno.test({
 
 Deno.test({
   name: "a nondeterministic renderer fails verify, naming the first differing image",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     try {
       const run = await runCli(
@@ -198,8 +194,8 @@ const FAILURES: { mode: string; line: RegExp; stderr?: RegExp; extra?: string[] 
 for (const failure of FAILURES) {
   Deno.test({
     name: `a renderer that fails (${failure.mode}): one line, exit 1, nothing kept, no process`,
-    ignore: !hasNumpy,
     async fn() {
+      await requireNumpy();
       const out = await Deno.makeTempDir();
       const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
       const command = failure.mode === "missing"
@@ -234,8 +230,8 @@ for (const failure of FAILURES) {
 for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
   Deno.test({
     name: `${signal} mid-run stops every renderer process and keeps nothing`,
-    ignore: !hasNumpy,
     async fn() {
+      await requireNumpy();
       const out = await Deno.makeTempDir();
       const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
       try {
@@ -286,8 +282,8 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
 
 Deno.test({
   name: "--shards with --generator-cmd: slices in any order merge into the single-run archive",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     try {
       const args = (extra: string[]) =>
@@ -316,8 +312,8 @@ Deno.test({
 
 Deno.test({
   name: "a renderer failing in a slice removes the slice's partial files and its processes",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
     try {
@@ -348,8 +344,8 @@ Deno.test({
 
 Deno.test({
   name: "bad --generator-cmd flags are usage errors (exit 2) and create nothing",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     try {
       const cases: [string[], RegExp][] = [
@@ -401,8 +397,8 @@ Deno.test({
 
 Deno.test({
   name: "verify refuses a renderer that now declares another version",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     try {
       const run = await runCli(generateArgs(out, `${FAULTY} ok`, ["--num-images", "20"]));
@@ -425,8 +421,8 @@ Deno.test({
 
 Deno.test({
   name: "SIGTERM while a renderer is silent in its handshake stops it at once",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
     try {
@@ -466,8 +462,8 @@ Deno.test({
 
 Deno.test({
   name: "the library runs an external renderer from a spec with a command",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     try {
       const { generateDataset } = await import("../mod.ts");

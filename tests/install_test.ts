@@ -7,37 +7,8 @@
 import assert from "node:assert/strict";
 import { isAbsolute, join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
-import { entriesOf, REPO_ROOT } from "./support/cli.ts";
+import { entriesOf, REPO_ROOT, runAsUser as run } from "./support/cli.ts";
 import { temporaryFolder } from "./support/datasets.ts";
-
-/** The environment of a user's shell: no INIT_CWD left by the `deno task test` running this. */
-function userEnv(extra: Record<string, string>): Record<string, string> {
-  const env = Deno.env.toObject();
-  delete env.INIT_CWD;
-  return { ...env, DSGEN_DEBUG: "", NO_COLOR: "1", ...extra };
-}
-
-async function run(
-  command: string,
-  args: readonly string[],
-  options: { cwd: string; env?: Record<string, string> },
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(command, {
-    args: [...args],
-    cwd: options.cwd,
-    env: userEnv(options.env ?? {}),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 Deno.test("deno task install: the installed dsgen works from another folder", async () => {
   const root = await temporaryFolder();

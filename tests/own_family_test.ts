@@ -6,17 +6,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO_ROOT, runCli } from "./support/cli.ts";
-import { runPythonJson } from "./support/python.ts";
+import { requireNumpy, runPythonJson } from "./support/python.ts";
 import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
-
-const hasNumpy = await new Deno.Command("python3", { args: ["-c", "import numpy"] }).output()
-  .then((output) => output.success, () => false);
-if (!hasNumpy) console.log("own_family_test: skipped, python3 with numpy is missing");
 
 Deno.test({
   name: "examples/own_family: two workers render the user's family; numpy and verify agree",
-  ignore: !hasNumpy,
   async fn() {
+    await requireNumpy();
     const out = await Deno.makeTempDir();
     try {
       // Enough images that a run uses its worker threads (32x32, as the script draws).

@@ -58,6 +58,40 @@ export async function runCli(
 }
 
 /**
+ * Runs a command as a user's shell would: in `cwd`, with this process's environment less the
+ * `INIT_CWD` a `deno task test` typed elsewhere leaves behind (deno task keeps one it inherits),
+ * no debugging switch and no colour, stdin at /dev/null.
+ *
+ * @param command The program, e.g. `Deno.execPath()` or an installed `dsgen`.
+ * @param args Its arguments.
+ * @param options The folder it runs in, and variables to add to the environment.
+ * @returns The exit code and the decoded output.
+ */
+export async function runAsUser(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<CliResult> {
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
+  const output = await new Deno.Command(command, {
+    args: [...args],
+    cwd: options.cwd,
+    env: { ...env, DSGEN_DEBUG: "", NO_COLOR: "1", ...options.env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/**
  * The names inside a folder, sorted; none when it is missing. A failed run must leave none.
  *
  * @param path The folder a run was pointed at.
