@@ -14,6 +14,7 @@ args=(
   --v8-flags=--expose-gc,--max-semi-space-size=1
   # Worker modules are loaded by URL at run time, so they must be embedded by name.
   --include src/pipeline/render_worker.ts
+  --include src/pipeline/hash_worker.ts
   --output "$output"
 )
 if [ -n "$target" ]; then args+=(--target "$target"); fi

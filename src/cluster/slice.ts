@@ -170,6 +170,7 @@ async function sliceWith(
     answerBytesPerPixel: renderers.answerBytesPerPixel,
   };
   const slicePlan = await planRun({ ...spec, numImages: range.count }, {
+    hashes: false,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.probe === undefined ? {} : { probe: options.probe }),
     ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),

@@ -23,6 +23,8 @@ export interface MemoryPlan {
   bytesPerPixel: number;
   /** Rendering threads; 1 renders on the main thread. */
   workers: number;
+  /** Whether SHA-256 runs on a thread of its own (`thread_plan.ts`). */
+  hashThread?: boolean;
   /** The resident size of the process now, modules loaded (default: measured). */
   runtimeBytes?: number;
   /**
@@ -37,7 +39,7 @@ export interface MemoryPlan {
 export interface MemoryEstimate {
   /** The process as it is when the estimate is made: runtime and modules, measured. */
   runtime: number;
-  /** The worker threads' isolates and modules (zero with one thread). */
+  /** The worker threads' isolates and modules, and the hashing thread's (zero without). */
   workers: number;
   /** The writer's state and the chunk buffers in flight. */
   buffers: number;
@@ -55,6 +57,11 @@ export interface MemoryEstimate {
 
 /** Resident memory a worker thread adds: its V8 isolate, the rendering modules, its heap. */
 const WORKER_BYTES = 11.5 * 1024 * 1024;
+/**
+ * What the hashing thread adds: an isolate like a worker's, without the rendering modules,
+ * and its 4 MiB read buffer.
+ */
+const HASH_THREAD_BYTES = 15 * 1024 * 1024;
 /** What writing adds to a warm process whatever the size: the writer's and the hash's state. */
 const WRITER_BYTES = 4 * 1024 * 1024;
 /**
@@ -115,7 +122,8 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const outputChunk = plan.chunkImages * area * plan.bytesPerPixel;
   const threaded = plan.workers > 1;
   const runtime = plan.runtimeBytes ?? Deno.memoryUsage().rss;
-  const workers = threaded ? plan.workers * WORKER_BYTES : 0;
+  const workers = (threaded ? plan.workers * WORKER_BYTES : 0) +
+    (plan.hashThread === true ? HASH_THREAD_BYTES : 0);
   const imageBytes = plan.numImages * area * plan.bytesPerPixel;
   const mode = threaded ? "threaded" : "single";
   const chunks = threaded ? plan.workers * CHUNKS_IN_FLIGHT.perWorker : CHUNKS_IN_FLIGHT.single;

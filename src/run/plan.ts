@@ -11,6 +11,7 @@ import type { ImageGenerator } from "../generators/generator.ts";
 import { chunkImages, type DatasetPlan, predictArchiveBytes } from "../pipeline/dataset.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { effectiveWorkers } from "../pipeline/worker_pool.ts";
+import { chooseThreadPlan } from "../pipeline/thread_plan.ts";
 import { estimatePeakMemory, formatMegabytes, type MemoryEstimate } from "../report/memory.ts";
 import type { MemoryLimit } from "./preflight.ts";
 import { allocatedWorkers, memoryLimit, type ResourceProbe } from "./resources.ts";
@@ -25,6 +26,8 @@ export interface RunPlan {
   dataset: DatasetPlan;
   /** Rendering threads used (1: the main thread), and where the default came from. */
   workers: { count: number; source: string };
+  /** Whether the archive's SHA-256 runs on a thread of its own (`thread_plan.ts`). */
+  hashThread: boolean;
   /** The archive's exact size in bytes. */
   archiveBytes: number;
   /** The estimated peak memory. */
@@ -47,6 +50,11 @@ export interface PlanOptions {
    * pixel of their answers.
    */
   renderer?: { peakBytes: number; answerBytesPerPixel: number };
+  /**
+   * Whether the run hashes what it writes (default true; a cluster slice writes raw image
+   * files, hashed only when merged).
+   */
+  hashes?: boolean;
 }
 
 /**
@@ -85,18 +93,34 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
   };
   const probe = options.probe ?? {};
   const allocated = allocatedWorkers(options.workers, probe);
-  // Renderer processes start in parallel and draw far slower than dsgen's own threads: use
-  // them whenever there are chunks to share.
-  const count = options.renderer === undefined
-    ? effectiveWorkers(allocated.count, dataset)
-    : Math.max(1, Math.min(allocated.count, Math.ceil(spec.numImages / dataset.chunkImages)));
-  const workers = { count, source: allocated.source };
+  const archiveBytes = await predictArchiveBytes(dataset);
+  let threads = { workers: 1, hashThread: false };
+  if (options.renderer !== undefined) {
+    // Renderer processes start in parallel and draw far slower than dsgen's own threads: use
+    // them whenever there are chunks to share.
+    threads.workers = Math.max(
+      1,
+      Math.min(allocated.count, Math.ceil(spec.numImages / dataset.chunkImages)),
+    );
+  } else {
+    const cores = options.workers === undefined
+      ? allocated.count
+      : allocatedWorkers(undefined, probe).count;
+    threads = chooseThreadPlan(spec, {
+      workers: effectiveWorkers(allocated.count, dataset),
+      fixed: options.workers !== undefined,
+      cores,
+      archiveBytes: options.hashes === false ? 0 : archiveBytes,
+    });
+  }
+  const workers = { count: threads.workers, source: allocated.source };
   const estimate = estimatePeakMemory({
     numImages: spec.numImages,
     imageSize: spec.imageSize,
     chunkImages: dataset.chunkImages,
     bytesPerPixel: bytesPerPixel(spec.dtype),
     workers: options.renderer === undefined ? workers.count : 1,
+    hashThread: threads.hashThread,
     ...(options.renderer === undefined ? {} : {
       renderers: {
         processes: workers.count,
@@ -110,7 +134,8 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     generator,
     dataset,
     workers,
-    archiveBytes: await predictArchiveBytes(dataset),
+    hashThread: threads.hashThread,
+    archiveBytes,
     estimate,
     memory: memoryLimit(probe, allocated),
   };
@@ -169,7 +194,8 @@ export function describePlan(
   return [
     `Plan: ${spec.numImages} images of ${spec.imageSize}x${spec.imageSize} ` +
     `${spec.dtype}, generator ${generator.name} ${generator.version}, ` +
-    `seed ${spec.seed}${options.seedDrawn ? " (drawn)" : ""}, ${threads}`,
+    `seed ${spec.seed}${options.seedDrawn ? " (drawn)" : ""}, ${threads}` +
+    (plan.hashThread ? ", SHA-256 on its own thread" : ""),
     `Output: ${options.output}`,
     `Disk: ${formatMegabytes(plan.archiveBytes)} (${plan.archiveBytes} bytes)`,
     `Estimated memory: ${formatMegabytes(plan.estimate.total)} for ${spec.numImages} images ` +

@@ -60,6 +60,7 @@ export function writeArchive(
       ? (p: DatasetPlan, signal?: AbortSignal) => workerImageChunks(p, { workers, family, signal })
       : undefined);
   return (options.writeDataset ?? writeDatasetNpz)(plan.dataset, path, {
+    hashThread: plan.hashThread,
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(imageChunks === undefined ? {} : { imageChunks }),

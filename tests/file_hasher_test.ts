@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { InlineHasher, ThreadHasher } from "../src/pipeline/file_hasher.ts";
+import { chooseThreadPlan } from "../src/pipeline/thread_plan.ts";
+import { generators } from "../src/generators/registry.ts";
+import { writeDatasetNpz } from "../src/pipeline/dataset.ts";
+import { planRun } from "../src/run/plan.ts";
+
+/** Writes `total` bytes of a pattern in pieces, telling the hasher after each. */
+async function writeThrough(path: string, hasher: ThreadHasher | InlineHasher, total: number) {
+  const reference = createHash("sha256");
+  using file = await Deno.open(path, { write: true, truncate: true });
+  const piece = new Uint8Array(3 * 1024 * 1024 + 7);
+  for (let written = 0, round = 0; written < total; round++) {
+    const length = Math.min(piece.length, total - written);
+    for (let i = 0; i < length; i += 4093) piece[i] = (round * 31 + i) & 255;
+    const bytes = piece.subarray(0, length);
+    let offset = 0;
+    while (offset < length) offset += await file.write(bytes.subarray(offset));
+    reference.update(bytes);
+    await hasher.wrote(bytes);
+    written += length;
+  }
+  return reference.digest("hex");
+}
+
+Deno.test("the hashing thread's SHA-256 equals the bytes' while it lags behind the writer", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    // 400 MB: more than the 256 MiB the thread may lag, so the writer waits for it on the way.
+    const hasher = new ThreadHasher(path);
+    const expected = await writeThrough(path, hasher, 400_000_000);
+    assert.equal(await hasher.digest(), expected);
+    const inline = new InlineHasher();
+    const written = await writeThrough(path, inline, 1_000_003);
+    assert.equal(await inline.digest(), written);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("the hashing thread fails with the file's name when the file is shorter than said", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    const hasher = new ThreadHasher(path);
+    // Says 10 bytes were written; the file is empty.
+    await hasher.wrote(new Uint8Array(10));
+    await assert.rejects(hasher.digest(), (error: Error) => {
+      assert.match(error.message, new RegExp(`Cannot hash ${path}: The file ended at 0 bytes`));
+      return true;
+    });
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("an archive hashed on its own thread has the same bytes and SHA-256 as one hashed inline", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const generator = generators.get("shapes").create({ imageSize: 32 });
+    const plan = { generator, numImages: 3000, seed: 5, dtype: "uint8" as const, chunkImages: 700 };
+    const inline = await writeDatasetNpz(plan, `${dir}/inline.npz`);
+    const threaded = await writeDatasetNpz(plan, `${dir}/thread.npz`, { hashThread: true });
+    assert.equal(threaded.sha256, inline.sha256);
+    const fileSha = createHash("sha256").update(await Deno.readFile(`${dir}/thread.npz`))
+      .digest("hex");
+    assert.equal(threaded.sha256, fileSha);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the thread plan: a hashing thread for large images on 2 cores, none for small files or 1 core", async () => {
+  const large = { numImages: 20_000, imageSize: 256, dtype: "uint8" as const };
+  assert.deepEqual(
+    chooseThreadPlan(large, { workers: 2, fixed: false, cores: 2, archiveBytes: 1.31e9 }),
+    { workers: 1, hashThread: true },
+  );
+  assert.deepEqual(
+    chooseThreadPlan(large, { workers: 1, fixed: false, cores: 1, archiveBytes: 1.31e9 }),
+    { workers: 1, hashThread: false },
+  );
+  // 16x16: rendering dominates, so both cores render and the main thread hashes.
+  const small = { numImages: 1_000_000, imageSize: 16, dtype: "uint8" as const };
+  assert.deepEqual(
+    chooseThreadPlan(small, { workers: 2, fixed: false, cores: 2, archiveBytes: 2.73e8 }),
+    { workers: 2, hashThread: false },
+  );
+  // --workers given: kept, only the hashing thread is decided.
+  assert.equal(
+    chooseThreadPlan(large, { workers: 2, fixed: true, cores: 2, archiveBytes: 1.31e9 }).workers,
+    2,
+  );
+  // A file under 64 MiB is hashed inline whatever the rest.
+  assert.equal(
+    chooseThreadPlan(large, { workers: 2, fixed: false, cores: 2, archiveBytes: 1e6 }).hashThread,
+    false,
+  );
+  const plan = await planRun(
+    { family: { name: "shapes", options: {} }, seed: 1, ...large },
+    { probe: { env: {}, usableCpus: 2, machineCpus: 2 } },
+  );
+  assert.deepEqual([plan.workers.count, plan.hashThread], [1, true]);
+  const cluster = await planRun(
+    { family: { name: "shapes", options: {} }, seed: 1, ...large },
+    { probe: { env: {}, usableCpus: 2, machineCpus: 2 }, hashes: false },
+  );
+  assert.equal(cluster.hashThread, false);
+});
