@@ -32,8 +32,14 @@ import {
   sliceRange,
 } from "./run_folder.ts";
 import { readChunkChecksums } from "./checksums.ts";
+import { crc32Combine } from "../format/crc32.ts";
 
-/** Bytes read from a slice file at a time. */
+/**
+ * Bytes read from a slice file at a time: large pieces, since every piece costs the main
+ * thread a read, a write and a message to the hashing thread.
+ */
+const PIECE_BYTES = 8 << 20;
+/** Bytes read from a side file (an external renderer's labels or latents) at a time. */
 const READ_BYTES = 1 << 20;
 
 /** Options of {@linkcode mergeRun}. */
@@ -251,71 +257,114 @@ async function removeDeadMergeLock(lock: string): Promise<boolean> {
   }
 }
 
+/** A piece of a slice file to read: its bytes and, where the slice recorded it, their CRC-32. */
+interface Piece {
+  path: string;
+  length: number;
+  crc32: number | undefined;
+  /** The last piece of its file. */
+  last: boolean;
+}
+
 /**
- * The images of every slice, in order, read from the slice files in pieces of about
- * {@linkcode READ_BYTES}: each chunk with the CRC-32 its slice recorded (so the writer only
- * combines CRCs), or plain bytes for a slice without checksums.
+ * The pieces of every slice file, in order, of about {@linkcode PIECE_BYTES}: whole recorded
+ * chunks, their CRCs combined, or plain pieces for a slice without checksums. Checks each
+ * file's size first.
+ */
+async function* slicePieces(
+  folder: string,
+  layout: { shards: number; numImages: number; imageBytes: number },
+): AsyncGenerator<Piece> {
+  for (let index = 0; index < layout.shards; index++) {
+    const path = join(folder, `${sliceName(index, layout.shards)}.bin`);
+    const expected = sliceRange(layout.numImages, layout.shards, index).count * layout.imageBytes;
+    const size = (await Deno.stat(path)).size;
+    if (size !== expected) {
+      throw new RunError(
+        `Cannot merge ${path}: it holds ${size} bytes, expected ${expected}; rerun slice ` +
+          `${index} after removing it and its .json record`,
+      );
+    }
+    const checksums = await readChunkChecksums(folder, index, layout.shards, size);
+    if (checksums === undefined) {
+      for (let offset = 0; offset < size; offset += PIECE_BYTES) {
+        const length = Math.min(PIECE_BYTES, size - offset);
+        yield { path, length, crc32: undefined, last: offset + length === size };
+      }
+      continue;
+    }
+    // Whole chunks per piece, as many as fit in PIECE_BYTES (at least one).
+    let offset = 0;
+    for (let first = 0; first < checksums.length;) {
+      let length = 0;
+      let crc32 = 0;
+      let end = first;
+      while (
+        end < checksums.length && (end === first || length + checksums[end]!.length <= PIECE_BYTES)
+      ) {
+        const chunk = checksums[end]!;
+        crc32 = end === first ? chunk.crc32 : crc32Combine(crc32, chunk.crc32, chunk.length);
+        length += chunk.length;
+        end++;
+      }
+      offset += length;
+      yield { path, length, crc32, last: offset === size };
+      first = end;
+    }
+  }
+}
+
+/**
+ * The images of every slice, in order, in pieces of about {@linkcode PIECE_BYTES}, each with the
+ * CRC-32 its slice recorded (so the writer only combines CRCs), or plain bytes for a slice
+ * without checksums. The next piece is read while the caller writes this one, into one of two
+ * buffers used in turn: a piece's bytes are valid until the next is requested.
  *
  * @param folder The run folder.
- * @param layout The number of slices and images, and the bytes per image.
+ * @param layout The number of slices and images, the bytes per image, the signal.
  * @returns The image chunks, in image order.
  */
 async function* sliceChunks(
   folder: string,
   layout: { shards: number; numImages: number; imageBytes: number; signal?: AbortSignal },
 ): AsyncGenerator<DataChunk> {
-  for (let index = 0; index < layout.shards; index++) {
-    const path = join(folder, `${sliceName(index, layout.shards)}.bin`);
-    const expected = sliceRange(layout.numImages, layout.shards, index).count * layout.imageBytes;
-    const file = await Deno.open(path, { read: true });
-    try {
-      const size = (await file.stat()).size;
-      if (size !== expected) {
-        throw new RunError(
-          `Cannot merge ${path}: it holds ${size} bytes, expected ${expected}; rerun slice ` +
-            `${index} after removing it and its .json record`,
-        );
-      }
-      const readFully = async (length: number) => {
-        layout.signal?.throwIfAborted();
-        const piece = new Uint8Array(length);
-        let filled = 0;
-        while (filled < length) {
-          const read = await file.read(piece.subarray(filled));
-          if (read === null) throw new RunError(`Cannot read ${path}: it ended early`);
-          filled += read;
-        }
-        return piece;
-      };
-      const checksums = await readChunkChecksums(folder, index, layout.shards, size);
-      if (checksums === undefined) {
-        for (let left = size; left > 0; left -= Math.min(READ_BYTES, left)) {
-          yield await readFully(Math.min(READ_BYTES, left));
-        }
-        continue;
-      }
-      // Whole chunks per read, as many as fit in READ_BYTES (at least one).
-      for (let first = 0; first < checksums.length;) {
-        let end = first;
-        let length = 0;
-        while (
-          end < checksums.length && (end === first || length + checksums[end]!.length <= READ_BYTES)
-        ) {
-          length += checksums[end]!.length;
-          end++;
-        }
-        const piece = await readFully(length);
-        let offset = 0;
-        for (let chunk = first; chunk < end; chunk++) {
-          const { length: chunkLength, crc32 } = checksums[chunk]!;
-          yield { bytes: piece.subarray(offset, offset + chunkLength), crc32 };
-          offset += chunkLength;
-        }
-        first = end;
-      }
-    } finally {
-      file.close();
+  const pieces = slicePieces(folder, layout);
+  const buffers = [new Uint8Array(PIECE_BYTES), new Uint8Array(PIECE_BYTES)];
+  let open: { path: string; file: Deno.FsFile } | undefined;
+  const readPiece = async (piece: Piece, buffer: Uint8Array): Promise<DataChunk> => {
+    layout.signal?.throwIfAborted();
+    if (open?.path !== piece.path) {
+      open?.file.close();
+      open = undefined;
+      open = { path: piece.path, file: await Deno.open(piece.path, { read: true }) };
     }
+    const bytes = buffer.subarray(0, piece.length);
+    for (let filled = 0; filled < piece.length;) {
+      const read = await open.file.read(bytes.subarray(filled));
+      if (read === null) throw new RunError(`Cannot read ${piece.path}: it ended early`);
+      filled += read;
+    }
+    if (piece.last) {
+      open.file.close();
+      open = undefined;
+    }
+    return piece.crc32 === undefined ? bytes : { bytes, crc32: piece.crc32 };
+  };
+  let reading: Promise<DataChunk> | undefined;
+  try {
+    let next = await pieces.next();
+    reading = next.done ? undefined : readPiece(next.value, buffers[0]!);
+    for (let turn = 1; reading !== undefined; turn++) {
+      const chunk = await reading;
+      next = await pieces.next();
+      reading = next.done ? undefined : readPiece(next.value, buffers[turn % 2]!);
+      // Read ahead: this piece is read while the caller writes the last one.
+      reading?.catch(() => {});
+      yield chunk;
+    }
+  } finally {
+    await reading?.catch(() => {});
+    open?.file.close();
   }
 }
 
