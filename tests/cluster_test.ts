@@ -21,6 +21,7 @@ import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { listVersions, removeStaleStaging } from "../src/store/versions.ts";
 import { readMetadata } from "../src/store/metadata.ts";
 import { entriesOf } from "./support/cli.ts";
+import { runPythonJson } from "./support/python.ts";
 import { runCli as runWith, taskPermissions } from "./fault_fixtures.ts";
 
 /** dsgen as `deno task dsgen` runs it: the task's permissions, not -A. */
@@ -322,12 +323,38 @@ Deno.test("dsgen merge by hand completes a run whose last slice did not merge", 
     await Deno.remove(join(runFolder(datasetDir, "h"), "merge.lock"));
     // A slice without its checksums file: the writer computes that slice's CRC itself.
     await Deno.remove(join(runFolder(datasetDir, "h"), "slice-00000-of-00002.crc32"));
+    // A slice without its labels and latents (as an older dsgen wrote it): they are drawn again.
+    await Deno.remove(join(runFolder(datasetDir, "h"), "slice-00001-of-00002.latents.bin"));
     const merge = await runCli(["merge", datasetDir, "--run-id", "h"]);
     assert.equal(merge.code, 0, merge.stderr);
     assert.match(merge.stderr, /^Plan: 3001 images of 8x8 uint8/m);
     const [version] = await listVersions(datasetDir);
     assert.equal(merge.stdout, version!.path + "\n");
     assert.equal(await sha256(join(version!.path, "dataset.npz")), expected);
+  });
+});
+
+Deno.test("the merge copies the labels and latents the slices kept", async () => {
+  await withFolder(async (folder) => {
+    const datasetDir = join(folder, "shapes8");
+    await runSlice(SPEC, folder, { shards: 2, index: 0, runId: "s", workers: 1 });
+    await Deno.mkdir(join(runFolder(datasetDir, "s"), "merge.lock"));
+    await runSlice(SPEC, folder, { shards: 2, index: 1, runId: "s", workers: 1 });
+    const labelsPath = join(runFolder(datasetDir, "s"), "slice-00001-of-00002.labels.bin");
+    const labels = await Deno.readFile(labelsPath);
+    assert.equal(labels.length, sliceRange(SPEC.numImages, 2, 1).count);
+    // Marked, to see where the merged labels come from.
+    labels[0] = 255;
+    await Deno.writeFile(labelsPath, labels);
+    await Deno.remove(join(runFolder(datasetDir, "s"), "merge.lock"));
+    await mergeRun(datasetDir, "s");
+    const [version] = await listVersions(datasetDir);
+    const merged = await runPythonJson<number>(
+      `import sys, numpy as np
+print(int(np.load(sys.argv[1])["labels"][int(sys.argv[2])]))`,
+      [join(version!.path, "dataset.npz"), String(sliceRange(SPEC.numImages, 2, 1).start)],
+    );
+    assert.equal(merged, 255);
   });
 });
 

@@ -39,8 +39,7 @@ import { crc32Combine } from "../format/crc32.ts";
  * thread a read, a write and a message to the hashing thread.
  */
 const PIECE_BYTES = 8 << 20;
-/** Bytes read from a side file (an external renderer's labels or latents) at a time. */
-const READ_BYTES = 1 << 20;
+
 
 /** Options of {@linkcode mergeRun}. */
 export interface MergeOptions {
@@ -156,17 +155,20 @@ export async function mergeRun(
     const imageBytes = spec.imageSize ** 2 * bytesPerPixel(spec.dtype);
     const imageChunks = (_plan: DatasetPlan, signal?: AbortSignal) =>
       sliceChunks(folder, { shards, numImages: spec.numImages, imageBytes, signal });
-    // An external renderer's labels and latents were kept in two files per slice.
+    // The labels and latents, kept in two files per slice: an external renderer's always, our
+    // families' since slices keep them (a run sliced by an older dsgen draws them again).
     const side = (suffix: string) => () =>
       sideChunks(folder, { shards, suffix, signal: options.signal });
+    const sideFiles = spec.family.command !== undefined ||
+      await hasSideFiles(folder, { shards, numImages: spec.numImages });
     const version = await generateDataset(spec, dirname(datasetDir), {
       name: basename(datasetDir),
       workers: 1,
       seedSource: "flag",
       imageChunks,
-      ...(spec.family.command === undefined
-        ? {}
-        : { labelsAndLatents: () => ({ labels: side("labels")(), latents: side("latents")() }) }),
+      ...(sideFiles
+        ? { labelsAndLatents: () => ({ labels: side("labels")(), latents: side("latents")() }) }
+        : {}),
       shardedRun: { run_id: runId, shards, slices },
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.output === undefined ? {} : { output: options.output }),
@@ -369,7 +371,25 @@ async function* sliceChunks(
 }
 
 /**
- * An external renderer's labels or latents, from the slices' side files, in order.
+ * Whether every slice kept its labels and latents (each published by rename, before its image
+ * file, so a file that is there is whole): the labels' size is checked, one byte per image.
+ */
+async function hasSideFiles(
+  folder: string,
+  layout: { shards: number; numImages: number },
+): Promise<boolean> {
+  for (let index = 0; index < layout.shards; index++) {
+    const name = sliceName(index, layout.shards);
+    const count = sliceRange(layout.numImages, layout.shards, index).count;
+    const labels = await Deno.stat(join(folder, `${name}.labels.bin`)).catch(() => undefined);
+    const latents = await Deno.stat(join(folder, `${name}.latents.bin`)).catch(() => undefined);
+    if (labels?.size !== count || latents === undefined) return false;
+  }
+  return true;
+}
+
+/**
+ * The labels or latents of every slice, from the slices' side files, in order.
  *
  * @param folder The run folder.
  * @param layout The number of slices, the files' suffix (`labels` or `latents`), the signal.
@@ -379,12 +399,13 @@ async function* sideChunks(
   folder: string,
   layout: { shards: number; suffix: string; signal?: AbortSignal | undefined },
 ): AsyncGenerator<Uint8Array> {
+  const piece = new Uint8Array(PIECE_BYTES);
   for (let index = 0; index < layout.shards; index++) {
     const path = join(folder, `${sliceName(index, layout.shards)}.${layout.suffix}.bin`);
     using file = await Deno.open(path, { read: true });
     for (;;) {
       layout.signal?.throwIfAborted();
-      const piece = new Uint8Array(READ_BYTES);
+      // One buffer, read into again once the caller asks for the next piece.
       const read = await file.read(piece);
       if (read === null) break;
       yield piece.subarray(0, read);

@@ -40,6 +40,7 @@ import {
   startRenderersFor,
 } from "../run/external_renderers.ts";
 import { chunkImages } from "../pipeline/dataset.ts";
+import { DATASET_ARRAYS } from "../pipeline/dataset_schema.ts";
 import { RendererError } from "../generators/renderer_process.ts";
 import {
   planDifference,
@@ -254,6 +255,7 @@ async function sliceWith(
     noColor: output?.noColor ?? true,
   });
   const file = await Deno.open(temporary, { write: true, createNew: true });
+  const sideTemporaries: string[] = [];
   try {
     // An external renderer's labels and latents go to two more slice files, as they stream.
     const side = (suffix: string) => `${sliceName(index, shards)}.${suffix}.bin`;
@@ -301,6 +303,17 @@ async function sliceWith(
         latents: join(folder, side("latents")),
       });
       await renderers.finish();
+    } else {
+      // The labels and latents too (a few percent of the images' bytes, drawn in a fraction of
+      // their time), so that the merge copies them instead of drawing them again.
+      for (const name of ROW_ARRAYS) {
+        const temporarySide = join(folder, temporaryName(side(name)));
+        sideTemporaries.push(temporarySide);
+        await writeRows(temporarySide, slicePlan.dataset, name, range.start, signal);
+      }
+      for (const name of ROW_ARRAYS) {
+        await Deno.rename(join(folder, temporaryName(side(name))), join(folder, side(name)));
+      }
     }
     // The checksums first: a slice file is never published without them.
     await writeChunkChecksums(folder, index, shards, checksums);
@@ -314,6 +327,7 @@ async function sliceWith(
       // Already closed.
     }
     await Deno.remove(temporary).catch(() => {});
+    for (const path of sideTemporaries) await Deno.remove(path).catch(() => {});
     await renderers?.abort();
     throw interruption(signal, `slice ${index}'s partial file was removed, other slices kept`) ??
       (error instanceof RendererError
@@ -365,6 +379,33 @@ async function sliceWith(
     }
     return { merge };
   }
+}
+
+/** The per-image arrays a slice keeps beside its images, for the merge to copy. */
+const ROW_ARRAYS = ["labels", "latents"] as const;
+
+/**
+ * Writes the rows of a per-image array (`labels` or `latents`) for a slice's images, as the
+ * archive holds them, to a new file.
+ */
+async function writeRows(
+  path: string,
+  plan: DatasetPlan,
+  name: typeof ROW_ARRAYS[number],
+  firstImage: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const data = DATASET_ARRAYS.find((array) => array.name === name)!.data;
+  if (data.kind !== "rows") throw new TypeError(`Cannot draw ${name}: it is not a per-image array`);
+  using file = await Deno.open(path, { write: true, createNew: true });
+  const step = 65536;
+  for (let start = 0; start < plan.numImages; start += step) {
+    signal?.throwIfAborted();
+    const bytes = data.rows(plan, firstImage + start, Math.min(step, plan.numImages - start));
+    let offset = 0;
+    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+  }
+  await file.sync();
 }
 
 function* localChunks(
