@@ -55,7 +55,7 @@ try {
           numImages.toLocaleString("en-US"),
           String(imageSize),
           dtype,
-          String(result.metadata.run.workers),
+          String(result.metadata.run.workers) + (result.metadata.run.hash_thread ? " + hash" : ""),
           megabytes(estimate),
           megabytes(result.peakRssBytes),
           `${error >= 0 ? "+" : ""}${(100 * error).toFixed(1)}%`,

@@ -31,6 +31,7 @@ export interface Measurement {
     arrays: { name: string; dtype: string; shape: number[] }[];
     run: {
       workers: number;
+      hash_thread?: boolean;
       memory: { estimated_peak_bytes: number; measured_peak_bytes: number | null };
     };
   };

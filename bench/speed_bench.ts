@@ -2,12 +2,17 @@
  * `deno task bench`: speed, memory and size of `dsgen generate`, measured from outside.
  *
  * Prints, as Markdown tables, with the machine and the date:
+ * 0. the parallel capacity, at the start and at the end: how much work 2 threads (every core)
+ *    do against one. On a virtual machine whose cores are shared with other guests this moves
+ *    from run to run (measured here: from 1.1x to 2.0x within minutes), and every multi-thread
+ *    figure moves with it;
  * 1. render + quantize throughput on one thread (16x16, no I/O), best and worst of 3 rounds;
  * 2. end-to-end runs (process start to published version, SHA-256 and CRC-32 included) with
- *    1 worker and with 2 (every core): 1,000,000 images of 16x16, 100,000 of 64x64, 20,000 of
- *    256x256, the 2-worker/1-worker time ratio, the CPU seconds of all threads (on a loaded
- *    machine, wall times stretch while CPU seconds barely move), peak RSS (`/usr/bin/time`)
- *    against the estimate dsgen printed, and the archive size;
+ *    `--workers 1`, with every core and with the default plan (the render threads and hashing
+ *    thread dsgen's model picks, see src/pipeline/thread_plan.ts): 1,000,000 images of 16x16,
+ *    100,000 of 64x64, 20,000 of 256x256, the time ratio against `--workers 1`, the CPU seconds
+ *    of all threads (on a loaded machine, wall times stretch while CPU seconds barely move),
+ *    peak RSS (`/usr/bin/time`) against the estimate dsgen printed, and the archive size;
  * 3. the uint8 saving: the same dataset as uint8 and as float64 (the unquantized baseline);
  * 4. an external renderer returning zeros (`--generator-cmd`): images/s through the protocol
  *    (the target is 200,000 16x16 images/s) and the memory estimate against the measured peak
@@ -48,6 +53,35 @@ const cores = navigator.hardwareConcurrency;
 
 console.log(`Machine: ${machineLine()}`);
 console.log(`Date: ${new Date().toISOString()}\n`);
+
+// 0. How much of its second core the machine gives now: a virtual machine's cores may be
+// shared with other guests, which no CPU-time figure shows.
+async function spin(threads: number, milliseconds: number): Promise<number> {
+  const workers = Array.from(
+    { length: threads },
+    () => new Worker(new URL("./spin_worker.ts", import.meta.url), { type: "module" }),
+  );
+  try {
+    const counts = await Promise.all(workers.map((worker) =>
+      new Promise<number>((resolve) => {
+        worker.onmessage = (event) => resolve(event.data.rounds);
+        worker.postMessage(milliseconds);
+      })
+    ));
+    return counts.reduce((sum, count) => sum + count, 0);
+  } finally {
+    for (const worker of workers) worker.terminate();
+  }
+}
+async function printCapacity(when: string): Promise<void> {
+  const one = await spin(1, 1000);
+  const capacity = await spin(cores, 1000) / one;
+  console.log(
+    `Parallel capacity ${when}: ${cores} threads of integer work do ${capacity.toFixed(2)}x ` +
+      `the work of one (${cores}.00 when every core is the machine's own)\n`,
+  );
+}
+await printCapacity("at the start");
 
 // 1. Render + quantize on one thread.
 {
@@ -105,10 +139,19 @@ try {
   ];
   for (const { numImages, imageSize } of cases) {
     if (numImages > maxImages) continue;
-    const seconds = new Map<number, number[]>();
-    const cpu = new Map<number, number[]>();
+    const seconds = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
+    // --workers 1, --workers N (every core), and the default: the plan dsgen picks by its model.
+    const plans = [
+      { label: "--workers 1", flags: ["--workers", "1"] },
+      {
+        label: `--workers ${Math.max(2, cores)}`,
+        flags: ["--workers", String(Math.max(2, cores))],
+      },
+      { label: "default", flags: [] },
+    ];
     for (let round = 0; round < rounds; round++) {
-      for (const workers of [...new Set([1, Math.max(2, cores)])]) {
+      for (const { label, flags } of plans) {
         const out = `${outputRoot}/run`;
         const result = await measureGenerate([
           "--num-images",
@@ -117,36 +160,33 @@ try {
           String(imageSize),
           "--seed",
           "42",
-          "--workers",
-          String(workers),
+          ...flags,
         ], out);
         await Deno.remove(out, { recursive: true });
-        seconds.set(workers, [...(seconds.get(workers) ?? []), result.seconds]);
-        cpu.set(workers, [...(cpu.get(workers) ?? []), result.cpuSeconds]);
-        const times = seconds.get(workers)!;
-        const used = result.metadata.run.workers;
-        const ratio = workers === 1 ? "" : (() => {
-          const single = seconds.get(1) ?? [];
-          return single.length === 0
-            ? ""
-            : range(times.map((time, index) => time / (single[index] ?? single[0]!)), 2);
-        })();
+        seconds.set(label, [...(seconds.get(label) ?? []), result.seconds]);
+        cpu.set(label, [...(cpu.get(label) ?? []), result.cpuSeconds]);
+        const times = seconds.get(label)!;
+        const run = result.metadata.run;
+        const single = seconds.get(plans[0]!.label) ?? [];
+        const ratio = label === plans[0]!.label || single.length === 0
+          ? ""
+          : range(times.map((time, index) => time / (single[index] ?? single[0]!)), 2);
         if (round === rounds - 1) {
           rows.push([
             `${numImages.toLocaleString("en-US")} x ${imageSize}²`,
-            used === workers ? String(workers) : `${workers} (${used} used)`,
+            label,
+            `${run.workers}${run.hash_thread ? " + hash thread" : ""}`,
             range(times, 2),
-            range(cpu.get(workers)!, 2),
+            range(cpu.get(label)!, 2),
             range(times.map((time) => numImages / time / 1000), 0),
             ratio,
             megabytes(result.peakRssBytes),
-            megabytes(result.metadata.run.memory.estimated_peak_bytes),
+            megabytes(run.memory.estimated_peak_bytes),
             megabytes(result.metadata.files[0]!.bytes),
           ]);
         }
         console.error(
-          `  done: ${numImages} images of ${imageSize}², ${workers} worker(s), ` +
-            `${result.seconds.toFixed(2)} s`,
+          `  done: ${numImages} images of ${imageSize}², ${label}, ${result.seconds.toFixed(2)} s`,
         );
       }
     }
@@ -157,11 +197,12 @@ try {
   );
   printTable([
     "images",
-    "workers",
+    "flags",
+    "render threads",
     "wall s",
     "CPU s",
     "k images/s",
-    "time vs 1 worker",
+    "time vs --workers 1",
     "peak RSS MB",
     "estimate MB",
     "file MB",
@@ -225,3 +266,4 @@ try {
   if (disk !== undefined) await disk[Symbol.asyncDispose]();
   else await Deno.remove(outputRoot, { recursive: true });
 }
+await printCapacity("at the end");

@@ -40,7 +40,6 @@ import { crc32Combine } from "../format/crc32.ts";
  */
 const PIECE_BYTES = 8 << 20;
 
-
 /** Options of {@linkcode mergeRun}. */
 export interface MergeOptions {
   /** Stops the merge; an `InterruptedError` reason gives its exit code. */

@@ -93,6 +93,7 @@ export function recordRun(plan: RunPlan, facts: RunFacts): VersionMetadata {
       arch: Deno.build.arch,
       command_line: facts.commandLine ?? [],
       workers: plan.workers.count,
+      hash_thread: plan.hashThread,
       chunk_images: plan.dataset.chunkImages,
       duration_seconds: Number(facts.seconds.toFixed(3)),
       images_per_second: Math.round(spec.numImages / facts.seconds),

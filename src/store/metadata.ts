@@ -124,6 +124,9 @@ export interface VersionMetadata {
     command_line: string[];
     /** Rendering threads used, 1 to 64; 1 means the images were rendered on the main thread. */
     workers: number;
+    /** Whether the archive's SHA-256 ran on a thread of its own (absent before dsgen 0.1.0's
+     * hashing thread: on the main thread). */
+    hash_thread?: boolean;
     /** Images per chunk of the pipeline. */
     chunk_images: number;
     /** Wall-clock seconds from `created_at` to the end of the write, to the millisecond. */
