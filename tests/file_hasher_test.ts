@@ -86,10 +86,14 @@ Deno.test("the thread plan: a hashing thread for large images on 2 cores, none f
     chooseThreadPlan(small, { workers: 2, fixed: false, cores: 2, archiveBytes: 2.73e8 }),
     { workers: 2, hashThread: false },
   );
-  // --workers given: kept, only the hashing thread is decided.
-  assert.equal(
-    chooseThreadPlan(large, { workers: 2, fixed: true, cores: 2, archiveBytes: 1.31e9 }).workers,
-    2,
+  // --workers given: kept, only the hashing thread is decided, and only where a core is left.
+  assert.deepEqual(
+    chooseThreadPlan(large, { workers: 2, fixed: true, cores: 2, archiveBytes: 1.31e9 }),
+    { workers: 2, hashThread: false },
+  );
+  assert.deepEqual(
+    chooseThreadPlan(large, { workers: 2, fixed: true, cores: 4, archiveBytes: 1.31e9 }),
+    { workers: 2, hashThread: true },
   );
   // A file under 64 MiB is hashed inline whatever the rest.
   assert.equal(
