@@ -80,14 +80,15 @@ export interface WriteOptions {
    */
   imageChunks?: (plan: DatasetPlan, signal?: AbortSignal) => AsyncIterable<DataChunk>;
   /**
-   * Produces the bytes of the labels and latents, once the images are written; the default
-   * draws them again from the generator. An external renderer's come from spill files.
-   */
-  /**
    * Whether SHA-256 runs on a thread of its own, reading the file back (default false: on
    * this thread); the run's plan decides (`thread_plan.ts`).
    */
   hashThread?: boolean;
+  /**
+   * Produces the bytes of the labels and latents, once the images are written; the default
+   * draws them again from the generator. An external renderer's come from spill files, and a
+   * merge's from the files its slices kept.
+   */
   labelsAndLatents?: () => {
     labels: AsyncIterable<Uint8Array>;
     latents: AsyncIterable<Uint8Array>;
