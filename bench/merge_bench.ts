@@ -1,16 +1,24 @@
 /**
- * `deno task bench:merge`: how fast the merge of a sharded run copies, and that its memory
- * stays flat whatever the size.
+ * `deno task bench:merge`: how fast the merge of a sharded run copies, against `cat` of the same
+ * slice files, and that its memory stays flat whatever the size.
  *
- * For N = 1,000,000 and 10,000,000 16x16 images in 16 slices: renders the slices (in this
- * process, every core), then times `dsgen merge` as a separate process (under `/usr/bin/time`
- * for its peak RSS). Prints, as a Markdown table: the archive's size, the merge's wall time
- * (process start to published version), the write phase alone (metadata.json's
- * `duration_seconds`), MB/s for each, the peak RSS, and, as the disk's reference, `cat` of the
- * same slice files into one file. The slice files were just written, so they are read from
- * the page cache, as a merge right after its last slice reads them.
+ * For N = 1,000,000 and 10,000,000 16x16 images in 16 slices, on a tmpfs the bench mounts (when
+ * it runs as root: the pipeline's own speed) and on the temporary folder's disk: renders the
+ * slices once (in this process, every core), then, for each round, times
+ * 1. `cat` of the slice files into one file, then `sync` (the merge syncs its archive too);
+ * 2. `dsgen merge` as a separate process (under `/usr/bin/time` for its peak RSS) of a copy of
+ *    the run folder made of hard links (the merge removes its run folder once published).
+ * Every timed step starts after a `sync`, with nothing left to flush. Prints, as a Markdown
+ * table, ranges over the rounds: the merge's wall time (process start to published version),
+ * MB/s, the write phase alone (metadata.json's `duration_seconds`), the peak RSS, and `cat`.
+ * The slice files were just written, so they are read from the page cache, as a merge right
+ * after its last slice reads them.
  *
- * `--max-images N` skips larger runs.
+ * On this project's virtual machine the disk's figures swing widely: the same `dd` of 2.7 GB
+ * took from 2.0 s to 10.4 s of mostly system time within minutes. Compare a merge with the
+ * `cat` of the same round, not across runs.
+ *
+ * `--max-images N` skips larger runs; `--rounds R` (default 3); `--disk-only` skips the tmpfs.
  *
  * @module
  */
@@ -20,23 +28,39 @@ import { join } from "node:path";
 import { runSlice } from "../src/cluster/slice.ts";
 import { runFolder } from "../src/cluster/run_folder.ts";
 import { machineLine, megabytes, printTable, RUN_FLAGS } from "./run_dsgen.ts";
+import { mountSmallDisk, tmpfsUnavailable } from "../tests/fault_fixtures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { "max-images": { type: "string" } },
+  options: {
+    "max-images": { type: "string" },
+    rounds: { type: "string" },
+    "disk-only": { type: "boolean" },
+  },
   strict: true,
 });
 const maxImages = Number(values["max-images"] ?? 10_000_000);
+const rounds = Math.max(1, Number(values.rounds ?? 3));
 const SHARDS = 16;
 const ROOT = new URL("../", import.meta.url).pathname;
 
-console.log(`Machine: ${machineLine()}\n`);
-const rows: string[][] = [];
-const outputRoot = await Deno.makeTempDir({ prefix: "dsgen-merge-bench-" });
-try {
+const range = (numbers: number[], digits: number) => {
+  const low = Math.min(...numbers).toFixed(digits), high = Math.max(...numbers).toFixed(digits);
+  return low === high ? low : `${low}-${high}`;
+};
+
+async function run(command: string, args: string[]): Promise<void> {
+  const output = await new Deno.Command(command, { args, stderr: "piped" }).output();
+  if (!output.success) {
+    throw new Error(`${command} failed: ${new TextDecoder().decode(output.stderr).trim()}`);
+  }
+}
+
+/** Renders the slices under `root`, then times cat and merge for each round. */
+async function benchAt(root: string, where: string): Promise<string[][]> {
+  const rows: string[][] = [];
   for (const numImages of [1_000_000, 10_000_000]) {
     if (numImages > maxImages) continue;
-    const out = join(outputRoot, String(numImages));
     const spec = {
       family: { name: "shapes", options: {} },
       seed: 7,
@@ -44,68 +68,99 @@ try {
       imageSize: 16,
       dtype: "uint8" as const,
     };
-    const datasetDir = join(out, "shapes16");
-    const folder = runFolder(datasetDir, "bench");
+    const slicesDir = join(root, "slices");
+    const folder = runFolder(join(slicesDir, "shapes16"), "bench");
     // Hold the merge back: the last slice finds a merge "under way" and leaves it to us.
     await Deno.mkdir(folder, { recursive: true });
     await Deno.mkdir(join(folder, "merge.lock"));
     const renderStart = performance.now();
     for (let index = 0; index < SHARDS; index++) {
-      await runSlice(spec, out, { shards: SHARDS, index, runId: "bench" });
+      await runSlice(spec, slicesDir, { shards: SHARDS, index, runId: "bench" });
     }
     const renderSeconds = (performance.now() - renderStart) / 1000;
     await Deno.remove(join(folder, "merge.lock"));
-
-    // The disk's reference: the same bytes copied by cat.
     const slices = [...Deno.readDirSync(folder)].map((entry) => entry.name)
-      .filter((name) => name.endsWith(".bin")).sort().map((name) => join(folder, name));
-    const copy = join(outputRoot, "copy.bin");
-    const catStart = performance.now();
-    const cat = await new Deno.Command("sh", {
-      args: ["-c", `cat "$@" > ${copy} && sync ${copy}`, "sh", ...slices],
-    }).output();
-    const catSeconds = (performance.now() - catStart) / 1000;
-    if (!cat.success) throw new Error("cat failed");
-    const copyBytes = (await Deno.stat(copy)).size;
-    await Deno.remove(copy);
+      .filter((name) => /^slice-\d+-of-\d+\.bin$/.test(name)).sort().map((name) =>
+        join(folder, name)
+      );
 
-    const dsgen = [Deno.execPath(), "run", ...RUN_FLAGS, join(ROOT, "main.ts")];
-    const mergeStart = performance.now();
-    const merge = await new Deno.Command("/usr/bin/time", {
-      args: ["-f", "%M", ...dsgen, "merge", datasetDir, "--run-id", "bench", "--quiet"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const mergeSeconds = (performance.now() - mergeStart) / 1000;
-    const stderr = new TextDecoder().decode(merge.stderr).trim();
-    if (!merge.success) throw new Error(`dsgen merge failed: ${stderr}`);
-    const version = new TextDecoder().decode(merge.stdout).trim();
-    const metadata = JSON.parse(await Deno.readTextFile(join(version, "metadata.json")));
-    const bytes = metadata.files[0].bytes as number;
-    const writeSeconds = metadata.run.duration_seconds as number;
-    const peak = Number(stderr.split("\n").at(-1)) * 1024;
+    const measured = { wall: [] as number[], write: [] as number[], peak: [] as number[] };
+    const cat: number[] = [];
+    let bytes = 0;
+    for (let round = 0; round < rounds; round++) {
+      await run("sync", []);
+      const copy = join(root, "copy.bin");
+      const catStart = performance.now();
+      await run("sh", ["-c", `cat "$@" > ${copy} && sync ${copy}`, "sh", ...slices]);
+      cat.push((performance.now() - catStart) / 1000);
+      const copyBytes = (await Deno.stat(copy)).size;
+      await Deno.remove(copy);
+
+      const datasetDir = join(root, "merged", "shapes16");
+      await Deno.mkdir(datasetDir, { recursive: true });
+      await run("cp", ["-al", folder, runFolder(datasetDir, "bench")]);
+      await run("sync", []);
+      const dsgen = [Deno.execPath(), "run", ...RUN_FLAGS, join(ROOT, "main.ts")];
+      const mergeStart = performance.now();
+      const merge = await new Deno.Command("/usr/bin/time", {
+        args: ["-f", "%M", ...dsgen, "merge", datasetDir, "--run-id", "bench", "--quiet"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      measured.wall.push((performance.now() - mergeStart) / 1000);
+      const stderr = new TextDecoder().decode(merge.stderr).trim();
+      if (!merge.success) throw new Error(`dsgen merge failed: ${stderr}`);
+      const version = new TextDecoder().decode(merge.stdout).trim();
+      const metadata = JSON.parse(await Deno.readTextFile(join(version, "metadata.json")));
+      bytes = metadata.files[0].bytes as number;
+      measured.write.push(metadata.run.duration_seconds as number);
+      measured.peak.push(Number(stderr.split("\n").at(-1)) * 1024);
+      cat[cat.length - 1] = copyBytes / 1e6 / cat.at(-1)!;
+      await Deno.remove(join(root, "merged"), { recursive: true });
+      console.error(`  done: ${where}, ${numImages} images, round ${round + 1}`);
+    }
     rows.push([
+      where,
       numImages.toLocaleString("en-US"),
-      String(SHARDS),
       megabytes(bytes),
       renderSeconds.toFixed(1),
-      mergeSeconds.toFixed(2),
-      (bytes / 1e6 / mergeSeconds).toFixed(0),
-      writeSeconds.toFixed(2),
-      (bytes / 1e6 / writeSeconds).toFixed(0),
-      megabytes(peak),
-      `${catSeconds.toFixed(2)} s, ${(copyBytes / 1e6 / catSeconds).toFixed(0)} MB/s`,
+      range(measured.wall, 2),
+      range(measured.wall.map((seconds) => bytes / 1e6 / seconds), 0),
+      range(measured.write, 2),
+      range(measured.write.map((seconds) => bytes / 1e6 / seconds), 0),
+      range(measured.peak.map((peak) => peak / 1e6), 1),
+      range(cat, 0),
     ]);
-    await Deno.remove(out, { recursive: true });
+    await Deno.remove(slicesDir, { recursive: true });
   }
-} finally {
-  await Deno.remove(outputRoot, { recursive: true });
+  return rows;
 }
-console.log("Merge of a sharded run (16x16 uint8), `dsgen merge` as its own process:");
+
+console.log(`Machine: ${machineLine()}`);
+console.log(`Date: ${new Date().toISOString()}\n`);
+const rows: string[][] = [];
+if (values["disk-only"] !== true) {
+  const reason = await tmpfsUnavailable();
+  if (reason !== undefined) console.log(`tmpfs skipped: ${reason}\n`);
+  else {
+    await using disk = await mountSmallDisk(8 * 1024 ** 3);
+    rows.push(...await benchAt(disk.path, "tmpfs"));
+  }
+}
+const onDisk = await Deno.makeTempDir({ prefix: "dsgen-merge-bench-" });
+try {
+  rows.push(...await benchAt(onDisk, `disk (${Deno.env.get("TMPDIR") ?? "/tmp"})`));
+} finally {
+  await Deno.remove(onDisk, { recursive: true });
+}
+console.log(
+  `Merge of a sharded run (16x16 uint8, ${SHARDS} slices), \`dsgen merge\` as its own process, ` +
+    `${rounds} round(s):`,
+);
 printTable(
   [
+    "where",
     "images",
-    "slices",
     "archive (MB)",
     "render slices (s)",
     "merge wall (s)",
@@ -113,7 +168,7 @@ printTable(
     "write phase (s)",
     "MB/s write",
     "peak RSS (MB)",
-    "cat of the slices",
+    "cat + sync (MB/s)",
   ],
   rows,
 );

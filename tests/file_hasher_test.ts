@@ -111,3 +111,41 @@ Deno.test("the thread plan: a hashing thread for large images on 2 cores, none f
   );
   assert.equal(cluster.hashThread, false);
 });
+
+Deno.test("the hashing thread hashes shared chunks in place, between chunks it reads back", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    const reference = createHash("sha256");
+    const hasher = new ThreadHasher(path);
+    using file = await Deno.open(path, { write: true, truncate: true });
+    // Three shared buffers in turn, as the merge reads its pieces: each is filled again only
+    // once wrote() returned for the piece after it.
+    const shared = Array.from({ length: 3 }, () => new Uint8Array(new SharedArrayBuffer(1 << 20)));
+    for (let piece = 0; piece < 40; piece++) {
+      const plain = piece % 5 === 0;
+      const bytes = plain ? new Uint8Array(1000 + piece) : shared[piece % 3]!;
+      for (let i = 0; i < bytes.length; i += 997) bytes[i] = (piece * 7 + i) & 255;
+      let offset = 0;
+      while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+      reference.update(bytes);
+      await hasher.wrote(bytes);
+    }
+    assert.equal(await hasher.digest(), reference.digest("hex"));
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("shared chunks are hashed from memory, not read back from the file", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    const hasher = new ThreadHasher(path);
+    const bytes = new Uint8Array(new SharedArrayBuffer(4096)).fill(7);
+    // The file holds zeros where the hasher is told the shared bytes are.
+    await Deno.writeFile(path, new Uint8Array(4096));
+    await hasher.wrote(bytes);
+    assert.equal(await hasher.digest(), createHash("sha256").update(bytes).digest("hex"));
+  } finally {
+    await Deno.remove(path);
+  }
+});

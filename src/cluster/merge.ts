@@ -318,8 +318,8 @@ async function* slicePieces(
 /**
  * The images of every slice, in order, in pieces of about {@linkcode PIECE_BYTES}, each with the
  * CRC-32 its slice recorded (so the writer only combines CRCs), or plain bytes for a slice
- * without checksums. The next piece is read while the caller writes this one, into one of two
- * buffers used in turn: a piece's bytes are valid until the next is requested.
+ * without checksums. The next piece is read while the caller writes this one, into one of three
+ * buffers used in turn: a piece's bytes are valid until the one after next is requested.
  *
  * @param folder The run folder.
  * @param layout The number of slices and images, the bytes per image, the signal.
@@ -330,7 +330,13 @@ async function* sliceChunks(
   layout: { shards: number; numImages: number; imageBytes: number; signal?: AbortSignal },
 ): AsyncGenerator<DataChunk> {
   const pieces = slicePieces(folder, layout);
-  const buffers = [new Uint8Array(PIECE_BYTES), new Uint8Array(PIECE_BYTES)];
+  // Shared memory, so that a hashing thread hashes the pieces in place instead of reading the
+  // archive back (file_hasher.ts): a piece's memory is read into again two pieces later, once
+  // the writer has hashed it.
+  const buffers = Array.from(
+    { length: 3 },
+    () => new Uint8Array(new SharedArrayBuffer(PIECE_BYTES)),
+  );
   let open: { path: string; file: Deno.FsFile } | undefined;
   const readPiece = async (piece: Piece, buffer: Uint8Array): Promise<DataChunk> => {
     layout.signal?.throwIfAborted();
@@ -358,7 +364,7 @@ async function* sliceChunks(
     for (let turn = 1; reading !== undefined; turn++) {
       const chunk = await reading;
       next = await pieces.next();
-      reading = next.done ? undefined : readPiece(next.value, buffers[turn % 2]!);
+      reading = next.done ? undefined : readPiece(next.value, buffers[turn % 3]!);
       // Read ahead: this piece is read while the caller writes the last one.
       reading?.catch(() => {});
       yield chunk;

@@ -155,8 +155,11 @@ export class ThreadHasher implements FileHasher {
 
   /**
    * Tells the thread that more of the file is written; waits while it lags too far behind.
+   * Bytes in a `SharedArrayBuffer` are hashed in place instead of read back: then this waits
+   * until every byte before them is hashed, so their producer may write again into the memory
+   * of the chunk before this one (not into this chunk's) once this returns.
    *
-   * @param chunk The bytes just written (only their length is used).
+   * @param chunk The bytes just written (only their length is used, unless they are shared).
    * @returns Resolves when the writer may go on.
    * @example
    * ```ts
@@ -172,7 +175,20 @@ export class ThreadHasher implements FileHasher {
    */
   async wrote(chunk: Uint8Array): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
+    const position = this.#written;
     this.#written += chunk.length;
+    if (chunk.buffer instanceof SharedArrayBuffer) {
+      // Hashed in place, not read back. The caller may reuse the memory of the chunk before
+      // this one once this returns: so wait until everything before this chunk is hashed.
+      this.#post({
+        shared: chunk.buffer,
+        offset: chunk.byteOffset,
+        length: chunk.length,
+        position,
+      });
+      await this.#waitUntil(() => this.#hashed >= position);
+      return;
+    }
     this.#post({ written: this.#written });
     if (this.#written - this.#hashed > MAX_LAG_BYTES) {
       await this.#waitUntil(() => this.#written - this.#hashed <= MAX_LAG_BYTES / 2);
