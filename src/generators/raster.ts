@@ -270,6 +270,7 @@ export class Rasterizer {
   #cross = 0;
   #rowFactor = 0;
   #inverseNormals = new Float64Array(MAX_EDGES);
+  #ambiguities = new Float64Array(MAX_EDGES);
   #lows = new Float64Array(16);
   #highs = new Float64Array(16);
   /** The coordinate of sample g along either axis: pixel floor(g / samples) plus its offset. */
@@ -501,7 +502,13 @@ export class Rasterizer {
     if (shape.kind === "polygon") {
       // The estimates of each edge's crossing multiply by 1/nx; the exact tests decide.
       const inverses = this.#inverseNormals, edges = shape.edges;
-      for (let edge = 0; edge < shape.count; edge++) inverses[edge] = samples / edges[3 * edge]!;
+      const ambiguities = this.#ambiguities;
+      for (let edge = 0; edge < shape.count; edge++) {
+        const nx = edges[3 * edge]!;
+        inverses[edge] = samples / nx;
+        // In sample steps along the row; Infinity (never decided by the estimate) for nx = 0.
+        ambiguities[edge] = 1e-9 / Math.abs(nx);
+      }
     }
     const minSample = firstColumn * samples, maxSample = (lastColumn + 1) * samples - 1;
     const lows = this.#lows, highs = this.#highs;
@@ -574,7 +581,7 @@ export class Rasterizer {
   ): boolean {
     const sampleX = this.#sampleCoordinates;
     const sampleY = sampleX[sampleRow]!;
-    const edges = shape.edges, inverses = this.#inverseNormals;
+    const edges = shape.edges, inverses = this.#inverseNormals, ambiguities = this.#ambiguities;
     let low = minSample, high = maxSample;
     const end = 3 * shape.count;
     for (let edge = 0, index = 0; edge < end && low <= high; edge += 3, index++) {
@@ -586,6 +593,17 @@ export class Rasterizer {
       // the crossing, the exact test's rounding (about 1e-13) cannot flip a sample whose
       // distance to the edge is at least 2 |nx| / samples > 1e-7.
       const steep = nx > 1e-6 || nx < -1e-6;
+      // Far from a whole sample, the estimate decides every sample of the row: the nearest
+      // sample is at least `ambiguity` samples, (1e-9 / samples) pixels along the normal, from
+      // the edge, far beyond the rounding of the exact test and of the estimate (< 1e-11).
+      const whole = Math.floor(estimate), fraction = estimate - whole;
+      const ambiguity = ambiguities[index]!;
+      if (fraction > ambiguity && fraction < 1 - ambiguity) {
+        if (nx > 0) {
+          if (whole < high) high = whole < low - 1 ? low - 1 : whole;
+        } else if (whole >= low) low = whole > high ? high + 1 : whole + 1;
+        continue;
+      }
       if (nx > 0) {
         if (steep && estimate > high + 2) continue;
         // Inside is a prefix: find its last sample.
