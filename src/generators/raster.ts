@@ -663,13 +663,15 @@ export class Rasterizer {
     const inner = Math.sqrt(Math.max(0, (1 - ELLIPSE_MARGIN - fMin) / quadratic)) - slack;
     const outer = Math.sqrt((1 + ELLIPSE_MARGIN - fMin) / quadratic) + slack;
     const centre = cx + middle;
-    // Sample g lies at about (g + 0.5) / samples.
-    let first = Math.floor((centre - outer) * samples - 0.5);
-    let last = Math.ceil((centre + outer) * samples - 0.5);
+    // Sample g lies at about (g + 0.5) / samples. Turning a chord's end into a sample index
+    // rounds by less than 1e-11 samples, far below the slack (at least 1e-6 samples): samples
+    // up to the outer end's index are outside, samples from the inner end's index inside.
+    let first = Math.floor((centre - outer) * samples - 0.5) + 1;
+    let last = Math.ceil((centre + outer) * samples - 0.5) - 1;
     if (first < minSample) first = minSample;
     if (last > maxSample) last = maxSample;
-    let coreLow = Math.ceil((centre - inner) * samples - 0.5) + 1;
-    let coreHigh = Math.floor((centre + inner) * samples - 0.5) - 1;
+    let coreLow = Math.ceil((centre - inner) * samples - 0.5);
+    let coreHigh = Math.floor((centre + inner) * samples - 0.5);
     if (coreLow < first) coreLow = first;
     if (coreHigh > last) coreHigh = last;
     if (!(inner > 0) || coreLow > coreHigh) {
