@@ -273,6 +273,12 @@ export class Rasterizer {
   #ambiguities = new Float64Array(MAX_EDGES);
   #lows = new Float64Array(16);
   #highs = new Float64Array(16);
+  /** The pixel of sample g along either axis: floor(g / samples). */
+  #pixelOf: Int32Array;
+  /** Per pixel of the row being merged: its samples in the sample rows' end pixels. */
+  #counts: Int32Array;
+  /** Per pixel of the row being merged: the change in the number of whole rows' samples. */
+  #across: Int32Array;
   /** The coordinate of sample g along either axis: pixel floor(g / samples) plus its offset. */
   #sampleCoordinates: Float64Array;
 
@@ -299,6 +305,12 @@ export class Rasterizer {
     this.#values = coverageValues(samples, intensity);
     // The farthest a sample lies from its pixel's centre along either axis.
     this.#reach = 0.5 - 0.5 / samples;
+    this.#pixelOf = Int32Array.from(
+      { length: imageSize * samples },
+      (_, sample) => Math.floor(sample / samples),
+    );
+    this.#counts = new Int32Array(imageSize + 1);
+    this.#across = new Int32Array(imageSize + 1);
     this.#sampleCoordinates = Float64Array.from(
       { length: imageSize * samples },
       (_, sample) => Math.floor(sample / samples) + this.#offsets[sample % samples]!,
@@ -511,7 +523,9 @@ export class Rasterizer {
       }
     }
     const minSample = firstColumn * samples, maxSample = (lastColumn + 1) * samples - 1;
-    const lows = this.#lows, highs = this.#highs;
+    const lows = this.#lows, highs = this.#highs, pixelOf = this.#pixelOf;
+    const counts = this.#counts, across = this.#across;
+    const fullCount = samples * samples, fullByte = table[fullCount]!;
     for (let y = firstRow; y <= lastRow; y++) {
       let regular = true;
       if (shape.kind === "polygon") {
@@ -531,39 +545,47 @@ export class Rasterizer {
         }
         continue;
       }
-      let low = Infinity, high = -Infinity, fullLow = -Infinity, fullHigh = Infinity;
+      // Each sample row adds its partial counts to its two end pixels, and `samples` to each
+      // pixel between them through `across` (+samples after the first, -samples at the last),
+      // summed left to right. Pixels every sample row covers (fullLow/fullHigh) are full.
+      let firstPixel = imageSize, lastPixel = -1, fullLow = -Infinity, fullHigh = Infinity;
       for (let row = 0; row < samples; row++) {
         const rowLow = lows[row]!, rowHigh = highs[row]!;
         if (rowLow > rowHigh) {
           fullLow = Infinity;
           continue;
         }
-        if (rowLow < low) low = rowLow;
-        if (rowHigh > high) high = rowHigh;
         if (rowLow > fullLow) fullLow = rowLow;
         if (rowHigh < fullHigh) fullHigh = rowHigh;
+        const lowPixel = pixelOf[rowLow]!, highPixel = pixelOf[rowHigh]!;
+        if (lowPixel < firstPixel) firstPixel = lowPixel;
+        if (highPixel > lastPixel) lastPixel = highPixel;
+        if (lowPixel === highPixel) counts[lowPixel]! += rowHigh - rowLow + 1;
+        else {
+          counts[lowPixel]! += (lowPixel + 1) * samples - rowLow;
+          counts[highPixel]! += rowHigh + 1 - highPixel * samples;
+          across[lowPixel + 1]! += samples;
+          across[highPixel]! -= samples;
+        }
       }
-      if (low > high) continue;
-      const firstPixel = Math.floor(low / samples), lastPixel = Math.floor(high / samples);
-      // Pixels whose every sample column lies in every sample row's interval.
+      if (lastPixel < 0) continue;
       const firstFull = Math.ceil(fullLow / samples);
       const lastFull = Math.floor((fullHigh + 1) / samples) - 1;
-      const fullByte = table[samples * samples]!;
+      let run = 0;
       for (let x = firstPixel; x <= lastPixel; x++) {
-        if (x >= firstFull && x <= lastFull) {
-          if (lastFull - x > 16) out.fill(fullByte, rowStart + x, rowStart + lastFull + 1);
-          else for (let pixel = x; pixel <= lastFull; pixel++) out[rowStart + pixel] = fullByte;
+        if (x === firstFull && lastFull - x > 16) {
+          // A long run of full pixels: one fill; the running sum is what the last one needs.
+          out.fill(fullByte, rowStart + x, rowStart + lastFull + 1);
+          run = fullCount - counts[lastFull]!;
+          counts.fill(0, x, lastFull + 1);
+          across.fill(0, x, lastFull + 1);
           x = lastFull;
           continue;
         }
-        const left = x * samples, right = left + samples - 1;
-        let count = 0;
-        for (let row = 0; row < samples; row++) {
-          const from = lows[row]! > left ? lows[row]! : left;
-          const to = highs[row]! < right ? highs[row]! : right;
-          if (to >= from) count += to - from + 1;
-        }
-        out[rowStart + x] = table[count]!;
+        run += across[x]!;
+        out[rowStart + x] = table[counts[x]! + run]!;
+        counts[x] = 0;
+        across[x] = 0;
       }
     }
   }
