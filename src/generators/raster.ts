@@ -269,10 +269,11 @@ export class Rasterizer {
   #quadratic = 0;
   #cross = 0;
   #rowFactor = 0;
-  #inverseNormals = new Float64Array(MAX_EDGES);
-  #ambiguities = new Float64Array(MAX_EDGES);
-  #lows = new Float64Array(16);
-  #highs = new Float64Array(16);
+  /** Per sample row of the image: its first and last inside sample columns. */
+  #lows: Int32Array;
+  #highs: Int32Array;
+  /** Per pixel row: 1 when some sample row's inside samples are not one interval. */
+  #irregular: Uint8Array;
   /** The pixel of sample g along either axis: floor(g / samples). */
   #pixelOf: Int32Array;
   /** Per pixel of the row being merged: its samples in the sample rows' end pixels. */
@@ -310,6 +311,9 @@ export class Rasterizer {
       (_, sample) => Math.floor(sample / samples),
     );
     this.#counts = new Int32Array(imageSize + 1);
+    this.#lows = new Int32Array(imageSize * samples);
+    this.#highs = new Int32Array(imageSize * samples);
+    this.#irregular = new Uint8Array(imageSize);
     this.#across = new Int32Array(imageSize + 1);
     this.#sampleCoordinates = Float64Array.from(
       { length: imageSize * samples },
@@ -511,35 +515,19 @@ export class Rasterizer {
     // One fill of the background: a memset, cheaper than filling around each row's span.
     out.fill(table[0]!, offset, offset + imageSize * imageSize);
     if (firstRow > lastRow || firstColumn > lastColumn) return;
-    if (shape.kind === "polygon") {
-      // The estimates of each edge's crossing multiply by 1/nx; the exact tests decide.
-      const inverses = this.#inverseNormals, edges = shape.edges;
-      const ambiguities = this.#ambiguities;
-      for (let edge = 0; edge < shape.count; edge++) {
-        const nx = edges[3 * edge]!;
-        inverses[edge] = samples / nx;
-        // In sample steps along the row; Infinity (never decided by the estimate) for nx = 0.
-        ambiguities[edge] = 1e-9 / Math.abs(nx);
-      }
-    }
     const minSample = firstColumn * samples, maxSample = (lastColumn + 1) * samples - 1;
+    const firstSampleRow = firstRow * samples, lastSampleRow = (lastRow + 1) * samples - 1;
+    if (shape.kind === "polygon") {
+      this.#polygonSpans(shape, firstSampleRow, lastSampleRow, minSample, maxSample);
+    } else this.#ellipseSpans(shape, firstSampleRow, lastSampleRow, minSample, maxSample);
     const lows = this.#lows, highs = this.#highs, pixelOf = this.#pixelOf;
-    const counts = this.#counts, across = this.#across;
+    const counts = this.#counts, across = this.#across, irregular = this.#irregular;
     const fullCount = samples * samples, fullByte = table[fullCount]!;
     for (let y = firstRow; y <= lastRow; y++) {
-      let regular = true;
-      if (shape.kind === "polygon") {
-        for (let row = 0; row < samples; row++) {
-          this.#polygonSpan(shape, y * samples + row, minSample, maxSample, row);
-        }
-      } else {
-        for (let row = 0; row < samples && regular; row++) {
-          regular = this.#ellipseSpan(shape, y * samples + row, minSample, maxSample, row);
-        }
-      }
       const rowStart = offset + y * imageSize;
-      if (!regular) {
+      if (irregular[y] !== 0) {
         // The ellipse's inside samples were not one interval in some sample row: count them.
+        irregular[y] = 0;
         for (let x = firstColumn; x <= lastColumn; x++) {
           out[rowStart + x] = table[countSamplesReference(shape, x, y, this.#offsets)]!;
         }
@@ -549,8 +537,8 @@ export class Rasterizer {
       // pixel between them through `across` (+samples after the first, -samples at the last),
       // summed left to right. Pixels every sample row covers (fullLow/fullHigh) are full.
       let firstPixel = imageSize, lastPixel = -1, fullLow = -Infinity, fullHigh = Infinity;
-      for (let row = 0; row < samples; row++) {
-        const rowLow = lows[row]!, rowHigh = highs[row]!;
+      for (let sampleRow = y * samples; sampleRow < (y + 1) * samples; sampleRow++) {
+        const rowLow = lows[sampleRow]!, rowHigh = highs[sampleRow]!;
         if (rowLow > rowHigh) {
           fullLow = Infinity;
           continue;
@@ -591,26 +579,26 @@ export class Rasterizer {
   }
 
   /**
-   * The inside samples of one sample row of a polygon, as the interval `lows[row] ..
-   * highs[row]` of sample columns (empty when low > high). Always regular (one interval).
+   * The inside samples of each sample row of a polygon, as the intervals `lows[row] ..
+   * highs[row]` of sample columns (empty when low > high), one edge at a time: each edge's
+   * inside samples are a prefix or a suffix of the row, so the order does not matter.
    */
-  #polygonSpan(
+  #polygonSpans(
     shape: Polygon,
-    sampleRow: number,
+    firstSampleRow: number,
+    lastSampleRow: number,
     minSample: number,
     maxSample: number,
-    row: number,
-  ): boolean {
-    const sampleX = this.#sampleCoordinates;
-    const sampleY = sampleX[sampleRow]!;
-    const edges = shape.edges, inverses = this.#inverseNormals, ambiguities = this.#ambiguities;
-    let low = minSample, high = maxSample;
-    const end = 3 * shape.count;
-    for (let edge = 0, index = 0; edge < end && low <= high; edge += 3, index++) {
-      const nx = edges[edge]!, limit = edges[edge + 2]!;
-      const rowTerm = edges[edge + 1]! * sampleY;
-      // Sample g lies at about (g + 0.5) / samples: the edge crosses the row near this g.
-      const estimate = (limit - rowTerm) * inverses[index]! - 0.5;
+  ): void {
+    const sampleX = this.#sampleCoordinates, samples = this.samples;
+    const lows = this.#lows, highs = this.#highs;
+    lows.fill(minSample, firstSampleRow, lastSampleRow + 1);
+    highs.fill(maxSample, firstSampleRow, lastSampleRow + 1);
+    const edges = shape.edges, end = 3 * shape.count;
+    for (let edge = 0; edge < end; edge += 3) {
+      const nx = edges[edge]!, ny = edges[edge + 1]!, limit = edges[edge + 2]!;
+      // The estimates of the edge's crossing multiply by 1/nx; the exact tests decide.
+      const inverse = samples / nx;
       // An edge crossing the row two samples or more beyond the span cannot cut it: far from
       // the crossing, the exact test's rounding (about 1e-13) cannot flip a sample whose
       // distance to the edge is at least 2 |nx| / samples > 1e-7.
@@ -618,112 +606,129 @@ export class Rasterizer {
       // Far from a whole sample, the estimate decides every sample of the row: the nearest
       // sample is at least `ambiguity` samples, (1e-9 / samples) pixels along the normal, from
       // the edge, far beyond the rounding of the exact test and of the estimate (< 1e-11).
-      const whole = Math.floor(estimate), fraction = estimate - whole;
-      const ambiguity = ambiguities[index]!;
-      if (fraction > ambiguity && fraction < 1 - ambiguity) {
+      // In sample steps along the row; Infinity (never decided by the estimate) for nx = 0.
+      const ambiguity = 1e-9 / Math.abs(nx);
+      for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+        let low = lows[sampleRow]!, high = highs[sampleRow]!;
+        if (low > high) continue;
+        const rowTerm = ny * sampleX[sampleRow]!;
+        // Sample g lies at about (g + 0.5) / samples: the edge crosses the row near this g.
+        const estimate = (limit - rowTerm) * inverse - 0.5;
+        const whole = Math.floor(estimate), fraction = estimate - whole;
+        if (fraction > ambiguity && fraction < 1 - ambiguity) {
+          if (nx > 0) {
+            if (whole < high) highs[sampleRow] = whole < low - 1 ? low - 1 : whole;
+          } else if (whole >= low) lows[sampleRow] = whole > high ? high + 1 : whole + 1;
+          continue;
+        }
         if (nx > 0) {
-          if (whole < high) high = whole < low - 1 ? low - 1 : whole;
-        } else if (whole >= low) low = whole > high ? high + 1 : whole + 1;
-        continue;
-      }
-      if (nx > 0) {
-        if (steep && estimate > high + 2) continue;
-        // Inside is a prefix: find its last sample.
-        let guess = Math.floor(estimate);
-        if (!(guess >= low - 1)) guess = low - 1;
-        else if (guess > high) guess = high;
-        while (guess < high && !(nx * sampleX[guess + 1]! + rowTerm > limit)) guess++;
-        while (guess >= low && nx * sampleX[guess]! + rowTerm > limit) guess--;
-        high = guess;
-      } else if (nx < 0) {
-        // Inside is a suffix: find its first sample.
-        if (steep && estimate < low - 2) continue;
-        let guess = Math.ceil(estimate);
-        if (!(guess <= high + 1)) guess = high + 1;
-        else if (guess < low) guess = low;
-        while (guess > low && !(nx * sampleX[guess - 1]! + rowTerm > limit)) guess--;
-        while (guess <= high && nx * sampleX[guess]! + rowTerm > limit) guess++;
-        low = guess;
-      } else if (nx * sampleX[low]! + rowTerm > limit) {
-        high = low - 1;
+          if (steep && estimate > high + 2) continue;
+          // Inside is a prefix: find its last sample.
+          let guess = whole;
+          if (!(guess >= low - 1)) guess = low - 1;
+          else if (guess > high) guess = high;
+          while (guess < high && !(nx * sampleX[guess + 1]! + rowTerm > limit)) guess++;
+          while (guess >= low && nx * sampleX[guess]! + rowTerm > limit) guess--;
+          high = guess;
+        } else if (nx < 0) {
+          // Inside is a suffix: find its first sample.
+          if (steep && estimate < low - 2) continue;
+          let guess = Math.ceil(estimate);
+          if (!(guess <= high + 1)) guess = high + 1;
+          else if (guess < low) guess = low;
+          while (guess > low && !(nx * sampleX[guess - 1]! + rowTerm > limit)) guess--;
+          while (guess <= high && nx * sampleX[guess]! + rowTerm > limit) guess++;
+          low = guess;
+        } else if (nx * sampleX[low]! + rowTerm > limit) {
+          high = low - 1;
+        }
+        lows[sampleRow] = low;
+        highs[sampleRow] = high;
       }
     }
-    this.#lows[row] = low;
-    this.#highs[row] = high;
-    return true;
   }
 
   /**
-   * The inside samples of one sample row of an ellipse, as for {@linkcode #polygonSpan};
-   * returns false when they are not one interval (then the caller counts sample by sample).
+   * The inside samples of each sample row of an ellipse, as for {@linkcode #polygonSpans};
+   * marks the pixel rows where they are not one interval (then they are counted sample by
+   * sample).
    */
-  #ellipseSpan(
+  #ellipseSpans(
     shape: Ellipse,
-    sampleRow: number,
+    firstSampleRow: number,
+    lastSampleRow: number,
     minSample: number,
     maxSample: number,
-    row: number,
-  ): boolean {
+  ): void {
     const sampleX = this.#sampleCoordinates, samples = this.samples;
+    const lows = this.#lows, highs = this.#highs;
     const { cx, cy, a, b, cos, sin } = shape;
-    const dy = sampleX[sampleRow]! - cy;
-    const cosDy = cos * dy, sinDy = sin * dy;
-    // f(dx) = A dx² + B dx + C along the row; its minimum fMin at dx = middle.
-    const quadratic = this.#quadratic;
-    const linear = dy * this.#cross;
-    const constant = dy * dy * this.#rowFactor;
-    const middle = -linear / (2 * quadratic);
-    const fMin = constant - (linear * linear) / (4 * quadratic);
-    let low = maxSample + 1, high = minSample - 1;
-    if (fMin > 1 + ELLIPSE_MARGIN) {
-      this.#lows[row] = low;
-      this.#highs[row] = high;
-      return true;
-    }
-    // Samples nearer the centre than `inner` are inside for sure, farther than `outer` outside.
+    const quadratic = this.#quadratic, cross = this.#cross, rowFactor = this.#rowFactor;
     const slack = ELLIPSE_SLACK * (1 + a);
-    const inner = Math.sqrt(Math.max(0, (1 - ELLIPSE_MARGIN - fMin) / quadratic)) - slack;
-    const outer = Math.sqrt((1 + ELLIPSE_MARGIN - fMin) / quadratic) + slack;
-    const centre = cx + middle;
-    // Sample g lies at about (g + 0.5) / samples. Turning a chord's end into a sample index
-    // rounds by less than 1e-11 samples, far below the slack (at least 1e-6 samples): samples
-    // up to the outer end's index are outside, samples from the inner end's index inside.
-    let first = Math.floor((centre - outer) * samples - 0.5) + 1;
-    let last = Math.ceil((centre + outer) * samples - 0.5) - 1;
-    if (first < minSample) first = minSample;
-    if (last > maxSample) last = maxSample;
-    let coreLow = Math.ceil((centre - inner) * samples - 0.5);
-    let coreHigh = Math.floor((centre + inner) * samples - 0.5);
-    if (coreLow < first) coreLow = first;
-    if (coreHigh > last) coreHigh = last;
-    if (!(inner > 0) || coreLow > coreHigh) {
-      coreLow = last + 1;
-      coreHigh = last;
-    }
-    // Test every sample outside the core within [first, last]; the core is inside.
-    let count = coreHigh >= coreLow ? coreHigh - coreLow + 1 : 0;
-    if (count > 0) {
-      low = coreLow;
-      high = coreHigh;
-    }
-    for (let sample = first; sample <= last; sample++) {
-      if (sample === coreLow) {
-        sample = coreHigh;
+    for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+      const dy = sampleX[sampleRow]! - cy;
+      // f(dx) = A dx² + B dx + C along the row; its minimum fMin at dx = middle.
+      const linear = dy * cross;
+      const constant = dy * dy * rowFactor;
+      const fMin = constant - (linear * linear) / (4 * quadratic);
+      let low = maxSample + 1, high = minSample - 1;
+      if (fMin > 1 + ELLIPSE_MARGIN) {
+        lows[sampleRow] = low;
+        highs[sampleRow] = high;
         continue;
       }
-      // The exact test, as countSamplesReference makes it.
-      const dx = sampleX[sample]! - cx;
-      const u = (cos * dx + sinDy) / a;
-      const v = (cosDy - sin * dx) / b;
-      if (u * u + v * v <= 1) {
-        count++;
-        if (sample < low) low = sample;
-        if (sample > high) high = sample;
+      const middle = -linear / (2 * quadratic);
+      // Samples nearer the centre than `inner` are inside for sure, farther than `outer`
+      // outside.
+      const inner = Math.sqrt(Math.max(0, (1 - ELLIPSE_MARGIN - fMin) / quadratic)) - slack;
+      const outer = Math.sqrt((1 + ELLIPSE_MARGIN - fMin) / quadratic) + slack;
+      const centre = cx + middle;
+      // Sample g lies at about (g + 0.5) / samples. Turning a chord's end into a sample index
+      // rounds by less than 1e-11 samples, far below the slack (at least 1e-6 samples):
+      // samples up to the outer end's index are outside, samples from the inner end's index
+      // inside.
+      let first = Math.floor((centre - outer) * samples - 0.5) + 1;
+      let last = Math.ceil((centre + outer) * samples - 0.5) - 1;
+      if (first < minSample) first = minSample;
+      if (last > maxSample) last = maxSample;
+      let coreLow = Math.ceil((centre - inner) * samples - 0.5);
+      let coreHigh = Math.floor((centre + inner) * samples - 0.5);
+      if (coreLow < first) coreLow = first;
+      if (coreHigh > last) coreHigh = last;
+      if (!(inner > 0) || coreLow > coreHigh) {
+        coreLow = last + 1;
+        coreHigh = last;
       }
+      // Test every sample outside the core within [first, last]; the core is inside.
+      let count = coreHigh >= coreLow ? coreHigh - coreLow + 1 : 0;
+      if (count > 0) {
+        low = coreLow;
+        high = coreHigh;
+      }
+      if (first < coreLow || coreHigh < last) {
+        const cosDy = cos * dy, sinDy = sin * dy;
+        for (let sample = first; sample <= last; sample++) {
+          if (sample === coreLow) {
+            sample = coreHigh;
+            continue;
+          }
+          // The exact test, as countSamplesReference makes it.
+          const dx = sampleX[sample]! - cx;
+          const u = (cos * dx + sinDy) / a;
+          const v = (cosDy - sin * dx) / b;
+          if (u * u + v * v <= 1) {
+            count++;
+            if (sample < low) low = sample;
+            if (sample > high) high = sample;
+          }
+        }
+        if (count !== 0 && count !== high - low + 1) {
+          this.#irregular[Math.floor(sampleRow / samples)] = 1;
+        }
+      }
+      lows[sampleRow] = low;
+      highs[sampleRow] = high;
     }
-    this.#lows[row] = low;
-    this.#highs[row] = high;
-    return count === 0 || count === high - low + 1;
   }
 
   /**
