@@ -123,7 +123,7 @@ export function polygon(vertices: readonly number[]): Polygon {
  * assert.ok(shape.count === 4 && shape.bounds[2] === 3);
  * ```
  */
-export function setPolygon(target: Polygon, vertices: readonly number[]): Polygon {
+export function setPolygon(target: Polygon, vertices: ArrayLike<number>): Polygon {
   const count = vertices.length / 2;
   if (!Number.isInteger(count) || count < 3 || count > MAX_EDGES) {
     throw new RangeError(
