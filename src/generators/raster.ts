@@ -307,7 +307,7 @@ export class Rasterizer {
     // The farthest a sample lies from its pixel's centre along either axis.
     this.#reach = 0.5 - 0.5 / samples;
     this.#pixelOf = Int32Array.from(
-      { length: imageSize * samples },
+      { length: (imageSize + 1) * samples },
       (_, sample) => Math.floor(sample / samples),
     );
     this.#counts = new Int32Array(imageSize + 1);
@@ -536,11 +536,11 @@ export class Rasterizer {
       // Each sample row adds its partial counts to its two end pixels, and `samples` to each
       // pixel between them through `across` (+samples after the first, -samples at the last),
       // summed left to right. Pixels every sample row covers (fullLow/fullHigh) are full.
-      let firstPixel = imageSize, lastPixel = -1, fullLow = -Infinity, fullHigh = Infinity;
+      let firstPixel = imageSize, lastPixel = -1, fullLow = 0, fullHigh = maxSample, full = true;
       for (let sampleRow = y * samples; sampleRow < (y + 1) * samples; sampleRow++) {
         const rowLow = lows[sampleRow]!, rowHigh = highs[sampleRow]!;
         if (rowLow > rowHigh) {
-          fullLow = Infinity;
+          full = false;
           continue;
         }
         if (rowLow > fullLow) fullLow = rowLow;
@@ -557,8 +557,9 @@ export class Rasterizer {
         }
       }
       if (lastPixel < 0) continue;
-      const firstFull = Math.ceil(fullLow / samples);
-      const lastFull = Math.floor((fullHigh + 1) / samples) - 1;
+      // ceil(fullLow / samples) and floor((fullHigh + 1) / samples) - 1, or none.
+      const firstFull = full ? pixelOf[fullLow + samples - 1]! : -1;
+      const lastFull = full ? pixelOf[fullHigh + 1]! - 1 : -2;
       let run = 0;
       for (let x = firstPixel; x <= lastPixel; x++) {
         if (x === firstFull && lastFull - x > 16) {
