@@ -669,23 +669,26 @@ export class Rasterizer {
     const { cx, cy, a, b, cos, sin } = shape;
     const quadratic = this.#quadratic, cross = this.#cross, rowFactor = this.#rowFactor;
     const slack = ELLIPSE_SLACK * (1 + a);
+    // Multiplications by these instead of divisions round differently by an ulp or so: the
+    // margin and the slack are far larger.
+    const inverse = 1 / quadratic, halfInverse = 0.5 * inverse, quarterInverse = 0.25 * inverse;
     for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
       const dy = sampleX[sampleRow]! - cy;
       // f(dx) = A dx² + B dx + C along the row; its minimum fMin at dx = middle.
       const linear = dy * cross;
       const constant = dy * dy * rowFactor;
-      const fMin = constant - (linear * linear) / (4 * quadratic);
+      const fMin = constant - linear * linear * quarterInverse;
       let low = maxSample + 1, high = minSample - 1;
       if (fMin > 1 + ELLIPSE_MARGIN) {
         lows[sampleRow] = low;
         highs[sampleRow] = high;
         continue;
       }
-      const middle = -linear / (2 * quadratic);
+      const middle = -linear * halfInverse;
       // Samples nearer the centre than `inner` are inside for sure, farther than `outer`
       // outside.
-      const inner = Math.sqrt(Math.max(0, (1 - ELLIPSE_MARGIN - fMin) / quadratic)) - slack;
-      const outer = Math.sqrt((1 + ELLIPSE_MARGIN - fMin) / quadratic) + slack;
+      const inner = Math.sqrt(Math.max(0, (1 - ELLIPSE_MARGIN - fMin) * inverse)) - slack;
+      const outer = Math.sqrt((1 + ELLIPSE_MARGIN - fMin) * inverse) + slack;
       const centre = cx + middle;
       // Sample g lies at about (g + 0.5) / samples. Turning a chord's end into a sample index
       // rounds by less than 1e-11 samples, far below the slack (at least 1e-6 samples):
