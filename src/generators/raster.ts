@@ -612,42 +612,55 @@ export class Rasterizer {
       // the edge, far beyond the rounding of the exact test and of the estimate (< 1e-11).
       // In sample steps along the row; Infinity (never decided by the estimate) for nx = 0.
       const ambiguity = 1e-9 / Math.abs(nx);
-      for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
-        let low = lows[sampleRow]!, high = highs[sampleRow]!;
-        if (low > high) continue;
-        const rowTerm = ny * sampleX[sampleRow]!;
-        // Sample g lies at about (g + 0.5) / samples: the edge crosses the row near this g.
-        const estimate = (limit - rowTerm) * inverse - 0.5;
-        const whole = Math.floor(estimate), fraction = estimate - whole;
-        if (fraction > ambiguity && fraction < 1 - ambiguity) {
-          if (nx > 0) {
+      // One loop per sign of nx: the edge's inside samples are a prefix of each row (nx > 0),
+      // a suffix (nx < 0), or all or none (nx = 0).
+      if (nx > 0) {
+        for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+          const low = lows[sampleRow]!, high = highs[sampleRow]!;
+          if (low > high) continue;
+          const rowTerm = ny * sampleX[sampleRow]!;
+          // Sample g lies at about (g + 0.5) / samples: the edge crosses the row near this g.
+          const estimate = (limit - rowTerm) * inverse - 0.5;
+          const whole = Math.floor(estimate), fraction = estimate - whole;
+          if (fraction > ambiguity && fraction < 1 - ambiguity) {
             if (whole < high) highs[sampleRow] = whole < low - 1 ? low - 1 : whole;
-          } else if (whole >= low) lows[sampleRow] = whole > high ? high + 1 : whole + 1;
-          continue;
-        }
-        if (nx > 0) {
+            continue;
+          }
           if (steep && estimate > high + 2) continue;
-          // Inside is a prefix: find its last sample.
+          // Find the prefix's last sample with the exact tests.
           let guess = whole;
           if (!(guess >= low - 1)) guess = low - 1;
           else if (guess > high) guess = high;
           while (guess < high && !(nx * sampleX[guess + 1]! + rowTerm > limit)) guess++;
           while (guess >= low && nx * sampleX[guess]! + rowTerm > limit) guess--;
-          high = guess;
-        } else if (nx < 0) {
-          // Inside is a suffix: find its first sample.
+          highs[sampleRow] = guess;
+        }
+      } else if (nx < 0) {
+        for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+          const low = lows[sampleRow]!, high = highs[sampleRow]!;
+          if (low > high) continue;
+          const rowTerm = ny * sampleX[sampleRow]!;
+          const estimate = (limit - rowTerm) * inverse - 0.5;
+          const whole = Math.floor(estimate), fraction = estimate - whole;
+          if (fraction > ambiguity && fraction < 1 - ambiguity) {
+            if (whole >= low) lows[sampleRow] = whole > high ? high + 1 : whole + 1;
+            continue;
+          }
           if (steep && estimate < low - 2) continue;
+          // Find the suffix's first sample with the exact tests.
           let guess = Math.ceil(estimate);
           if (!(guess <= high + 1)) guess = high + 1;
           else if (guess < low) guess = low;
           while (guess > low && !(nx * sampleX[guess - 1]! + rowTerm > limit)) guess--;
           while (guess <= high && nx * sampleX[guess]! + rowTerm > limit) guess++;
-          low = guess;
-        } else if (nx * sampleX[low]! + rowTerm > limit) {
-          high = low - 1;
+          lows[sampleRow] = guess;
         }
-        lows[sampleRow] = low;
-        highs[sampleRow] = high;
+      } else {
+        for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+          const low = lows[sampleRow]!;
+          if (low > highs[sampleRow]!) continue;
+          if (nx * sampleX[low]! + ny * sampleX[sampleRow]! > limit) highs[sampleRow] = low - 1;
+        }
       }
     }
   }
