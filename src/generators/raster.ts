@@ -469,12 +469,14 @@ export class Rasterizer {
    * samples² samples inside gets `table[k]`. No float image, no zeroing pass.
    *
    * Along one sample row, each inside test is monotone in x (rounding is monotone), so the
-   * samples inside a polygon form one interval, found per edge from one division and exact
-   * tests of the samples next to the estimate. For the ellipse, the row's chord comes from the
-   * quadratic; samples within a safety band of its ends get the exact test, the others are
-   * decided by the chord. Pixels wholly inside every sample row's interval are filled; only
-   * the boundary pixels are counted. The counts are those of {@linkcode fillReference}, sample
-   * for sample, so the bytes equal quantizing {@linkcode fill}'s values.
+   * samples inside a polygon form one interval, found per edge from one estimate of where the
+   * edge crosses the row; only when the estimate lies within 1e-9 / |nx| samples of a whole
+   * sample (where rounding could matter) do exact tests of the samples next to it decide. For
+   * the ellipse, the row's chord comes from the quadratic; only samples between the inner and
+   * outer bounds of a chord's end (a safety band) get the exact test. Then each pixel row adds
+   * up its sample rows' intervals: a run of pixels inside all of them is filled, the others
+   * get their counts. The counts are those of {@linkcode fillReference}, sample for sample, so
+   * the bytes equal quantizing {@linkcode fill}'s values.
    *
    * @param shape The shape to fill.
    * @param out The buffer (row-major); `imageSize²` bytes are written from `offset`.
