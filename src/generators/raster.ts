@@ -123,7 +123,7 @@ export function polygon(vertices: readonly number[]): Polygon {
  * assert.ok(shape.count === 4 && shape.bounds[2] === 3);
  * ```
  */
-export function setPolygon(target: Polygon, vertices: readonly number[]): Polygon {
+export function setPolygon(target: Polygon, vertices: ArrayLike<number>): Polygon {
   const count = vertices.length / 2;
   if (!Number.isInteger(count) || count < 3 || count > MAX_EDGES) {
     throw new RangeError(
@@ -269,9 +269,17 @@ export class Rasterizer {
   #quadratic = 0;
   #cross = 0;
   #rowFactor = 0;
-  #inverseNormals = new Float64Array(MAX_EDGES);
-  #lows = new Float64Array(16);
-  #highs = new Float64Array(16);
+  /** Per sample row of the image: its first and last inside sample columns. */
+  #lows: Int32Array;
+  #highs: Int32Array;
+  /** Per pixel row: 1 when some sample row's inside samples are not one interval. */
+  #irregular: Uint8Array;
+  /** The pixel of sample g along either axis: floor(g / samples). */
+  #pixelOf: Int32Array;
+  /** Per pixel of the row being merged: its samples in the sample rows' end pixels. */
+  #counts: Int32Array;
+  /** Per pixel of the row being merged: the change in the number of whole rows' samples. */
+  #across: Int32Array;
   /** The coordinate of sample g along either axis: pixel floor(g / samples) plus its offset. */
   #sampleCoordinates: Float64Array;
 
@@ -298,6 +306,15 @@ export class Rasterizer {
     this.#values = coverageValues(samples, intensity);
     // The farthest a sample lies from its pixel's centre along either axis.
     this.#reach = 0.5 - 0.5 / samples;
+    this.#pixelOf = Int32Array.from(
+      { length: (imageSize + 1) * samples },
+      (_, sample) => Math.floor(sample / samples),
+    );
+    this.#counts = new Int32Array(imageSize + 1);
+    this.#lows = new Int32Array(imageSize * samples);
+    this.#highs = new Int32Array(imageSize * samples);
+    this.#irregular = new Uint8Array(imageSize);
+    this.#across = new Int32Array(imageSize + 1);
     this.#sampleCoordinates = Float64Array.from(
       { length: imageSize * samples },
       (_, sample) => Math.floor(sample / samples) + this.#offsets[sample % samples]!,
@@ -452,12 +469,14 @@ export class Rasterizer {
    * samples² samples inside gets `table[k]`. No float image, no zeroing pass.
    *
    * Along one sample row, each inside test is monotone in x (rounding is monotone), so the
-   * samples inside a polygon form one interval, found per edge from one division and exact
-   * tests of the samples next to the estimate. For the ellipse, the row's chord comes from the
-   * quadratic; samples within a safety band of its ends get the exact test, the others are
-   * decided by the chord. Pixels wholly inside every sample row's interval are filled; only
-   * the boundary pixels are counted. The counts are those of {@linkcode fillReference}, sample
-   * for sample, so the bytes equal quantizing {@linkcode fill}'s values.
+   * samples inside a polygon form one interval, found per edge from one estimate of where the
+   * edge crosses the row; only when the estimate lies within 1e-9 / |nx| samples of a whole
+   * sample (where rounding could matter) do exact tests of the samples next to it decide. For
+   * the ellipse, the row's chord comes from the quadratic; only samples between the inner and
+   * outer bounds of a chord's end (a safety band) get the exact test. Then each pixel row adds
+   * up its sample rows' intervals: a run of pixels inside all of them is filled, the others
+   * get their counts. The counts are those of {@linkcode fillReference}, sample for sample, so
+   * the bytes equal quantizing {@linkcode fill}'s values.
    *
    * @param shape The shape to fill.
    * @param out The buffer (row-major); `imageSize²` bytes are written from `offset`.
@@ -498,190 +517,240 @@ export class Rasterizer {
     // One fill of the background: a memset, cheaper than filling around each row's span.
     out.fill(table[0]!, offset, offset + imageSize * imageSize);
     if (firstRow > lastRow || firstColumn > lastColumn) return;
-    if (shape.kind === "polygon") {
-      // The estimates of each edge's crossing multiply by 1/nx; the exact tests decide.
-      const inverses = this.#inverseNormals, edges = shape.edges;
-      for (let edge = 0; edge < shape.count; edge++) inverses[edge] = samples / edges[3 * edge]!;
-    }
     const minSample = firstColumn * samples, maxSample = (lastColumn + 1) * samples - 1;
-    const lows = this.#lows, highs = this.#highs;
+    const firstSampleRow = firstRow * samples, lastSampleRow = (lastRow + 1) * samples - 1;
+    if (shape.kind === "polygon") {
+      this.#polygonSpans(shape, firstSampleRow, lastSampleRow, minSample, maxSample);
+    } else this.#ellipseSpans(shape, firstSampleRow, lastSampleRow, minSample, maxSample);
+    const lows = this.#lows, highs = this.#highs, pixelOf = this.#pixelOf;
+    const counts = this.#counts, across = this.#across, irregular = this.#irregular;
+    const fullCount = samples * samples, fullByte = table[fullCount]!;
     for (let y = firstRow; y <= lastRow; y++) {
-      let regular = true;
-      if (shape.kind === "polygon") {
-        for (let row = 0; row < samples; row++) {
-          this.#polygonSpan(shape, y * samples + row, minSample, maxSample, row);
-        }
-      } else {
-        for (let row = 0; row < samples && regular; row++) {
-          regular = this.#ellipseSpan(shape, y * samples + row, minSample, maxSample, row);
-        }
-      }
       const rowStart = offset + y * imageSize;
-      if (!regular) {
+      if (irregular[y] !== 0) {
         // The ellipse's inside samples were not one interval in some sample row: count them.
+        irregular[y] = 0;
         for (let x = firstColumn; x <= lastColumn; x++) {
           out[rowStart + x] = table[countSamplesReference(shape, x, y, this.#offsets)]!;
         }
         continue;
       }
-      let low = Infinity, high = -Infinity, fullLow = -Infinity, fullHigh = Infinity;
-      for (let row = 0; row < samples; row++) {
-        const rowLow = lows[row]!, rowHigh = highs[row]!;
+      // Each sample row adds its partial counts to its two end pixels, and `samples` to each
+      // pixel between them through `across` (+samples after the first, -samples at the last),
+      // summed left to right. Pixels every sample row covers (fullLow/fullHigh) are full.
+      let firstPixel = imageSize, lastPixel = -1, fullLow = 0, fullHigh = maxSample, full = true;
+      for (let sampleRow = y * samples; sampleRow < (y + 1) * samples; sampleRow++) {
+        const rowLow = lows[sampleRow]!, rowHigh = highs[sampleRow]!;
         if (rowLow > rowHigh) {
-          fullLow = Infinity;
+          full = false;
           continue;
         }
-        if (rowLow < low) low = rowLow;
-        if (rowHigh > high) high = rowHigh;
         if (rowLow > fullLow) fullLow = rowLow;
         if (rowHigh < fullHigh) fullHigh = rowHigh;
+        const lowPixel = pixelOf[rowLow]!, highPixel = pixelOf[rowHigh]!;
+        if (lowPixel < firstPixel) firstPixel = lowPixel;
+        if (highPixel > lastPixel) lastPixel = highPixel;
+        if (lowPixel === highPixel) counts[lowPixel]! += rowHigh - rowLow + 1;
+        else {
+          counts[lowPixel]! += (lowPixel + 1) * samples - rowLow;
+          counts[highPixel]! += rowHigh + 1 - highPixel * samples;
+          across[lowPixel + 1]! += samples;
+          across[highPixel]! -= samples;
+        }
       }
-      if (low > high) continue;
-      const firstPixel = Math.floor(low / samples), lastPixel = Math.floor(high / samples);
-      // Pixels whose every sample column lies in every sample row's interval.
-      const firstFull = Math.ceil(fullLow / samples);
-      const lastFull = Math.floor((fullHigh + 1) / samples) - 1;
-      const fullByte = table[samples * samples]!;
+      if (lastPixel < 0) continue;
+      // ceil(fullLow / samples) and floor((fullHigh + 1) / samples) - 1, or none.
+      const firstFull = full ? pixelOf[fullLow + samples - 1]! : -1;
+      const lastFull = full ? pixelOf[fullHigh + 1]! - 1 : -2;
+      let run = 0;
       for (let x = firstPixel; x <= lastPixel; x++) {
-        if (x >= firstFull && x <= lastFull) {
-          if (lastFull - x > 16) out.fill(fullByte, rowStart + x, rowStart + lastFull + 1);
-          else for (let pixel = x; pixel <= lastFull; pixel++) out[rowStart + pixel] = fullByte;
+        if (x === firstFull && lastFull - x > 16) {
+          // A long run of full pixels: one fill; the running sum is what the last one needs.
+          out.fill(fullByte, rowStart + x, rowStart + lastFull + 1);
+          run = fullCount - counts[lastFull]!;
+          counts.fill(0, x, lastFull + 1);
+          across.fill(0, x, lastFull + 1);
           x = lastFull;
           continue;
         }
-        const left = x * samples, right = left + samples - 1;
-        let count = 0;
-        for (let row = 0; row < samples; row++) {
-          const from = lows[row]! > left ? lows[row]! : left;
-          const to = highs[row]! < right ? highs[row]! : right;
-          if (to >= from) count += to - from + 1;
-        }
-        out[rowStart + x] = table[count]!;
+        run += across[x]!;
+        out[rowStart + x] = table[counts[x]! + run]!;
+        counts[x] = 0;
+        across[x] = 0;
       }
     }
   }
 
   /**
-   * The inside samples of one sample row of a polygon, as the interval `lows[row] ..
-   * highs[row]` of sample columns (empty when low > high). Always regular (one interval).
+   * The inside samples of each sample row of a polygon, as the intervals `lows[row] ..
+   * highs[row]` of sample columns (empty when low > high), one edge at a time: each edge's
+   * inside samples are a prefix or a suffix of the row, so the order does not matter.
    */
-  #polygonSpan(
+  #polygonSpans(
     shape: Polygon,
-    sampleRow: number,
+    firstSampleRow: number,
+    lastSampleRow: number,
     minSample: number,
     maxSample: number,
-    row: number,
-  ): boolean {
-    const sampleX = this.#sampleCoordinates;
-    const sampleY = sampleX[sampleRow]!;
-    const edges = shape.edges, inverses = this.#inverseNormals;
-    let low = minSample, high = maxSample;
-    const end = 3 * shape.count;
-    for (let edge = 0, index = 0; edge < end && low <= high; edge += 3, index++) {
-      const nx = edges[edge]!, limit = edges[edge + 2]!;
-      const rowTerm = edges[edge + 1]! * sampleY;
-      // Sample g lies at about (g + 0.5) / samples: the edge crosses the row near this g.
-      const estimate = (limit - rowTerm) * inverses[index]! - 0.5;
+  ): void {
+    const sampleX = this.#sampleCoordinates, samples = this.samples;
+    const lows = this.#lows, highs = this.#highs;
+    // A loop: for the few rows of a small image, cheaper than two calls of fill.
+    for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+      lows[sampleRow] = minSample;
+      highs[sampleRow] = maxSample;
+    }
+    const edges = shape.edges, end = 3 * shape.count;
+    for (let edge = 0; edge < end; edge += 3) {
+      const nx = edges[edge]!, ny = edges[edge + 1]!, limit = edges[edge + 2]!;
+      // The estimates of the edge's crossing multiply by 1/nx; the exact tests decide.
+      const inverse = samples / nx;
       // An edge crossing the row two samples or more beyond the span cannot cut it: far from
       // the crossing, the exact test's rounding (about 1e-13) cannot flip a sample whose
       // distance to the edge is at least 2 |nx| / samples > 1e-7.
       const steep = nx > 1e-6 || nx < -1e-6;
+      // Far from a whole sample, the estimate decides every sample of the row: the nearest
+      // sample is at least `ambiguity` samples, (1e-9 / samples) pixels along the normal, from
+      // the edge, far beyond the rounding of the exact test and of the estimate (< 1e-11).
+      // In sample steps along the row; Infinity (never decided by the estimate) for nx = 0.
+      const ambiguity = 1e-9 / Math.abs(nx);
+      // One loop per sign of nx: the edge's inside samples are a prefix of each row (nx > 0),
+      // a suffix (nx < 0), or all or none (nx = 0).
       if (nx > 0) {
-        if (steep && estimate > high + 2) continue;
-        // Inside is a prefix: find its last sample.
-        let guess = Math.floor(estimate);
-        if (!(guess >= low - 1)) guess = low - 1;
-        else if (guess > high) guess = high;
-        while (guess < high && !(nx * sampleX[guess + 1]! + rowTerm > limit)) guess++;
-        while (guess >= low && nx * sampleX[guess]! + rowTerm > limit) guess--;
-        high = guess;
+        for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+          const low = lows[sampleRow]!, high = highs[sampleRow]!;
+          if (low > high) continue;
+          const rowTerm = ny * sampleX[sampleRow]!;
+          // Sample g lies at about (g + 0.5) / samples: the edge crosses the row near this g.
+          const estimate = (limit - rowTerm) * inverse - 0.5;
+          const whole = Math.floor(estimate), fraction = estimate - whole;
+          if (fraction > ambiguity && fraction < 1 - ambiguity) {
+            if (whole < high) highs[sampleRow] = whole < low - 1 ? low - 1 : whole;
+            continue;
+          }
+          if (steep && estimate > high + 2) continue;
+          // Find the prefix's last sample with the exact tests.
+          let guess = whole;
+          if (!(guess >= low - 1)) guess = low - 1;
+          else if (guess > high) guess = high;
+          while (guess < high && !(nx * sampleX[guess + 1]! + rowTerm > limit)) guess++;
+          while (guess >= low && nx * sampleX[guess]! + rowTerm > limit) guess--;
+          highs[sampleRow] = guess;
+        }
       } else if (nx < 0) {
-        // Inside is a suffix: find its first sample.
-        if (steep && estimate < low - 2) continue;
-        let guess = Math.ceil(estimate);
-        if (!(guess <= high + 1)) guess = high + 1;
-        else if (guess < low) guess = low;
-        while (guess > low && !(nx * sampleX[guess - 1]! + rowTerm > limit)) guess--;
-        while (guess <= high && nx * sampleX[guess]! + rowTerm > limit) guess++;
-        low = guess;
-      } else if (nx * sampleX[low]! + rowTerm > limit) {
-        high = low - 1;
+        for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+          const low = lows[sampleRow]!, high = highs[sampleRow]!;
+          if (low > high) continue;
+          const rowTerm = ny * sampleX[sampleRow]!;
+          const estimate = (limit - rowTerm) * inverse - 0.5;
+          const whole = Math.floor(estimate), fraction = estimate - whole;
+          if (fraction > ambiguity && fraction < 1 - ambiguity) {
+            if (whole >= low) lows[sampleRow] = whole > high ? high + 1 : whole + 1;
+            continue;
+          }
+          if (steep && estimate < low - 2) continue;
+          // Find the suffix's first sample with the exact tests.
+          let guess = Math.ceil(estimate);
+          if (!(guess <= high + 1)) guess = high + 1;
+          else if (guess < low) guess = low;
+          while (guess > low && !(nx * sampleX[guess - 1]! + rowTerm > limit)) guess--;
+          while (guess <= high && nx * sampleX[guess]! + rowTerm > limit) guess++;
+          lows[sampleRow] = guess;
+        }
+      } else {
+        for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+          const low = lows[sampleRow]!;
+          if (low > highs[sampleRow]!) continue;
+          if (nx * sampleX[low]! + ny * sampleX[sampleRow]! > limit) highs[sampleRow] = low - 1;
+        }
       }
     }
-    this.#lows[row] = low;
-    this.#highs[row] = high;
-    return true;
   }
 
   /**
-   * The inside samples of one sample row of an ellipse, as for {@linkcode #polygonSpan};
-   * returns false when they are not one interval (then the caller counts sample by sample).
+   * The inside samples of each sample row of an ellipse, as for {@linkcode #polygonSpans};
+   * marks the pixel rows where they are not one interval (then they are counted sample by
+   * sample).
    */
-  #ellipseSpan(
+  #ellipseSpans(
     shape: Ellipse,
-    sampleRow: number,
+    firstSampleRow: number,
+    lastSampleRow: number,
     minSample: number,
     maxSample: number,
-    row: number,
-  ): boolean {
+  ): void {
     const sampleX = this.#sampleCoordinates, samples = this.samples;
+    const lows = this.#lows, highs = this.#highs;
     const { cx, cy, a, b, cos, sin } = shape;
-    const dy = sampleX[sampleRow]! - cy;
-    const cosDy = cos * dy, sinDy = sin * dy;
-    // f(dx) = A dx² + B dx + C along the row; its minimum fMin at dx = middle.
-    const quadratic = this.#quadratic;
-    const linear = dy * this.#cross;
-    const constant = dy * dy * this.#rowFactor;
-    const middle = -linear / (2 * quadratic);
-    const fMin = constant - (linear * linear) / (4 * quadratic);
-    let low = maxSample + 1, high = minSample - 1;
-    if (fMin > 1 + ELLIPSE_MARGIN) {
-      this.#lows[row] = low;
-      this.#highs[row] = high;
-      return true;
-    }
-    // Samples nearer the centre than `inner` are inside for sure, farther than `outer` outside.
+    const quadratic = this.#quadratic, cross = this.#cross, rowFactor = this.#rowFactor;
     const slack = ELLIPSE_SLACK * (1 + a);
-    const inner = Math.sqrt(Math.max(0, (1 - ELLIPSE_MARGIN - fMin) / quadratic)) - slack;
-    const outer = Math.sqrt((1 + ELLIPSE_MARGIN - fMin) / quadratic) + slack;
-    const centre = cx + middle;
-    // Sample g lies at about (g + 0.5) / samples.
-    let first = Math.floor((centre - outer) * samples - 0.5);
-    let last = Math.ceil((centre + outer) * samples - 0.5);
-    if (first < minSample) first = minSample;
-    if (last > maxSample) last = maxSample;
-    let coreLow = Math.ceil((centre - inner) * samples - 0.5) + 1;
-    let coreHigh = Math.floor((centre + inner) * samples - 0.5) - 1;
-    if (coreLow < first) coreLow = first;
-    if (coreHigh > last) coreHigh = last;
-    if (!(inner > 0) || coreLow > coreHigh) {
-      coreLow = last + 1;
-      coreHigh = last;
-    }
-    // Test every sample outside the core within [first, last]; the core is inside.
-    let count = coreHigh >= coreLow ? coreHigh - coreLow + 1 : 0;
-    if (count > 0) {
-      low = coreLow;
-      high = coreHigh;
-    }
-    for (let sample = first; sample <= last; sample++) {
-      if (sample === coreLow) {
-        sample = coreHigh;
+    // Multiplications by these instead of divisions round differently by an ulp or so: the
+    // margin and the slack are far larger.
+    const inverse = 1 / quadratic, halfInverse = 0.5 * inverse, quarterInverse = 0.25 * inverse;
+    for (let sampleRow = firstSampleRow; sampleRow <= lastSampleRow; sampleRow++) {
+      const dy = sampleX[sampleRow]! - cy;
+      // f(dx) = A dx² + B dx + C along the row; its minimum fMin at dx = middle.
+      const linear = dy * cross;
+      const constant = dy * dy * rowFactor;
+      const fMin = constant - linear * linear * quarterInverse;
+      let low = maxSample + 1, high = minSample - 1;
+      if (fMin > 1 + ELLIPSE_MARGIN) {
+        lows[sampleRow] = low;
+        highs[sampleRow] = high;
         continue;
       }
-      // The exact test, as countSamplesReference makes it.
-      const dx = sampleX[sample]! - cx;
-      const u = (cos * dx + sinDy) / a;
-      const v = (cosDy - sin * dx) / b;
-      if (u * u + v * v <= 1) {
-        count++;
-        if (sample < low) low = sample;
-        if (sample > high) high = sample;
+      const middle = -linear * halfInverse;
+      // Samples nearer the centre than `inner` are inside for sure, farther than `outer`
+      // outside.
+      const inner = Math.sqrt(Math.max(0, (1 - ELLIPSE_MARGIN - fMin) * inverse)) - slack;
+      const outer = Math.sqrt((1 + ELLIPSE_MARGIN - fMin) * inverse) + slack;
+      const centre = cx + middle;
+      // Sample g lies at about (g + 0.5) / samples. Turning a chord's end into a sample index
+      // rounds by less than 1e-11 samples, far below the slack (at least 1e-6 samples):
+      // samples up to the outer end's index are outside, samples from the inner end's index
+      // inside.
+      let first = Math.floor((centre - outer) * samples - 0.5) + 1;
+      let last = Math.ceil((centre + outer) * samples - 0.5) - 1;
+      if (first < minSample) first = minSample;
+      if (last > maxSample) last = maxSample;
+      let coreLow = Math.ceil((centre - inner) * samples - 0.5);
+      let coreHigh = Math.floor((centre + inner) * samples - 0.5);
+      if (coreLow < first) coreLow = first;
+      if (coreHigh > last) coreHigh = last;
+      if (!(inner > 0) || coreLow > coreHigh) {
+        coreLow = last + 1;
+        coreHigh = last;
       }
+      // Test every sample outside the core within [first, last]; the core is inside.
+      let count = coreHigh >= coreLow ? coreHigh - coreLow + 1 : 0;
+      if (count > 0) {
+        low = coreLow;
+        high = coreHigh;
+      }
+      if (first < coreLow || coreHigh < last) {
+        const cosDy = cos * dy, sinDy = sin * dy;
+        for (let sample = first; sample <= last; sample++) {
+          if (sample === coreLow) {
+            sample = coreHigh;
+            continue;
+          }
+          // The exact test, as countSamplesReference makes it.
+          const dx = sampleX[sample]! - cx;
+          const u = (cos * dx + sinDy) / a;
+          const v = (cosDy - sin * dx) / b;
+          if (u * u + v * v <= 1) {
+            count++;
+            if (sample < low) low = sample;
+            if (sample > high) high = sample;
+          }
+        }
+        if (count !== 0 && count !== high - low + 1) {
+          this.#irregular[Math.floor(sampleRow / samples)] = 1;
+        }
+      }
+      lows[sampleRow] = low;
+      highs[sampleRow] = high;
     }
-    this.#lows[row] = low;
-    this.#highs[row] = high;
-    return count === 0 || count === high - low + 1;
   }
 
   /**

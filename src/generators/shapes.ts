@@ -144,7 +144,8 @@ class ShapesGenerator implements ImageGenerator {
   #bytes = coverageBytes(SUPERSAMPLING, 1);
   #periods = CLASSES.map((name) => SYMMETRY_PERIOD[name]);
   // Reused for every image: rendering allocates nothing.
-  #vertices: number[] = [];
+  #squareVertices = new Float64Array(8);
+  #triangleVertices = new Float64Array(6);
   #polygon = polygon([0, 0, 1, 0, 0, 1]);
   #ellipse: Ellipse = { kind: "ellipse", cx: 0, cy: 0, a: 1, b: 1, cos: 1, sin: 0 };
   readonly fixedNumImages?: number;
@@ -263,11 +264,11 @@ class ShapesGenerator implements ImageGenerator {
     const corners = name === "square" ? 4 : 3;
     // Square: corners on the diagonals; triangle: apex up at orientation 0 (y points down).
     const start = name === "square" ? angle + Math.PI / 4 : angle - Math.PI / 2;
-    const vertices = this.#vertices;
-    vertices.length = 0;
+    const vertices = corners === 4 ? this.#squareVertices : this.#triangleVertices;
     for (let corner = 0; corner < corners; corner++) {
       const theta = start + (corner * 2 * Math.PI) / corners;
-      vertices.push(cx + radius * Math.cos(theta), cy + radius * Math.sin(theta));
+      vertices[2 * corner] = cx + radius * Math.cos(theta);
+      vertices[2 * corner + 1] = cy + radius * Math.sin(theta);
     }
     return setPolygon(this.#polygon, vertices);
   }
