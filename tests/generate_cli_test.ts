@@ -470,7 +470,7 @@ Deno.test("a redirected log gets plain progress lines, the plan and the measured
     // Enough images for the worker threads to run; stderr is a pipe, not a terminal.
     const result = await runCli([
       "--num-images",
-      "25000",
+      "50000",
       "--image-size",
       "64",
       "--output-dir",
@@ -486,11 +486,11 @@ Deno.test("a redirected log gets plain progress lines, the plan and the measured
     for (const line of progress) {
       assert.match(
         line,
-        /^Generating: +\d+%\|[█▏▎▍▌▋▊▉ ]*\| \d+\/25000 \[\d\d:\d\d<[\d:?]+, .+img\/s\]$/,
+        /^Generating: +\d+%\|[█▏▎▍▌▋▊▉ ]*\| \d+\/50000 \[\d\d:\d\d<[\d:?]+, .+img\/s\]$/,
       );
     }
-    assert.match(progress.at(-1)!, /^Generating: 100%\|█+\| 25000\/25000 /);
-    const estimate = /^Estimated memory: (\d+\.\d) MB for 25000 images \(/m.exec(result.stderr);
+    assert.match(progress.at(-1)!, /^Generating: 100%\|█+\| 50000\/50000 /);
+    const estimate = /^Estimated memory: (\d+\.\d) MB for 50000 images \(/m.exec(result.stderr);
     const peak = /^Peak memory: (\d+\.\d) MB \(estimated (\d+\.\d) MB\)$/m.exec(result.stderr);
     assert.ok(estimate !== null && peak !== null, result.stderr);
     assert.equal(peak[2], estimate[1]);

@@ -30,12 +30,12 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
   assert.equal(version.code, 0, version.stderr);
   assert.equal(version.stdout, `dsgen ${denoJson.version} (deno ${Deno.version.deno})\n`);
 
-  // 8,000 images of 128x128: above the threshold for worker threads (minImagesForWorkers), so
+  // 12,000 images of 128x128: above the threshold for worker threads (minImagesForWorkers), so
   // the render worker must load.
   const generated = await run(dsgen, [
     "generate",
     "--num-images",
-    "8_000",
+    "12_000",
     "--output-dir",
     "data",
     "--image-size",
@@ -47,7 +47,7 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
     "--yes",
   ], { cwd: caller });
   assert.equal(generated.code, 0, generated.stderr);
-  assert.match(generated.stderr, /^Plan: 8000 images of 128x128 uint8, .*, 2 workers$/m);
+  assert.match(generated.stderr, /^Plan: 12000 images of 128x128 uint8, .*, 2 workers$/m);
   const printed = generated.stdout.trim();
   assert.match(printed, /^data\/shapes128\/v0001-\d{8}T\d{6}Z$/);
   assert.ok(!isAbsolute(printed));
@@ -72,6 +72,6 @@ Deno.test("deno task install: the installed dsgen works from another folder", as
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(
     listed.stdout,
-    /^shapes128 +v0001-\S+ .* 8000 +128x128 uint8 +[\d.]+ MB +3 +complete$/m,
+    /^shapes128 +v0001-\S+ .* 12000 +128x128 uint8 +[\d.]+ MB +3 +complete$/m,
   );
 });

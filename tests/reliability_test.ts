@@ -774,7 +774,7 @@ Deno.test({
   name: "runGenerate() on a disk that fills up stops the workers and removes the partial files",
   ignore: noTmpfs !== undefined,
   async fn() {
-    await using disk = await mountSmallDisk(32 * 1024 * 1024);
+    await using disk = await mountSmallDisk(64 * 1024 * 1024);
     const datasetDir = join(disk.path, "data");
     const io = recordingConsole();
     const { result: error, started, running } = await watchWorkers(async () => {

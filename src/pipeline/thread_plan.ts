@@ -3,17 +3,19 @@
  * own ({@linkcode ThreadHasher}), chosen by a model of where the time goes.
  *
  * The model (constants measured with Deno 2.9.6 on this project's 2-core machine, shapes
- * family, output on tmpfs): rendering costs about 0.14 µs per pixel of the image side per
- * image (2.2 µs per 16x16 image, 36 µs per 256x256), twice that through the float path of
- * float64; the main thread copies each byte into the file (0.35 ns) and, unless a hashing
- * thread does it, hashes it (0.55 ns, SHA-256 with the CPU's SHA instructions); a hashing
- * thread reads the bytes back (0.2 ns) and hashes them. A run lasts as long as its busiest
- * thread, and at least its total work shared over the cores; each render thread costs 0.05 s
- * to start, the hashing thread 0.025 s.
+ * family, output on tmpfs): rendering costs about 0.10 µs per pixel of the image side per
+ * image (1.8 µs per 16x16 image, 26 µs per 256x256, /tmp/exp-style loops over
+ * `renderImageBytes` on one thread), plus 0.16 ns per byte through the float path of float64;
+ * the main thread copies each byte into the file (0.35 ns) and, unless a hashing thread does
+ * it, hashes it (0.55 ns, SHA-256 with the CPU's SHA instructions); a hashing thread reads the
+ * bytes back (0.2 ns) and hashes them. A run lasts as long as its busiest thread, and at least
+ * its total work shared over the cores; each render thread costs 0.05 s to start, the hashing
+ * thread 0.025 s.
  *
- * Measured (`deno task bench`): 20,000 256x256 images take 1.4-1.5 s on one render thread with
- * a hashing thread against 1.6 s on two render threads, so the model picks the former; for
- * 16x16 and 64x64 images, two render threads and hashing on the main thread.
+ * With these, 20,000 256x256 images run on one render thread with a hashing thread (hashing
+ * 1.3 GB is then as long as rendering and writing it), 16x16 and 64x64 images on every core
+ * with SHA-256 on the main thread. `deno task bench` prints the default plan's time next to
+ * `--workers 1` and every core.
  *
  * @module
  */
@@ -39,7 +41,8 @@ export interface ThreadPlan {
   hashThread: boolean;
 }
 
-const RENDER_SECONDS_PER_SIDE_PIXEL = 0.14e-6;
+const RENDER_SECONDS_PER_SIDE_PIXEL = 0.10e-6;
+const FLOAT_RENDER_SECONDS_PER_BYTE = 0.16e-9;
 const WRITE_SECONDS_PER_BYTE = 0.35e-9;
 const HASH_SECONDS_PER_BYTE = 0.55e-9;
 const READ_BACK_SECONDS_PER_BYTE = 0.2e-9;
@@ -66,8 +69,8 @@ const MORE_THREADS_MARGIN = 0.95;
  */
 export function modelSeconds(work: ThreadWork, plan: ThreadPlan, cores: number): number {
   const bytes = work.numImages * work.imageSize ** 2 * bytesPerPixel(work.dtype);
-  const render = work.numImages * work.imageSize * RENDER_SECONDS_PER_SIDE_PIXEL *
-    (work.dtype === "float64" ? 2 : 1);
+  const render = work.numImages * work.imageSize * RENDER_SECONDS_PER_SIDE_PIXEL +
+    (work.dtype === "float64" ? bytes * FLOAT_RENDER_SECONDS_PER_BYTE : 0);
   const hash = bytes * HASH_SECONDS_PER_BYTE;
   const hasher = plan.hashThread ? hash + bytes * READ_BACK_SECONDS_PER_BYTE : 0;
   const main = bytes * WRITE_SECONDS_PER_BYTE + (plan.hashThread ? 0 : hash) +

@@ -10,7 +10,7 @@
 
 import type { ChecksummedChunk } from "../format/npz.ts";
 import type { FamilyRef, ImageDtype } from "../generators/spec.ts";
-import { bytesPerPixel } from "./render.ts";
+import { modelSeconds } from "./thread_plan.ts";
 import type { DatasetPlan } from "./dataset.ts";
 import type { RenderRequest } from "./render_worker.ts";
 
@@ -22,10 +22,8 @@ import type { RenderRequest } from "./render_worker.ts";
 export const MIN_SECONDS_FOR_WORKERS = 0.3;
 
 /**
- * A model of one thread's time for a run of the shapes family: rendering grows with the image
- * side (the boundary pixels; about 2.2 µs per 16x16 image, 36 µs per 256x256 image, measured
- * on this project's 2-core machine), hashing and writing with the bytes (about 1.3 ns a byte:
- * SHA-256 at about 1 GB/s, the copy into the file). Conservative for faster families.
+ * One thread's time for a run of the shapes family, everything on the main thread: the model
+ * of `thread_plan.ts` (rendering, writing and hashing). Conservative for faster families.
  *
  * @param plan The number of images, their side and dtype.
  * @returns Seconds.
@@ -40,8 +38,11 @@ export const MIN_SECONDS_FOR_WORKERS = 0.3;
 export function singleThreadSeconds(
   plan: { numImages: number; imageSize: number; dtype?: ImageDtype },
 ): number {
-  const bytes = plan.imageSize ** 2 * bytesPerPixel(plan.dtype ?? "uint8");
-  return plan.numImages * (0.14e-6 * plan.imageSize + 1.3e-9 * bytes);
+  return modelSeconds(
+    { numImages: plan.numImages, imageSize: plan.imageSize, dtype: plan.dtype ?? "uint8" },
+    { workers: 1, hashThread: false },
+    1,
+  );
 }
 
 /**
