@@ -210,7 +210,8 @@ try {
   console.log();
 
   // 3. The uint8 saving against the float64 baseline.
-  const compareImages = Math.min(100_000, maxImages);
+  // At least 1,000 images, so that `--max-images 0` (render speed only) still runs.
+  const compareImages = Math.max(1_000, Math.min(100_000, maxImages));
   const sizes: Record<string, { images: number; file: number }> = {};
   for (const dtype of ["uint8", "float64"]) {
     const out = `${outputRoot}/${dtype}`;
