@@ -36,9 +36,11 @@ import { crc32Combine } from "../format/crc32.ts";
 
 /**
  * Bytes read from a slice file at a time: large pieces, since every piece costs the main
- * thread a read, a write and a message to the hashing thread.
+ * thread a read, a write and a message to the hashing thread. 10,000,000 16x16 images merged
+ * to this machine's disk in 3.96 s with 4 MiB, 4.07-4.45 s with 2 MiB and 4.70-5.63 s with
+ * 8 MiB (and 104 MB, 96 MB, 121 MB peak).
  */
-const PIECE_BYTES = 8 << 20;
+const PIECE_BYTES = 4 << 20;
 
 /** Options of {@linkcode mergeRun}. */
 export interface MergeOptions {
@@ -315,6 +317,20 @@ async function* slicePieces(
   }
 }
 
+/** The largest chunk the slices recorded, in bytes (0 when none recorded any). */
+async function largestChunk(
+  folder: string,
+  layout: { shards: number; numImages: number; imageBytes: number },
+): Promise<number> {
+  let largest = 0;
+  for (let index = 0; index < layout.shards; index++) {
+    const size = sliceRange(layout.numImages, layout.shards, index).count * layout.imageBytes;
+    const checksums = await readChunkChecksums(folder, index, layout.shards, size);
+    for (const chunk of checksums ?? []) largest = Math.max(largest, chunk.length);
+  }
+  return largest;
+}
+
 /**
  * The images of every slice, in order, in pieces of about {@linkcode PIECE_BYTES}, each with the
  * CRC-32 its slice recorded (so the writer only combines CRCs), or plain bytes for a slice
@@ -330,12 +346,14 @@ async function* sliceChunks(
   layout: { shards: number; numImages: number; imageBytes: number; signal?: AbortSignal },
 ): AsyncGenerator<DataChunk> {
   const pieces = slicePieces(folder, layout);
+  // A recorded chunk larger than a piece is read whole: the buffers fit the largest.
+  const largest = Math.max(PIECE_BYTES, await largestChunk(folder, layout));
   // Shared memory, so that a hashing thread hashes the pieces in place instead of reading the
   // archive back (file_hasher.ts): a piece's memory is read into again two pieces later, once
   // the writer has hashed it.
   const buffers = Array.from(
     { length: 3 },
-    () => new Uint8Array(new SharedArrayBuffer(PIECE_BYTES)),
+    () => new Uint8Array(new SharedArrayBuffer(largest)),
   );
   let open: { path: string; file: Deno.FsFile } | undefined;
   const readPiece = async (piece: Piece, buffer: Uint8Array): Promise<DataChunk> => {
@@ -348,7 +366,9 @@ async function* sliceChunks(
     const bytes = buffer.subarray(0, piece.length);
     for (let filled = 0; filled < piece.length;) {
       const read = await open.file.read(bytes.subarray(filled));
-      if (read === null) throw new RunError(`Cannot read ${piece.path}: it ended early`);
+      if (read === null || read === 0) {
+        throw new RunError(`Cannot read ${piece.path}: it ended early`);
+      }
       filled += read;
     }
     if (piece.last) {
