@@ -72,12 +72,13 @@ const WRITER_BYTES = 4 * 1024 * 1024;
  */
 const CHURN_CAP_BYTES = { single: 6 * 1024 * 1024, threaded: 14 * 1024 * 1024 };
 /**
- * float64 runs on worker threads keep growing slowly past that cap, by about 12 MB over tens of
- * GB (bench:memory, 2 workers: 108-119 MB at 2 GB of images, 124 MB at 33 GB), where uint8
- * runs of as many chunks stay flat: a second term, levelling off over {@linkcode
- * FLOAT_GROWTH_SCALE_BYTES}.
+ * float64 runs keep growing slowly past that cap, by up to about 18 MB over tens of GB, where
+ * uint8 runs of as many chunks stay flat (bench:memory: 1,000,000 64x64 float64 images, 33 GB,
+ * peaked at 110 MB on one render thread with the hashing thread against 93 MB for 100,000; on 2
+ * workers, 124 MB against 111 MB): a second term, levelling off over
+ * {@linkcode FLOAT_GROWTH_SCALE_BYTES}.
  */
-const FLOAT_GROWTH_BYTES = 12 * 1024 * 1024;
+const FLOAT_GROWTH_BYTES = 18 * 1024 * 1024;
 const FLOAT_GROWTH_SCALE_BYTES = 8e9;
 /**
  * Output chunks resident at once: one reused buffer on a single thread; per worker, up to 4
@@ -139,7 +140,7 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const cap = CHURN_CAP_BYTES[mode];
   // Whole bytes: the estimate is recorded in metadata.json, where a fraction of a byte is noise.
   let churn = cap * (1 - Math.exp(-imageBytes / cap));
-  if (threaded && plan.bytesPerPixel === 8) {
+  if (plan.bytesPerPixel === 8) {
     churn += FLOAT_GROWTH_BYTES * (1 - Math.exp(-imageBytes / FLOAT_GROWTH_SCALE_BYTES));
   }
   let answers = 0;
