@@ -58,8 +58,8 @@ export interface GenerateOptions {
   dtype: ImageDtype;
   /**
    * Rendering threads requested, 1 to 64 (`--workers`); undefined: the CPUs of the allocation
-   * or machine. Runs shorter than about 0.3 s of rendering stay on the main thread anyway
-   * (`minImagesForWorkers`).
+   * or machine. Runs shorter than about 0.3 s stay on the main thread anyway
+   * (`minImagesForWorkers`), and the run's model may pick fewer (`thread_plan.ts`).
    */
   workers?: number;
   /**
@@ -143,8 +143,9 @@ Options:
   --grid-values V   values per factor of a shapes grid (implies --grid), e.g.
                     scale=6,orientation=40,pos_x=32,pos_y=32 (the default)
   --workers N       rendering threads, 1 to 64 (default: SLURM_CPUS_PER_TASK, else
-                    the CPUs this process may use; runs shorter than about 0.3 s of
-                    rendering stay on the main thread)
+                    the CPUs this process may use; runs shorter than about 0.3 s
+                    stay on the main thread, and large images may render there
+                    with SHA-256 on a second thread: the plan line says so)
   --generator-cmd CMD
                     an external renderer speaking docs/renderer_protocol.md, one
                     process per worker (at most one per chunk, however few the
