@@ -26,6 +26,8 @@ export interface WriteArchiveOptions {
   writeDataset?: typeof writeDatasetNpz;
   /** The labels and latents; default: drawn again from the generator. */
   labelsAndLatents?: WriteOptions["labelsAndLatents"];
+  /** The most bytes per write call (a merge's copy); default: a chunk whole. */
+  writeBytes?: number;
 }
 
 /**
@@ -67,5 +69,6 @@ export function writeArchive(
     ...(options.labelsAndLatents === undefined
       ? {}
       : { labelsAndLatents: options.labelsAndLatents }),
+    ...(options.writeBytes === undefined ? {} : { writeBytes: options.writeBytes }),
   });
 }
