@@ -241,8 +241,10 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
             "-A",
             "main.ts",
             ...generateArgs(out, `${FAULTY} ok ${marker}`, [
+              // Long enough (about 18 s with two renderers) that the run is still going when a
+              // slow machine's polling below sees it: 5,000,000 once finished before it did.
               "--num-images",
-              "5000000",
+              "20000000",
               "--workers",
               "2",
               "--name",
