@@ -318,20 +318,6 @@ async function* slicePieces(
   }
 }
 
-/** The largest chunk the slices recorded, in bytes (0 when none recorded any). */
-async function largestChunk(
-  folder: string,
-  layout: { shards: number; numImages: number; imageBytes: number },
-): Promise<number> {
-  let largest = 0;
-  for (let index = 0; index < layout.shards; index++) {
-    const size = sliceRange(layout.numImages, layout.shards, index).count * layout.imageBytes;
-    const checksums = await readChunkChecksums(folder, index, layout.shards, size);
-    for (const chunk of checksums ?? []) largest = Math.max(largest, chunk.length);
-  }
-  return largest;
-}
-
 /**
  * The images of every slice, in order, in pieces of about {@linkcode PIECE_BYTES}, each with the
  * CRC-32 its slice recorded (so the writer only combines CRCs), or plain bytes for a slice
@@ -347,18 +333,21 @@ async function* sliceChunks(
   layout: { shards: number; numImages: number; imageBytes: number; signal?: AbortSignal },
 ): AsyncGenerator<DataChunk> {
   const pieces = slicePieces(folder, layout);
-  // A recorded chunk larger than a piece is read whole: the buffers fit the largest.
-  const largest = Math.max(PIECE_BYTES, await largestChunk(folder, layout));
   // Shared memory, so that a hashing thread hashes the pieces in place instead of reading the
   // archive back (file_hasher.ts): a piece's memory is read into again two pieces later, once
   // the writer has hashed it.
   const buffers = Array.from(
     { length: 3 },
-    () => new Uint8Array(new SharedArrayBuffer(largest)),
+    () => new Uint8Array(new SharedArrayBuffer(PIECE_BYTES)),
   );
   let open: { path: string; file: Deno.FsFile } | undefined;
-  const readPiece = async (piece: Piece, buffer: Uint8Array): Promise<DataChunk> => {
+  const readPiece = async (piece: Piece, slot: number): Promise<DataChunk> => {
     layout.signal?.throwIfAborted();
+    // A recorded chunk larger than a piece is read whole, into a buffer that fits it.
+    if (buffers[slot]!.length < piece.length) {
+      buffers[slot] = new Uint8Array(new SharedArrayBuffer(piece.length));
+    }
+    const buffer = buffers[slot]!;
     if (open?.path !== piece.path) {
       open?.file.close();
       open = undefined;
@@ -384,11 +373,11 @@ async function* sliceChunks(
   let reading: Promise<DataChunk> | undefined;
   try {
     let next = await pieces.next();
-    reading = next.done ? undefined : readPiece(next.value, buffers[0]!);
+    reading = next.done ? undefined : readPiece(next.value, 0);
     for (let turn = 1; reading !== undefined; turn++) {
       const chunk = await reading;
       next = await pieces.next();
-      reading = next.done ? undefined : readPiece(next.value, buffers[turn % 3]!);
+      reading = next.done ? undefined : readPiece(next.value, turn % 3);
       // Read ahead: this piece is read while the caller writes the last one.
       reading?.catch(() => {});
       yield chunk;
