@@ -39,7 +39,7 @@ import {
   rendererRunError,
   startRenderersFor,
 } from "../run/external_renderers.ts";
-import { chunkImages } from "../pipeline/dataset.ts";
+import { chunkImages, rowChunks } from "../pipeline/dataset.ts";
 import { DATASET_ARRAYS } from "../pipeline/dataset_schema.ts";
 import { RendererError } from "../generators/renderer_process.ts";
 import {
@@ -311,8 +311,8 @@ async function sliceWith(
         sideTemporaries.push(temporarySide);
         await writeRows(temporarySide, slicePlan.dataset, name, range.start, signal);
       }
-      for (const name of ROW_ARRAYS) {
-        await Deno.rename(join(folder, temporaryName(side(name))), join(folder, side(name)));
+      for (const [at, name] of ROW_ARRAYS.entries()) {
+        await Deno.rename(sideTemporaries[at]!, join(folder, side(name)));
       }
     }
     // The checksums first: a slice file is never published without them.
@@ -398,10 +398,7 @@ async function writeRows(
   const data = DATASET_ARRAYS.find((array) => array.name === name)!.data;
   if (data.kind !== "rows") throw new TypeError(`Cannot draw ${name}: it is not a per-image array`);
   using file = await Deno.open(path, { write: true, createNew: true });
-  const step = 65536;
-  for (let start = 0; start < plan.numImages; start += step) {
-    signal?.throwIfAborted();
-    const bytes = data.rows(plan, firstImage + start, Math.min(step, plan.numImages - start));
+  for (const bytes of rowChunks(plan, data.rows, { signal, firstImage })) {
     let offset = 0;
     while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
   }

@@ -353,7 +353,7 @@ async function streamDatasetNpz(
         : array.name === "latents"
         ? given?.latents
         : undefined;
-      await npz.addArray(array.name, header, rows ?? rowChunks(plan, data.rows, signal));
+      await npz.addArray(array.name, header, rows ?? rowChunks(plan, data.rows, { signal }));
     } else await npz.addArray(array.name, header, [data.bytes(plan)]);
   }
   await npz.close();
@@ -399,15 +399,35 @@ async function writeImages(
   }
 }
 
-function* rowChunks(
+/**
+ * The rows of a per-image array (labels, latents) for a plan's images, drawn in large chunks.
+ *
+ * @param plan What to generate; its `numImages` images are drawn.
+ * @param rows The array's rows function (`DATASET_ARRAYS`).
+ * @param options `signal` stops between chunks; `firstImage` is the dataset index of the plan's
+ *   first image (default 0: a cluster slice draws the rows of its own images).
+ * @returns The bytes, in image order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { rowChunks } from "./dataset.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 8 });
+ * const plan = { generator, numImages: 5, seed: 1, dtype: "uint8" as const, chunkImages: 2 };
+ * const counts = [...rowChunks(plan, (_, _start, count) => new Uint8Array(count))];
+ * assert.deepEqual(counts.map((chunk) => chunk.length), [5]);
+ * ```
+ */
+export function* rowChunks(
   plan: DatasetPlan,
   rows: (plan: DatasetPlan, start: number, count: number) => Uint8Array,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal | undefined; firstImage?: number } = {},
 ): Generator<Uint8Array> {
   // Drawing factors is ~50x cheaper than rendering, so these chunks can be large.
   const step = 65536;
+  const first = options.firstImage ?? 0;
   for (let start = 0; start < plan.numImages; start += step) {
-    signal?.throwIfAborted();
-    yield rows(plan, start, Math.min(step, plan.numImages - start));
+    options.signal?.throwIfAborted();
+    yield rows(plan, first + start, Math.min(step, plan.numImages - start));
   }
 }
