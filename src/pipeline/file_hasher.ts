@@ -236,24 +236,6 @@ export class ThreadHasher implements FileHasher {
 }
 
 /**
- * The hasher for a file of a given size: a thread of its own from
- * {@linkcode MIN_BYTES_FOR_HASH_THREAD} up, else on the writing thread.
- *
- * @param path The file being written (it must exist).
- * @param expectedBytes Its final size, as planned.
- * @returns The hasher; close it when done or failed.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { InlineHasher, startFileHasher } from "./file_hasher.ts";
- * assert.ok(startFileHasher("/unused", 1000) instanceof InlineHasher);
- * ```
- */
-export function startFileHasher(path: string, expectedBytes: number): FileHasher {
-  return usesHashThread(expectedBytes) ? new ThreadHasher(path) : new InlineHasher();
-}
-
-/**
  * Whether a file of this size is hashed on a thread of its own (the memory estimate counts
  * the thread).
  *
