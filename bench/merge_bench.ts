@@ -27,7 +27,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { runSlice } from "../src/cluster/slice.ts";
 import { runFolder } from "../src/cluster/run_folder.ts";
-import { machineLine, megabytes, printTable, RUN_FLAGS } from "./run_dsgen.ts";
+import { machineLine, megabytes, printTable, range, RUN_FLAGS } from "./run_dsgen.ts";
 import { mountSmallDisk, tmpfsUnavailable } from "../tests/fault_fixtures.ts";
 
 const { values } = parseArgs({
@@ -43,11 +43,6 @@ const maxImages = Number(values["max-images"] ?? 10_000_000);
 const rounds = Math.max(1, Number(values.rounds ?? 3));
 const SHARDS = 16;
 const ROOT = new URL("../", import.meta.url).pathname;
-
-const range = (numbers: number[], digits: number) => {
-  const low = Math.min(...numbers).toFixed(digits), high = Math.max(...numbers).toFixed(digits);
-  return low === high ? low : `${low}-${high}`;
-};
 
 async function run(command: string, args: string[]): Promise<void> {
   const output = await new Deno.Command(command, { args, stderr: "piped" }).output();

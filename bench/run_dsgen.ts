@@ -101,6 +101,18 @@ export function megabytes(bytes: number): string {
 }
 
 /**
+ * A range of figures as a table shows it: `low-high`, or one figure when they agree.
+ *
+ * @param numbers The figures, one per round.
+ * @param digits Decimal places.
+ * @returns For example `1.61-1.77`.
+ */
+export function range(numbers: number[], digits: number): string {
+  const low = Math.min(...numbers).toFixed(digits), high = Math.max(...numbers).toFixed(digits);
+  return low === high ? low : `${low}-${high}`;
+}
+
+/**
  * Prints a Markdown table.
  *
  * @param header Column titles.

@@ -33,7 +33,14 @@
 import { parseArgs } from "node:util";
 import { generators } from "../src/generators/registry.ts";
 import { renderImageBytes } from "../src/pipeline/render.ts";
-import { machineLine, measureGenerate, megabytes, npzEntryBytes, printTable } from "./run_dsgen.ts";
+import {
+  machineLine,
+  measureGenerate,
+  megabytes,
+  npzEntryBytes,
+  printTable,
+  range,
+} from "./run_dsgen.ts";
 import { benchRenderer } from "./renderer_bench.ts";
 import { mountSmallDisk, tmpfsUnavailable } from "../tests/fault_fixtures.ts";
 
@@ -108,11 +115,6 @@ await printCapacity("at the start");
   ]]);
   console.log();
 }
-
-const range = (numbers: number[], digits: number) => {
-  const low = Math.min(...numbers).toFixed(digits), high = Math.max(...numbers).toFixed(digits);
-  return low === high ? low : `${low}-${high}`;
-};
 
 // 2. End to end, 1 worker against every core, at three image sizes. On a tmpfs mounted for
 // the bench when it runs as root (else the temporary folder): on this machine's virtual disk,
