@@ -37,7 +37,7 @@ import { type MergeResult, mergeRun } from "./merge.ts";
 import {
   type ExternalRenderers,
   rendererRunError,
-  startRenderersFor,
+  withRenderersFor,
 } from "../run/external_renderers.ts";
 import { chunkImages, rowChunks } from "../pipeline/dataset.ts";
 import { DATASET_ARRAYS } from "../pipeline/dataset_schema.ts";
@@ -124,21 +124,11 @@ export async function runSlice(
   outputDir: string,
   options: SliceOptions,
 ): Promise<SliceResult> {
-  if (spec.family.command === undefined) return await sliceWith(spec, outputDir, options);
-  const started = await startRenderersFor(spec, {
-    label: options.rendererLabel,
-    timeoutSeconds: options.rendererTimeoutSeconds,
-    signal: options.signal,
-  });
-  try {
-    return await sliceWith(started.spec, outputDir, options, started.renderers);
-  } catch (error) {
-    await started.renderers.abort();
-    // A Ctrl+C reaches the renderers too: their death is the interruption's, not a failure.
-    if (!(error instanceof RendererError)) throw error;
-    throw interruption(options.signal, "nothing was created") ??
-      rendererRunError(error, "nothing was created");
-  }
+  return await withRenderersFor(
+    spec,
+    options,
+    (resolved, renderers) => sliceWith(resolved, outputDir, options, renderers),
+  );
 }
 
 async function sliceWith(

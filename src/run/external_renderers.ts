@@ -280,6 +280,50 @@ export async function startRenderersFor(
 }
 
 /**
+ * Runs `body` with the spec's renderers started, when its family is an external command (else
+ * with the spec as it is and none): on failure the renderers are killed, and a renderer's
+ * death is reported as the interruption's or as a `RunError`, with nothing created.
+ *
+ * @param spec The spec.
+ * @param options The command as typed (for messages), the per-request timeout, the signal.
+ * @param body The run, given the resolved spec and the renderers.
+ * @returns What `body` returns.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withRenderersFor } from "./external_renderers.ts";
+ * const spec = { family: { name: "shapes", options: {} }, seed: 1, numImages: 1,
+ *   imageSize: 8, dtype: "uint8" as const };
+ * assert.equal(await withRenderersFor(spec, {}, (_, renderers) => renderers), undefined);
+ * ```
+ */
+export async function withRenderersFor<T>(
+  spec: DatasetSpec,
+  options: {
+    rendererLabel?: string | undefined;
+    rendererTimeoutSeconds?: number | undefined;
+    signal?: AbortSignal | undefined;
+  },
+  body: (spec: DatasetSpec, renderers: ExternalRenderers | undefined) => Promise<T> | T,
+): Promise<T> {
+  if (spec.family.command === undefined) return await body(spec, undefined);
+  const started = await startRenderersFor(spec, {
+    label: options.rendererLabel,
+    timeoutSeconds: options.rendererTimeoutSeconds,
+    signal: options.signal,
+  });
+  try {
+    return await body(started.spec, started.renderers);
+  } catch (error) {
+    await started.renderers.abort();
+    // A Ctrl+C reaches the renderers too: their death is the interruption's, not a failure.
+    if (!(error instanceof RendererError)) throw error;
+    throw interruption(options.signal, "nothing was created") ??
+      rendererRunError(error, "nothing was created");
+  }
+}
+
+/**
  * A renderer's failure as a run reports it (a `RunError` with the stderr tail); any other
  * error as it is.
  *

@@ -30,13 +30,8 @@ import { recordRun, type RunFacts } from "./record.ts";
 import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
-import { RendererError } from "../generators/renderer_process.ts";
 import { chunkImages } from "../pipeline/dataset.ts";
-import {
-  type ExternalRenderers,
-  rendererRunError,
-  startRenderersFor,
-} from "./external_renderers.ts";
+import { type ExternalRenderers, withRenderersFor } from "./external_renderers.ts";
 
 /**
  * The dataset folder's name when none is given: `<family><size>`, with the dtype when it is
@@ -149,23 +144,11 @@ export async function generateDataset(
   outputDir: string,
   options: GenerateDatasetOptions = {},
 ): Promise<GenerateResult> {
-  if (spec.family.command === undefined) {
-    return await generateWith(spec, outputDir, options, undefined);
-  }
-  const started = await startRenderersFor(spec, {
-    label: options.rendererLabel,
-    timeoutSeconds: options.rendererTimeoutSeconds,
-    signal: options.signal,
-  });
-  try {
-    return await generateWith(started.spec, outputDir, options, started.renderers);
-  } catch (error) {
-    await started.renderers.abort();
-    // A Ctrl+C reaches the renderers too: their death is the interruption's, not a failure.
-    if (!(error instanceof RendererError)) throw error;
-    throw interruption(options.signal, "nothing was created") ??
-      rendererRunError(error, "nothing was created");
-  }
+  return await withRenderersFor(
+    spec,
+    options,
+    (resolved, renderers) => generateWith(resolved, outputDir, options, renderers),
+  );
 }
 
 async function generateWith(
