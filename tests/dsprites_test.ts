@@ -184,6 +184,15 @@ Deno.test("render: bad inputs exit 2 naming the row and column, and write nothin
   const dir = await Deno.makeTempDir();
   try {
     const input = join(dir, "in.npy"), output = join(dir, "out.npy");
+    const renderArgs = [
+      "render",
+      "--generator",
+      "dsprites",
+      "--latents",
+      input,
+      "--output",
+      output,
+    ];
     const good = [1, 1, 0.5, 0, 0, 0];
     const cases: [string, "<f8" | "<f4", number[], number[], RegExp][] = [
       ["NaN", "<f8", [2, 6], [...good, 1, 2, 0.5, NaN, 0, 0], /row 1, column 3 \(orientation\)/],
@@ -194,30 +203,14 @@ Deno.test("render: bad inputs exit 2 naming the row and column, and write nothin
     ];
     for (const [name, descr, shape, values, pattern] of cases) {
       await writeNpy(input, descr, shape, values);
-      const result = await runCli([
-        "render",
-        "--generator",
-        "dsprites",
-        "--latents",
-        input,
-        "--output",
-        output,
-      ]);
+      const result = await runCli(renderArgs);
       assert.equal(result.code, 2, name);
       assert.match(result.stderr, pattern, name);
       assert.deepEqual((await entriesOf(dir)).sort(), ["in.npy"], name);
     }
     const header = encodeNpyHeader({ descr: "|u1", fortranOrder: false, shape: [1, 6] });
     await Deno.writeFile(input, new Uint8Array([...header, 1, 1, 1, 0, 0, 0]));
-    const result = await runCli([
-      "render",
-      "--generator",
-      "dsprites",
-      "--latents",
-      input,
-      "--output",
-      output,
-    ]);
+    const result = await runCli(renderArgs);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /dtype is \|u1, expected float32/);
   } finally {

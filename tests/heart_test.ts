@@ -7,18 +7,7 @@ import {
   insideHeart,
   setHeart,
 } from "../src/generators/heart.ts";
-
-/** A small seeded generator (mulberry32), so every run tests the same hearts. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomSource } from "./support/random.ts";
 
 Deno.test("heart: the fast fill equals sampling every pixel, bit for bit", () => {
   const random = randomSource(12);

@@ -11,21 +11,10 @@ import {
 import { generators } from "../src/generators/registry.ts";
 import { sampleChunk } from "../src/pipeline/render.ts";
 import { quantize } from "../src/pipeline/quantize.ts";
+import { randomSource } from "./support/random.ts";
 
 const SIZES = [4, 16, 64];
 const SAMPLES = [1, 2, 3, 4, 5];
-
-/** A small seeded generator (mulberry32), so every run tests the same shapes. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function ellipse(cx: number, cy: number, a: number, b: number, angle: number): Ellipse {
   return { kind: "ellipse", cx, cy, a, b, cos: Math.cos(angle), sin: Math.sin(angle) };
