@@ -23,6 +23,7 @@ import { readMetadata } from "../src/store/metadata.ts";
 import { entriesOf } from "./support/cli.ts";
 import { runPythonJson } from "./support/python.ts";
 import { runCli as runWith, taskPermissions } from "./fault_fixtures.ts";
+import { withTempDir } from "./support/folders.ts";
 
 /** dsgen as `deno task dsgen` runs it: the task's permissions, not -A. */
 const PERMISSIONS = await taskPermissions();
@@ -40,13 +41,8 @@ async function sha256(path: string): Promise<string> {
   return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
 }
 
-async function withFolder(body: (folder: string) => Promise<void>): Promise<void> {
-  const folder = await Deno.makeTempDir({ prefix: "dsgen_cluster_test_" });
-  try {
-    await body(folder);
-  } finally {
-    await Deno.remove(folder, { recursive: true });
-  }
+function withFolder(body: (folder: string) => Promise<void>): Promise<void> {
+  return withTempDir("dsgen_cluster_test_", body);
 }
 
 async function oneMachine(folder: string, spec: DatasetSpec): Promise<string> {

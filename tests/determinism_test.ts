@@ -21,6 +21,7 @@ import { minImagesForWorkers, workerImageChunks } from "../src/pipeline/worker_p
 import { runPythonJson } from "./support/python.ts";
 import { chunkBytes, type DataChunk } from "../src/format/npz.ts";
 import { crc32 } from "../src/format/crc32.ts";
+import { withTempDir } from "./support/folders.ts";
 
 /**
  * SHA-256 of the first 64 images (uint8 bytes) and of their labels and latents (labels bytes,
@@ -110,15 +111,6 @@ async function generate(
   };
 }
 
-async function withTempDir(body: (folder: string) => Promise<void>): Promise<void> {
-  const folder = await Deno.makeTempDir({ prefix: "dsgen_determinism_test_" });
-  try {
-    await body(folder);
-  } finally {
-    await Deno.remove(folder, { recursive: true });
-  }
-}
-
 Deno.test("the shapes generator's output for seed 42 is pinned to its version", () => {
   const golden = GOLDEN_SHAPES_SEED_42[shapes16.version];
   assert.ok(
@@ -141,7 +133,7 @@ const GOLDEN_ARCHIVE_SEED_42 = {
 };
 
 Deno.test("the archive's bytes for seed 42 are pinned", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_determinism_test_", async (folder) => {
     for (const dtype of ["uint8", "float64"] as const) {
       const record = await writeDatasetNpz(plan(42, 64, { dtype }), join(folder, `${dtype}.npz`));
       assert.equal(record.sha256, GOLDEN_ARCHIVE_SEED_42[dtype], dtype);
@@ -150,7 +142,7 @@ Deno.test("the archive's bytes for seed 42 are pinned", async () => {
 });
 
 Deno.test("two runs with the same seed give the same images, labels, latents and file", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_determinism_test_", async (folder) => {
     for (const dtype of ["uint8", "float64"] as const) {
       const p = plan(7, 300, { dtype });
       assert.deepEqual(
@@ -190,7 +182,7 @@ with zipfile.ZipFile(sys.argv[1]) as archive:
 });
 
 Deno.test("another seed gives other images, labels, latents and file", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_determinism_test_", async (folder) => {
     const images42 = renderImageBytes(plan(42, 200), { start: 0, count: 200 });
     const images43 = renderImageBytes(plan(43, 200), { start: 0, count: 200 });
     assert.notDeepEqual(images42, images43);
@@ -228,7 +220,7 @@ Deno.test("seeds 0 and the largest seed work and differ from their neighbours", 
 });
 
 Deno.test("image 500 rendered alone equals image 500 of a 1,000-image run read by numpy", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_determinism_test_", async (folder) => {
     const run = await generate(folder, { numImages: 1000, seed: 42, workers: 2 });
     const script = `
 import json, sys
@@ -263,7 +255,7 @@ print(json.dumps(out))
 });
 
 Deno.test("1, 2 and 3 workers write identical files", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_determinism_test_", async (folder) => {
     // runGenerate starts threads only for large runs, and one per chunk at most: take enough
     // 64x64 images for at least four chunks, the last one short.
     const imageSize = 64;
@@ -324,7 +316,7 @@ Deno.test("chunk size does not change a byte", async () => {
       assert.deepEqual(streamed, whole, `${dtype} chunks of ${chunk}`);
     }
   }
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_determinism_test_", async (folder) => {
     const small = await writeDatasetNpz(plan(3, 130, { chunk: 1 }), join(folder, "small.npz"));
     const large = await writeDatasetNpz(plan(3, 130, { chunk: 1024 }), join(folder, "large.npz"));
     assert.equal(small.sha256, large.sha256);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { entriesOf, REPO_ROOT, runCli } from "./support/cli.ts";
 import { requireNumpy, runPythonJson } from "./support/python.ts";
+import { withTempDir } from "./support/folders.ts";
 
 const FAULTY = "python3 tests/renderers/faulty.py";
 
@@ -55,8 +56,7 @@ Deno.test({
   name: "the Python example: numpy reads the archive, verify passes",
   async fn() {
     await requireNumpy();
-    const out = await Deno.makeTempDir();
-    try {
+    await withTempDir("dsgen_renderer_test_", async (out) => {
       const run = await runCli(
         generateArgs(out, "python3 examples/python/render.py", ["--num-images", "300"]),
       );
@@ -102,9 +102,7 @@ print(json.dumps({"shape": list(d["images"].shape), "dtype": str(d["images"].dty
       const verify = await runCli(["verify", version, "--samples", "20", "--seed", "1"]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       assert.match(verify.stdout, /re-rendered byte-identical/);
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 });
 
@@ -112,8 +110,7 @@ Deno.test({
   name: "several renderer processes write the same archive as one",
   async fn() {
     await requireNumpy();
-    const out = await Deno.makeTempDir();
-    try {
+    await withTempDir("dsgen_renderer_test_", async (out) => {
       const hashes = [];
       for (const workers of ["1", "3"]) {
         const run = await runCli(
@@ -134,9 +131,7 @@ Deno.test({
         hashes.push(metadata.files[0].sha256);
       }
       assert.equal(hashes[0], hashes[1]);
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 });
 
@@ -144,8 +139,7 @@ Deno.test({
   name: "a nondeterministic renderer fails verify, naming the first differing image",
   async fn() {
     await requireNumpy();
-    const out = await Deno.makeTempDir();
-    try {
+    await withTempDir("dsgen_renderer_test_", async (out) => {
       const run = await runCli(
         generateArgs(out, `${FAULTY} nondeterministic`, ["--num-images", "50"]),
       );
@@ -156,9 +150,7 @@ Deno.test({
         verify.stdout + verify.stderr,
         /image #0 differs from its re-render .*: the renderer is not deterministic/,
       );
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 });
 
@@ -286,8 +278,7 @@ Deno.test({
   name: "--shards with --generator-cmd: slices in any order merge into the single-run archive",
   async fn() {
     await requireNumpy();
-    const out = await Deno.makeTempDir();
-    try {
+    await withTempDir("dsgen_renderer_test_", async (out) => {
       const args = (extra: string[]) =>
         generateArgs(out, `${FAULTY} ok`, ["--num-images", "30000", "--workers", "2", ...extra]);
       const single = await runCli(args(["--name", "single"]));
@@ -306,9 +297,7 @@ Deno.test({
       assert.equal(await sha(merged), await sha(single.stdout.trim()));
       const verify = await runCli(["verify", merged, "--samples", "10", "--seed", "4"]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 });
 
@@ -348,8 +337,7 @@ Deno.test({
   name: "bad --generator-cmd flags are usage errors (exit 2) and create nothing",
   async fn() {
     await requireNumpy();
-    const out = await Deno.makeTempDir();
-    try {
+    await withTempDir("dsgen_renderer_test_", async (out) => {
       const cases: [string[], RegExp][] = [
         [
           ["--generator-cmd", `${FAULTY} ok`, "--generator", "shapes"],
@@ -391,9 +379,7 @@ Deno.test({
         assert.equal(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
         assert.deepEqual(await entriesOf(out), []);
       }
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 });
 
@@ -401,8 +387,7 @@ Deno.test({
   name: "verify refuses a renderer that now declares another version",
   async fn() {
     await requireNumpy();
-    const out = await Deno.makeTempDir();
-    try {
+    await withTempDir("dsgen_renderer_test_", async (out) => {
       const run = await runCli(generateArgs(out, `${FAULTY} ok`, ["--num-images", "20"]));
       assert.equal(run.code, 0, run.stderr);
       const path = join(run.stdout.trim(), "metadata.json");
@@ -415,9 +400,7 @@ Deno.test({
         verify.stdout + verify.stderr,
         /renderer ".*" now declares renderer_version "0.1" but the dataset was made when it declared "0.0"/,
       );
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 });
 
@@ -466,8 +449,7 @@ Deno.test({
   name: "the library runs an external renderer from a spec with a command",
   async fn() {
     await requireNumpy();
-    const out = await Deno.makeTempDir();
-    try {
+    await withTempDir("dsgen_renderer_test_", async (out) => {
       const { generateDataset } = await import("../mod.ts");
       const { path, metadata } = await generateDataset(
         {
@@ -492,8 +474,6 @@ Deno.test({
       assert.equal(path, join(out, "faulty8-float64", metadata.version_id));
       const verify = await runCli(["verify", path, "--samples", "5", "--seed", "1"]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 });

@@ -9,6 +9,7 @@ import {
   parseGenerateArgs,
 } from "../src/cli/generate.ts";
 import { type CliResult, entriesOf, runCli } from "./support/cli.ts";
+import { withTempDir } from "./support/folders.ts";
 
 const REQUIRED = ["--num-images", "10", "--output-dir", "data"];
 
@@ -35,15 +36,6 @@ function assertUsageError(args: string[], ...named: string[]): void {
   assert.doesNotMatch(message, /\.$/, `${label}: ${message}`);
   for (const part of named) {
     assert.ok(message.includes(part), `${label}: ${JSON.stringify(message)} names ${part}`);
-  }
-}
-
-async function withTempDir(body: (folder: string) => Promise<void>): Promise<void> {
-  const folder = await Deno.makeTempDir({ prefix: "dsgen_cli_test_" });
-  try {
-    await body(folder);
-  } finally {
-    await Deno.remove(folder, { recursive: true });
   }
 }
 
@@ -229,7 +221,7 @@ Deno.test("parseGenerateArgs: missing, unknown, repeated and stray words", () =>
 // ---- the command line, as a process ----
 
 Deno.test("bad command lines exit 2 with one line on stderr and create nothing", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_cli_test_", async (folder) => {
     const aFile = join(folder, "a-file");
     await Deno.writeTextFile(aFile, "keep me");
     const withFile = join(folder, "with-file");
@@ -288,7 +280,7 @@ Deno.test("bad command lines exit 2 with one line on stderr and create nothing",
 });
 
 Deno.test("dsgen without a subcommand generates", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_cli_test_", async (folder) => {
     const out = join(folder, "out");
     const args = ["--num-images", "5", "--output-dir", out, "--seed", "1", "--yes"];
     const result = await runCli(args);
@@ -343,7 +335,7 @@ Deno.test("--help and --version exit 0", async () => {
 });
 
 Deno.test("the confirmation prompt: y proceeds, n cancels, end of input refuses", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_cli_test_", async (folder) => {
     const args = (out: string) => ["--num-images", "5", "--output-dir", out, "--seed", "3"];
     const outs = ["yes", "y-upper", "no", "other", "eof-piped", "eof-null"].map((name) =>
       join(folder, name)
@@ -382,7 +374,7 @@ Deno.test("the confirmation prompt: y proceeds, n cancels, end of input refuses"
 });
 
 Deno.test("--quiet prints only the path; a drawn seed is printed and recorded", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_cli_test_", async (folder) => {
     const [quiet, drawn, drawnQuiet] = await Promise.all([
       runCli([
         "--num-images",
@@ -427,7 +419,7 @@ Deno.test("--quiet prints only the path; a drawn seed is printed and recorded", 
 });
 
 Deno.test("the plan is printed before the run, with the memory estimate", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_cli_test_", async (folder) => {
     const out = join(folder, "out");
     const result = await runCli([
       "--num-images",
@@ -465,7 +457,7 @@ Deno.test("the plan is printed before the run, with the memory estimate", async 
 });
 
 Deno.test("a redirected log gets plain progress lines, the plan and the measured peak", async () => {
-  await withTempDir(async (folder) => {
+  await withTempDir("dsgen_cli_test_", async (folder) => {
     const out = join(folder, "log");
     // Enough images for the worker threads to run; stderr is a pipe, not a terminal.
     const result = await runCli([
