@@ -72,13 +72,13 @@ const WRITER_BYTES = 4 * 1024 * 1024;
  */
 const CHURN_CAP_BYTES = { single: 6 * 1024 * 1024, threaded: 14 * 1024 * 1024 };
 /**
- * float64 runs keep growing slowly past that cap, by up to about 18 MB over tens of GB, where
+ * float64 runs keep growing slowly past that cap, by up to about 24 MB over tens of GB, where
  * uint8 runs of as many chunks stay flat (bench:memory: 1,000,000 64x64 float64 images, 33 GB,
- * peaked at 110 MB on one render thread with the hashing thread against 93 MB for 100,000; on 2
- * workers, 124 MB against 111 MB): a second term, levelling off over
- * {@linkcode FLOAT_GROWTH_SCALE_BYTES}.
+ * peaked at 115 MB on one render thread with the hashing thread against 91 MB for 100,000,
+ * with synchronous writes; 110 MB against 93 MB with asynchronous ones): a second term,
+ * levelling off over {@linkcode FLOAT_GROWTH_SCALE_BYTES}.
  */
-const FLOAT_GROWTH_BYTES = 18 * 1024 * 1024;
+const FLOAT_GROWTH_BYTES = 24 * 1024 * 1024;
 const FLOAT_GROWTH_SCALE_BYTES = 8e9;
 /**
  * Output chunks resident at once: one reused buffer on a single thread; per worker, up to 4
