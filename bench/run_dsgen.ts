@@ -42,9 +42,14 @@ export interface Measurement {
  *
  * @param args Flags for `dsgen generate` (`--yes --quiet` are added).
  * @param outputDir Where to write.
+ * @param options `prefix`: a command to run dsgen through (e.g. `taskset -c 0`: one core).
  * @returns Time, peak RSS and the version's metadata.
  */
-export async function measureGenerate(args: string[], outputDir: string): Promise<Measurement> {
+export async function measureGenerate(
+  args: string[],
+  outputDir: string,
+  options: { prefix?: string[] } = {},
+): Promise<Measurement> {
   const timeBinary = "/usr/bin/time";
   let hasTime = true;
   try {
@@ -52,7 +57,14 @@ export async function measureGenerate(args: string[], outputDir: string): Promis
   } catch {
     hasTime = false;
   }
-  const dsgen = [Deno.execPath(), "run", ...RUN_FLAGS, join(ROOT, "main.ts"), "generate"];
+  const dsgen = [
+    ...(options.prefix ?? []),
+    Deno.execPath(),
+    "run",
+    ...RUN_FLAGS,
+    join(ROOT, "main.ts"),
+    "generate",
+  ];
   const allArgs = [...args, "--output-dir", outputDir, "--yes", "--quiet"];
   const started = performance.now();
   const command = hasTime

@@ -7,10 +7,11 @@
  *    from run to run (measured here: from 1.1x to 2.0x within minutes), and every multi-thread
  *    figure moves with it;
  * 1. render + quantize throughput on one thread (16x16, no I/O), best and worst of 3 rounds;
- * 2. end-to-end runs (process start to published version, SHA-256 and CRC-32 included) with
- *    `--workers 1`, with every core and with the default plan (the render threads and hashing
+ * 2. end-to-end runs (process start to published version, SHA-256 and CRC-32 included) on
+ *    one core (`taskset -c 0`: everything on one thread), with `--workers 1` (which may add a
+ *    hashing thread), with every core and with the default plan (the render threads and hashing
  *    thread dsgen's model picks, see src/pipeline/thread_plan.ts): 1,000,000 images of 16x16,
- *    100,000 of 64x64, 20,000 of 256x256, the time ratio against `--workers 1`, the CPU seconds
+ *    100,000 of 64x64, 20,000 of 256x256, the time ratio against one core, the CPU seconds
  *    of all threads (on a loaded machine, wall times stretch while CPU seconds barely move),
  *    peak RSS (`/usr/bin/time`) against the estimate dsgen printed, and the archive size;
  * 3. the uint8 saving: the same dataset as uint8 and as float64 (the unquantized baseline);
@@ -134,6 +135,15 @@ console.log(
 );
 try {
   const rows: string[][] = [];
+  // taskset (util-linux) pins a run to one CPU: the one-thread baseline.
+  const taskset = ["/usr/bin/taskset", "/bin/taskset"].find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+  const plans0Label = taskset === undefined ? "--workers 1" : "one core";
   const cases = [
     { numImages: 1_000_000, imageSize: 16 },
     { numImages: 100_000, imageSize: 64 },
@@ -143,8 +153,13 @@ try {
     if (numImages > maxImages) continue;
     const seconds = new Map<string, number[]>();
     const cpu = new Map<string, number[]>();
-    // --workers 1, --workers N (every core), and the default: the plan dsgen picks by its model.
-    const plans = [
+    // One core (everything on one thread: the CPU affinity mask has one CPU, so no hashing
+    // thread either), --workers 1, --workers N (every core), and the default: the plan dsgen
+    // picks by its model. Ratios are against one core.
+    const plans: { label: string; flags: string[]; prefix?: string[] }[] = [
+      ...(taskset === undefined
+        ? []
+        : [{ label: "one core (taskset -c 0)", flags: [], prefix: [taskset, "-c", "0"] }]),
       { label: "--workers 1", flags: ["--workers", "1"] },
       {
         label: `--workers ${Math.max(2, cores)}`,
@@ -153,17 +168,21 @@ try {
       { label: "default", flags: [] },
     ];
     for (let round = 0; round < rounds; round++) {
-      for (const { label, flags } of plans) {
+      for (const { label, flags, prefix } of plans) {
         const out = `${outputRoot}/run`;
-        const result = await measureGenerate([
-          "--num-images",
-          String(numImages),
-          "--image-size",
-          String(imageSize),
-          "--seed",
-          "42",
-          ...flags,
-        ], out);
+        const result = await measureGenerate(
+          [
+            "--num-images",
+            String(numImages),
+            "--image-size",
+            String(imageSize),
+            "--seed",
+            "42",
+            ...flags,
+          ],
+          out,
+          prefix === undefined ? {} : { prefix },
+        );
         await Deno.remove(out, { recursive: true });
         seconds.set(label, [...(seconds.get(label) ?? []), result.seconds]);
         cpu.set(label, [...(cpu.get(label) ?? []), result.cpuSeconds]);
@@ -204,7 +223,7 @@ try {
     "wall s",
     "CPU s",
     "k images/s",
-    "time vs --workers 1",
+    `time vs ${plans0Label}`,
     "peak RSS MB",
     "estimate MB",
     "file MB",
