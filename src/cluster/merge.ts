@@ -321,8 +321,8 @@ async function* slicePieces(
 /**
  * The images of every slice, in order, in pieces of about {@linkcode PIECE_BYTES}, each with the
  * CRC-32 its slice recorded (so the writer only combines CRCs), or plain bytes for a slice
- * without checksums. The next piece is read while the caller writes this one, into one of three
- * buffers used in turn: a piece's bytes are valid until the one after next is requested.
+ * without checksums. Each piece is read when asked for, into one of three buffers used in turn:
+ * a piece's bytes are valid until the one after next is requested.
  *
  * @param folder The run folder.
  * @param layout The number of slices and images, the bytes per image, the signal.
@@ -332,7 +332,6 @@ async function* sliceChunks(
   folder: string,
   layout: { shards: number; numImages: number; imageBytes: number; signal?: AbortSignal },
 ): AsyncGenerator<DataChunk> {
-  const pieces = slicePieces(folder, layout);
   // Shared memory, so that a hashing thread hashes the pieces in place instead of reading the
   // archive back (file_hasher.ts): a piece's memory is read into again two pieces later, once
   // the writer has hashed it.
@@ -341,49 +340,39 @@ async function* sliceChunks(
     () => new Uint8Array(new SharedArrayBuffer(PIECE_BYTES)),
   );
   let open: { path: string; file: Deno.FsFile } | undefined;
-  const readPiece = async (piece: Piece, slot: number): Promise<DataChunk> => {
-    layout.signal?.throwIfAborted();
-    // A recorded chunk larger than a piece is read whole, into a buffer that fits it.
-    if (buffers[slot]!.length < piece.length) {
-      buffers[slot] = new Uint8Array(new SharedArrayBuffer(piece.length));
-    }
-    const buffer = buffers[slot]!;
-    if (open?.path !== piece.path) {
-      open?.file.close();
-      open = undefined;
-      open = { path: piece.path, file: await Deno.open(piece.path, { read: true }) };
-    }
-    const bytes = buffer.subarray(0, piece.length);
-    for (let filled = 0; filled < piece.length;) {
-      // 128 KiB per read, as per write (COPY_WRITE_BYTES): less system time here.
-      const read = await open.file.read(
-        bytes.subarray(filled, Math.min(piece.length, filled + COPY_WRITE_BYTES)),
-      );
-      if (read === null || read === 0) {
-        throw new RunError(`Cannot read ${piece.path}: it ended early`);
-      }
-      filled += read;
-    }
-    if (piece.last) {
-      open.file.close();
-      open = undefined;
-    }
-    return piece.crc32 === undefined ? bytes : { bytes, crc32: piece.crc32 };
-  };
-  let reading: Promise<DataChunk> | undefined;
+  let turn = 0;
   try {
-    let next = await pieces.next();
-    reading = next.done ? undefined : readPiece(next.value, 0);
-    for (let turn = 1; reading !== undefined; turn++) {
-      const chunk = await reading;
-      next = await pieces.next();
-      reading = next.done ? undefined : readPiece(next.value, turn % 3);
-      // Read ahead: this piece is read while the caller writes the last one.
-      reading?.catch(() => {});
-      yield chunk;
+    for await (const piece of slicePieces(folder, layout)) {
+      layout.signal?.throwIfAborted();
+      const slot = turn++ % buffers.length;
+      // A recorded chunk larger than a piece is read whole, into a buffer that fits it.
+      if (buffers[slot]!.length < piece.length) {
+        buffers[slot] = new Uint8Array(new SharedArrayBuffer(piece.length));
+      }
+      if (open?.path !== piece.path) {
+        open?.file.close();
+        open = undefined;
+        open = { path: piece.path, file: Deno.openSync(piece.path, { read: true }) };
+      }
+      // Synchronous reads, a piece at a time: an asynchronous read costs a hop to another
+      // thread and back, with a duplicated file handle, per call. Merging 3,000,000 16x16
+      // images (782 MB) on a tmpfs, runs alternated: 0.74-1.11 s against 0.94-1.67 s with
+      // asynchronous 128 KiB reads ahead of the writer.
+      const bytes = buffers[slot]!.subarray(0, piece.length);
+      for (let filled = 0; filled < piece.length;) {
+        const read = open.file.readSync(bytes.subarray(filled));
+        if (read === null || read === 0) {
+          throw new RunError(`Cannot read ${piece.path}: it ended early`);
+        }
+        filled += read;
+      }
+      if (piece.last) {
+        open.file.close();
+        open = undefined;
+      }
+      yield piece.crc32 === undefined ? bytes : { bytes, crc32: piece.crc32 };
     }
   } finally {
-    await reading?.catch(() => {});
     open?.file.close();
   }
 }
@@ -420,11 +409,11 @@ async function* sideChunks(
   const piece = new Uint8Array(PIECE_BYTES);
   for (let index = 0; index < layout.shards; index++) {
     const path = join(folder, `${sliceName(index, layout.shards)}.${layout.suffix}.bin`);
-    using file = await Deno.open(path, { read: true });
+    using file = Deno.openSync(path, { read: true });
     for (;;) {
       layout.signal?.throwIfAborted();
       // One buffer, read into again once the caller asks for the next piece.
-      const read = await file.read(piece);
+      const read = file.readSync(piece);
       if (read === null) break;
       yield piece.subarray(0, read);
     }
