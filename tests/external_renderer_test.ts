@@ -188,12 +188,11 @@ for (const failure of FAILURES) {
     name: `a renderer that fails (${failure.mode}): one line, exit 1, nothing kept, no process`,
     async fn() {
       await requireNumpy();
-      const out = await Deno.makeTempDir();
       const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
       const command = failure.mode === "missing"
         ? `no-such-renderer-${marker.slice(7)} x`
         : `${FAULTY} ${failure.mode} ${marker}`;
-      try {
+      await withTempDir("dsgen_renderer_test_", async (out) => {
         const run = await runCli(
           generateArgs(out, command, [
             "--num-images",
@@ -212,9 +211,7 @@ for (const failure of FAILURES) {
         assert.equal(run.stdout, "");
         assert.deepEqual(await entriesOf(join(out, "faulty")), []);
         assert.deepEqual(await leftWith(marker), []);
-      } finally {
-        await Deno.remove(out, { recursive: true });
-      }
+      });
     },
   });
 }
@@ -224,9 +221,8 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     name: `${signal} mid-run stops every renderer process and keeps nothing`,
     async fn() {
       await requireNumpy();
-      const out = await Deno.makeTempDir();
       const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
-      try {
+      await withTempDir("dsgen_renderer_test_", async (out) => {
         const child = new Deno.Command(Deno.execPath(), {
           args: [
             "run",
@@ -267,9 +263,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
         );
         assert.deepEqual(await entriesOf(join(out, "long")), []);
         assert.deepEqual(await leftWith(marker), []);
-      } finally {
-        await Deno.remove(out, { recursive: true });
-      }
+      });
     },
   });
 }
@@ -305,9 +299,8 @@ Deno.test({
   name: "a renderer failing in a slice removes the slice's partial files and its processes",
   async fn() {
     await requireNumpy();
-    const out = await Deno.makeTempDir();
     const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
-    try {
+    await withTempDir("dsgen_renderer_test_", async (out) => {
       const run = await runCli(generateArgs(out, `${FAULTY} crash ${marker}`, [
         "--num-images",
         "30000",
@@ -327,9 +320,7 @@ Deno.test({
       );
       assert.deepEqual(await entriesOf(join(out, "sharded", ".run-r")), ["plan.json"]);
       assert.deepEqual(await leftWith(marker), []);
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 });
 
@@ -408,9 +399,8 @@ Deno.test({
   name: "SIGTERM while a renderer is silent in its handshake stops it at once",
   async fn() {
     await requireNumpy();
-    const out = await Deno.makeTempDir();
     const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
-    try {
+    await withTempDir("dsgen_renderer_test_", async (out) => {
       const child = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -439,9 +429,7 @@ Deno.test({
       assert.ok(performance.now() - started < 30_000);
       assert.deepEqual(await entriesOf(out), []);
       assert.deepEqual(await leftWith(marker), []);
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 });
 
