@@ -16,6 +16,7 @@ import type { RendererAnswer, RendererProcess } from "../generators/renderer_pro
 import type { RendererDescription } from "../generators/renderer_protocol.ts";
 import { RendererError } from "../generators/renderer_process.ts";
 import type { DatasetPlan } from "./dataset.ts";
+import { inOrder } from "./in_order.ts";
 import { quantize } from "./quantize.ts";
 
 /** Bytes read back per piece from a spill file. */
@@ -172,23 +173,20 @@ export async function* externalImageChunks(
   const { renderers } = options;
   const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
   const ahead = renderers.length * (options.aheadPerRenderer ?? 4);
-  const results = new Map<number, Promise<RendererAnswer>>();
   const first = options.firstImage ?? 0;
-  const request = (chunk: number) => {
-    const start = chunk * plan.chunkImages;
-    const count = Math.min(plan.chunkImages, plan.numImages - start);
-    const answer = renderers[chunk % renderers.length]!.render(plan.seed, first + start, count);
-    answer.catch(() => {}); // Awaited in order below; a later chunk's failure waits its turn.
-    results.set(chunk, answer);
-  };
-  let next = 0;
-  for (; next < Math.min(ahead, chunkCount); next++) request(next);
-  for (let chunk = 0; chunk < chunkCount; chunk++) {
-    options.signal?.throwIfAborted();
-    // An abort stops the processes (ExternalRenderers passes them the signal): this rejects.
-    const answer = await results.get(chunk)!;
-    results.delete(chunk);
-    if (next < chunkCount) request(next++);
+  // An abort stops the processes (ExternalRenderers passes them the signal): their answers
+  // reject.
+  const answers = inOrder(chunkCount, {
+    ahead,
+    start: (chunk) => {
+      const start = chunk * plan.chunkImages;
+      const count = Math.min(plan.chunkImages, plan.numImages - start);
+      return renderers[chunk % renderers.length]!.render(plan.seed, first + start, count);
+    },
+    signal: options.signal,
+  });
+  let chunk = 0;
+  for await (const answer of answers) {
     const start = first + chunk * plan.chunkImages;
     const renderer = renderers[chunk % renderers.length]!;
     const checked = checkAnswer(answer, {
@@ -200,6 +198,7 @@ export async function* externalImageChunks(
     });
     options.spill.append(answer.labels, checked.latents);
     yield checked.images;
+    chunk++;
   }
 }
 

@@ -12,6 +12,7 @@ import type { ChecksummedChunk } from "../format/npz.ts";
 import type { FamilyRef, ImageDtype } from "../generators/spec.ts";
 import { modelSeconds } from "./thread_plan.ts";
 import type { DatasetPlan } from "./dataset.ts";
+import { inOrder } from "./in_order.ts";
 import type { RenderRequest } from "./render_worker.ts";
 
 /**
@@ -152,7 +153,6 @@ export async function* workerImageChunks(
   const workerCount = Math.max(1, Math.min(options.workers, chunkCount));
   const ahead = workerCount * (options.aheadPerWorker ?? 4);
   const pending = new Map<number, Pending>();
-  const results = new Map<number, Promise<ChecksummedChunk>>();
   let failure: Error | undefined;
   const failAll = (error: Error) => {
     failure ??= error;
@@ -181,8 +181,7 @@ export async function* workerImageChunks(
   // Buffers the caller is done with, per worker: sent back to be rendered into again, since
   // allocating a fresh buffer per chunk (zeroed, page-faulted) cost as much as rendering it.
   const spare: ArrayBuffer[][] = workers.map(() => []);
-  let next = 0;
-  const request = (chunk: number) => {
+  const render = (chunk: number) => {
     const start = chunk * plan.chunkImages;
     const buffer = spare[chunk % workerCount]!.pop();
     const message: RenderRequest = {
@@ -195,37 +194,29 @@ export async function* workerImageChunks(
       start: (options.firstImage ?? 0) + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
     };
-    const result = new Promise<ChecksummedChunk>((resolve, reject) => {
+    return new Promise<ChecksummedChunk>((resolve, reject) => {
       if (failure !== undefined) return reject(failure);
       pending.set(chunk, { resolve, reject });
       workers[chunk % workerCount]!.postMessage(message, buffer === undefined ? [] : [buffer]);
     });
-    // A signal rejects every chunk in flight at once, while the caller awaits at most one:
-    // the others must not count as unhandled rejections, which end the process before its
-    // cleanup runs. The caller still sees the rejection of the chunk it awaits.
-    result.catch(() => {});
-    results.set(chunk, result);
   };
   const onAbort = () => failAll(options.signal?.reason ?? new Error("Aborted"));
   options.signal?.addEventListener("abort", onAbort);
   try {
-    for (; next < Math.min(ahead, chunkCount); next++) request(next);
-    for (let chunk = 0; chunk < chunkCount; chunk++) {
-      options.signal?.throwIfAborted();
-      const rendered = await results.get(chunk)!;
-      results.delete(chunk);
-      if (next < chunkCount) request(next++);
+    let chunk = 0;
+    for await (
+      const rendered of inOrder(chunkCount, { ahead, start: render, signal: options.signal })
+    ) {
       yield rendered;
       // The caller asked for the next chunk, so it is done with this one's bytes.
       const buffer = rendered.bytes.buffer;
       if (buffer instanceof ArrayBuffer && spare[chunk % workerCount]!.length < 2) {
         spare[chunk % workerCount]!.push(buffer);
       }
+      chunk++;
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     for (const worker of workers) worker.terminate();
-    // Rejections of chunks nobody awaits any more must not surface as unhandled.
-    for (const result of results.values()) result.catch(() => {});
   }
 }
