@@ -143,7 +143,7 @@ try {
       return false;
     }
   });
-  const plans0Label = taskset === undefined ? "--workers 1" : "one core";
+  const baselineLabel = taskset === undefined ? "--workers 1" : "one core";
   const cases = [
     { numImages: 1_000_000, imageSize: 16 },
     { numImages: 100_000, imageSize: 64 },
@@ -223,7 +223,7 @@ try {
     "wall s",
     "CPU s",
     "k images/s",
-    `time vs ${plans0Label}`,
+    `time vs ${baselineLabel}`,
     "peak RSS MB",
     "estimate MB",
     "file MB",
