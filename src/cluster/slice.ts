@@ -39,8 +39,8 @@ import {
   rendererRunError,
   withRenderersFor,
 } from "../run/external_renderers.ts";
-import { chunkImages, rowChunks } from "../pipeline/dataset.ts";
-import { DATASET_ARRAYS } from "../pipeline/dataset_schema.ts";
+import { chunkImages, type RowSink } from "../pipeline/dataset.ts";
+import { SpilledArrays } from "../pipeline/spill.ts";
 import { RendererError } from "../generators/renderer_process.ts";
 import {
   planDifference,
@@ -245,20 +245,25 @@ async function sliceWith(
     noColor: output?.noColor ?? true,
   });
   const file = await Deno.open(temporary, { write: true, createNew: true });
-  const sideTemporaries: string[] = [];
+  let spill: SpilledArrays | undefined;
   try {
-    // An external renderer's labels and latents go to two more slice files, as they stream.
+    // The labels and latents go to two more slice files as the images stream (for the merge
+    // to copy): an external renderer's, or those the render pass drew.
     const side = (suffix: string) => `${sliceName(index, shards)}.${suffix}.bin`;
+    const sideTemporaries = {
+      labels: temporaryName(side("labels")),
+      latents: temporaryName(side("latents")),
+    };
+    const sides = { labels: join(folder, side("labels")), latents: join(folder, side("latents")) };
+    if (renderers === undefined) spill = SpilledArrays.create(folder, sideTemporaries);
+    const rows: RowSink = (labels, latents) => spill!.append(labels, latents);
     const chunks = renderers !== undefined
       ? (await renderers.writeOptions({
         workers: workers.count,
         stagingPath: folder,
         signal,
         firstImage: range.start,
-        spillNames: {
-          labels: temporaryName(side("labels")),
-          latents: temporaryName(side("latents")),
-        },
+        spillNames: sideTemporaries,
       })).imageChunks!(slicePlan.dataset, signal)
       : workers.count > 1
       ? workerImageChunks(slicePlan.dataset, {
@@ -266,8 +271,9 @@ async function sliceWith(
         family: slicePlan.spec.family,
         signal,
         firstImage: range.start,
+        rows,
       })
-      : localChunks(slicePlan.dataset, range.start, signal);
+      : localChunks(slicePlan.dataset, range.start, signal, rows);
     const bytesPerImage = bytes / range.count;
     let written = 0;
     const checksums = new ChunkChecksums();
@@ -288,22 +294,15 @@ async function sliceWith(
     file.close();
     signal?.throwIfAborted();
     if (renderers !== undefined) {
-      await renderers.keepSpill({
-        labels: join(folder, side("labels")),
-        latents: join(folder, side("latents")),
-      });
+      await renderers.keepSpill(sides);
       await renderers.finish();
     } else {
-      // The labels and latents too (a few percent of the images' bytes, drawn in a fraction of
-      // their time), so that the merge copies them instead of drawing them again.
-      for (const name of ROW_ARRAYS) {
-        const temporarySide = join(folder, temporaryName(side(name)));
-        sideTemporaries.push(temporarySide);
-        await writeRows(temporarySide, slicePlan.dataset, name, range.start, signal);
+      if (spill!.images !== range.count) {
+        throw new RangeError(
+          `The render gave labels for ${spill!.images} of ${range.count} images`,
+        );
       }
-      for (const [at, name] of ROW_ARRAYS.entries()) {
-        await Deno.rename(sideTemporaries[at]!, join(folder, side(name)));
-      }
+      await spill!.keep(sides);
     }
     // The checksums first: a slice file is never published without them.
     await writeChunkChecksums(folder, index, shards, checksums);
@@ -317,7 +316,7 @@ async function sliceWith(
       // Already closed.
     }
     await Deno.remove(temporary).catch(() => {});
-    for (const path of sideTemporaries) await Deno.remove(path).catch(() => {});
+    spill?.remove();
     await renderers?.abort();
     throw interruption(signal, `slice ${index}'s partial file was removed, other slices kept`) ??
       (error instanceof RendererError
@@ -371,40 +370,20 @@ async function sliceWith(
   }
 }
 
-/** The per-image arrays a slice keeps beside its images, for the merge to copy. */
-const ROW_ARRAYS = ["labels", "latents"] as const;
-
-/**
- * Writes the rows of a per-image array (`labels` or `latents`) for a slice's images, as the
- * archive holds them, to a new file.
- */
-async function writeRows(
-  path: string,
-  plan: DatasetPlan,
-  name: typeof ROW_ARRAYS[number],
-  firstImage: number,
-  signal?: AbortSignal,
-): Promise<void> {
-  const data = DATASET_ARRAYS.find((array) => array.name === name)!.data;
-  if (data.kind !== "rows") throw new TypeError(`Cannot draw ${name}: it is not a per-image array`);
-  using file = await Deno.open(path, { write: true, createNew: true });
-  for (const bytes of rowChunks(plan, data.rows, { signal, firstImage })) {
-    let offset = 0;
-    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-  }
-  await file.sync();
-}
-
 function* localChunks(
   plan: DatasetPlan,
   firstImage: number,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  rows: RowSink,
 ): Generator<Uint8Array> {
+  const factors = (labels: Uint8Array, latents: Float32Array) =>
+    rows(labels, new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength));
   for (let start = 0; start < plan.numImages; start += plan.chunkImages) {
     signal?.throwIfAborted();
     yield renderImageBytes(plan, {
       start: firstImage + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
+      factors,
     });
   }
 }

@@ -6,12 +6,14 @@
  * `images` (N, S, S) uint8 or float64, `labels` (N,) uint8, `latents` (N, K) float32, and the
  * unicode `class_names` (C,) and `latent_names` (K,).
  *
- * Images stream first, in chunks; labels and latents are drawn again afterwards (drawing is
- * cheap next to rendering), so no array of the dataset is ever held whole in memory.
+ * Images stream first, in chunks; the labels and latents the render pass drew go to two spill
+ * files beside the archive meanwhile (`spill.ts`) and are copied from there afterwards, so no
+ * array of the dataset is ever held whole in memory.
  *
  * @module
  */
 
+import { basename, dirname } from "node:path";
 import type { ImageGenerator } from "../generators/generator.ts";
 import {
   encodeNpyHeader,
@@ -25,6 +27,7 @@ import { bytesPerPixel, type ImageDtype, renderImageBytes } from "./render.ts";
 import { dimensionsOf } from "./dataset_schema.ts";
 import { datasetArrays } from "./factor_arrays.ts";
 import { InlineHasher, ThreadHasher } from "./file_hasher.ts";
+import { SpilledArrays } from "./spill.ts";
 
 /** What to generate. */
 export interface DatasetPlan {
@@ -67,6 +70,12 @@ export interface NpzRecord {
   arrays: ArrayRecord[];
 }
 
+/**
+ * Receives the labels and latents of each image chunk, as the archive stores them (one byte,
+ * and K little-endian float32 values, per image), in image order, before the chunk is yielded.
+ */
+export type RowSink = (labels: Uint8Array, latents: Uint8Array) => void;
+
 /** Options of {@linkcode writeDatasetNpz}. */
 export interface WriteOptions {
   /** Called after each chunk of images is written, with the number of images so far. */
@@ -76,9 +85,14 @@ export interface WriteOptions {
   /**
    * Produces the image chunks in order; the default renders them on this thread. A chunk is
    * plain bytes, or bytes with their CRC-32 (computed where they were made, so the writer
-   * only combines checksums).
+   * only combines checksums). A producer that passes every chunk's labels and latents to
+   * `rows` spares the writer drawing them again; one that ignores it leaves them to be drawn.
    */
-  imageChunks?: (plan: DatasetPlan, signal?: AbortSignal) => AsyncIterable<DataChunk>;
+  imageChunks?: (
+    plan: DatasetPlan,
+    signal?: AbortSignal,
+    rows?: RowSink,
+  ) => AsyncIterable<DataChunk>;
   /**
    * Whether SHA-256 runs on a thread of its own, reading the file back (default false: on
    * this thread); the run's plan decides (`thread_plan.ts`).
@@ -91,8 +105,8 @@ export interface WriteOptions {
   writeBytes?: number;
   /**
    * Produces the bytes of the labels and latents, once the images are written; the default
-   * draws them again from the generator. An external renderer's come from spill files, and a
-   * merge's from the files its slices kept.
+   * copies them from the spill files the render pass filled (see `imageChunks`). An external
+   * renderer's come from its own spill files, and a merge's from the files its slices kept.
    */
   labelsAndLatents?: () => {
     labels: AsyncIterable<Uint8Array>;
@@ -188,6 +202,7 @@ function collectGarbage(): void {
  *
  * @param plan What to generate.
  * @param signal Stops between chunks.
+ * @param rows Receives each chunk's labels and latents.
  * @returns The chunks' bytes, valid until the next chunk is requested (the buffer is reused).
  * @example
  * ```ts
@@ -204,7 +219,11 @@ function collectGarbage(): void {
 export async function* localImageChunks(
   plan: DatasetPlan,
   signal?: AbortSignal,
+  rows?: RowSink,
 ): AsyncGenerator<Uint8Array> {
+  const factors = rows === undefined
+    ? undefined
+    : (labels: Uint8Array, latents: Float32Array) => rows(labels, bytesOf(latents));
   // One buffer, rendered into again for each chunk: a fresh buffer per chunk (zeroed, then
   // page-faulted in) cost as much as rendering 256x256 images into it.
   let out: Uint8Array | undefined;
@@ -214,6 +233,7 @@ export async function* localImageChunks(
       start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
       ...(out === undefined ? {} : { out }),
+      factors,
     });
     yield out;
   }
@@ -293,6 +313,13 @@ export async function writeDatasetNpz(
   const writeBytes = options.writeBytes ?? Infinity;
   let lastTurn = performance.now();
   const file = await Deno.open(path, { write: true, createNew: true });
+  // The labels and latents of the render pass, unless the caller brings its own.
+  const spill = options.labelsAndLatents === undefined
+    ? SpilledArrays.create(dirname(path), {
+      labels: `.${basename(path)}.labels`,
+      latents: `.${basename(path)}.latents`,
+    })
+    : undefined;
   // SHA-256 here as the bytes pass, or on a thread of its own that reads them back.
   const hasher = options.hashThread === true ? new ThreadHasher(path) : new InlineHasher();
   try {
@@ -321,12 +348,13 @@ export async function writeDatasetNpz(
         }
       },
     });
-    const arrays = await streamDatasetNpz(plan, writable, options);
+    const arrays = await streamDatasetNpz(plan, writable, options, spill);
     const [sha256] = await Promise.all([hasher.digest(), file.sync()]);
     return { bytes, sha256, arrays };
   } finally {
     hasher.close();
     file.close();
+    spill?.remove();
   }
 }
 
@@ -353,18 +381,30 @@ async function streamDatasetNpz(
   plan: DatasetPlan,
   writable: WritableStream<Uint8Array>,
   options: WriteOptions,
+  spill: SpilledArrays | undefined,
 ): Promise<ArrayRecord[]> {
   const { signal } = options;
   const { arrays, headers } = datasetLayout(plan);
   const npz = new NpzWriter(writable, {
     arrays: arrays.map((array, index) => ({ name: array.name, header: headers[index]! })),
   });
-  const given = options.labelsAndLatents?.();
+  let given = options.labelsAndLatents?.();
   for (const [index, array] of datasetArrays(plan).entries()) {
     const header = headers[index]!;
     const data = array.data;
-    if (data.kind === "images") await writeImages(plan, npz, header, options);
-    else if (data.kind === "rows") {
+    if (data.kind === "images") {
+      await writeImages(plan, npz, header, options, spill);
+      // A producer that passed no rows leaves them to be drawn again.
+      if (spill !== undefined && spill.images > 0) {
+        if (spill.images !== plan.numImages) {
+          throw new RangeError(
+            `Cannot write the labels: the images' producer gave them for ${spill.images} of ` +
+              `${plan.numImages} images`,
+          );
+        }
+        given = { labels: spill.labels(), latents: spill.latents() };
+      }
+    } else if (data.kind === "rows") {
       const rows = array.name === "labels"
         ? given?.labels
         : array.name === "latents"
@@ -391,12 +431,16 @@ async function writeImages(
   npz: NpzWriter,
   header: NpyHeader,
   options: WriteOptions,
+  spill: SpilledArrays | undefined,
 ): Promise<void> {
   const { signal, onProgress } = options;
   const produce = options.imageChunks ?? localImageChunks;
   const bytesPerImage = itemSize(header.descr) * plan.generator.imageSize ** 2;
   let imagesDone = 0;
-  const images = produce(plan, signal)[Symbol.asyncIterator]();
+  const rows = spill === undefined
+    ? undefined
+    : (labels: Uint8Array, latents: Uint8Array) => spill.append(labels, latents);
+  const images = produce(plan, signal, rows)[Symbol.asyncIterator]();
   try {
     await npz.addArray(
       "images",
@@ -447,4 +491,10 @@ export function* rowChunks(
     options.signal?.throwIfAborted();
     yield rows(plan, first + start, Math.min(step, plan.numImages - start));
   }
+}
+
+/** The bytes of a typed array, as the archive stores them (every platform Deno ships on is
+ * little-endian). */
+function bytesOf(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }

@@ -11,137 +11,13 @@
  * @module
  */
 
-import { join } from "node:path";
 import type { RendererAnswer, RendererProcess } from "../generators/renderer_process.ts";
 import type { RendererDescription } from "../generators/renderer_protocol.ts";
 import { RendererError } from "../generators/renderer_process.ts";
 import type { DatasetPlan } from "./dataset.ts";
 import { inOrder } from "./in_order.ts";
 import { quantize } from "./quantize.ts";
-
-/** Bytes read back per piece from a spill file. */
-const SPILL_READ_BYTES = 1024 * 1024;
-
-/** Two files the labels and latents of each answered chunk are appended to, in order. */
-export class SpilledArrays {
-  /** The labels file. */
-  readonly labelsPath: string;
-  /** The latents file. */
-  readonly latentsPath: string;
-  #labels: Deno.FsFile;
-  #latents: Deno.FsFile;
-
-  private constructor(folder: string, names: { labels: string; latents: string }) {
-    this.labelsPath = join(folder, names.labels);
-    this.latentsPath = join(folder, names.latents);
-    this.#labels = Deno.openSync(this.labelsPath, { write: true, createNew: true });
-    this.#latents = Deno.openSync(this.latentsPath, { write: true, createNew: true });
-  }
-
-  /**
-   * Creates the two (hidden) files in a folder, e.g. the run's staging folder.
-   *
-   * @param folder Where to put them.
-   * @param names The files' names (default `.labels.spill` and `.latents.spill`).
-   * @returns The spill.
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { SpilledArrays } from "./external_chunks.ts";
-   * const dir = await Deno.makeTempDir();
-   * const spill = SpilledArrays.create(dir);
-   * spill.append(new Uint8Array([1, 2]), new Uint8Array(8));
-   * let labels = 0;
-   * for await (const chunk of spill.labels()) labels += chunk.length;
-   * assert.equal(labels, 2);
-   * spill.remove();
-   * await Deno.remove(dir);
-   * ```
-   */
-  static create(
-    folder: string,
-    names: { labels: string; latents: string } = {
-      labels: ".labels.spill",
-      latents: ".latents.spill",
-    },
-  ): SpilledArrays {
-    return new SpilledArrays(folder, names);
-  }
-
-  /**
-   * Closes both files and gives them their final names, e.g. a slice's, to keep them.
-   *
-   * @param names The final paths.
-   * @returns When both are renamed.
-   */
-  async keep(names: { labels: string; latents: string }): Promise<void> {
-    for (const file of [this.#labels, this.#latents]) file.syncSync();
-    await Deno.rename(this.labelsPath, names.labels);
-    await Deno.rename(this.latentsPath, names.latents);
-  }
-
-  /**
-   * Appends one chunk's labels and latents.
-   *
-   * @param labels The labels' bytes.
-   * @param latents The latents' bytes.
-   */
-  append(labels: Uint8Array, latents: Uint8Array): void {
-    writeAll(this.#labels, labels);
-    writeAll(this.#latents, latents);
-  }
-
-  /**
-   * The labels written so far, read back in pieces.
-   *
-   * @returns The bytes, in order.
-   */
-  labels(): AsyncGenerator<Uint8Array> {
-    return readBack(this.labelsPath);
-  }
-
-  /**
-   * The latents written so far, read back in pieces.
-   *
-   * @returns The bytes, in order.
-   */
-  latents(): AsyncGenerator<Uint8Array> {
-    return readBack(this.latentsPath);
-  }
-
-  /** Closes and deletes both files; safe to call twice. */
-  remove(): void {
-    for (const file of [this.#labels, this.#latents]) {
-      try {
-        file.close();
-      } catch {
-        // Closed already.
-      }
-    }
-    for (const path of [this.labelsPath, this.latentsPath]) {
-      try {
-        Deno.removeSync(path);
-      } catch {
-        // Removed already, or the staging folder with it.
-      }
-    }
-  }
-}
-
-function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
-  let offset = 0;
-  while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
-}
-
-async function* readBack(path: string): AsyncGenerator<Uint8Array> {
-  using file = await Deno.open(path, { read: true });
-  for (;;) {
-    const buffer = new Uint8Array(SPILL_READ_BYTES);
-    const read = await file.read(buffer);
-    if (read === null) return;
-    yield buffer.subarray(0, read);
-  }
-}
+import type { SpilledArrays } from "./spill.ts";
 
 /** Options of {@linkcode externalImageChunks}. */
 export interface ExternalChunkOptions {

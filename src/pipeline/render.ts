@@ -113,7 +113,8 @@ export function renderChunk(
  *
  * @param plan The generator, seed and dtype.
  * @param range The first image and the number of images; `out` may pass a buffer to reuse,
- *   used when its length is exactly the chunk's bytes.
+ *   used when its length is exactly the chunk's bytes; `factors`, if given, receives the
+ *   images' labels and latents (drawn for the render anyway).
  * @returns uint8 pixels, or float64 values as little-endian bytes (in `out` when it was used).
  * @example
  * ```ts
@@ -127,13 +128,19 @@ export function renderChunk(
  */
 export function renderImageBytes(
   plan: { generator: ImageGenerator; seed: number; dtype: ImageDtype },
-  range: { start: number; count: number; out?: Uint8Array },
+  range: {
+    start: number;
+    count: number;
+    out?: Uint8Array;
+    factors?: ((labels: Uint8Array, latents: Float32Array) => void) | undefined;
+  },
 ): Uint8Array {
   const area = plan.generator.imageSize ** 2;
   const generator = plan.generator;
   if (plan.dtype === "uint8" && generator.renderBytes !== undefined) {
     // Straight to bytes: no float image, no zeroing, no quantizing pass.
     const { labels, latents } = sampleChunk(generator, plan.seed, range);
+    range.factors?.(labels, latents);
     const out = range.out?.length === range.count * area
       ? range.out
       : new Uint8Array(range.count * area);
@@ -146,7 +153,12 @@ export function renderImageBytes(
   if (plan.dtype === "uint8") {
     // The floats are scratch: reuse one buffer rather than leave megabytes to the collector.
     const floats = floatScratch(range.count * area);
-    const chunk = renderChunk(plan.generator, plan.seed, { ...range, pixels: floats });
+    const chunk = renderChunk(plan.generator, plan.seed, {
+      start: range.start,
+      count: range.count,
+      pixels: floats,
+    });
+    range.factors?.(chunk.labels, chunk.latents);
     const out = range.out?.length === range.count * area
       ? range.out
       : new Uint8Array(range.count * area);
@@ -162,6 +174,7 @@ export function renderImageBytes(
     count: range.count,
     ...(pixels === undefined ? {} : { pixels }),
   });
+  range.factors?.(chunk.labels, chunk.latents);
   // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
   return new Uint8Array(chunk.pixels.buffer, chunk.pixels.byteOffset, chunk.pixels.byteLength);
 }

@@ -1,9 +1,10 @@
 /**
  * A rendering thread: receives chunk requests, renders them and sends the bytes back.
  *
- * Messages in: `{ family, imageSize, seed, dtype, id, start, count }`; out:
- * `{ id, bytes, crc32 }` (the buffer is transferred, not copied; `crc32` is the bytes' CRC-32,
- * computed here so the writer needs not) or `{ id, error }`. The family is a
+ * Messages in: `{ family, imageSize, seed, dtype, id, start, count, factors }`; out:
+ * `{ id, bytes, crc32, labels, latents }` (the buffers are transferred, not copied; `crc32` is
+ * the bytes' CRC-32, computed here so the writer needs not; `labels` and `latents`, the bytes
+ * of the images' factors, only when `factors` was asked) or `{ id, error }`. The family is a
  * {@linkcode FamilyRef}, so a family loaded from the user's module renders here too.
  *
  * @module
@@ -32,6 +33,22 @@ export interface RenderRequest {
   count: number;
   /** A buffer of an earlier chunk to render into (transferred), if its size fits. */
   buffer?: ArrayBuffer;
+  /** Whether to send the images' labels and latents back too. */
+  factors?: boolean;
+}
+
+/** A rendered chunk, sent back. */
+export interface RenderReply {
+  /** The request's id. */
+  id: number;
+  /** The images' bytes. */
+  bytes: Uint8Array;
+  /** Their CRC-32. */
+  crc32: number;
+  /** The labels' bytes, if asked. */
+  labels?: Uint8Array;
+  /** The latents' bytes (float32), if asked. */
+  latents?: Uint8Array;
 }
 
 const configured = new Map<string, Promise<ImageGenerator>>();
@@ -51,13 +68,31 @@ const scope = self as any;
 scope.onmessage = async (event: MessageEvent<RenderRequest>) => {
   const request = event.data;
   try {
-    const { buffer, ...range } = request;
+    const { buffer, start, count } = request;
+    let factors: { labels: Uint8Array; latents: Uint8Array } | undefined;
     const bytes = renderImageBytes(
       { generator: await generatorFor(request), seed: request.seed, dtype: request.dtype },
-      buffer === undefined ? range : { ...range, out: new Uint8Array(buffer) },
+      {
+        start,
+        count,
+        ...(buffer === undefined ? {} : { out: new Uint8Array(buffer) }),
+        ...(request.factors === true
+          ? {
+            factors: (labels: Uint8Array, latents: Float32Array) =>
+              factors = { labels, latents: new Uint8Array(latents.buffer) },
+          }
+          : {}),
+      },
     );
     // The CRC-32 is computed here, so the writer on the main thread only combines checksums.
-    scope.postMessage({ id: request.id, bytes, crc32: crc32(bytes) }, [bytes.buffer]);
+    const reply: RenderReply = { id: request.id, bytes, crc32: crc32(bytes), ...factors };
+    scope.postMessage(
+      reply,
+      [
+        bytes.buffer,
+        ...(factors === undefined ? [] : [factors.labels.buffer, factors.latents.buffer]),
+      ],
+    );
   } catch (error) {
     scope.postMessage({ id: request.id, error: String((error as Error)?.message ?? error) });
   }

@@ -11,9 +11,9 @@
 import type { ChecksummedChunk } from "../format/npz.ts";
 import type { FamilyRef, ImageDtype } from "../generators/spec.ts";
 import { modelSeconds } from "./thread_plan.ts";
-import type { DatasetPlan } from "./dataset.ts";
+import type { DatasetPlan, RowSink } from "./dataset.ts";
 import { inOrder } from "./in_order.ts";
-import type { RenderRequest } from "./render_worker.ts";
+import type { RenderReply, RenderRequest } from "./render_worker.ts";
 
 /**
  * Starting worker threads costs about 0.1 s (two isolates loading the modules, measured with
@@ -104,6 +104,8 @@ export interface WorkerPoolOptions {
   workers: number;
   /** The plan's family: each worker imports and configures its own copy. */
   family: FamilyRef;
+  /** Receives each chunk's labels and latents, in order, before the chunk is yielded. */
+  rows?: RowSink | undefined;
   /** Stops between chunks; the workers are terminated. */
   signal?: AbortSignal | undefined;
   /** Chunks requested ahead per worker (default 4). */
@@ -116,7 +118,7 @@ export interface WorkerPoolOptions {
 }
 
 interface Pending {
-  resolve: (chunk: ChecksummedChunk) => void;
+  resolve: (chunk: RenderReply) => void;
   reject: (error: Error) => void;
 }
 
@@ -161,16 +163,13 @@ export async function* workerImageChunks(
   };
   const workers = Array.from({ length: workerCount }, () => {
     const worker = new Worker(new URL("./render_worker.ts", import.meta.url), { type: "module" });
-    worker.onmessage = (
-      event: MessageEvent<{ id: number; bytes?: Uint8Array; crc32?: number; error?: string }>,
-    ) => {
-      const { id, bytes, crc32, error } = event.data;
-      const entry = pending.get(id);
-      pending.delete(id);
+    worker.onmessage = (event: MessageEvent<RenderReply | { id: number; error: string }>) => {
+      const reply = event.data;
+      const entry = pending.get(reply.id);
+      pending.delete(reply.id);
       if (entry === undefined) return;
-      if (bytes === undefined || crc32 === undefined) {
-        entry.reject(new Error(error ?? "A render worker failed"));
-      } else entry.resolve({ bytes, crc32 });
+      if ("error" in reply) entry.reject(new Error(reply.error));
+      else entry.resolve(reply);
     };
     worker.onerror = (event) => {
       event.preventDefault();
@@ -193,8 +192,9 @@ export async function* workerImageChunks(
       dtype: plan.dtype,
       start: (options.firstImage ?? 0) + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
+      factors: options.rows !== undefined,
     };
-    return new Promise<ChecksummedChunk>((resolve, reject) => {
+    return new Promise<RenderReply>((resolve, reject) => {
       if (failure !== undefined) return reject(failure);
       pending.set(chunk, { resolve, reject });
       workers[chunk % workerCount]!.postMessage(message, buffer === undefined ? [] : [buffer]);
@@ -207,7 +207,13 @@ export async function* workerImageChunks(
     for await (
       const rendered of inOrder(chunkCount, { ahead, start: render, signal: options.signal })
     ) {
-      yield rendered;
+      if (options.rows !== undefined) {
+        if (rendered.labels === undefined || rendered.latents === undefined) {
+          throw new Error("A render worker sent no labels");
+        }
+        options.rows(rendered.labels, rendered.latents);
+      }
+      yield { bytes: rendered.bytes, crc32: rendered.crc32 };
       // The caller asked for the next chunk, so it is done with this one's bytes.
       const buffer = rendered.bytes.buffer;
       if (buffer instanceof ArrayBuffer && spare[chunk % workerCount]!.length < 2) {

@@ -29,7 +29,8 @@ import type { DatasetSpec, FamilyRef } from "../generators/spec.ts";
 import { RunError, UsageError } from "./errors.ts";
 import { interruption } from "./interrupt.ts";
 import type { DatasetPlan, WriteOptions } from "../pipeline/dataset.ts";
-import { externalImageChunks, SpilledArrays } from "../pipeline/external_chunks.ts";
+import { externalImageChunks } from "../pipeline/external_chunks.ts";
+import { SpilledArrays } from "../pipeline/spill.ts";
 
 /** The default of `--generator-timeout`, in seconds. */
 export const DEFAULT_RENDERER_TIMEOUT_SECONDS = 60;

@@ -8,6 +8,7 @@
 import {
   type DatasetPlan,
   type NpzRecord,
+  type RowSink,
   writeDatasetNpz,
   type WriteOptions,
 } from "../pipeline/dataset.ts";
@@ -59,7 +60,8 @@ export function writeArchive(
   const family = plan.spec.family;
   const imageChunks = options.imageChunks ??
     (workers > 1
-      ? (p: DatasetPlan, signal?: AbortSignal) => workerImageChunks(p, { workers, family, signal })
+      ? (p: DatasetPlan, signal?: AbortSignal, rows?: RowSink) =>
+        workerImageChunks(p, { workers, family, signal, rows })
       : undefined);
   return (options.writeDataset ?? writeDatasetNpz)(plan.dataset, path, {
     hashThread: plan.hashThread,
