@@ -15,7 +15,7 @@
 import { basename, dirname, join } from "node:path";
 import { hostname } from "node:os";
 import type { DataChunk } from "../format/npz.ts";
-import { COPY_WRITE_BYTES, type DatasetPlan } from "../pipeline/dataset.ts";
+import type { DatasetPlan } from "../pipeline/dataset.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { readMetadata } from "../store/metadata.ts";
 import { listVersions } from "../store/versions.ts";
@@ -167,7 +167,7 @@ export async function mergeRun(
       workers: 1,
       seedSource: "flag",
       imageChunks,
-      writeBytes: COPY_WRITE_BYTES,
+      copying: true,
       ...(sideFiles
         ? { labelsAndLatents: () => ({ labels: side("labels")(), latents: side("latents")() }) }
         : {}),

@@ -92,8 +92,8 @@ export interface GenerateDatasetOptions {
    * external renderer's slices reads them from slice files).
    */
   labelsAndLatents?: WriteOptions["labelsAndLatents"];
-  /** The most bytes per write call (a merge's copy); default: a chunk whole. */
-  writeBytes?: number;
+  /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */
+  copying?: boolean;
   /** The image chunks, in order; default: rendered (a merge reads them from slice files). */
   imageChunks?: WriteOptions["imageChunks"];
   /** The writer; a test may inject a failing one. */
@@ -232,7 +232,7 @@ async function generateWith(
       ...(options.labelsAndLatents === undefined
         ? {}
         : { labelsAndLatents: options.labelsAndLatents }),
-      ...(options.writeBytes === undefined ? {} : { writeBytes: options.writeBytes }),
+      ...(options.copying === undefined ? {} : { copying: options.copying }),
       ...(renderers === undefined || !rendering ? {} : await renderers.writeOptions({
         workers: plan.workers.count,
         stagingPath: staging.path,

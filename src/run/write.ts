@@ -27,8 +27,8 @@ export interface WriteArchiveOptions {
   writeDataset?: typeof writeDatasetNpz;
   /** The labels and latents; default: drawn again from the generator. */
   labelsAndLatents?: WriteOptions["labelsAndLatents"];
-  /** The most bytes per write call (a merge's copy); default: a chunk whole. */
-  writeBytes?: number;
+  /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */
+  copying?: boolean;
 }
 
 /**
@@ -71,6 +71,6 @@ export function writeArchive(
     ...(options.labelsAndLatents === undefined
       ? {}
       : { labelsAndLatents: options.labelsAndLatents }),
-    ...(options.writeBytes === undefined ? {} : { writeBytes: options.writeBytes }),
+    ...(options.copying === undefined ? {} : { copying: options.copying }),
   });
 }
