@@ -31,7 +31,9 @@ export interface LayoutPlan {
  * How an array's data is produced:
  * - `images`: streamed from the image chunk producer (rendered, or handed in by the caller);
  * - `rows`: per image, `rows(plan, start, count)` gives the bytes of images `start ..
- *   start + count - 1` (drawn again after the images, so no per-image array is held whole);
+ *   start + count - 1`, for a producer that does not hand the writer the render pass's rows
+ *   (those stream to spill files beside the archive); either way written after the images,
+ *   so no per-image array is held whole;
  * - `whole`: small enough to build at once.
  */
 export type ArrayData =

@@ -88,8 +88,8 @@ export interface GenerateDatasetOptions {
   /** Asked after the plan is printed; rejects to cancel (nothing created). */
   confirm?: (plan: RunPlan) => Promise<void>;
   /**
-   * The labels and latents, in order; default: drawn again from the generator (a merge of an
-   * external renderer's slices reads them from slice files).
+   * The labels and latents, in order; default: those the render pass drew, spilled beside the
+   * archive (a merge reads them from the slices' files).
    */
   labelsAndLatents?: WriteOptions["labelsAndLatents"];
   /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */

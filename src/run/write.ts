@@ -25,7 +25,7 @@ export interface WriteArchiveOptions {
   imageChunks?: WriteOptions["imageChunks"];
   /** The writer; a test may inject a failing one. */
   writeDataset?: typeof writeDatasetNpz;
-  /** The labels and latents; default: drawn again from the generator. */
+  /** The labels and latents; default: those the render pass drew, spilled beside the archive. */
   labelsAndLatents?: WriteOptions["labelsAndLatents"];
   /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */
   copying?: boolean;
