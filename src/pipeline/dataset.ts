@@ -173,7 +173,7 @@ const COPY_WRITE_BYTES = 128 * 1024;
  * The longest the writer goes without letting the event loop run, in milliseconds. Each turn
  * sleeps to the next timer tick (a `setTimeout(0)`: 2.3 ms here), which is when the runtime
  * reads signals: one turn per 20 ms cost a tenth of a one-thread run (1,000,000 16x16 images
- * on one core: 0.14-0.17 s idle against 0.03). A SIGINT now stops a one-thread run in 39-84
+ * on one core: 0.13-0.16 s idle against 0.03-0.04). A SIGINT now stops a one-thread run in 39-84
  * ms (36-53 ms with a turn every 20 ms). Cheaper turns (an awaited write, an already due
  * timer) do not read signals: a SIGINT then took 0.1-0.5 s.
  */
