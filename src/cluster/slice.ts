@@ -15,8 +15,6 @@ import { hostname } from "node:os";
 import type { DatasetSpec } from "../generators/spec.ts";
 import { crc32 } from "../format/crc32.ts";
 import { chunkBytes } from "../format/npz.ts";
-import type { DatasetPlan } from "../pipeline/dataset.ts";
-import { renderImageBytes } from "../pipeline/render.ts";
 import { workerImageChunks } from "../pipeline/worker_pool.ts";
 import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
@@ -39,7 +37,7 @@ import {
   rendererRunError,
   withRenderersFor,
 } from "../run/external_renderers.ts";
-import { chunkImages, type RowSink } from "../pipeline/dataset.ts";
+import { chunkImages, localImageChunks, type RowSink } from "../pipeline/dataset.ts";
 import { SpilledArrays } from "../pipeline/spill.ts";
 import { RendererError } from "../generators/renderer_process.ts";
 import {
@@ -273,7 +271,7 @@ async function sliceWith(
         firstImage: range.start,
         rows,
       })
-      : localChunks(slicePlan.dataset, range.start, signal, rows);
+      : localImageChunks(slicePlan.dataset, signal, rows, range.start);
     const bytesPerImage = bytes / range.count;
     let written = 0;
     const checksums = new ChunkChecksums();
@@ -367,23 +365,5 @@ async function sliceWith(
       info(`Run "${runId}" was already merged into ${merge.path}`);
     }
     return { merge };
-  }
-}
-
-function* localChunks(
-  plan: DatasetPlan,
-  firstImage: number,
-  signal: AbortSignal | undefined,
-  rows: RowSink,
-): Generator<Uint8Array> {
-  const factors = (labels: Uint8Array, latents: Float32Array) =>
-    rows(labels, new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength));
-  for (let start = 0; start < plan.numImages; start += plan.chunkImages) {
-    signal?.throwIfAborted();
-    yield renderImageBytes(plan, {
-      start: firstImage + start,
-      count: Math.min(plan.chunkImages, plan.numImages - start),
-      factors,
-    });
   }
 }

@@ -23,7 +23,7 @@ import {
   type NpyHeader,
 } from "../format/npy.ts";
 import { chunkBytes, type DataChunk, NpzWriter, planNpzLayout } from "../format/npz.ts";
-import { bytesPerPixel, type ImageDtype, renderImageBytes } from "./render.ts";
+import { bytesPerPixel, type ImageDtype, renderImageBytes, type RowSink } from "./render.ts";
 import { dimensionsOf } from "./dataset_schema.ts";
 import { datasetArrays } from "./factor_arrays.ts";
 import { InlineHasher, ThreadHasher } from "./file_hasher.ts";
@@ -70,11 +70,7 @@ export interface NpzRecord {
   arrays: ArrayRecord[];
 }
 
-/**
- * Receives the labels and latents of each image chunk, as the archive stores them (one byte,
- * and K little-endian float32 values, per image), in image order, before the chunk is yielded.
- */
-export type RowSink = (labels: Uint8Array, latents: Uint8Array) => void;
+export type { RowSink };
 
 /** Options of {@linkcode writeDatasetNpz}. */
 export interface WriteOptions {
@@ -204,7 +200,9 @@ function collectGarbage(): void {
  *
  * @param plan What to generate.
  * @param signal Stops between chunks.
- * @param rows Receives each chunk's labels and latents.
+ * @param rows Receives each chunk's labels and latents, before the chunk is yielded.
+ * @param firstImage The dataset index of the plan's first image (default 0: a cluster slice
+ *   renders the images `firstImage .. firstImage + plan.numImages - 1`).
  * @returns The chunks' bytes, valid until the next chunk is requested (the buffer is reused).
  * @example
  * ```ts
@@ -222,20 +220,18 @@ export async function* localImageChunks(
   plan: DatasetPlan,
   signal?: AbortSignal,
   rows?: RowSink,
+  firstImage = 0,
 ): AsyncGenerator<Uint8Array> {
-  const factors = rows === undefined
-    ? undefined
-    : (labels: Uint8Array, latents: Float32Array) => rows(labels, bytesOf(latents));
   // One buffer, rendered into again for each chunk: a fresh buffer per chunk (zeroed, then
   // page-faulted in) cost as much as rendering 256x256 images into it.
   let out: Uint8Array | undefined;
   for (let start = 0; start < plan.numImages; start += plan.chunkImages) {
     signal?.throwIfAborted();
     out = renderImageBytes(plan, {
-      start,
+      start: firstImage + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
       ...(out === undefined ? {} : { out }),
-      factors,
+      factors: rows,
     });
     yield out;
   }
@@ -412,7 +408,7 @@ async function streamDatasetNpz(
         : array.name === "latents"
         ? given?.latents
         : undefined;
-      await npz.addArray(array.name, header, rows ?? rowChunks(plan, data.rows, { signal }));
+      await npz.addArray(array.name, header, rows ?? rowChunks(plan, data.rows, signal));
     } else await npz.addArray(array.name, header, [data.bytes(plan)]);
   }
   await npz.close();
@@ -462,41 +458,15 @@ async function writeImages(
   }
 }
 
-/**
- * The rows of a per-image array (labels, latents) for a plan's images, drawn in large chunks.
- *
- * @param plan What to generate; its `numImages` images are drawn.
- * @param rows The array's rows function (`DATASET_ARRAYS`).
- * @param options `signal` stops between chunks; `firstImage` is the dataset index of the plan's
- *   first image (default 0: a cluster slice draws the rows of its own images).
- * @returns The bytes, in image order.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { generators } from "../generators/registry.ts";
- * import { rowChunks } from "./dataset.ts";
- * const generator = generators.get("shapes").create({ imageSize: 8 });
- * const plan = { generator, numImages: 5, seed: 1, dtype: "uint8" as const, chunkImages: 2 };
- * const counts = [...rowChunks(plan, (_, _start, count) => new Uint8Array(count))];
- * assert.deepEqual(counts.map((chunk) => chunk.length), [5]);
- * ```
- */
-export function* rowChunks(
+function* rowChunks(
   plan: DatasetPlan,
   rows: (plan: DatasetPlan, start: number, count: number) => Uint8Array,
-  options: { signal?: AbortSignal | undefined; firstImage?: number } = {},
+  signal?: AbortSignal,
 ): Generator<Uint8Array> {
   // Drawing factors is ~50x cheaper than rendering, so these chunks can be large.
   const step = 65536;
-  const first = options.firstImage ?? 0;
   for (let start = 0; start < plan.numImages; start += step) {
-    options.signal?.throwIfAborted();
-    yield rows(plan, first + start, Math.min(step, plan.numImages - start));
+    signal?.throwIfAborted();
+    yield rows(plan, start, Math.min(step, plan.numImages - start));
   }
-}
-
-/** The bytes of a typed array, as the archive stores them (every platform Deno ships on is
- * little-endian). */
-function bytesOf(values: Float32Array): Uint8Array {
-  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }

@@ -29,6 +29,12 @@ export function bytesPerPixel(dtype: ImageDtype): number {
   return dtype === "uint8" ? 1 : 8;
 }
 
+/**
+ * Receives the labels and latents of each image chunk, as the archive stores them (one byte,
+ * and K little-endian float32 values, per image), in image order.
+ */
+export type RowSink = (labels: Uint8Array, latents: Uint8Array) => void;
+
 /** The rendered images of a chunk, with their labels and latent factors. */
 export interface RenderedChunk {
   /** Index of the chunk's first image. */
@@ -114,7 +120,7 @@ export function renderChunk(
  * @param plan The generator, seed and dtype.
  * @param range The first image and the number of images; `out` may pass a buffer to reuse,
  *   used when its length is exactly the chunk's bytes; `factors`, if given, receives the
- *   images' labels and latents (drawn for the render anyway).
+ *   images' labels and latents (drawn for the render anyway), as the archive stores them.
  * @returns uint8 pixels, or float64 values as little-endian bytes (in `out` when it was used).
  * @example
  * ```ts
@@ -132,15 +138,17 @@ export function renderImageBytes(
     start: number;
     count: number;
     out?: Uint8Array;
-    factors?: ((labels: Uint8Array, latents: Float32Array) => void) | undefined;
+    factors?: RowSink | undefined;
   },
 ): Uint8Array {
   const area = plan.generator.imageSize ** 2;
   const generator = plan.generator;
+  const giveFactors = (labels: Uint8Array, latents: Float32Array) =>
+    range.factors?.(labels, new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength));
   if (plan.dtype === "uint8" && generator.renderBytes !== undefined) {
     // Straight to bytes: no float image, no zeroing, no quantizing pass.
     const { labels, latents } = sampleChunk(generator, plan.seed, range);
-    range.factors?.(labels, latents);
+    giveFactors(labels, latents);
     const out = range.out?.length === range.count * area
       ? range.out
       : new Uint8Array(range.count * area);
@@ -158,7 +166,7 @@ export function renderImageBytes(
       count: range.count,
       pixels: floats,
     });
-    range.factors?.(chunk.labels, chunk.latents);
+    giveFactors(chunk.labels, chunk.latents);
     const out = range.out?.length === range.count * area
       ? range.out
       : new Uint8Array(range.count * area);
@@ -174,7 +182,7 @@ export function renderImageBytes(
     count: range.count,
     ...(pixels === undefined ? {} : { pixels }),
   });
-  range.factors?.(chunk.labels, chunk.latents);
+  giveFactors(chunk.labels, chunk.latents);
   // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
   return new Uint8Array(chunk.pixels.buffer, chunk.pixels.byteOffset, chunk.pixels.byteLength);
 }

@@ -78,8 +78,7 @@ scope.onmessage = async (event: MessageEvent<RenderRequest>) => {
         ...(buffer === undefined ? {} : { out: new Uint8Array(buffer) }),
         ...(request.factors === true
           ? {
-            factors: (labels: Uint8Array, latents: Float32Array) =>
-              factors = { labels, latents: new Uint8Array(latents.buffer) },
+            factors: (labels: Uint8Array, latents: Uint8Array) => factors = { labels, latents },
           }
           : {}),
       },
