@@ -1,10 +1,34 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
+import { join } from "node:path";
 import { InlineHasher, ThreadHasher } from "../src/pipeline/file_hasher.ts";
 import { chooseThreadPlan } from "../src/pipeline/thread_plan.ts";
 import { generators } from "../src/generators/registry.ts";
 import { writeDatasetNpz } from "../src/pipeline/dataset.ts";
 import { planRun } from "../src/run/plan.ts";
+import { withTempDir } from "./support/folders.ts";
+
+/** Runs `body` with a new empty file in a temporary folder, removed afterwards. */
+function withTempFile(body: (path: string) => Promise<void>): Promise<void> {
+  return withTempDir("dsgen_file_hasher_test_", async (folder) => {
+    const path = join(folder, "file");
+    await Deno.writeFile(path, new Uint8Array());
+    await body(path);
+  });
+}
+
+/** Writes bytes to the file, then tells the hasher and the reference hash. */
+async function writeAndTell(
+  file: Deno.FsFile,
+  hasher: ThreadHasher | InlineHasher,
+  reference: Hash,
+  bytes: Uint8Array,
+): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+  reference.update(bytes);
+  await hasher.wrote(bytes);
+}
 
 /** Writes `total` bytes of a pattern in pieces, telling the hasher after each. */
 async function writeThrough(path: string, hasher: ThreadHasher | InlineHasher, total: number) {
@@ -14,19 +38,14 @@ async function writeThrough(path: string, hasher: ThreadHasher | InlineHasher, t
   for (let written = 0, round = 0; written < total; round++) {
     const length = Math.min(piece.length, total - written);
     for (let i = 0; i < length; i += 4093) piece[i] = (round * 31 + i) & 255;
-    const bytes = piece.subarray(0, length);
-    let offset = 0;
-    while (offset < length) offset += await file.write(bytes.subarray(offset));
-    reference.update(bytes);
-    await hasher.wrote(bytes);
+    await writeAndTell(file, hasher, reference, piece.subarray(0, length));
     written += length;
   }
   return reference.digest("hex");
 }
 
 Deno.test("the hashing thread's SHA-256 equals the bytes' while it lags behind the writer", async () => {
-  const path = await Deno.makeTempFile();
-  try {
+  await withTempFile(async (path) => {
     // 400 MB: more than the 256 MiB the thread may lag, so the writer waits for it on the way.
     const hasher = new ThreadHasher(path);
     const expected = await writeThrough(path, hasher, 400_000_000);
@@ -34,14 +53,11 @@ Deno.test("the hashing thread's SHA-256 equals the bytes' while it lags behind t
     const inline = new InlineHasher();
     const written = await writeThrough(path, inline, 1_000_003);
     assert.equal(await inline.digest(), written);
-  } finally {
-    await Deno.remove(path);
-  }
+  });
 });
 
 Deno.test("the hashing thread fails with the file's name when the file is shorter than said", async () => {
-  const path = await Deno.makeTempFile();
-  try {
+  await withTempFile(async (path) => {
     const hasher = new ThreadHasher(path);
     // Says 10 bytes were written; the file is empty.
     await hasher.wrote(new Uint8Array(10));
@@ -49,14 +65,11 @@ Deno.test("the hashing thread fails with the file's name when the file is shorte
       assert.match(error.message, new RegExp(`Cannot hash ${path}: The file ended at 0 bytes`));
       return true;
     });
-  } finally {
-    await Deno.remove(path);
-  }
+  });
 });
 
 Deno.test("an archive hashed on its own thread has the same bytes and SHA-256 as one hashed inline", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("dsgen_file_hasher_test_", async (dir) => {
     const generator = generators.get("shapes").create({ imageSize: 32 });
     const plan = { generator, numImages: 3000, seed: 5, dtype: "uint8" as const, chunkImages: 700 };
     const inline = await writeDatasetNpz(plan, `${dir}/inline.npz`);
@@ -65,9 +78,7 @@ Deno.test("an archive hashed on its own thread has the same bytes and SHA-256 as
     const fileSha = createHash("sha256").update(await Deno.readFile(`${dir}/thread.npz`))
       .digest("hex");
     assert.equal(threaded.sha256, fileSha);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the thread plan: a hashing thread for large images on 2 cores, none for small files or 1 core", async () => {
@@ -113,8 +124,7 @@ Deno.test("the thread plan: a hashing thread for large images on 2 cores, none f
 });
 
 Deno.test("the hashing thread hashes shared chunks in place, between chunks it reads back", async () => {
-  const path = await Deno.makeTempFile();
-  try {
+  await withTempFile(async (path) => {
     const reference = createHash("sha256");
     const hasher = new ThreadHasher(path);
     using file = await Deno.open(path, { write: true, truncate: true });
@@ -125,27 +135,19 @@ Deno.test("the hashing thread hashes shared chunks in place, between chunks it r
       const plain = piece % 5 === 0;
       const bytes = plain ? new Uint8Array(1000 + piece) : shared[piece % 3]!;
       for (let i = 0; i < bytes.length; i += 997) bytes[i] = (piece * 7 + i) & 255;
-      let offset = 0;
-      while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-      reference.update(bytes);
-      await hasher.wrote(bytes);
+      await writeAndTell(file, hasher, reference, bytes);
     }
     assert.equal(await hasher.digest(), reference.digest("hex"));
-  } finally {
-    await Deno.remove(path);
-  }
+  });
 });
 
 Deno.test("shared chunks are hashed from memory, not read back from the file", async () => {
-  const path = await Deno.makeTempFile();
-  try {
+  await withTempFile(async (path) => {
     const hasher = new ThreadHasher(path);
     const bytes = new Uint8Array(new SharedArrayBuffer(4096)).fill(7);
     // The file holds zeros where the hasher is told the shared bytes are.
     await Deno.writeFile(path, new Uint8Array(4096));
     await hasher.wrote(bytes);
     assert.equal(await hasher.digest(), createHash("sha256").update(bytes).digest("hex"));
-  } finally {
-    await Deno.remove(path);
-  }
+  });
 });
