@@ -19,6 +19,8 @@ import { listRuns, runFolder, sliceRange } from "../src/cluster/run_folder.ts";
 import { resolveSlice } from "../src/cluster/scheduler.ts";
 import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { listVersions, removeStaleStaging } from "../src/store/versions.ts";
+import { folderBytes } from "../src/store/list_datasets.ts";
+import type { ListedRun } from "../src/cli/list.ts";
 import { readMetadata } from "../src/store/metadata.ts";
 import { entriesOf } from "./support/cli.ts";
 import { runPythonJson } from "./support/python.ts";
@@ -282,7 +284,8 @@ Deno.test("dsgen merge names the missing slices; list shows the run; discard rem
     const list = await runCli(["list", folder]);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^shapes8 +m +2\/4 +1,3$/m);
-    assert.deepEqual(await listRuns(datasetDir), [{
+    const runs = await listRuns(datasetDir);
+    assert.deepEqual(runs, [{
       dataset: "shapes8",
       runId: "m",
       path: runFolder(datasetDir, "m"),
@@ -290,6 +293,31 @@ Deno.test("dsgen merge names the missing slices; list shows the run; discard rem
       done: 2,
       missing: [1, 3],
       merging: false,
+      spec: { ...SPEC, family: { ...SPEC.family, version: runs[0]!.spec!.family.version } },
+      created: runs[0]!.created,
+      bytes: runs[0]!.bytes,
+    }]);
+    assert.match(runs[0]!.created!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(runs[0]!.bytes, await folderBytes(runFolder(datasetDir, "m")));
+    assert.ok(runs[0]!.bytes > 2 * SPEC.numImages / 4 * 64, `${runs[0]!.bytes} bytes`);
+    // For scripts: the run is a row after the versions, with its slices.
+    const json = await runCli(["list", folder, "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const rows = JSON.parse(json.stdout) as ListedRun[];
+    assert.deepEqual(rows, [{
+      dataset: "shapes8",
+      version: null,
+      id: ".run-m",
+      path: runFolder(datasetDir, "m"),
+      status: "unfinished",
+      created: runs[0]!.created,
+      images: SPEC.numImages,
+      dtype: SPEC.dtype,
+      image_size: 8,
+      bytes: runs[0]!.bytes,
+      inspection_bytes: 0,
+      seed: SPEC.seed,
+      run: { id: "m", shards: 4, done: 2, missing: [1, 3], merging: false },
     }]);
     // Stale-staging cleanup leaves run folders alone.
     assert.deepEqual(await removeStaleStaging(datasetDir, { now: Date.now() + 3_600_000 }), []);

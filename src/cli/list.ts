@@ -40,7 +40,10 @@ dataset, version, created, images, image size and dtype, size on disk (dataset.n
 metadata.json; what inspect added is in --json as inspection_bytes), seed and status.
 Status is complete, or unfinished for a staging folder left by a run in progress or killed
 (with the owner's pid and host, and whether that process is alive on this host), or damaged
-for an unreadable metadata.json.
+for an unreadable metadata.json. Unfinished sharded runs (--shards) follow in a table of their
+own: run id, slices done of all, and the missing ones; in --json they are rows after the
+versions, with status unfinished, version null and a "run" object (id, shards, done,
+missing, merging).
 
 A relative DIR means the folder the command was typed in.
 
@@ -151,6 +154,60 @@ async function unfinishedRuns(dir: string): Promise<RunSummary[]> {
 }
 
 /**
+ * An unfinished sharded run as `list --json` prints it, after the versions: the keys of a
+ * version's row (status `unfinished`, no version number, nothing inspected), and `run`.
+ */
+export interface ListedRun extends Omit<ListedVersion, "version" | "status" | "owner" | "problem"> {
+  /** A run folder holds no version yet. */
+  version: null;
+  /** Always `unfinished`: a merged run's folder is gone. */
+  status: "unfinished";
+  /** The sharded run: its id, slices done of all, the missing ones, and whether merging. */
+  run: { id: string; shards: number | null; done: number; missing: number[]; merging: boolean };
+}
+
+/**
+ * Turns a sharded run into its `list --json` row.
+ *
+ * @param run The run, as `listRuns` gives it.
+ * @returns The row.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listedRun } from "./list.ts";
+ * const row = listedRun({ dataset: "shapes16", runId: "812", path: "d/.run-812", shards: 4,
+ *   done: 3, missing: [2], merging: false, created: null, bytes: 10, spec: null });
+ * assert.equal(row.id, ".run-812");
+ * assert.deepEqual(row.run, { id: "812", shards: 4, done: 3, missing: [2], merging: false });
+ * ```
+ */
+export function listedRun(run: RunSummary): ListedRun {
+  const spec = run.spec;
+  const number = (value: unknown) => typeof value === "number" ? value : null;
+  return {
+    dataset: run.dataset,
+    version: null,
+    id: run.path.split("/").filter((part) => part !== "").at(-1) ?? run.path,
+    path: run.path,
+    status: "unfinished",
+    created: run.created,
+    images: number(spec?.numImages),
+    dtype: typeof spec?.dtype === "string" ? spec.dtype : null,
+    image_size: number(spec?.imageSize),
+    bytes: run.bytes,
+    inspection_bytes: 0,
+    seed: number(spec?.seed),
+    run: {
+      id: run.runId,
+      shards: run.shards,
+      done: run.done,
+      missing: run.missing,
+      merging: run.merging,
+    },
+  };
+}
+
+/**
  * Formats unfinished sharded runs: id, slices done of all, and the missing ones.
  *
  * @param runs The runs, as `listRuns` gives them.
@@ -160,7 +217,7 @@ async function unfinishedRuns(dir: string): Promise<RunSummary[]> {
  * import assert from "node:assert/strict";
  * import { formatRunsTable } from "./list.ts";
  * const table = formatRunsTable([{ dataset: "shapes16", runId: "812", path: "", shards: 4,
- *   done: 3, missing: [2], merging: false }]);
+ *   done: 3, missing: [2], merging: false, spec: null, created: null, bytes: 0 }]);
  * assert.match(table, /^shapes16 +812 +3\/4 +2$/m);
  * ```
  */
@@ -223,8 +280,10 @@ export async function runList(options: ListCommandOptions, io: Console): Promise
     throw asRunError(error, `Cannot list ${options.dir}`);
   }
   const runs = await unfinishedRuns(options.dir);
-  if (options.json) io.stdout(JSON.stringify(rows, null, 2) + "\n");
-  else if (rows.length === 0 && runs.length === 0) io.stderr(`No datasets in ${options.dir}\n`);
+  if (options.json) {
+    const printed: (ListedVersion | ListedRun)[] = [...rows, ...runs.map(listedRun)];
+    io.stdout(JSON.stringify(printed, null, 2) + "\n");
+  } else if (rows.length === 0 && runs.length === 0) io.stderr(`No datasets in ${options.dir}\n`);
   else if (rows.length > 0) io.stdout(formatListTable(rows));
   if (!options.json && runs.length > 0) io.stdout(formatRunsTable(runs));
   const damaged = rows.filter((row) => row.status === "damaged");

@@ -27,6 +27,7 @@ import { hostname } from "node:os";
 import type { DatasetSpec } from "../generators/spec.ts";
 import { specDifference } from "../generators/spec.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
+import { folderBytes } from "../store/list_datasets.ts";
 
 /** The prefix of a run folder's name inside the dataset folder. */
 export const RUN_FOLDER_PREFIX = ".run-";
@@ -334,6 +335,12 @@ export interface RunSummary {
   missing: number[];
   /** Whether a merge has started (merge.lock exists). */
   merging: boolean;
+  /** What the run generates, from plan.json; null when plan.json is missing or unreadable. */
+  spec: DatasetSpec | null;
+  /** When the first slice recorded the plan (ISO 8601), or null. */
+  created: string | null;
+  /** Bytes of the run folder's files (finished slices, partial ones, the plan). */
+  bytes: number;
 }
 
 /**
@@ -376,6 +383,9 @@ export async function listRuns(datasetDir: string): Promise<RunSummary[]> {
       done: progress.done.length,
       missing: progress.missing,
       merging,
+      spec: plan?.spec ?? null,
+      created: typeof plan?.created_at === "string" ? plan.created_at : null,
+      bytes: await folderBytes(path),
     });
   }
   return runs;

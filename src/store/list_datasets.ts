@@ -57,7 +57,24 @@ export interface ListedVersion {
 /** The folder `dsgen inspect` writes into a version; counted apart from the version's files. */
 const INSPECTION_FOLDER = "inspection";
 
-async function folderBytes(path: string, options: { skip?: string } = {}): Promise<number> {
+/**
+ * The bytes of the files in a folder and its subfolders, as they are on disk now; 0 for a
+ * folder that is gone (a run may remove its folder while we look).
+ *
+ * @param path The folder.
+ * @param options `skip`: a child's name not to count.
+ * @returns The sum of the files' sizes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { folderBytes } from "./list_datasets.ts";
+ * assert.equal(await folderBytes("/nonexistent"), 0);
+ * ```
+ */
+export async function folderBytes(
+  path: string,
+  options: { skip?: string } = {},
+): Promise<number> {
   let total = 0;
   try {
     for await (const entry of Deno.readDir(path)) {
