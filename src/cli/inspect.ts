@@ -16,8 +16,7 @@
 
 import { join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
-import { computeGridLayout, MAX_CELLS, MAX_SCALE, renderGridPng } from "../report/grid.ts";
-import { renderHistogramsPng } from "../report/histograms.ts";
+import { computeGridLayout, MAX_CELLS, MAX_SCALE } from "../report/grid_layout.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import { writeFileAtomic } from "../store/atomic_write.ts";
 import { openVersion } from "../store/open_version.ts";
@@ -227,6 +226,9 @@ export async function runInspect(
   const reportPath = join(outputDir, "report.json");
   const factorsPath = join(outputDir, "factors.png");
   const traversalsPath = join(outputDir, "traversals.png");
+  // Loaded here, not at the top: pureimage costs every command's start about 15 ms.
+  const { renderGridPng } = await import("../report/grid.ts");
+  const { renderHistogramsPng } = await import("../report/histograms.ts");
   const png = await renderGridPng(
     inspection.samples.map((sample) => ({
       pixels: sample.pixels,
@@ -283,6 +285,7 @@ async function renderTraversalsPng(
   const imageSize = inspection.arrays.imageSize;
   const blank = { pixels: new Uint8Array(imageSize * imageSize), caption: "" };
   const cells = rows.flatMap((row) => [...row, ...new Array(columns - row.length).fill(blank)]);
+  const { renderGridPng } = await import("../report/grid.ts");
   return await renderGridPng(cells, {
     imageSize,
     columns,
