@@ -7,6 +7,8 @@
  *    from run to run (measured here: from 1.1x to 2.0x within minutes), and every multi-thread
  *    figure moves with it;
  * 1. render + quantize throughput on one thread (16x16, no I/O), best and worst of 3 rounds;
+ *    then rendering alone through the worker pool, 1 render thread against 2 (16x16 and 64x64,
+ *    nothing written or hashed): how much 2 threads can gain before any writing;
  * 2. end-to-end runs (process start to published version, SHA-256 and CRC-32 included) on
  *    one core (`taskset -c 0`: everything on one thread), with `--workers 1` (which may add a
  *    hashing thread), with every core and with the default plan (the render threads and hashing
@@ -34,6 +36,8 @@
 import { parseArgs } from "node:util";
 import { generators } from "../src/generators/registry.ts";
 import { renderImageBytes } from "../src/pipeline/render.ts";
+import { chunkImages } from "../src/pipeline/dataset.ts";
+import { workerImageChunks } from "../src/pipeline/worker_pool.ts";
 import {
   machineLine,
   measureGenerate,
@@ -123,6 +127,47 @@ await printCapacity("at the start");
     format(Math.max(...rates)),
     format(Math.min(...rates)),
   ]]);
+  console.log();
+}
+
+// 1b. Rendering alone through the worker pool: 1 render thread against 2, nothing written or
+// hashed (this thread only takes the chunks). Both start cold, as in a run. What 2 threads can
+// gain over 1 before any writing: the bound of every multi-thread row below.
+{
+  const rows: string[][] = [];
+  for (const [imageSize, numImages] of [[16, 1_000_000], [64, 100_000]] as const) {
+    const generator = generators.get("shapes").create({ imageSize });
+    const plan = {
+      generator,
+      numImages,
+      seed: 1,
+      dtype: "uint8" as const,
+      chunkImages: chunkImages(imageSize, "uint8"),
+    };
+    const seconds = async (workers: number) => {
+      const started = performance.now();
+      const options = { workers, family: { name: "shapes", options: {} }, rows: () => {} };
+      for await (const _ of workerImageChunks(plan, options)) { /* taken, not written */ }
+      return (performance.now() - started) / 1000;
+    };
+    const one: number[] = [], two: number[] = [], ratios: number[] = [];
+    for (let round = 0; round < Math.max(3, rounds); round++) {
+      one.push(await seconds(1));
+      two.push(await seconds(2));
+      ratios.push(two.at(-1)! / one.at(-1)!);
+    }
+    rows.push([
+      `${numImages.toLocaleString("en-US")} x ${imageSize}²`,
+      range(one, 2),
+      range(two, 2),
+      range(ratios, 2),
+    ]);
+  }
+  console.log(
+    "Rendering alone (worker pool, nothing written or hashed), " +
+      `${Math.max(3, rounds)} rounds, 1 render thread against 2:`,
+  );
+  printTable(["images", "1 thread s", "2 threads s", "2 against 1"], rows);
   console.log();
 }
 
