@@ -9,7 +9,9 @@
  * shows whole; the rest of a caption is shortened with `…` to fit. Image pixels are exactly
  * gray (red = green = blue); every other colour of the grid ({@linkcode GRID_COLORS}) is not, so a
  * black image still stands out from the separators. Everything is drawn with pureimage, so the
- * same cells give the same PNG bytes.
+ * same cells give the same PNG bytes. The layout (limits, sizes, where each cell goes) is in
+ * `grid_layout.ts`, re-exported here, so that the command line can check flags against it without
+ * loading pureimage.
  *
  * @module
  */
