@@ -253,16 +253,15 @@ async function sliceWith(
       latents: temporaryName(side("latents")),
     };
     const sides = { labels: join(folder, side("labels")), latents: join(folder, side("latents")) };
-    if (renderers === undefined) spill = SpilledArrays.create(folder, sideTemporaries);
-    const rows: RowSink = (labels, latents) => spill!.append(labels, latents);
+    const kept = SpilledArrays.create(folder, sideTemporaries);
+    spill = kept;
+    const rows: RowSink = (labels, latents) => kept.append(labels, latents);
     const chunks = renderers !== undefined
       ? (await renderers.writeOptions({
         workers: workers.count,
-        stagingPath: folder,
         signal,
         firstImage: range.start,
-        spillNames: sideTemporaries,
-      })).imageChunks!(slicePlan.dataset, signal)
+      })).imageChunks!(slicePlan.dataset, signal, rows)
       : workers.count > 1
       ? workerImageChunks(slicePlan.dataset, {
         workers: workers.count,
@@ -291,17 +290,11 @@ async function sliceWith(
     await file.sync();
     file.close();
     signal?.throwIfAborted();
-    if (renderers !== undefined) {
-      await renderers.keepSpill(sides);
-      await renderers.finish();
-    } else {
-      if (spill!.images !== range.count) {
-        throw new RangeError(
-          `The render gave labels for ${spill!.images} of ${range.count} images`,
-        );
-      }
-      await spill!.keep(sides);
+    if (kept.images !== range.count) {
+      throw new RangeError(`The render gave labels for ${kept.images} of ${range.count} images`);
     }
+    await kept.keep(sides);
+    await renderers?.finish();
     // The checksums first: a slice file is never published without them.
     await writeChunkChecksums(folder, index, shards, checksums);
     await Deno.rename(temporary, finalPath);

@@ -5,8 +5,8 @@
  * in index order, like the worker pool's. Each answer is checked (finite pixels in [0, 1],
  * labels below the number of classes, finite latents), float pixels are quantized with the
  * same rule as dsgen's own ({@linkcode quantize}), and the labels and latents, which only the
- * program knows, are appended to two spill files while the images stream; the writer reads
- * them back for the `labels` and `latents` entries ({@linkcode SpilledArrays}).
+ * program knows, go to the writer's row sink while the images stream, as our own families'
+ * do (the writer spills them beside the archive; a slice keeps them as its files).
  *
  * @module
  */
@@ -14,17 +14,16 @@
 import type { RendererAnswer, RendererProcess } from "../generators/renderer_process.ts";
 import type { RendererDescription } from "../generators/renderer_protocol.ts";
 import { RendererError } from "../generators/renderer_process.ts";
-import type { DatasetPlan } from "./dataset.ts";
+import type { DatasetPlan, RowSink } from "./dataset.ts";
 import { inOrder } from "./in_order.ts";
 import { quantize } from "./quantize.ts";
-import type { SpilledArrays } from "./spill.ts";
 
 /** Options of {@linkcode externalImageChunks}. */
 export interface ExternalChunkOptions {
   /** The running renderers, handshakes done; one per worker. */
   renderers: readonly RendererProcess[];
-  /** Where each chunk's labels and latents go. */
-  spill: SpilledArrays;
+  /** Receives each chunk's labels and latents, in order, before the chunk is yielded. */
+  rows: RowSink;
   /** Stops between chunks (the processes themselves stop on their own signal). */
   signal?: AbortSignal | undefined;
   /** The index of the plan's first image in the dataset (a slice's start; default 0). */
@@ -39,7 +38,7 @@ export interface ExternalChunkOptions {
  * exit) or kills them.
  *
  * @param plan What to generate (its generator stands for the renderers' description).
- * @param options The processes, the spill files and the abort signal.
+ * @param options The processes, the row sink and the abort signal.
  * @returns The chunks' bytes, in image order.
  */
 export async function* externalImageChunks(
@@ -72,7 +71,7 @@ export async function* externalImageChunks(
       label: renderer.label,
       stderrTail: renderer.stderrTail,
     });
-    options.spill.append(answer.labels, checked.latents);
+    options.rows(answer.labels, checked.latents);
     yield checked.images;
     chunk++;
   }

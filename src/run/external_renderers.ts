@@ -9,7 +9,7 @@
  * 2. {@linkcode ExternalRenderers.pilot}: one chunk-sized request, then the process tree's peak
  *    resident memory: what each renderer adds to the estimate.
  * 3. {@linkcode ExternalRenderers.writeOptions}: start the other processes (one per worker)
- *    and hand the writer their image chunks and spilled labels and latents.
+ *    and hand the writer their image chunks, with their labels and latents for its row sink.
  * 4. {@linkcode ExternalRenderers.finish} closes them (a non-zero exit, bytes after the last
  *    answer fail the run); {@linkcode ExternalRenderers.abort} kills them.
  *
@@ -28,9 +28,8 @@ import type { JsonValue } from "../generators/generator.ts";
 import type { DatasetSpec, FamilyRef } from "../generators/spec.ts";
 import { RunError, UsageError } from "./errors.ts";
 import { interruption } from "./interrupt.ts";
-import type { DatasetPlan, WriteOptions } from "../pipeline/dataset.ts";
+import type { DatasetPlan, RowSink, WriteOptions } from "../pipeline/dataset.ts";
 import { externalImageChunks } from "../pipeline/external_chunks.ts";
-import { SpilledArrays } from "../pipeline/spill.ts";
 
 /** The default of `--generator-timeout`, in seconds. */
 export const DEFAULT_RENDERER_TIMEOUT_SECONDS = 60;
@@ -59,7 +58,6 @@ export class ExternalRenderers {
   readonly cwd: string;
   #options: ExternalRenderersOptions;
   #processes: RendererProcess[];
-  #spill: SpilledArrays | undefined;
 
   private constructor(
     label: string,
@@ -147,22 +145,20 @@ export class ExternalRenderers {
   }
 
   /**
-   * Starts the renderers still missing for `workers` processes, and returns what the writer
-   * needs to take images, labels and latents from them.
+   * Starts the renderers still missing for `workers` processes, and returns the writer's
+   * image producer. It hands each chunk's labels and latents to the row sink it is given,
+   * as our own families' producers do.
    *
-   * @param options The number of processes, the staging folder for the spill files, and the
-   * abort signal.
-   * @returns The writer's image producer and its labels and latents.
+   * @param options The number of processes, the abort signal, and the first image's index.
+   * @returns The writer's image producer.
    */
   async writeOptions(
     options: {
       workers: number;
-      stagingPath: string;
       signal?: AbortSignal | undefined;
       firstImage?: number;
-      spillNames?: { labels: string; latents: string };
     },
-  ): Promise<Pick<WriteOptions, "imageChunks" | "labelsAndLatents">> {
+  ): Promise<Pick<WriteOptions, "imageChunks">> {
     const missing = Math.max(0, options.workers - this.#processes.length);
     const started = await Promise.allSettled(
       Array.from({ length: missing }, () =>
@@ -179,38 +175,26 @@ export class ExternalRenderers {
     }
     const failed = started.find((result) => result.status === "rejected");
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-    const spill = SpilledArrays.create(options.stagingPath, options.spillNames);
-    this.#spill = spill;
     const processes = [...this.#processes];
     const firstImage = options.firstImage ?? 0;
     return {
-      imageChunks: (p: DatasetPlan, signal?: AbortSignal) =>
-        externalImageChunks(p, { renderers: processes, spill, signal, firstImage }),
-      labelsAndLatents: () => ({ labels: spill.labels(), latents: spill.latents() }),
+      imageChunks: (p: DatasetPlan, signal?: AbortSignal, rows?: RowSink) => {
+        // Only the program knows its labels and latents: nothing could draw them again.
+        if (rows === undefined) throw new TypeError("An external renderer needs a row sink");
+        return externalImageChunks(p, { renderers: processes, rows, signal, firstImage });
+      },
     };
   }
 
   /**
-   * Keeps the spilled labels and latents under final names (a slice's files) instead of
-   * removing them.
-   *
-   * @param names The final paths.
-   * @returns When both are renamed.
-   */
-  async keepSpill(names: { labels: string; latents: string }): Promise<void> {
-    await this.#spill?.keep(names);
-  }
-
-  /**
    * Measures the processes' peak memory, then closes them, checking each exits with 0 and
-   * wrote nothing after its last answer; removes the spill files.
+   * wrote nothing after its last answer.
    *
    * @returns The summed peak resident bytes of the renderer processes (undefined when
    * `/proc` cannot be read).
    */
   async finish(): Promise<number | undefined> {
     const peaks = await Promise.all(this.#processes.map((process) => process.peakMemoryBytes()));
-    this.#spill?.remove();
     await Promise.all(this.#processes.map((process) => process.close()));
     return peaks.some((peak) => peak === undefined)
       ? undefined
@@ -218,12 +202,11 @@ export class ExternalRenderers {
   }
 
   /**
-   * Kills every process and removes the spill files; for failed and interrupted runs.
+   * Kills every process; for failed and interrupted runs.
    *
    * @returns When every process has exited.
    */
   async abort(): Promise<void> {
-    this.#spill?.remove();
     await Promise.all(this.#processes.map((process) => process.kill()));
   }
 }

@@ -235,7 +235,6 @@ async function generateWith(
       ...(options.copying === undefined ? {} : { copying: options.copying }),
       ...(renderers === undefined || !rendering ? {} : await renderers.writeOptions({
         workers: plan.workers.count,
-        stagingPath: staging.path,
         signal,
       })),
     });
