@@ -220,7 +220,7 @@ export class ExternalRenderers {
  * @param options The command as typed (for messages), the per-request timeout.
  * @returns The renderers and the resolved spec; a `RunError` naming what went wrong.
  */
-export async function startRenderersFor(
+async function startRenderersFor(
   spec: DatasetSpec,
   options: {
     label?: string | undefined;
