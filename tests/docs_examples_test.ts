@@ -5,6 +5,9 @@
  * - Each page runs in a temporary folder of its own, its blocks in order, so a block may read
  *   what an earlier block of the same page wrote (files carry over; each block is its own
  *   process, so shell and Python variables do not).
+ * - A page's folder holds `examples`, a link to this checkout's examples/, as a clone does, so
+ *   `python3 examples/python/render.py` works there; `deno` on the PATH is the one running the
+ *   tests.
  * - `sh` blocks run in `bash -e -o pipefail` (a failing line fails the block); `python` blocks in
  *   `python3` with numpy. `dsgen` on the PATH is a shim that runs this checkout's main.ts with
  *   the flags of the `dsgen` task in deno.json, so it behaves as `deno task install` installs it.
@@ -92,6 +95,7 @@ async function writeShim(binFolder: string): Promise<void> {
   const path = join(binFolder, "dsgen");
   await Deno.writeTextFile(path, `#!/bin/sh\nexec ${command} "$@"\n`);
   await Deno.chmod(path, 0o755);
+  await Deno.symlink(Deno.execPath(), join(binFolder, "deno"));
 }
 
 const importable = new Map<string, Promise<boolean>>();
@@ -184,6 +188,7 @@ Deno.test("every sh and python block of README.md and docs/*.md runs", async (t)
         );
         const cwd = join(scratch, page.replaceAll("/", "_"));
         await Deno.mkdir(cwd);
+        await Deno.symlink(join(REPO_ROOT, "examples"), join(cwd, "examples"));
         for (const block of blocks) {
           if (RUNNERS[block.language] === undefined) continue;
           const mode = runMode(block.info);
