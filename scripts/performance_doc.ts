@@ -147,7 +147,11 @@ export function performanceTables(results: string, resultsPath: string): string 
   if (sections.length === 0) throw new RangeError(`${resultsPath} has no "## " sections`);
   for (const section of sections) {
     const title = section.split("\n")[0]?.trim() ?? "";
-    const output = fencedBlocks(section).map((block) => block.code).join("\n");
+    const blocks = fencedBlocks(section);
+    // Raw output is recorded in fenced blocks; a section pasted without fences is read whole.
+    const output = blocks.length > 0
+      ? blocks.map((block) => block.code).join("\n")
+      : section.split("\n").slice(1).join("\n");
     const command = taskCommand(output);
     parts.push(`### ${title[0]?.toUpperCase()}${title.slice(1)}`);
     if (command !== undefined) parts.push(`\`${command}\``);
