@@ -33,6 +33,25 @@ import {
 } from "./run_folder.ts";
 import { readChunkChecksums } from "./checksums.ts";
 import { crc32Combine } from "../format/crc32.ts";
+import {
+  checkTrusted,
+  TRUSTED_FILE_MODE,
+  TRUSTED_FOLDER_MODE,
+  untrustedReason,
+} from "../store/trusted_file.ts";
+
+/**
+ * Reads a file of the run folder; an untrusted or malformed one (a `TypeError` with its one
+ * line) fails the merge (exit 1).
+ */
+async function runFolderRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
+    throw error;
+  }
+}
 
 /**
  * Bytes read from a slice file at a time: large pieces, since every piece costs the main
@@ -103,7 +122,7 @@ export async function mergeRun(
   options: MergeOptions = {},
 ): Promise<MergeResult> {
   const folder = runFolder(datasetDir, runId);
-  const plan = await readPlan(folder);
+  const plan = await runFolderRead(() => readPlan(folder, runId));
   if (plan === undefined) {
     const merged = await mergedVersion(datasetDir, runId);
     if (merged !== undefined) return { status: "already merged", path: merged };
@@ -123,7 +142,7 @@ export async function mergeRun(
   const lock = join(folder, MERGE_LOCK);
   for (let attempt = 0;; attempt++) {
     try {
-      await Deno.mkdir(lock);
+      await Deno.mkdir(lock, { mode: TRUSTED_FOLDER_MODE });
       break;
     } catch (error) {
       if (error instanceof Deno.errors.AlreadyExists) {
@@ -149,9 +168,18 @@ export async function mergeRun(
     }
     const slices = [];
     for (let index = 0; index < shards; index++) {
-      const record = await readSliceRecord(folder, index, shards);
+      const record = await runFolderRead(() =>
+        readSliceRecord(folder, { index, shards, numImages: spec.numImages })
+      );
       if (record === undefined) throw new RunError(`Cannot read slice ${index}'s record`);
       slices.push(record);
+    }
+    // Every file the merge copies must be as trusted as the records that list them.
+    for (let index = 0; index < shards; index++) {
+      const name = sliceName(index, shards);
+      for (const suffix of [".bin", ".crc32", ".labels.bin", ".latents.bin"]) {
+        await runFolderRead(() => checkTrusted(join(folder, name + suffix)));
+      }
     }
     const imageBytes = spec.imageSize ** 2 * bytesPerPixel(spec.dtype);
     const imageChunks = (_plan: DatasetPlan, signal?: AbortSignal) =>
@@ -164,6 +192,9 @@ export async function mergeRun(
       await hasSideFiles(folder, { shards, numImages: spec.numImages });
     const version = await generateDataset(spec, dirname(datasetDir), {
       name: basename(datasetDir),
+      // An external renderer's family, from its handshake as the plan keeps it: no program
+      // named in the run folder is started.
+      ...(plan.renderer === undefined ? {} : { rendererDeclared: plan.renderer.declared }),
       workers: 1,
       seedSource: "flag",
       imageChunks,
@@ -206,7 +237,11 @@ async function claimMergeLock(lock: string): Promise<Deno.FsFile> {
     pid: Deno.pid,
     started_at: new Date().toISOString(),
   };
-  const file = await Deno.open(join(lock, "owner.json"), { write: true, createNew: true });
+  const file = await Deno.open(join(lock, "owner.json"), {
+    write: true,
+    createNew: true,
+    mode: TRUSTED_FILE_MODE,
+  });
   try {
     file.lockSync(true);
   } catch {
@@ -226,13 +261,20 @@ async function claimMergeLock(lock: string): Promise<Deno.FsFile> {
  */
 async function removeDeadMergeLock(lock: string): Promise<boolean> {
   const path = join(lock, "owner.json");
+  // A lock someone else could have written is never judged, nor removed.
+  if (
+    await untrustedReason(lock).catch(() => "unreadable") !== undefined ||
+    await untrustedReason(path).catch(() => "unreadable") !== undefined
+  ) {
+    return false;
+  }
   let owner: MergeOwner;
   try {
     owner = JSON.parse(await Deno.readTextFile(path));
   } catch {
     return false;
   }
-  if (owner.host !== hostname()) return false;
+  if (typeof owner?.host !== "string" || owner.host !== hostname()) return false;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true, write: true });

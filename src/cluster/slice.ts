@@ -54,6 +54,20 @@ import {
   writeSliceRecord,
 } from "./run_folder.ts";
 import { ChunkChecksums, writeChunkChecksums } from "./checksums.ts";
+import { quoteCommand } from "../generators/named_program.ts";
+
+/**
+ * Reads a file of the run folder; an untrusted or malformed one (a `TypeError` with its one
+ * line) fails the run (exit 1).
+ */
+async function runFolderRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
+    throw error;
+  }
+}
 
 /** Which slice of which run. */
 export interface SliceId {
@@ -172,22 +186,38 @@ async function sliceWith(
     shards,
     spec: { ...slicePlan.spec, numImages: spec.numImages },
     created_at: new Date().toISOString(),
+    // The handshake, so that the merge learns the family from the plan and starts nothing.
+    ...(renderers === undefined ? {} : { renderer: { declared: renderers.declared } }),
   };
   const refuseDifferent = (recorded: RunPlanFile | undefined) => {
     const differs = recorded === undefined ? undefined : planDifference(recorded, mine);
-    if (differs !== undefined) {
+    if (differs === undefined) return;
+    const planPath = join(folder, "plan.json");
+    if (differs.startsWith("--generator-cmd")) {
+      // Both programs, as the words and folder that run (never a stored label).
+      const describe = (plan: RunPlanFile) =>
+        plan.spec.family.command === undefined
+          ? `dsgen's own ${plan.spec.family.name}`
+          : `${quoteCommand(plan.spec.family.command)} (run in ${plan.spec.family.cwd})`;
       throw new UsageError(
-        `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
-          `${join(folder, "plan.json")}, expected the same flags for every slice`,
+        `Cannot join run "${runId}": "${differs}" differs from the run's plan in ${planPath}: ` +
+          `this slice runs ${describe(mine)} but the plan names ${describe(recorded!)}, ` +
+          "expected the same command, typed in the same folder, for every slice",
       );
     }
+    throw new UsageError(
+      `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
+        `${planPath}, expected the same flags for every slice`,
+    );
   };
   // Checked before anything is created, and again once the plan is recorded (a slice with
   // other flags may have recorded it meanwhile).
-  refuseDifferent(await readPlan(folder));
+  refuseDifferent(await runFolderRead(() => readPlan(folder, runId)));
   const title = `Slice ${index} of ${shards} (images ${range.start} to ` +
     `${range.start + range.count - 1}) of run "${runId}"`;
-  const done = await readSliceRecord(folder, index, shards);
+  const done = await runFolderRead(() =>
+    readSliceRecord(folder, { index, shards, numImages: spec.numImages })
+  );
   if (done !== undefined) {
     output?.write(`${title} is already complete: nothing to do\n`);
     return { status: "already complete", record: done, ...await mergeIfComplete() };
@@ -224,6 +254,7 @@ async function sliceWith(
     refuseDifferent(await recordPlan(folder, mine));
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
     throw new RunError(
       `Cannot record the plan of run "${runId}" in ${folder}: ${systemReason(error)}`,
       { cause: error },
@@ -242,7 +273,7 @@ async function sliceWith(
     quiet: output === undefined || output.quiet === true,
     noColor: output?.noColor ?? true,
   });
-  const file = await Deno.open(temporary, { write: true, createNew: true });
+  const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
   let spill: SpilledArrays | undefined;
   try {
     // The labels and latents go to two more slice files as the images stream (for the merge
