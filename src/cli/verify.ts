@@ -259,8 +259,8 @@ export async function runVerify(options: VerifyCommandOptions, io: Console): Pro
       ...(options.strict === true ? { strict: true } : {}),
       onStep: (step) => {
         io.stdout(formatStep(step) + "\n");
-        if (step.skipped === true && step.name === "samples" && recorded !== undefined) {
-          io.stdout(`${" ".repeat(19)}to check them: ${howToRerender(version.path, recorded)}\n`);
+        if (step.skipped === true && step.name === "generator" && recorded !== undefined) {
+          io.stdout(`${" ".repeat(19)}to re-render: ${howToRerender(version.path, recorded)}\n`);
         }
       },
     });
@@ -284,11 +284,12 @@ export async function runVerify(options: VerifyCommandOptions, io: Console): Pro
 
 /** The verify command that re-renders with the recorded program, for the user to run. */
 function howToRerender(path: string, recorded: RecordedProgram): string {
-  const flag = recorded.kind === "command"
-    ? `--generator-cmd ${shellWord(quoteCommand(recorded.words))}` +
-      (recorded.cwd === undefined ? "" : ` (typed in ${recorded.cwd})`)
-    : `--generator-module ${shellWord(recorded.url)}`;
-  return `dsgen verify ${shellWord(path)} ${flag}, once you have read that program and trust it`;
+  const verify = `dsgen verify ${shellWord(resolve(path))}`;
+  const command = recorded.kind === "command"
+    ? (recorded.cwd === undefined ? "" : `cd ${shellWord(recorded.cwd)} && `) +
+      `${verify} --generator-cmd ${shellWord(quoteCommand(recorded.words))}`
+    : `${verify} --generator-module ${shellWord(recorded.url)}`;
+  return `once you have read that program and trust it, run: ${command}`;
 }
 
 /** A word as a POSIX shell takes it back. */

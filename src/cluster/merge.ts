@@ -139,6 +139,13 @@ export async function mergeRun(
         `(missing ${shown}); rerun them with --shard-index`,
     );
   }
+  // The records are checked before the lock is taken, so that a bad or untrusted one leaves
+  // the run folder as it was (read again below, under the lock).
+  for (let index = 0; index < shards; index++) {
+    await runFolderRead(() =>
+      readSliceRecord(folder, { index, shards, numImages: spec.numImages })
+    );
+  }
   const lock = join(folder, MERGE_LOCK);
   for (let attempt = 0;; attempt++) {
     try {

@@ -165,6 +165,9 @@ async function sliceWith(
       `Cannot use "--shard-index" value "${index}": expected an integer from 0 to ${shards - 1}`,
     );
   }
+  // A run folder, plan or record that cannot be trusted, or is malformed, fails the slice
+  // before anything is written (the write check below leaves a probe's trace in the folder).
+  await runFolderRead(() => readPlan(runFolder(datasetDir, runId), runId));
   await checkOutputFolder(outputDir, name);
   await checkWritable(outputDir, datasetDir);
   const range = sliceRange(spec.numImages, shards, index);
