@@ -174,7 +174,7 @@ export const METADATA_FILE = "metadata.json";
  * ```ts
  * import assert from "node:assert/strict";
  * import { checkMetadataFields } from "./metadata.ts";
- * assert.throws(() => checkMetadataFields({ schema_version: 1 }), /^dataset is missing, expected/);
+ * assert.throws(() => checkMetadataFields({ schema_version: 1 }), /dataset is missing, expected/);
  * ```
  */
 export function checkMetadataFields(value: unknown): VersionMetadata {
