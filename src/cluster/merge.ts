@@ -27,6 +27,7 @@ import {
   readPlan,
   readSliceRecord,
   runFolder,
+  runFolderRead,
   runProgress,
   sliceName,
   sliceRange,
@@ -39,19 +40,6 @@ import {
   TRUSTED_FOLDER_MODE,
   untrustedReason,
 } from "../store/trusted_file.ts";
-
-/**
- * Reads a file of the run folder; an untrusted or malformed one (a `TypeError` with its one
- * line) fails the merge (exit 1).
- */
-async function runFolderRead<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
-    throw error;
-  }
-}
 
 /**
  * Bytes read from a slice file at a time: large pieces, since every piece costs the main
@@ -139,12 +127,16 @@ export async function mergeRun(
         `(missing ${shown}); rerun them with --shard-index`,
     );
   }
-  // The records are checked before the lock is taken, so that a bad or untrusted one leaves
-  // the run folder as it was (read again below, under the lock).
+  // The records, and every file the merge copies, are checked before the lock is taken, so
+  // that a bad or untrusted one leaves the run folder as it was (records read again below).
   for (let index = 0; index < shards; index++) {
     await runFolderRead(() =>
       readSliceRecord(folder, { index, shards, numImages: spec.numImages })
     );
+    const name = sliceName(index, shards);
+    for (const suffix of [".bin", ".crc32", ".labels.bin", ".latents.bin"]) {
+      await runFolderRead(() => checkTrusted(join(folder, name + suffix)));
+    }
   }
   const lock = join(folder, MERGE_LOCK);
   for (let attempt = 0;; attempt++) {
@@ -180,13 +172,6 @@ export async function mergeRun(
       );
       if (record === undefined) throw new RunError(`Cannot read slice ${index}'s record`);
       slices.push(record);
-    }
-    // Every file the merge copies must be as trusted as the records that list them.
-    for (let index = 0; index < shards; index++) {
-      const name = sliceName(index, shards);
-      for (const suffix of [".bin", ".crc32", ".labels.bin", ".latents.bin"]) {
-        await runFolderRead(() => checkTrusted(join(folder, name + suffix)));
-      }
     }
     const imageBytes = spec.imageSize ** 2 * bytesPerPixel(spec.dtype);
     const imageChunks = (_plan: DatasetPlan, signal?: AbortSignal) =>

@@ -38,6 +38,7 @@ import { canonicalJson, type DatasetSpec, specDifference } from "../generators/s
 import { parseDescription, type RendererDescription } from "../generators/renderer_protocol.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { folderBytes } from "../store/list_datasets.ts";
+import { RunError } from "../run/errors.ts";
 import { FieldError, fields } from "../store/json_fields.ts";
 import { checkSpecFields } from "../store/spec_fields.ts";
 import {
@@ -331,6 +332,29 @@ export function checkSliceRecordFields(
   }
   fields.integer(record.workers, "workers", 1, 1024);
   return record as unknown as SliceMetadata;
+}
+
+/**
+ * Reads a file of the run folder: an untrusted or malformed one (a `TypeError` with its one
+ * line) becomes a {@linkcode RunError}, which fails the slice or merge (exit 1).
+ *
+ * @param read The read, e.g. `() => readPlan(folder, runId)`.
+ * @returns What it returns.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runFolderRead } from "./run_folder.ts";
+ * await assert.rejects(runFolderRead(() => Promise.reject(new TypeError("Cannot trust x"))),
+ *   (error: Error) => error.name === "RunError" && error.message === "Cannot trust x");
+ * ```
+ */
+export async function runFolderRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 /**

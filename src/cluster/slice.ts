@@ -46,6 +46,7 @@ import {
   readSliceRecord,
   recordPlan,
   runFolder,
+  runFolderRead,
   type RunPlanFile,
   runProgress,
   sliceName,
@@ -55,19 +56,6 @@ import {
 } from "./run_folder.ts";
 import { ChunkChecksums, writeChunkChecksums } from "./checksums.ts";
 import { quoteCommand } from "../generators/named_program.ts";
-
-/**
- * Reads a file of the run folder; an untrusted or malformed one (a `TypeError` with its one
- * line) fails the run (exit 1).
- */
-async function runFolderRead<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
-    throw error;
-  }
-}
 
 /** Which slice of which run. */
 export interface SliceId {
