@@ -99,7 +99,16 @@ print(json.dumps({"shape": list(d["images"].shape), "dtype": str(d["images"].dty
       assert.equal(metadata.renderer.declared.name, "corpus");
       assert.deepEqual(metadata.spec.family.command, ["python3", "examples/python/render.py"]);
       assert.equal(metadata.generator.name, "corpus");
-      const verify = await runCli(["verify", version, "--samples", "20", "--seed", "1"]);
+      const verify = await runCli([
+        "verify",
+        version,
+        "--samples",
+        "20",
+        "--seed",
+        "1",
+        "--generator-cmd",
+        "python3 examples/python/render.py",
+      ]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       assert.match(verify.stdout, /re-rendered byte-identical/);
     });
@@ -144,7 +153,16 @@ Deno.test({
         generateArgs(out, `${FAULTY} nondeterministic`, ["--num-images", "50"]),
       );
       assert.equal(run.code, 0, run.stderr);
-      const verify = await runCli(["verify", run.stdout.trim(), "--samples", "5", "--seed", "1"]);
+      const verify = await runCli([
+        "verify",
+        run.stdout.trim(),
+        "--samples",
+        "5",
+        "--seed",
+        "1",
+        "--generator-cmd",
+        `${FAULTY} nondeterministic`,
+      ]);
       assert.equal(verify.code, 1, verify.stdout + verify.stderr);
       assert.match(
         verify.stdout + verify.stderr,
@@ -289,7 +307,16 @@ Deno.test({
       const sha = async (version: string) =>
         JSON.parse(await Deno.readTextFile(join(version, "metadata.json"))).files[0].sha256;
       assert.equal(await sha(merged), await sha(single.stdout.trim()));
-      const verify = await runCli(["verify", merged, "--samples", "10", "--seed", "4"]);
+      const verify = await runCli([
+        "verify",
+        merged,
+        "--samples",
+        "10",
+        "--seed",
+        "4",
+        "--generator-cmd",
+        `${FAULTY} ok`,
+      ]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     });
   },
@@ -385,11 +412,18 @@ Deno.test({
       const metadata = JSON.parse(await Deno.readTextFile(path));
       metadata.renderer.declared.renderer_version = "0.0";
       await Deno.writeTextFile(path, JSON.stringify(metadata));
-      const verify = await runCli(["verify", run.stdout.trim(), "--seed", "1"]);
+      const verify = await runCli([
+        "verify",
+        run.stdout.trim(),
+        "--seed",
+        "1",
+        "--generator-cmd",
+        `${FAULTY} ok`,
+      ]);
       assert.equal(verify.code, 1);
       assert.match(
         verify.stdout + verify.stderr,
-        /renderer ".*" now declares renderer_version "0.1" but the dataset was made when it declared "0.0"/,
+        /renderer ".*" \(run in .*\) now declares renderer_version "0.1" but the dataset was made when it declared "0.0"/,
       );
     });
   },
@@ -460,7 +494,16 @@ Deno.test({
       assert.equal(metadata.run.workers, 1); // 100 images are one request
       assert.equal(metadata.spec?.family.version, "0.1");
       assert.equal(path, join(out, "faulty8-float64", metadata.version_id));
-      const verify = await runCli(["verify", path, "--samples", "5", "--seed", "1"]);
+      const verify = await runCli([
+        "verify",
+        path,
+        "--samples",
+        "5",
+        "--seed",
+        "1",
+        "--generator-cmd",
+        `${FAULTY} ok`,
+      ]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     });
   },

@@ -374,11 +374,12 @@ Deno.test("bad input gives one line and exit 1: truncated archive, missing path,
   });
   cases.push([
     wrongDtype,
-    /images\.npy has dtype <f4, expected \|u1 \(uint8\) or <f8 \(float64\)$/,
+    // The archive's header against metadata.json's claim, before anything is read.
+    /metadata\.json says dtype uint8 but dataset\.npz's images are <f4$/,
   ]);
   const badGenerator = await copyVersion(version);
   await editMetadata(badGenerator, (metadata) => void (metadata.generator = "shapes" as never));
-  cases.push([badGenerator, /missing or wrong fields generator/]);
+  cases.push([badGenerator, /generator is "shapes", expected a JSON object/]);
   for (const [path, pattern] of cases) {
     await assert.rejects(
       runInspect({ path, samples: 4, seed: 1, quiet: true }, recordingConsole()),

@@ -63,7 +63,16 @@ print(json.dumps({"shape": list(images.shape), "labels": sorted(set(d["labels"].
       assert.deepEqual(found.shape, [numImages, 32, 32]);
       assert.deepEqual(found.labels, [0, 1]);
       assert.equal(found.peaksNearCentre, 1);
-      const verify = await runCli(["verify", version, "--samples", "30", "--seed", "2"]);
+      const verify = await runCli([
+        "verify",
+        version,
+        "--samples",
+        "30",
+        "--seed",
+        "2",
+        "--generator-module",
+        "examples/own_family/blobs.ts",
+      ]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     } finally {
       await Deno.remove(out, { recursive: true });

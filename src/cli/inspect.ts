@@ -21,6 +21,9 @@ import { ProgressReporter } from "../report/progress_bar.ts";
 import { writeFileAtomic } from "../store/atomic_write.ts";
 import { openVersion } from "../store/open_version.ts";
 import { type Inspection, inspectVersion } from "../validate/inspect_version.ts";
+import { NpzReader } from "../format/npz_reader.ts";
+import type { VersionMetadata } from "../store/metadata.ts";
+import { archiveDisagreement } from "../validate/metadata_agreement.ts";
 import { formatQualityTable } from "../validate/quality_table.ts";
 import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
@@ -184,6 +187,8 @@ export async function runInspect(
   if (metadata.num_images < 1) {
     throw new RunError(`Cannot inspect ${version.path}: it has no images`);
   }
+  // The archive's own headers, not metadata.json's claims, say how many images there are.
+  await checkAgreement(version.path, metadata);
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const imageSize = metadata.image_size;
   const scale = options.scale ?? Math.max(1, Math.min(8, Math.floor(128 / imageSize)));
@@ -377,4 +382,24 @@ function checkGridSize(
         `${grid.scale}: ${(error as Error).message.replace(/^Cannot [^:]*: /, "")}`,
     );
   }
+}
+
+/** Fails (exit 1) when metadata.json and the archive's headers disagree, as verify does. */
+async function checkAgreement(path: string, metadata: VersionMetadata): Promise<void> {
+  let problem;
+  try {
+    const archive = join(path, "dataset.npz");
+    if ((await Deno.lstat(archive)).isSymlink) {
+      throw new TypeError(`Cannot read ${archive}: it is a symbolic link, expected the archive`);
+    }
+    const reader = await NpzReader.open(archive);
+    try {
+      problem = archiveDisagreement(metadata, reader);
+    } finally {
+      reader.close();
+    }
+  } catch (error) {
+    throw asRunError(error, `Cannot read ${path}`);
+  }
+  if (problem !== undefined) throw new RunError(`Cannot inspect ${path}: ${problem}`);
 }

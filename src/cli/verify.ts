@@ -12,7 +12,23 @@ import { openVersion } from "../store/open_version.ts";
 import { type VerifyStep, verifyVersion } from "../validate/verify_version.ts";
 import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
-import { type FlagSpec, NUMBER_SYNTAX, parseFlags, parseIntegerFlag } from "./flags.ts";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  checkNamedProgram,
+  quoteCommand,
+  type RecordedProgram,
+  recordedProgram,
+} from "../generators/named_program.ts";
+import { splitCommand } from "../generators/renderer_protocol.ts";
+import {
+  type FlagSpec,
+  NUMBER_SYNTAX,
+  parseFlags,
+  parseIntegerFlag,
+  quote,
+  requireValue,
+} from "./flags.ts";
 import { MAX_IMAGES, MAX_SEED } from "./generate.ts";
 import { asRunError } from "./input_error.ts";
 import { type CallerFolder, callerPath } from "./paths.ts";
@@ -25,11 +41,28 @@ export interface VerifyCommandOptions {
   samples: number;
   /** Seed that picks the samples; undefined: draw one and print it. */
   seed?: number;
+  /** The external renderer to re-render with (`--generator-cmd`), as typed, and its words. */
+  generatorCmd?: { command: string; words: string[] };
+  /** The family module to re-render with (`--generator-module`), as a URL. */
+  generatorModule?: string;
+  /** The folder a named command runs in: the one the command was typed in. */
+  cwd?: string;
+  /** A skipped step fails (`--strict`). */
+  strict?: boolean;
 }
 
 const FLAGS: Record<string, FlagSpec> = {
   samples: { type: "string", accepts: `an integer from 1 to ${MAX_IMAGES}` },
   seed: { type: "string", accepts: `an integer from 0 to ${MAX_SEED}` },
+  "generator-cmd": {
+    type: "string",
+    accepts: 'the command the version records, e.g. "python3 render.py"',
+  },
+  "generator-module": {
+    type: "string",
+    accepts: "the family module the version records (a path or URL)",
+  },
+  strict: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 };
 
@@ -45,9 +78,20 @@ PATH is a version folder, or a dataset folder (its newest version). Prints each 
 Relative paths mean the folder the command was typed in.
 ${NUMBER_SYNTAX}
 
+verify never runs a program named only in the version's files. A version drawn by an external
+renderer (generate --generator-cmd) is re-rendered only when you name the same command with
+--generator-cmd (it runs in the folder you typed verify in); a family module likewise with
+--generator-module. Without it the generator and samples checks are SKIPPED, the others run,
+and verify exits 0 (1 with --strict). A command or module other than the recorded one: exit 2.
+
 Options:
   --samples K   images to re-render, 1 to ${MAX_IMAGES} (default 100)
   --seed S      seed that picks the samples, 0 to ${MAX_SEED}; drawn and printed if omitted
+  --generator-cmd CMD
+                re-render with this external renderer: the command metadata.json records
+  --generator-module PATH
+                re-render with this family module: the one metadata.json records
+  --strict      a check that was skipped fails verify (exit 1)
   -h, --help    show this help
 `;
 
@@ -87,6 +131,47 @@ export function parseVerifyArgs(
     samples: values.samples === undefined ? 100 : integer("samples", MAX_IMAGES),
   };
   if (values.seed !== undefined) options.seed = integer("seed", MAX_SEED);
+  if (values["generator-cmd"] !== undefined) {
+    const command = requireValue(
+      "--generator-cmd",
+      values["generator-cmd"],
+      FLAGS["generator-cmd"]!.accepts!,
+    );
+    let words: string[] = [];
+    try {
+      words = splitCommand(command);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot use "--generator-cmd" value ${quote(command)}: ${(error as Error).message}, ` +
+          `expected ${FLAGS["generator-cmd"]!.accepts}`,
+      );
+    }
+    if (words.length === 0) {
+      throw new UsageError(
+        `Cannot use "--generator-cmd" value ${quote(command)}: expected ` +
+          FLAGS["generator-cmd"]!.accepts,
+      );
+    }
+    options.generatorCmd = { command, words };
+    options.cwd = caller.callerDir ?? Deno.cwd();
+  }
+  if (values["generator-module"] !== undefined) {
+    if (options.generatorCmd !== undefined) {
+      throw new UsageError(
+        'Cannot use "--generator-module" with "--generator-cmd": expected one of the two',
+      );
+    }
+    const module = requireValue(
+      "--generator-module",
+      values["generator-module"],
+      FLAGS["generator-module"]!.accepts!,
+    );
+    // A URL as given; a path, from the folder the command was typed in.
+    options.generatorModule = /^[A-Za-z][A-Za-z0-9+.-]+:/.test(module)
+      ? module
+      : pathToFileURL(resolve(callerPath(module, caller))).href;
+  }
+  if (values.strict === true) options.strict = true;
   return options;
 }
 
@@ -100,11 +185,12 @@ export function parseVerifyArgs(
  * import assert from "node:assert/strict";
  * import { formatStep } from "./verify.ts";
  *
- * assert.equal(formatStep({ name: "crc", ok: true, detail: "all match" }), "ok    crc        all match");
+ * assert.equal(formatStep({ name: "crc", ok: true, detail: "all match" }), "ok      crc        all match");
  * ```
  */
 export function formatStep(step: VerifyStep): string {
-  return `${(step.ok ? "ok" : "FAIL").padEnd(6)}${step.name.padEnd(11)}${step.detail}`;
+  const status = step.skipped === true ? "SKIPPED" : step.ok ? "ok" : "FAIL";
+  return `${status.padEnd(8)}${step.name.padEnd(11)}${step.detail}`;
 }
 
 /**
@@ -112,8 +198,11 @@ export function formatStep(step: VerifyStep): string {
  *
  * @param options The parsed flags.
  * @param io Where to print.
- * @returns The steps, all passed.
- * @throws {RunError} Exit 1 naming the first step that failed, or the unreadable input.
+ * @returns The steps, all passed or skipped.
+ * @throws {RunError} Exit 1 naming the first step that failed (a skipped one with `strict`), or
+ * the unreadable input.
+ * @throws {UsageError} Exit 2 when `--generator-cmd` or `--generator-module` names another
+ * program than the version records (both are shown).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -137,6 +226,23 @@ export async function runVerify(options: VerifyCommandOptions, io: Console): Pro
   } catch (error) {
     throw asRunError(error, `Cannot open ${options.path}`);
   }
+  const named = {
+    command: options.generatorCmd?.words,
+    module: options.generatorModule,
+  };
+  const recorded = recordedProgram(version.metadata.spec?.family ?? { name: "", options: {} });
+  try {
+    checkNamedProgram(recorded, named);
+  } catch (error) {
+    const flag = options.generatorCmd !== undefined ? "--generator-cmd" : "--generator-module";
+    const given = options.generatorCmd?.command ?? options.generatorModule!;
+    throw new UsageError(
+      `Cannot use "${flag}" value ${quote(given)} for ${version.path}: ` +
+        `${(error as Error).message}, expected ${
+          recorded === undefined ? `no ${flag}` : `exactly the recorded one`
+        }`,
+    );
+  }
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   io.stdout(
     `Verifying ${version.path}\nSample seed: ${seed}${
@@ -148,7 +254,15 @@ export async function runVerify(options: VerifyCommandOptions, io: Console): Pro
     steps = await verifyVersion(version, {
       samples: options.samples,
       seed,
-      onStep: (step) => io.stdout(formatStep(step) + "\n"),
+      named,
+      ...(options.cwd === undefined ? {} : { rendererCwd: options.cwd }),
+      ...(options.strict === true ? { strict: true } : {}),
+      onStep: (step) => {
+        io.stdout(formatStep(step) + "\n");
+        if (step.skipped === true && step.name === "generator" && recorded !== undefined) {
+          io.stdout(`${" ".repeat(19)}to re-render: ${howToRerender(version.path, recorded)}\n`);
+        }
+      },
     });
   } catch (error) {
     throw asRunError(error, `Cannot read ${version.path}`);
@@ -157,6 +271,28 @@ export async function runVerify(options: VerifyCommandOptions, io: Console): Pro
   if (failed !== undefined) {
     throw new RunError(`Verification failed at ${failed.name}: ${failed.detail}`);
   }
-  io.stdout(`Verified: ${version.id} is intact (${steps.length} checks passed)\n`);
+  const skipped = steps.filter((step) => step.skipped === true);
+  io.stdout(
+    skipped.length === 0
+      ? `Verified: ${version.id} is intact (${steps.length} checks passed)\n`
+      : `Verified: ${version.id}: ${steps.length - skipped.length} checks passed, ` +
+        `${skipped.length} SKIPPED (${skipped.map((step) => step.name).join(", ")}: not ` +
+        `re-rendered); --strict makes a skipped check fail\n`,
+  );
   return steps;
+}
+
+/** The verify command that re-renders with the recorded program, for the user to run. */
+function howToRerender(path: string, recorded: RecordedProgram): string {
+  const verify = `dsgen verify ${shellWord(resolve(path))}`;
+  const command = recorded.kind === "command"
+    ? (recorded.cwd === undefined ? "" : `cd ${shellWord(recorded.cwd)} && `) +
+      `${verify} --generator-cmd ${shellWord(quoteCommand(recorded.words))}`
+    : `${verify} --generator-module ${shellWord(recorded.url)}`;
+  return `once you have read that program and trust it, run: ${command}`;
+}
+
+/** A word as a POSIX shell takes it back. */
+function shellWord(word: string): string {
+  return quoteCommand([word]);
 }

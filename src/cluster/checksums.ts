@@ -92,7 +92,7 @@ export async function writeChunkChecksums(
 ): Promise<void> {
   const path = checksumPath(folder, index, shards);
   const temporary = join(folder, temporaryName(`${sliceName(index, shards)}.crc32`));
-  await Deno.writeFile(temporary, checksums.encode());
+  await Deno.writeFile(temporary, checksums.encode(), { mode: 0o644 });
   await Deno.rename(temporary, path);
 }
 

@@ -27,12 +27,19 @@ import {
   readPlan,
   readSliceRecord,
   runFolder,
+  runFolderRead,
   runProgress,
   sliceName,
   sliceRange,
 } from "./run_folder.ts";
 import { readChunkChecksums } from "./checksums.ts";
 import { crc32Combine } from "../format/crc32.ts";
+import {
+  checkTrusted,
+  TRUSTED_FILE_MODE,
+  TRUSTED_FOLDER_MODE,
+  untrustedReason,
+} from "../store/trusted_file.ts";
 
 /**
  * Bytes read from a slice file at a time: large pieces, since every piece costs the main
@@ -103,7 +110,7 @@ export async function mergeRun(
   options: MergeOptions = {},
 ): Promise<MergeResult> {
   const folder = runFolder(datasetDir, runId);
-  const plan = await readPlan(folder);
+  const plan = await runFolderRead(() => readPlan(folder, runId));
   if (plan === undefined) {
     const merged = await mergedVersion(datasetDir, runId);
     if (merged !== undefined) return { status: "already merged", path: merged };
@@ -120,10 +127,21 @@ export async function mergeRun(
         `(missing ${shown}); rerun them with --shard-index`,
     );
   }
+  // The records, and every file the merge copies, are checked before the lock is taken, so
+  // that a bad or untrusted one leaves the run folder as it was (records read again below).
+  for (let index = 0; index < shards; index++) {
+    await runFolderRead(() =>
+      readSliceRecord(folder, { index, shards, numImages: spec.numImages })
+    );
+    const name = sliceName(index, shards);
+    for (const suffix of [".bin", ".crc32", ".labels.bin", ".latents.bin"]) {
+      await runFolderRead(() => checkTrusted(join(folder, name + suffix)));
+    }
+  }
   const lock = join(folder, MERGE_LOCK);
   for (let attempt = 0;; attempt++) {
     try {
-      await Deno.mkdir(lock);
+      await Deno.mkdir(lock, { mode: TRUSTED_FOLDER_MODE });
       break;
     } catch (error) {
       if (error instanceof Deno.errors.AlreadyExists) {
@@ -149,7 +167,9 @@ export async function mergeRun(
     }
     const slices = [];
     for (let index = 0; index < shards; index++) {
-      const record = await readSliceRecord(folder, index, shards);
+      const record = await runFolderRead(() =>
+        readSliceRecord(folder, { index, shards, numImages: spec.numImages })
+      );
       if (record === undefined) throw new RunError(`Cannot read slice ${index}'s record`);
       slices.push(record);
     }
@@ -164,6 +184,9 @@ export async function mergeRun(
       await hasSideFiles(folder, { shards, numImages: spec.numImages });
     const version = await generateDataset(spec, dirname(datasetDir), {
       name: basename(datasetDir),
+      // An external renderer's family, from its handshake as the plan keeps it: no program
+      // named in the run folder is started.
+      ...(plan.renderer === undefined ? {} : { rendererDeclared: plan.renderer.declared }),
       workers: 1,
       seedSource: "flag",
       imageChunks,
@@ -206,7 +229,11 @@ async function claimMergeLock(lock: string): Promise<Deno.FsFile> {
     pid: Deno.pid,
     started_at: new Date().toISOString(),
   };
-  const file = await Deno.open(join(lock, "owner.json"), { write: true, createNew: true });
+  const file = await Deno.open(join(lock, "owner.json"), {
+    write: true,
+    createNew: true,
+    mode: TRUSTED_FILE_MODE,
+  });
   try {
     file.lockSync(true);
   } catch {
@@ -226,13 +253,20 @@ async function claimMergeLock(lock: string): Promise<Deno.FsFile> {
  */
 async function removeDeadMergeLock(lock: string): Promise<boolean> {
   const path = join(lock, "owner.json");
+  // A lock someone else could have written is never judged, nor removed.
+  if (
+    await untrustedReason(lock).catch(() => "unreadable") !== undefined ||
+    await untrustedReason(path).catch(() => "unreadable") !== undefined
+  ) {
+    return false;
+  }
   let owner: MergeOwner;
   try {
     owner = JSON.parse(await Deno.readTextFile(path));
   } catch {
     return false;
   }
-  if (owner.host !== hostname()) return false;
+  if (typeof owner?.host !== "string" || owner.host !== hostname()) return false;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true, write: true });

@@ -19,15 +19,34 @@
  * final name, or not at all. `plan.json` is made by a hard link from a complete temporary file,
  * which fails if another slice made it first.
  *
+ * These files steer what the next slice and the merge do, so they are trusted only when no one
+ * else could have written them (`store/trusted_file.ts`): the run folder, `plan.json` and the
+ * slice records must be the user's (or root's) and writable by their owner only; they are
+ * created with modes 0755 and 0644. Every field of `plan.json` and of a slice record is checked
+ * before it is used ({@linkcode checkPlanFields}, {@linkcode checkSliceRecordFields}).
+ *
+ * `plan.json` also keeps an external renderer's handshake (`renderer.declared`), so that the
+ * merge learns the family from the file and starts no program.
+ *
  * @module
  */
 
 import { join } from "node:path";
 import { hostname } from "node:os";
-import type { DatasetSpec } from "../generators/spec.ts";
-import { specDifference } from "../generators/spec.ts";
+import type { JsonValue } from "../generators/generator.ts";
+import { canonicalJson, type DatasetSpec, specDifference } from "../generators/spec.ts";
+import { parseDescription, type RendererDescription } from "../generators/renderer_protocol.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { folderBytes } from "../store/list_datasets.ts";
+import { RunError } from "../run/errors.ts";
+import { FieldError, fields } from "../store/json_fields.ts";
+import { checkSpecFields } from "../store/spec_fields.ts";
+import {
+  checkTrusted,
+  TRUSTED_FILE_MODE,
+  TRUSTED_FOLDER_MODE,
+  type TrustOptions,
+} from "../store/trusted_file.ts";
 
 /** The prefix of a run folder's name inside the dataset folder. */
 export const RUN_FOLDER_PREFIX = ".run-";
@@ -54,7 +73,15 @@ export interface RunPlanFile {
   spec: DatasetSpec;
   /** When the first slice recorded it: ISO 8601 UTC. */
   created_at: string;
+  /**
+   * For an external renderer (`spec.family.command`): its handshake, as metadata.json records
+   * it (`describedAsJson`); the merge takes the family from it and starts no program.
+   */
+  renderer?: { declared: { [key: string]: JsonValue } };
 }
+
+/** The largest plan.json or slice record read: far above any dsgen writes. */
+const MAX_RECORD_BYTES = 16 << 20;
 
 /**
  * The run folder of a run id.
@@ -133,11 +160,19 @@ export function sliceRange(
  * ```
  */
 export function planDifference(
-  recorded: Pick<RunPlanFile, "spec" | "shards">,
-  mine: Pick<RunPlanFile, "spec" | "shards">,
+  recorded: Pick<RunPlanFile, "spec" | "shards" | "renderer">,
+  mine: Pick<RunPlanFile, "spec" | "shards" | "renderer">,
 ): string | undefined {
   const field = specDifference(recorded.spec, mine.spec);
-  if (field === undefined) return recorded.shards === mine.shards ? undefined : "--shards";
+  if (field === undefined) {
+    if (recorded.shards !== mine.shards) return "--shards";
+    const declared = (plan: Pick<RunPlanFile, "renderer">) =>
+      canonicalJson(plan.renderer?.declared ?? null);
+    if ("renderer" in recorded && "renderer" in mine && declared(recorded) !== declared(mine)) {
+      return "--generator-cmd (what the renderer declares)";
+    }
+    return undefined;
+  }
   const flags: Record<string, string> = {
     seed: "--seed",
     numImages: "--num-images",
@@ -146,15 +181,178 @@ export function planDifference(
     "family.name": "--generator",
     "family.module": "--generator",
     "family.version": "--generator (its version)",
+    "family.command": "--generator-cmd",
+    "family.cwd": "--generator-cmd (the folder it runs in)",
   };
   return flags[field] ?? (field.startsWith("family.options") ? "--generator (options)" : field);
 }
 
-async function readJson<T>(path: string): Promise<T | undefined> {
+/**
+ * Reads a file of the run folder that steers the run, after checking that the folder and the
+ * file are trusted (no one else could have written them); undefined when it is missing.
+ */
+async function readTrustedJson(
+  folder: string,
+  name: string,
+  trust: TrustOptions,
+): Promise<unknown | undefined> {
+  const path = join(folder, name);
+  await checkTrusted(folder, trust);
+  await checkTrusted(path, trust);
   try {
-    return JSON.parse(await Deno.readTextFile(path)) as T;
+    const info = await Deno.lstat(path);
+    if (!info.isFile || info.size > MAX_RECORD_BYTES) {
+      throw new TypeError(
+        `Cannot use ${path}: expected a regular file of at most ${MAX_RECORD_BYTES} bytes`,
+      );
+    }
+    const text = await Deno.readTextFile(path);
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new TypeError(`Cannot parse ${path}: ${(error as Error).message}`);
+    }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Checks every field of a parsed plan.json that dsgen reads: its layout, run id (the folder's),
+ * dataset name, number of slices (at most the images), spec, and an external renderer's
+ * recorded handshake (which must declare the spec's family and size).
+ *
+ * @param value What `JSON.parse` returned.
+ * @param runId The run id the folder is named for.
+ * @returns The plan, typed, with the renderer's parsed description when there is one.
+ * @throws {FieldError} Naming the first wrong field by its JSON path.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkPlanFields } from "./run_folder.ts";
+ * const spec = { family: { name: "shapes", options: {} }, seed: 1, numImages: 10,
+ *   imageSize: 16, dtype: "uint8" };
+ * const plan = { schema_version: 1, run_id: "7", dataset: "shapes16", shards: 2, spec,
+ *   created_at: "2026-12-04T20:00:00.000Z" };
+ * assert.equal(checkPlanFields(plan, "7").plan.shards, 2);
+ * assert.throws(() => checkPlanFields({ ...plan, shards: 11 }, "7"),
+ *   /shards is 11, expected an integer from 1 to 10/);
+ * ```
+ */
+export function checkPlanFields(
+  value: unknown,
+  runId: string,
+): { plan: RunPlanFile; renderer?: RendererDescription } {
+  const plan = fields.object(value, "the plan");
+  fields.integer(plan.schema_version, "schema_version", 1, 1);
+  fields.choice(plan.run_id, "run_id", [runId]);
+  fields.matching(plan.dataset, "dataset", /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "a dataset name");
+  const spec = checkSpecFields(plan.spec, "spec");
+  fields.integer(plan.shards, "shards", 1, Math.min(MAX_SHARDS, spec.numImages));
+  fields.time(plan.created_at, "created_at");
+  if (spec.family.module !== undefined) {
+    // A merge imports no module named in a file (generators/named_program.ts).
+    throw new FieldError(
+      "spec.family.module",
+      spec.family.module,
+      "none: a run's plan names " +
+        "dsgen's own families or an external renderer",
+    );
+  }
+  if (spec.family.command === undefined) {
+    if (plan.renderer !== undefined) {
+      throw new FieldError("renderer", plan.renderer, "none without spec.family.command");
+    }
+    return { plan: { ...plan, spec } as unknown as RunPlanFile };
+  }
+  const renderer = fields.object(plan.renderer, "renderer");
+  const declared = fields.object(renderer.declared, "renderer.declared");
+  let description: RendererDescription;
+  try {
+    description = parseDescription(JSON.stringify(declared));
+  } catch (error) {
+    throw new FieldError(
+      "renderer.declared",
+      declared,
+      `a renderer's handshake: ${(error as Error).message}`,
+    );
+  }
+  const agree: [string, unknown, unknown][] = [
+    ["spec.family.name", spec.family.name, description.name],
+    ["spec.family.version", spec.family.version, description.version],
+    ["spec.imageSize", spec.imageSize, description.imageSize],
+  ];
+  for (const [path, found, expected] of agree) {
+    if (found !== expected) {
+      throw new FieldError(path, found, `${JSON.stringify(expected)}, as renderer.declared says`);
+    }
+  }
+  return {
+    plan: { ...plan, spec } as unknown as RunPlanFile,
+    renderer: description,
+  };
+}
+
+/**
+ * Checks every field of a parsed slice record: its index, its images (those of slice `index`
+ * of a run of `numImages` in `shards`), and the figures the merge copies into metadata.json.
+ *
+ * @param value What `JSON.parse` returned.
+ * @param layout The slice's index, the number of slices and of images.
+ * @returns The record, typed.
+ * @throws {FieldError} Naming the first wrong field.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkSliceRecordFields } from "./run_folder.ts";
+ * const record = { index: 1, start_image: 5, num_images: 5, host: "h",
+ *   started_at: "2026-12-04T20:00:00.000Z", duration_seconds: 1, images_per_second: 5,
+ *   peak_memory_bytes: null, workers: 1 };
+ * assert.equal(checkSliceRecordFields(record, { index: 1, shards: 2, numImages: 10 }).host, "h");
+ * assert.throws(() => checkSliceRecordFields({ ...record, num_images: 6 },
+ *   { index: 1, shards: 2, numImages: 10 }), /num_images is 6, expected one of 5/);
+ * ```
+ */
+export function checkSliceRecordFields(
+  value: unknown,
+  layout: { index: number; shards: number; numImages: number },
+): SliceMetadata {
+  const record = fields.object(value, "the record");
+  const range = sliceRange(layout.numImages, layout.shards, layout.index);
+  fields.choice(record.index, "index", [layout.index] as never[]);
+  fields.choice(record.start_image, "start_image", [range.start] as never[]);
+  fields.choice(record.num_images, "num_images", [range.count] as never[]);
+  fields.string(record.host, "host", 255);
+  fields.time(record.started_at, "started_at");
+  fields.number(record.duration_seconds, "duration_seconds", 0);
+  fields.number(record.images_per_second, "images_per_second", 0);
+  if (record.peak_memory_bytes !== null) {
+    fields.integer(record.peak_memory_bytes, "peak_memory_bytes", 0, Number.MAX_SAFE_INTEGER);
+  }
+  fields.integer(record.workers, "workers", 1, 1024);
+  return record as unknown as SliceMetadata;
+}
+
+/**
+ * Reads a file of the run folder: an untrusted or malformed one (a `TypeError` with its one
+ * line) becomes a {@linkcode RunError}, which fails the slice or merge (exit 1).
+ *
+ * @param read The read, e.g. `() => readPlan(folder, runId)`.
+ * @returns What it returns.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runFolderRead } from "./run_folder.ts";
+ * await assert.rejects(runFolderRead(() => Promise.reject(new TypeError("Cannot trust x"))),
+ *   (error: Error) => error.name === "RunError" && error.message === "Cannot trust x");
+ * ```
+ */
+export async function runFolderRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
     throw error;
   }
 }
@@ -180,9 +378,11 @@ export function temporaryName(name: string): string {
  * Records the run's plan if no slice has yet, and returns the recorded one: this slice's, or
  * the one another slice recorded first.
  *
- * @param folder The run folder (created if missing).
+ * @param folder The run folder (created if missing, mode 0755).
  * @param plan This slice's plan.
+ * @param trust The user id to trust (tests).
  * @returns The plan every slice of the run must agree with.
+ * @throws {TypeError} When the recorded plan is untrusted or has a bad field.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -197,13 +397,19 @@ export function temporaryName(name: string): string {
  * await Deno.remove(folder, { recursive: true });
  * ```
  */
-export async function recordPlan(folder: string, plan: RunPlanFile): Promise<RunPlanFile> {
+export async function recordPlan(
+  folder: string,
+  plan: RunPlanFile,
+  trust: TrustOptions = {},
+): Promise<RunPlanFile> {
   const path = join(folder, PLAN_FILE);
-  const existing = await readJson<RunPlanFile>(path);
+  const existing = await readPlan(folder, plan.run_id, trust);
   if (existing !== undefined) return existing;
-  await Deno.mkdir(folder, { recursive: true });
+  await Deno.mkdir(folder, { recursive: true, mode: TRUSTED_FOLDER_MODE });
   const temporary = join(folder, temporaryName(PLAN_FILE));
-  await Deno.writeTextFile(temporary, JSON.stringify(plan, null, 2) + "\n");
+  await Deno.writeTextFile(temporary, JSON.stringify(plan, null, 2) + "\n", {
+    mode: TRUSTED_FILE_MODE,
+  });
   try {
     // link() fails if the name exists, and the file behind it is already complete.
     await Deno.link(temporary, path);
@@ -212,45 +418,71 @@ export async function recordPlan(folder: string, plan: RunPlanFile): Promise<Run
   } finally {
     await Deno.remove(temporary).catch(() => {});
   }
-  return (await readJson<RunPlanFile>(path))!;
+  return (await readPlan(folder, plan.run_id, trust))!;
 }
 
 /**
- * Reads the run's plan.
+ * Reads the run's plan, once the run folder and plan.json are trusted and every field is
+ * checked.
  *
  * @param folder The run folder.
+ * @param runId The run id the folder is named for.
+ * @param trust The user id to trust (tests).
  * @returns The plan, or undefined when there is none.
+ * @throws {TypeError} One line: an untrusted file or folder, a bad field (named), bad JSON.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { readPlan } from "./run_folder.ts";
- * assert.equal(await readPlan("/nonexistent"), undefined);
+ * assert.equal(await readPlan("/nonexistent", "7"), undefined);
  * ```
  */
-export function readPlan(folder: string): Promise<RunPlanFile | undefined> {
-  return readJson<RunPlanFile>(join(folder, PLAN_FILE));
+export async function readPlan(
+  folder: string,
+  runId: string,
+  trust: TrustOptions = {},
+): Promise<RunPlanFile | undefined> {
+  const value = await readTrustedJson(folder, PLAN_FILE, trust);
+  if (value === undefined) return undefined;
+  try {
+    return checkPlanFields(value, runId).plan;
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    throw new TypeError(`Cannot use ${join(folder, PLAN_FILE)}: ${error.message}`);
+  }
 }
 
 /**
- * Reads a slice's record; it exists only once the slice is complete.
+ * Reads a slice's record; it exists only once the slice is complete. The folder and file must
+ * be trusted, and every field is checked.
  *
  * @param folder The run folder.
- * @param index The slice's index.
- * @param shards The number of slices.
+ * @param layout The slice's index, the number of slices and of images in the run.
+ * @param trust The user id to trust (tests).
  * @returns The record, or undefined.
+ * @throws {TypeError} One line: an untrusted file, a bad field (named), bad JSON.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { readSliceRecord } from "./run_folder.ts";
- * assert.equal(await readSliceRecord("/nonexistent", 0, 2), undefined);
+ * assert.equal(await readSliceRecord("/nonexistent", { index: 0, shards: 2, numImages: 9 }),
+ *   undefined);
  * ```
  */
-export function readSliceRecord(
+export async function readSliceRecord(
   folder: string,
-  index: number,
-  shards: number,
+  layout: { index: number; shards: number; numImages: number },
+  trust: TrustOptions = {},
 ): Promise<SliceMetadata | undefined> {
-  return readJson<SliceMetadata>(join(folder, `${sliceName(index, shards)}.json`));
+  const name = `${sliceName(layout.index, layout.shards)}.json`;
+  const value = await readTrustedJson(folder, name, trust);
+  if (value === undefined) return undefined;
+  try {
+    return checkSliceRecordFields(value, layout);
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    throw new TypeError(`Cannot use ${join(folder, name)}: ${error.message}`);
+  }
 }
 
 /**
@@ -264,10 +496,13 @@ export function readSliceRecord(
  * import assert from "node:assert/strict";
  * import { readSliceRecord, writeSliceRecord } from "./run_folder.ts";
  * const folder = await Deno.makeTempDir();
- * const record = { index: 1, start_image: 5, num_images: 5, host: "h", started_at: "",
- *   duration_seconds: 1, images_per_second: 5, peak_memory_bytes: null, workers: 1 };
+ * await Deno.chmod(folder, 0o755);
+ * const record = { index: 1, start_image: 5, num_images: 5, host: "h",
+ *   started_at: "2026-12-04T20:00:00.000Z", duration_seconds: 1, images_per_second: 5,
+ *   peak_memory_bytes: null, workers: 1 };
  * await writeSliceRecord(folder, 2, record);
- * assert.equal((await readSliceRecord(folder, 1, 2))?.start_image, 5);
+ * const read = await readSliceRecord(folder, { index: 1, shards: 2, numImages: 10 });
+ * assert.equal(read?.start_image, 5);
  * await Deno.remove(folder, { recursive: true });
  * ```
  */
@@ -278,7 +513,9 @@ export async function writeSliceRecord(
 ): Promise<void> {
   const name = `${sliceName(record.index, shards)}.json`;
   const temporary = join(folder, temporaryName(name));
-  await Deno.writeTextFile(temporary, JSON.stringify(record, null, 2) + "\n");
+  await Deno.writeTextFile(temporary, JSON.stringify(record, null, 2) + "\n", {
+    mode: TRUSTED_FILE_MODE,
+  });
   await Deno.rename(temporary, join(folder, name));
 }
 
@@ -371,7 +608,7 @@ export async function listRuns(datasetDir: string): Promise<RunSummary[]> {
   }
   for (const name of names.sort()) {
     const path = join(datasetDir, name);
-    const plan = await readPlan(path).catch(() => undefined);
+    const plan = await readPlan(path, name.slice(RUN_FOLDER_PREFIX.length)).catch(() => undefined);
     const shards = typeof plan?.shards === "number" ? plan.shards : null;
     const progress = shards === null ? { done: [], missing: [] } : await runProgress(path, shards);
     const merging = await Deno.stat(join(path, MERGE_LOCK)).then(() => true, () => false);

@@ -46,6 +46,7 @@ import {
   readSliceRecord,
   recordPlan,
   runFolder,
+  runFolderRead,
   type RunPlanFile,
   runProgress,
   sliceName,
@@ -54,6 +55,7 @@ import {
   writeSliceRecord,
 } from "./run_folder.ts";
 import { ChunkChecksums, writeChunkChecksums } from "./checksums.ts";
+import { quoteCommand } from "../generators/named_program.ts";
 
 /** Which slice of which run. */
 export interface SliceId {
@@ -151,6 +153,9 @@ async function sliceWith(
       `Cannot use "--shard-index" value "${index}": expected an integer from 0 to ${shards - 1}`,
     );
   }
+  // A run folder, plan or record that cannot be trusted, or is malformed, fails the slice
+  // before anything is written (the write check below leaves a probe's trace in the folder).
+  await runFolderRead(() => readPlan(runFolder(datasetDir, runId), runId));
   await checkOutputFolder(outputDir, name);
   await checkWritable(outputDir, datasetDir);
   const range = sliceRange(spec.numImages, shards, index);
@@ -172,22 +177,38 @@ async function sliceWith(
     shards,
     spec: { ...slicePlan.spec, numImages: spec.numImages },
     created_at: new Date().toISOString(),
+    // The handshake, so that the merge learns the family from the plan and starts nothing.
+    ...(renderers === undefined ? {} : { renderer: { declared: renderers.declared } }),
   };
   const refuseDifferent = (recorded: RunPlanFile | undefined) => {
     const differs = recorded === undefined ? undefined : planDifference(recorded, mine);
-    if (differs !== undefined) {
+    if (differs === undefined) return;
+    const planPath = join(folder, "plan.json");
+    if (differs.startsWith("--generator-cmd")) {
+      // Both programs, as the words and folder that run (never a stored label).
+      const describe = (plan: RunPlanFile) =>
+        plan.spec.family.command === undefined
+          ? `dsgen's own ${plan.spec.family.name}`
+          : `${quoteCommand(plan.spec.family.command)} (run in ${plan.spec.family.cwd})`;
       throw new UsageError(
-        `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
-          `${join(folder, "plan.json")}, expected the same flags for every slice`,
+        `Cannot join run "${runId}": "${differs}" differs from the run's plan in ${planPath}: ` +
+          `this slice runs ${describe(mine)} but the plan names ${describe(recorded!)}, ` +
+          "expected the same command, typed in the same folder, for every slice",
       );
     }
+    throw new UsageError(
+      `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
+        `${planPath}, expected the same flags for every slice`,
+    );
   };
   // Checked before anything is created, and again once the plan is recorded (a slice with
   // other flags may have recorded it meanwhile).
-  refuseDifferent(await readPlan(folder));
+  refuseDifferent(await runFolderRead(() => readPlan(folder, runId)));
   const title = `Slice ${index} of ${shards} (images ${range.start} to ` +
     `${range.start + range.count - 1}) of run "${runId}"`;
-  const done = await readSliceRecord(folder, index, shards);
+  const done = await runFolderRead(() =>
+    readSliceRecord(folder, { index, shards, numImages: spec.numImages })
+  );
   if (done !== undefined) {
     output?.write(`${title} is already complete: nothing to do\n`);
     return { status: "already complete", record: done, ...await mergeIfComplete() };
@@ -224,6 +245,7 @@ async function sliceWith(
     refuseDifferent(await recordPlan(folder, mine));
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
     throw new RunError(
       `Cannot record the plan of run "${runId}" in ${folder}: ${systemReason(error)}`,
       { cause: error },
@@ -242,7 +264,7 @@ async function sliceWith(
     quiet: output === undefined || output.quiet === true,
     noColor: output?.noColor ?? true,
   });
-  const file = await Deno.open(temporary, { write: true, createNew: true });
+  const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
   let spill: SpilledArrays | undefined;
   try {
     // The labels and latents go to two more slice files as the images stream (for the merge

@@ -27,8 +27,8 @@ export class SpilledArrays {
   private constructor(folder: string, names: { labels: string; latents: string }) {
     this.labelsPath = join(folder, names.labels);
     this.latentsPath = join(folder, names.latents);
-    this.#labels = Deno.openSync(this.labelsPath, { write: true, createNew: true });
-    this.#latents = Deno.openSync(this.latentsPath, { write: true, createNew: true });
+    this.#labels = Deno.openSync(this.labelsPath, { write: true, createNew: true, mode: 0o644 });
+    this.#latents = Deno.openSync(this.latentsPath, { write: true, createNew: true, mode: 0o644 });
   }
 
   /**

@@ -31,7 +31,11 @@ import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
 import { chunkImages } from "../pipeline/dataset.ts";
-import { type ExternalRenderers, withRenderersFor } from "./external_renderers.ts";
+import { ExternalRenderers, withRenderersFor } from "./external_renderers.ts";
+import type { JsonValue } from "../generators/generator.ts";
+import { externalGenerator } from "../generators/external.ts";
+import { parseDescription, rendererItemSize } from "../generators/renderer_protocol.ts";
+import { quoteCommand } from "../generators/named_program.ts";
 
 /**
  * The dataset folder's name when none is given: `<family><size>`, with the dtype when it is
@@ -109,6 +113,12 @@ export interface GenerateDatasetOptions {
   rendererLabel?: string;
   /** Seconds an external renderer may take for its handshake and each answer (default 60). */
   rendererTimeoutSeconds?: number;
+  /**
+   * For a merge of an external renderer's run: the handshake its plan recorded
+   * (`describedAsJson`). The family is taken from it and no process is started; the images,
+   * labels and latents must come from `imageChunks` and `labelsAndLatents`.
+   */
+  rendererDeclared?: { [key: string]: JsonValue };
 }
 
 /** What {@linkcode generateDataset} made. */
@@ -144,6 +154,9 @@ export async function generateDataset(
   outputDir: string,
   options: GenerateDatasetOptions = {},
 ): Promise<GenerateResult> {
+  if (spec.family.command !== undefined && options.rendererDeclared !== undefined) {
+    return await generateWith(spec, outputDir, options, recordedRenderer(spec, options));
+  }
   return await withRenderersFor(
     spec,
     options,
@@ -151,12 +164,40 @@ export async function generateDataset(
   );
 }
 
+/** What a run needs of its renderers: their family, answer size and record. */
+type RendererFacts = Pick<
+  ExternalRenderers,
+  "generator" | "answerBytesPerPixel" | "label" | "declared"
+>;
+
+/**
+ * A renderer known from its recorded handshake only (a merge): no process, so it can neither
+ * render nor be closed.
+ */
+function recordedRenderer(spec: DatasetSpec, options: GenerateDatasetOptions): RendererFacts {
+  if (options.imageChunks === undefined || options.labelsAndLatents === undefined) {
+    throw new TypeError(
+      "Cannot use a recorded renderer's handshake without the images, labels and latents",
+    );
+  }
+  const declared = options.rendererDeclared!;
+  const description = parseDescription(JSON.stringify(declared));
+  return {
+    generator: externalGenerator(description),
+    answerBytesPerPixel: rendererItemSize(description.dtype),
+    label: quoteCommand(spec.family.command!),
+    declared,
+  };
+}
+
 async function generateWith(
   spec: DatasetSpec,
   outputDir: string,
   options: GenerateDatasetOptions,
-  renderers: ExternalRenderers | undefined,
+  external: ExternalRenderers | RendererFacts | undefined,
 ): Promise<GenerateResult> {
+  // Processes only when they were started; a recorded handshake has none.
+  const renderers = external instanceof ExternalRenderers ? external : undefined;
   const name = options.name ?? defaultName(spec.family.name, spec.imageSize, spec.dtype);
   const datasetDir = join(outputDir, name);
   const { output, signal } = options;
@@ -171,16 +212,16 @@ async function generateWith(
   // An external renderer's memory is measured on a pilot request of one chunk's size.
   // A merge brings its own images: its renderer only declared the family, and idles.
   const rendering = renderers !== undefined && options.imageChunks === undefined;
-  const renderer = renderers === undefined ? undefined : {
+  const renderer = external === undefined ? undefined : {
     peakBytes: rendering
-      ? await renderers.pilot(spec.seed, chunkImages(spec.imageSize, spec.dtype)) ?? 0
+      ? await renderers!.pilot(spec.seed, chunkImages(spec.imageSize, spec.dtype)) ?? 0
       : 0,
-    answerBytesPerPixel: renderers.answerBytesPerPixel,
+    answerBytesPerPixel: external.answerBytesPerPixel,
   };
   const plan = await planRun(spec, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.probe === undefined ? {} : { probe: options.probe }),
-    ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
+    ...(external === undefined ? {} : { generator: external.generator, renderer }),
   });
   checkDiskRoom(plan.archiveBytes, { outputDir, datasetDir });
   const lines = describePlan(plan, {
@@ -257,9 +298,9 @@ async function generateWith(
       ...(options.commandLine === undefined ? {} : { commandLine: options.commandLine }),
       ...(peak === undefined ? {} : { peakBytes: peak }),
       ...(options.shardedRun === undefined ? {} : { shardedRun: options.shardedRun }),
-      ...(renderers === undefined
+      ...(external === undefined
         ? {}
-        : { renderer: { command: renderers.label, declared: renderers.declared } }),
+        : { renderer: { command: external.label, declared: external.declared } }),
       ...(rendererPeak === undefined ? {} : { rendererPeakBytes: rendererPeak }),
     });
     const version = await publishVersion(staging, metadata, {

@@ -10,6 +10,13 @@
 
 import type { JsonValue } from "../generators/generator.ts";
 import type { DatasetSpec } from "../generators/spec.ts";
+import { FieldError, fields } from "./json_fields.ts";
+import {
+  checkSpecFields,
+  FAMILY_NAME,
+  MAX_RECORDED_IMAGES,
+  MAX_RECORDED_SEED,
+} from "./spec_fields.ts";
 
 /** The version of this file's layout; bump it when a field changes meaning or goes away. */
 export const METADATA_SCHEMA_VERSION = 1;
@@ -150,50 +157,127 @@ export interface VersionMetadata {
   };
 }
 
+/** The largest metadata.json dsgen reads: 64 MiB, far above any record it writes. */
+const MAX_METADATA_BYTES = 64 << 20;
+
 /** The file name of the record inside a version folder. */
 export const METADATA_FILE = "metadata.json";
 
 /**
- * Checks that a parsed metadata.json has every field with the right type.
+ * Checks every field of a parsed metadata.json that dsgen reads: types, ranges, plain names,
+ * array lengths.
  *
  * @param value What `JSON.parse` returned.
- * @returns The names of missing or mistyped fields; empty when complete.
+ * @returns The record, typed.
+ * @throws {FieldError} Naming the first wrong field by its JSON path, e.g. `files[0].name`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkMetadataFields } from "./metadata.ts";
+ * assert.throws(() => checkMetadataFields({ schema_version: 1 }), /dataset is missing, expected/);
+ * ```
+ */
+export function checkMetadataFields(value: unknown): VersionMetadata {
+  const record = fields.object(value, "the record");
+  fields.integer(record.schema_version, "schema_version", 1, METADATA_SCHEMA_VERSION);
+  fields.matching(record.dataset, "dataset", FAMILY_NAME, "a dataset folder's name");
+  fields.integer(record.version, "version", 1, 999_999_999);
+  fields.matching(
+    record.version_id,
+    "version_id",
+    /^v\d{4,}-\d{8}T\d{6}Z$/,
+    "a version folder's name, e.g. v0001-20261125T031245Z",
+  );
+  fields.time(record.created_at, "created_at");
+  fields.time(record.finished_at, "finished_at");
+  fields.integer(record.seed, "seed", 0, MAX_RECORDED_SEED);
+  if (record.seed_source !== undefined) {
+    fields.choice(record.seed_source, "seed_source", ["flag", "drawn"]);
+  }
+  fields.integer(record.num_images, "num_images", 1, MAX_RECORDED_IMAGES);
+  fields.integer(record.image_size, "image_size", 4, 256);
+  fields.choice(record.dtype, "dtype", ["uint8", "float64"]);
+  const generator = fields.object(record.generator, "generator");
+  fields.matching(generator.name, "generator.name", FAMILY_NAME, "a family name");
+  fields.string(generator.version, "generator.version", 200);
+  if (generator.parameters !== undefined) {
+    fields.object(generator.parameters, "generator.parameters");
+  }
+  if (record.spec !== undefined) {
+    // Its agreement with the record's own fields is verify's to judge (the metadata step).
+    checkSpecFields(record.spec, "spec");
+  }
+  if (record.renderer !== undefined) {
+    const renderer = fields.object(record.renderer, "renderer");
+    fields.string(renderer.command, "renderer.command");
+    fields.object(renderer.declared, "renderer.declared");
+  }
+  if (record.sharded_run !== undefined) {
+    const run = fields.object(record.sharded_run, "sharded_run");
+    fields.string(run.run_id, "sharded_run.run_id", 64);
+    const shards = fields.integer(run.shards, "sharded_run.shards", 1, 100_000);
+    const slices = fields.array(run.slices, "sharded_run.slices", shards, shards);
+    slices.forEach((slice, index) => fields.object(slice, `sharded_run.slices[${index}]`));
+  }
+  const files = fields.array(record.files, "files", 1, 1000);
+  const names = new Set<string>();
+  files.forEach((item, index) => {
+    const file = fields.object(item, `files[${index}]`);
+    const name = fields.plainName(file.name, `files[${index}].name`);
+    if (name === METADATA_FILE || names.has(name)) {
+      throw new FieldError(`files[${index}].name`, name, "a file listed once, not metadata.json");
+    }
+    names.add(name);
+    fields.integer(file.bytes, `files[${index}].bytes`, 0, Number.MAX_SAFE_INTEGER);
+    fields.matching(file.sha256, `files[${index}].sha256`, /^[0-9a-f]{64}$/, "64 hex digits");
+  });
+  const arrays = fields.array(record.arrays, "arrays", 1, 1000);
+  arrays.forEach((item, index) => {
+    const array = fields.object(item, `arrays[${index}]`);
+    fields.matching(
+      array.name,
+      `arrays[${index}].name`,
+      /^[A-Za-z_][A-Za-z0-9_.-]{0,199}$/,
+      "an array name (letters, digits, '_', '.', '-')",
+    );
+    fields.matching(
+      array.dtype,
+      `arrays[${index}].dtype`,
+      /^[<>|=][a-zA-Z]\d{0,6}$/,
+      "an NPY dtype",
+    );
+    const shape = fields.array(array.shape, `arrays[${index}].shape`, 0, 32);
+    shape.forEach((dim, axis) =>
+      fields.integer(dim, `arrays[${index}].shape[${axis}]`, 0, Number.MAX_SAFE_INTEGER)
+    );
+    if (array.offset !== undefined) {
+      fields.integer(array.offset, `arrays[${index}].offset`, 0, Number.MAX_SAFE_INTEGER);
+    }
+  });
+  fields.object(record.run, "run");
+  return record as unknown as VersionMetadata;
+}
+
+/**
+ * The fields of a parsed metadata.json that are missing or wrong.
+ *
+ * @param value What `JSON.parse` returned.
+ * @returns The JSON path of the first wrong field; empty when the record is complete.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { metadataProblems } from "./metadata.ts";
- * assert.ok(metadataProblems({}).includes("seed"));
+ * assert.deepEqual(metadataProblems({}), ["schema_version"]);
  * ```
  */
 export function metadataProblems(value: unknown): string[] {
-  const problems: string[] = [];
-  if (typeof value !== "object" || value === null) return ["the whole record"];
-  const record = value as Record<string, unknown>;
-  const expect: [string, string][] = [
-    ["schema_version", "number"],
-    ["dataset", "string"],
-    ["version", "number"],
-    ["version_id", "string"],
-    ["created_at", "string"],
-    ["finished_at", "string"],
-    ["seed", "number"],
-    ["num_images", "number"],
-    ["image_size", "number"],
-    ["dtype", "string"],
-    ["generator", "object"],
-    ["files", "object"],
-    ["arrays", "object"],
-    ["run", "object"],
-  ];
-  for (const [key, type] of expect) {
-    if (typeof record[key] !== type || record[key] === null) problems.push(key);
+  try {
+    checkMetadataFields(value);
+    return [];
+  } catch (error) {
+    if (error instanceof FieldError) return [error.path];
+    throw error;
   }
-  if (!Array.isArray(record.files)) problems.push("files");
-  if (!Array.isArray(record.arrays)) problems.push("arrays");
-  const generator = record.generator as Record<string, unknown> | undefined;
-  if (typeof generator?.name !== "string") problems.push("generator.name");
-  if (typeof generator?.version !== "string") problems.push("generator.version");
-  return [...new Set(problems)];
 }
 
 /**
@@ -234,6 +318,16 @@ export async function readMetadata(folder: string): Promise<VersionMetadata> {
   const path = `${folder}/${METADATA_FILE}`;
   let text: string;
   try {
+    // Never through a link (it would read a file outside the version), never a huge file.
+    const info = await Deno.lstat(path);
+    if (!info.isFile) {
+      throw new TypeError(`Cannot use ${path}: it is no regular file (a link or a folder)`);
+    }
+    if (info.size > MAX_METADATA_BYTES) {
+      throw new TypeError(
+        `Cannot use ${path}: it holds ${info.size} bytes, expected at most ${MAX_METADATA_BYTES}`,
+      );
+    }
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
@@ -247,9 +341,10 @@ export async function readMetadata(folder: string): Promise<VersionMetadata> {
   } catch (error) {
     throw new TypeError(`Cannot parse ${path}: ${(error as Error).message}`);
   }
-  const problems = metadataProblems(value);
-  if (problems.length > 0) {
-    throw new TypeError(`Cannot use ${path}: missing or wrong fields ${problems.join(", ")}`);
+  try {
+    return checkMetadataFields(value);
+  } catch (error) {
+    if (error instanceof FieldError) throw new TypeError(`Cannot use ${path}: ${error.message}`);
+    throw error;
   }
-  return value as VersionMetadata;
 }

@@ -28,6 +28,7 @@
 
 import { join } from "node:path";
 import { hostname } from "node:os";
+import { TRUSTED_FILE_MODE, TRUSTED_FOLDER_MODE, untrustedReason } from "./trusted_file.ts";
 
 const VERSION_PATTERN = /^v(\d{4,})-(\d{8}T\d{6}Z)$/;
 /** Any entry that claims a version number, including hand-made ones like `v0003-old`. */
@@ -211,7 +212,11 @@ export interface Staging {
 /** Writes owner.json through a locked temporary file, so no one sees it unlocked. */
 async function claimOwnership(stagingPath: string, owner: StagingOwner): Promise<Deno.FsFile> {
   const temporary = join(stagingPath, OWNER_TEMPORARY);
-  const file = await Deno.open(temporary, { write: true, createNew: true });
+  const file = await Deno.open(temporary, {
+    write: true,
+    createNew: true,
+    mode: TRUSTED_FILE_MODE,
+  });
   try {
     // Uncontended: nobody else knows this file yet. Synchronous calls only, here and for as
     // long as the lock is held: Deno runs an asynchronous call on a duplicate of the file
@@ -228,6 +233,11 @@ async function claimOwnership(stagingPath: string, owner: StagingOwner): Promise
     file.close();
     throw error;
   }
+}
+
+/** Whether a path is trusted (`trusted_file.ts`); an unreadable one is not. */
+async function trusted(path: string): Promise<boolean> {
+  return await untrustedReason(path).catch(() => "unreadable") === undefined;
 }
 
 function releaseLock(staging: { lock?: Deno.FsFile }): void {
@@ -274,7 +284,7 @@ export async function createStaging(
     const name = `.v${String(number).padStart(4, "0")}.staging`;
     const path = join(datasetDir, name);
     try {
-      await Deno.mkdir(path);
+      await Deno.mkdir(path, { mode: TRUSTED_FOLDER_MODE });
     } catch (error) {
       if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
       floor = number;
@@ -401,7 +411,8 @@ async function takeOverStale(
 
 /**
  * Removes the staging folders left by runs on this host that are gone: killed, crashed or
- * powered off. Folders of live runs, and of runs on other hosts sharing the disk, are kept.
+ * powered off. Folders of live runs, of runs on other hosts sharing the disk, and folders whose
+ * owner file another user owns or could have written (`trusted_file.ts`), are kept.
  *
  * @param datasetDir The dataset folder.
  * @param options `now`: the current time in ms (for tests of the grace period).
@@ -423,6 +434,8 @@ export async function removeStaleStaging(
   for (const entry of await listStaging(datasetDir)) {
     // Another host's lock may not reach us (NFS without a lock manager): never judge it.
     if (entry.owner !== undefined && entry.owner.host !== host) continue;
+    // Nor a folder or owner file someone else could have written: it is not ours to judge.
+    if (!await trusted(entry.path) || !await trusted(join(entry.path, OWNER_FILE))) continue;
     const taken = await takeOverStale(entry, now);
     if (taken === undefined) continue;
     try {

@@ -162,7 +162,8 @@ async function familyExpectedDuplicates(
   numImages: number,
 ): Promise<{ count: number; reason: string } | undefined> {
   const spec = version.metadata.spec;
-  if (spec === undefined) return undefined;
+  // Only dsgen's own families: a module named in metadata.json is never imported.
+  if (spec === undefined || spec.family.module !== undefined) return undefined;
   try {
     return (await createGenerator(spec)).expectedDuplicates?.(numImages);
   } catch {

@@ -12,6 +12,11 @@
  * 6. `samples`: K images (the first, the last, and K - 2 drawn at random) re-rendered from the
  *    seed and their index are byte-identical to the stored ones, and so are their labels and
  *    latents, and the class and latent names.
+ *
+ * A version whose family is a program (an external renderer's command, a family module) is
+ * re-rendered only when the caller names that same program (`named`; see
+ * `generators/named_program.ts`): metadata.json never chooses what runs. Without it, steps 5
+ * and 6 are skipped (`skipped: true`), or fail with `strict`, and the other steps still run.
  * 7. `crc`: every entry's CRC-32 matches the archive's central directory.
  *
  * The CRC check comes last: after the checksum passed, it can only fail for an archive edited
@@ -35,10 +40,18 @@ import { bytesPerPixel, renderImageBytes, sampleChunk } from "../pipeline/render
 import { checkAnswer } from "../pipeline/external_chunks.ts";
 import { RendererError, RendererProcess } from "../generators/renderer_process.ts";
 import { describedAsJson } from "../generators/renderer_protocol.ts";
+import {
+  checkNamedProgram,
+  describeProgram,
+  type NamedProgram,
+  quoteCommand,
+  recordedProgram,
+} from "../generators/named_program.ts";
 import { METADATA_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
 import { readDatasetArrays } from "./dataset_arrays.ts";
 import { drawSampleIndices } from "./sample_indices.ts";
+import { arraysDisagreement } from "./metadata_agreement.ts";
 
 /** The name of each verification step, in the order they run. */
 export type VerifyStepName =
@@ -54,9 +67,14 @@ export type VerifyStepName =
 export interface VerifyStep {
   /** Which step. */
   name: VerifyStepName;
-  /** Whether it passed. */
+  /** Whether it passed; true for a skipped step unless `strict` was asked. */
   ok: boolean;
-  /** What was checked, or what differs. */
+  /**
+   * Set when the step was not checked: the version's family is a program (an external
+   * renderer's command, a family module) that the caller did not name.
+   */
+  skipped?: boolean;
+  /** What was checked, or what differs, or why it was not checked. */
   detail: string;
 }
 
@@ -72,6 +90,17 @@ export interface VerifyOptions {
   onStep?: (step: VerifyStep) => void;
   /** Seconds to wait for an external renderer's handshake and each answer (default 60). */
   rendererTimeoutSeconds?: number;
+  /**
+   * The program the caller names to re-render with, when the version's family is an external
+   * renderer (`command`: its words) or a module (`module`: its URL); it must be the recorded
+   * one. Without it, the generator and samples steps of such a version are skipped: a
+   * dataset's files never choose a program to run.
+   */
+  named?: NamedProgram;
+  /** The folder a named command runs in (default: the current one). */
+  rendererCwd?: string;
+  /** A skipped step fails the verification (default: it is reported with `skipped`). */
+  strict?: boolean;
 }
 
 const HASH_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -85,7 +114,10 @@ class StepFailed extends Error {}
  * @param version The version, as `openVersion` gives it (its metadata.json already parsed and
  * checked for missing fields).
  * @param options The number of samples, their seed, and a callback per step.
- * @returns The steps run, all passed except possibly the last, which is the first failure.
+ * @returns The steps run, all passed (or skipped) except possibly the last, which is the first
+ * failure.
+ * @throws {TypeError} When `named` names another program than the version records (both are
+ * shown), before any step runs.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -119,6 +151,19 @@ export async function verifyVersion(
     throw new StepFailed(detail);
   };
   const metadata = version.metadata;
+  const program = recordedProgram(specOf(metadata).family);
+  let decision;
+  try {
+    decision = checkNamedProgram(program, options.named ?? {});
+  } catch (error) {
+    throw new TypeError(`Cannot re-render ${version.path}: ${(error as Error).message}`);
+  }
+  const skip = (name: VerifyStepName, detail: string) => {
+    const step = { name, ok: options.strict !== true, skipped: true, detail };
+    steps.push(step);
+    options.onStep?.(step);
+    if (!step.ok) throw new StepFailed(detail);
+  };
   let reader: NpzReader | undefined;
   try {
     const metadataProblem = checkMetadata(metadata);
@@ -165,7 +210,7 @@ export async function verifyVersion(
     } catch (error) {
       failStep("arrays", (error as Error).message);
     }
-    const arraysProblem = checkArrays(reader!, metadata);
+    const arraysProblem = arraysDisagreement(reader!, metadata);
     if (arraysProblem !== undefined) failStep("arrays", arraysProblem);
     let arrays;
     try {
@@ -180,25 +225,40 @@ export async function verifyVersion(
       ).join(", "),
     );
 
-    const source = await openResampler(metadata, options);
-    if ("problem" in source) failStep("generator", source.problem);
-    pass(
-      "generator",
-      metadata.spec?.family.command === undefined
-        ? `${metadata.generator.name} ${metadata.generator.version} is installed, with the ` +
-          `recorded parameters`
-        : `renderer ${JSON.stringify(metadata.renderer?.command)} started and declared ` +
-          `${metadata.generator.name} ${metadata.generator.version} as recorded`,
-    );
+    if (decision === "not named") {
+      const recorded = describeProgram(program!);
+      skip(
+        "generator",
+        `not started: the ${recorded} is named only in ${METADATA_FILE}, and a dataset's files ` +
+          "never choose a program to run",
+      );
+      skip(
+        "samples",
+        `not checked: the samples can be re-rendered only by the ${recorded}, which is started ` +
+          "only when the caller names that same program",
+      );
+    } else {
+      const cwd = options.rendererCwd ?? Deno.cwd();
+      const source = await openResampler(metadata, options, cwd);
+      if ("problem" in source) failStep("generator", source.problem);
+      pass(
+        "generator",
+        metadata.spec?.family.command === undefined
+          ? `${metadata.generator.name} ${metadata.generator.version} is installed, with the ` +
+            `recorded parameters`
+          : `renderer ${quoteCommand(metadata.spec.family.command)} (run in ${cwd}) started ` +
+            `and declared ${metadata.generator.name} ${metadata.generator.version} as recorded`,
+      );
 
-    let samplesProblem;
-    try {
-      samplesProblem = await checkSamples(reader!, arrays!, source as Resampler, options);
-    } finally {
-      await (source as Resampler).close().catch(() => {});
+      let samplesProblem;
+      try {
+        samplesProblem = await checkSamples(reader!, arrays!, source as Resampler, options);
+      } finally {
+        await (source as Resampler).close().catch(() => {});
+      }
+      if (typeof samplesProblem !== "string") failStep("samples", samplesProblem.problem);
+      pass("samples", samplesProblem as string);
     }
-    if (typeof samplesProblem !== "string") failStep("samples", samplesProblem.problem);
-    pass("samples", samplesProblem as string);
 
     for (const entry of reader!.entries) {
       try {
@@ -294,32 +354,6 @@ async function checkFolder(
     : `${missing} is listed in ${METADATA_FILE} but missing from the version folder`;
 }
 
-function checkArrays(reader: NpzReader, metadata: VersionMetadata): string | undefined {
-  const recorded = new Map(metadata.arrays.map((array) => [array.name, array]));
-  for (const entry of reader.entries) {
-    const array = recorded.get(entry.name);
-    if (array === undefined) {
-      return `dataset.npz holds ${entry.fileName}, which ${METADATA_FILE} does not list`;
-    }
-    const shape = shapeText(entry.header.shape);
-    const expected = shapeText(array.shape);
-    if (entry.header.descr !== array.dtype || shape !== expected) {
-      return `${entry.fileName} has dtype ${entry.header.descr} and shape ${shape} but ` +
-        `${METADATA_FILE} records ${array.dtype} and ${expected}`;
-    }
-    // A wrong offset would have np.memmap read other bytes than the array.
-    if (array.offset !== undefined && array.offset !== entry.dataOffset) {
-      return `${entry.fileName}'s data starts at byte ${entry.dataOffset} but ` +
-        `${METADATA_FILE} records offset ${array.offset}`;
-    }
-    recorded.delete(entry.name);
-  }
-  const [missing] = recorded.keys();
-  return missing === undefined
-    ? undefined
-    : `dataset.npz lacks ${missing}.npy, which ${METADATA_FILE} lists`;
-}
-
 /** A shape as numpy prints it: `(1000,)`, `(1000, 16, 16)`. */
 function shapeText(shape: readonly number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
@@ -362,9 +396,12 @@ interface Resampler {
 async function openResampler(
   metadata: VersionMetadata,
   options: VerifyOptions,
+  cwd: string,
 ): Promise<Resampler | { problem: string }> {
   const spec = specOf(metadata);
-  if (spec.family.command !== undefined) return await openRenderer(metadata, spec, options);
+  if (spec.family.command !== undefined) {
+    return await openRenderer(metadata, spec, { ...options, cwd });
+  }
   const problem = await checkGenerator(metadata);
   if (problem !== undefined) return { problem };
   const generator = await createGenerator(spec);
@@ -385,27 +422,30 @@ async function openResampler(
   };
 }
 
-/** Starts the recorded renderer command and checks it declares what it declared then. */
+/**
+ * Starts the renderer command (the caller named it: the recorded words, in the caller's
+ * folder) and checks it declares what it declared then. Messages show the words that run and
+ * their folder, never the label metadata.json keeps for people.
+ */
 async function openRenderer(
   metadata: VersionMetadata,
   spec: DatasetSpec,
-  options: VerifyOptions,
+  options: VerifyOptions & { cwd: string },
 ): Promise<Resampler | { problem: string }> {
   const command = spec.family.command!;
-  const label = metadata.renderer?.command ?? command.join(" ");
-  const cwd = spec.family.cwd;
-  const cwdExists = cwd !== undefined && (await Deno.stat(cwd).catch(() => undefined))?.isDirectory;
+  const label = quoteCommand(command);
+  const where = ` (run in ${options.cwd})`;
   let renderer: RendererProcess;
   try {
     renderer = await RendererProcess.start(command, {
       label,
       timeoutSeconds: options.rendererTimeoutSeconds ?? 60,
       imageSize: metadata.image_size,
-      ...(cwdExists ? { cwd } : {}),
+      cwd: options.cwd,
     });
   } catch (error) {
     if (!(error instanceof RendererError)) throw error;
-    return { problem: `${withTail(error)}: the samples cannot be re-rendered` };
+    return { problem: `${withTail(error)}${where}: the samples cannot be re-rendered` };
   }
   const now = describedAsJson(renderer.description);
   const then = metadata.renderer?.declared ?? {};
@@ -414,7 +454,7 @@ async function openRenderer(
   if (differing !== undefined) {
     await renderer.kill();
     return {
-      problem: `renderer ${JSON.stringify(label)} now declares ${differing} ` +
+      problem: `renderer ${JSON.stringify(label)}${where} now declares ${differing} ` +
         `${canonicalJson(now[differing])} but the dataset was made when it declared ` +
         `${canonicalJson(then[differing])}: the samples cannot be re-rendered`,
     };
