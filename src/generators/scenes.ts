@@ -498,7 +498,11 @@ export class SceneRenderer {
   #amodalArea: Int32Array;
   #levels: Float64Array;
   #factors: SceneFactors;
-  #quantized = new Uint8ClampedArray(1);
+  /** Per row: the slots whose boxes hold it, front to back; and their coverages. */
+  #active: Int32Array;
+  #alphas: Float64Array;
+  /** The chunk's image as clamped bytes: a store rounds half to even, as numpy does. */
+  #clampedImage: Uint8ClampedArray | undefined;
 
   /**
    * Prepares a renderer.
@@ -529,6 +533,8 @@ export class SceneRenderer {
     this.#amodalArea = new Int32Array(config.maxK);
     this.#levels = new Float64Array(3 * (config.maxK + 1));
     this.#factors = createSceneFactors(config.maxK, config.channels);
+    this.#active = new Int32Array(config.maxK);
+    this.#alphas = new Float64Array(config.maxK);
   }
 
   /**
@@ -743,78 +749,59 @@ export class SceneRenderer {
     const amodal = views.amodal, amodalAt = sample * slots * pixels;
     amodal.fill(0, amodalAt, amodalAt + slots * pixels);
     const visible = this.#visible.fill(0), amodalArea = this.#amodalArea.fill(0);
-    const boxes = this.#boxes, coverage = this.#coverage, quantized = this.#quantized;
-    let unionX0 = size, unionX1 = -1, unionY0 = size, unionY1 = -1;
-    for (let slot = 0; slot < numObjects; slot++) {
-      unionX0 = Math.min(unionX0, boxes[4 * slot]!);
-      unionX1 = Math.max(unionX1, boxes[4 * slot + 1]!);
-      unionY0 = Math.min(unionY0, boxes[4 * slot + 2]!);
-      unionY1 = Math.max(unionY1, boxes[4 * slot + 3]!);
-    }
+    const boxes = this.#boxes, coverage = this.#coverage, active = this.#active;
+    const clamped = this.#clampedImage!, alphas = this.#alphas;
     let background = pixels;
-    for (let y = unionY0; y <= unionY1; y++) {
-      for (let x = unionX0; x <= unionX1; x++) {
+    for (let y = 0; y < size; y++) {
+      // The objects whose boxes hold this row, front to back, and the columns they span.
+      let count = 0, rowX0 = size, rowX1 = -1;
+      for (let rank = numObjects - 1; rank >= 0; rank--) {
+        const base = 4 * order[rank]!;
+        if (y < boxes[base + 2]! || y > boxes[base + 3]!) continue;
+        active[count++] = order[rank]!;
+        if (boxes[base]! < rowX0) rowX0 = boxes[base]!;
+        if (boxes[base + 1]! > rowX1) rowX1 = boxes[base + 1]!;
+      }
+      for (let x = rowX0; x <= rowX1; x++) {
         const pixel = y * size + x;
-        // Blend back to front.
-        let red = levels[0]!, green = levels[1] ?? 0, blue = levels[2] ?? 0;
         let touched = false;
-        for (let rank = 0; rank < numObjects; rank++) {
-          const slot = order[rank]!, base = 4 * slot;
-          if (
-            x < boxes[base]! || x > boxes[base + 1]! || y < boxes[base + 2]! || y > boxes[base + 3]!
-          ) {
-            continue;
-          }
-          const alpha = coverage[slot]![pixel]!;
-          if (alpha === 0) continue;
-          touched = true;
-          const at = (slot + 1) * channels;
-          if (alpha === 1) {
-            red = levels[at]!;
-            if (channels === 3) {
-              green = levels[at + 1]!;
-              blue = levels[at + 2]!;
-            }
-          } else {
-            red += alpha * (levels[at]! - red);
-            if (channels === 3) {
-              green += alpha * (levels[at + 1]! - green);
-              blue += alpha * (levels[at + 2]! - blue);
-            }
-          }
+        for (let entry = 0; entry < count; entry++) {
+          const base = 4 * active[entry]!;
+          const alpha = x < boxes[base]! || x > boxes[base + 1]!
+            ? 0
+            : coverage[active[entry]!]![pixel]!;
+          alphas[entry] = alpha;
+          if (alpha !== 0) touched = true;
         }
         if (!touched) continue;
-        const out = imageAt + pixel * channels;
-        quantized[0] = red;
-        image[out] = quantized[0]!;
-        if (channels === 3) {
-          quantized[0] = green;
-          image[out + 1] = quantized[0]!;
-          quantized[0] = blue;
-          image[out + 2] = quantized[0]!;
-        }
-        // The dominant entity: front to back, each object's weight is its coverage times what
-        // the objects in front leave; stop once what is left cannot beat the best.
-        let best = 0, owner = 0, left = 1;
-        for (let rank = numObjects - 1; rank >= 0; rank--) {
-          const slot = order[rank]!, base = 4 * slot;
-          if (
-            x < boxes[base]! || x > boxes[base + 1]! || y < boxes[base + 2]! || y > boxes[base + 3]!
-          ) {
-            continue;
-          }
-          const alpha = coverage[slot]![pixel]!;
+        // Front to back: each entity's weight is its coverage times what the entities in
+        // front leave; the pixel is the sum of weight x level (exact: see the module doc).
+        let best = 0, owner = 0, left = 1, red = 0, green = 0, blue = 0;
+        for (let entry = 0; entry < count; entry++) {
+          const alpha = alphas[entry]!;
           if (alpha === 0) continue;
+          const slot = active[entry]!, at = (slot + 1) * channels;
+          const weight = alpha * left;
+          red += weight * levels[at]!;
+          if (channels === 3) {
+            green += weight * levels[at + 1]!;
+            blue += weight * levels[at + 2]!;
+          }
           if (alpha >= 0.5) {
             amodal[amodalAt + slot * pixels + pixel] = 255;
             amodalArea[slot]!++;
           }
-          const weight = alpha * left;
           if (weight > best) {
             best = weight;
             owner = slot + 1;
           }
           left *= 1 - alpha;
+        }
+        const out = imageAt + pixel * channels;
+        clamped[out] = red + left * levels[0]!;
+        if (channels === 3) {
+          clamped[out + 1] = green + left * levels[1]!;
+          clamped[out + 2] = blue + left * levels[2]!;
         }
         if (owner !== 0 && best >= left) {
           masks[masksAt + pixel] = 0;
@@ -923,6 +910,11 @@ export class SceneRenderer {
     };
     this.#cachedChunk = chunk;
     this.#cachedViews = views;
+    this.#clampedImage = new Uint8ClampedArray(
+      views.image.buffer,
+      views.image.byteOffset,
+      views.image.length,
+    );
     return views;
   }
 }
