@@ -16,8 +16,10 @@
  * Colours are 8-bit levels. A pixel's value starts at the background's level and each object,
  * in painting order, blends over it by its coverage `a` (the fraction of the pixel's 16
  * samples inside it): `v += a x (level - v)`. Levels are integers and coverages multiples of
- * 1/16, so the blend is exact in float64 for up to {@linkcode MAX_SCENE_OBJECTS} objects; the
- * byte is `v` rounded half to even, as numpy rounds.
+ * 1/16, so the blend is exact in float64 for up to {@linkcode MAX_SCENE_OBJECTS} objects, and
+ * so equals, bit for bit, the sum over entities of weight x level (weights below), which is how
+ * it is computed: one pass per pixel, front to back. The byte is `v` rounded half to even, as
+ * numpy rounds.
  *
  * ## Masks
  * Each entity's share of a pixel's value is its weight: an object's coverage times the
