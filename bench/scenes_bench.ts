@@ -7,16 +7,22 @@
  * into every array of the schema, `--rounds` times (default 5) after a warm-up round, and
  * prints a Markdown table: scenes/s (range over rounds), CPU seconds per 100,000 scenes, the
  * bytes of arrays produced per second, and what 100,000 scenes would take to render alone on 2
- * threads at that rate (no writing, no archive). Rows: the drawing of factors alone, and the
- * whole rendering. `--preset`, `--image-size` and `--no-overlap` choose another configuration.
+ * threads at that rate. Rows: the drawing of factors alone; the whole rendering; and the
+ * rendering followed by what an archive writer does at least with the bytes (node:zlib's CRC-32
+ * of each array and a write to one file per array in `--dir`, default a new temporary folder on
+ * the temporary folder's disk; `--dir /dev/shm/x` for memory), still on one thread, with the
+ * file's `fsync` at the end of each round. `--preset`, `--image-size` and `--no-overlap`
+ * choose another configuration.
  *
  * The machine may be shared: the CPU seconds are steadier than the wall-clock rates.
  *
  * @module
  */
 
+import { join } from "node:path";
 import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
+import { crc32 } from "node:zlib";
 import { createSceneFactors, SceneRenderer } from "../src/generators/scenes.ts";
 import { allocateChunk, sampleBytes } from "../src/pipeline/sample_schema.ts";
 import { machineLine, printTable, range } from "./run_dsgen.ts";
@@ -29,6 +35,7 @@ const { values } = parseArgs({
     preset: { type: "string" },
     "image-size": { type: "string" },
     "no-overlap": { type: "boolean" },
+    dir: { type: "string" },
   },
   strict: true,
 });
@@ -45,11 +52,26 @@ const renderer = new SceneRenderer(options);
 const chunk = allocateChunk(renderer.schema, CHUNK);
 const factors = createSceneFactors(renderer.config.maxK, renderer.config.channels);
 
+const dir = values.dir ?? await Deno.makeTempDir({ prefix: "dsgen-scenes-bench-" });
+await Deno.mkdir(dir, { recursive: true });
+let files: Deno.FsFile[] = [];
+
 /** Times `work` over `numScenes` scenes: [wall seconds, CPU seconds]. */
 function timed(work: (start: number, count: number) => void): [number, number] {
+  files = chunk.arrays.map((array) =>
+    Deno.openSync(join(dir, `${array.spec.name}.bin`), {
+      write: true,
+      create: true,
+      truncate: true,
+    })
+  );
   const cpuBefore = cpuUsage(), before = performance.now();
   for (let start = 0; start < numScenes; start += CHUNK) {
     work(start, Math.min(CHUNK, numScenes - start));
+  }
+  for (const file of files) {
+    file.syncSync();
+    file.close();
   }
   const cpu = cpuUsage(cpuBefore);
   return [(performance.now() - before) / 1000, (cpu.user + cpu.system) / 1e6];
@@ -66,6 +88,19 @@ const stages: [string, (start: number, count: number) => void][] = [
         renderer.renderScene(0, start + sample, { chunk, sample });
       }
     }
+  }],
+  ["render + CRC-32 + write", (start, count) => {
+    renderer.renderChunk(0, start, chunk);
+    chunk.arrays.forEach((array, index) => {
+      const bytes = new Uint8Array(
+        array.view.buffer,
+        0,
+        count * array.view.BYTES_PER_ELEMENT * array.elementsPerSample,
+      );
+      crc32(bytes);
+      let written = 0;
+      while (written < bytes.length) written += files[index]!.writeSync(bytes.subarray(written));
+    });
   }],
 ];
 
@@ -89,10 +124,13 @@ for (const [name, work] of stages) {
     name,
     range(rates, 0),
     range(cpus, 2),
-    name.startsWith("draw +") ? range(rates.map((rate) => (rate * bytesPerScene) / 1e6), 0) : "",
+    name !== "draw factors" ? range(rates.map((rate) => (rate * bytesPerScene) / 1e6), 0) : "",
     (100_000 / (2 * best)).toFixed(2),
   ]);
 }
+for (const file of chunk.arrays) await Deno.remove(join(dir, `${file.spec.name}.bin`));
+if (values.dir === undefined) await Deno.remove(dir);
+console.log(`written to ${values.dir ?? "a temporary folder"}`);
 printTable(
   ["stage", "scenes/s", "CPU s per 100K", "MB/s of arrays", "100K on 2 threads, s (best)"],
   rows,
