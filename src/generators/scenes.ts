@@ -486,8 +486,8 @@ export class SceneRenderer {
   #scales: Float32Array;
   #orientations: Float32Array;
   #positions: Float32Array;
-  /** Per slot: the object's coverage of each pixel, valid inside its box. */
-  #coverage: Float64Array[];
+  /** Per slot, from slot x S²: the object's coverage of each pixel, valid inside its box. */
+  #coverage: Float64Array;
   /** Per slot: first column, last column, first row, last row (empty when first > last). */
   #boxes: Int32Array;
   /** dSprites' latent row for the shape renderer: color, shape, scale, orientation, x, y. */
@@ -503,6 +503,10 @@ export class SceneRenderer {
   /** Per row: the slots whose boxes hold it, front to back; and their coverages. */
   #active: Int32Array;
   #alphas: Float64Array;
+  /** Per active slot of the row: its box's columns, and where its coverage row starts. */
+  #activeX0: Int32Array;
+  #activeX1: Int32Array;
+  #activeAt: Int32Array;
   /** The chunk's image as clamped bytes: a store rounds half to even, as numpy does. */
   #clampedImage: Uint8ClampedArray | undefined;
 
@@ -527,7 +531,7 @@ export class SceneRenderer {
     this.#orientations = values[3]!;
     this.#positions = values[4]!;
     const pixels = config.imageSize * config.imageSize;
-    this.#coverage = Array.from({ length: config.maxK }, () => new Float64Array(pixels));
+    this.#coverage = new Float64Array(config.maxK * pixels);
     this.#boxes = new Int32Array(4 * config.maxK);
     this.#occupied = new Uint8Array(pixels);
     this.#order = new Int32Array(config.maxK);
@@ -537,6 +541,9 @@ export class SceneRenderer {
     this.#factors = createSceneFactors(config.maxK, config.channels);
     this.#active = new Int32Array(config.maxK);
     this.#alphas = new Float64Array(config.maxK);
+    this.#activeX0 = new Int32Array(config.maxK);
+    this.#activeX1 = new Int32Array(config.maxK);
+    this.#activeAt = new Int32Array(config.maxK);
   }
 
   /**
@@ -630,7 +637,8 @@ export class SceneRenderer {
   /** Rasterizes the object in `slot`; then true when it touches no occupied pixel (and marks). */
   #placeWithoutOverlap(factors: SceneFactors, slot: number): boolean {
     this.#rasterize(factors, slot);
-    const size = this.config.imageSize, boxes = this.#boxes, coverage = this.#coverage[slot]!;
+    const size = this.config.imageSize, boxes = this.#boxes;
+    const coverage = this.#coverage.subarray(slot * size * size, (slot + 1) * size * size);
     const occupied = this.#occupied;
     const x0 = boxes[4 * slot]!, x1 = boxes[4 * slot + 1]!;
     const y0 = boxes[4 * slot + 2]!, y1 = boxes[4 * slot + 3]!;
@@ -665,8 +673,8 @@ export class SceneRenderer {
     boxes[4 * slot + 1] = x1;
     boxes[4 * slot + 2] = y0;
     boxes[4 * slot + 3] = y1;
-    const coverage = this.#coverage[slot]!;
-    for (let y = y0; y <= y1; y++) coverage.fill(0, y * size + x0, y * size + x1 + 1);
+    const coverage = this.#coverage, base = slot * size * size;
+    for (let y = y0; y <= y1; y++) coverage.fill(0, base + y * size + x0, base + y * size + x1 + 1);
     const latents = this.#latents;
     latents[0] = 1;
     latents[1] = factors.shape[slot]!;
@@ -674,7 +682,7 @@ export class SceneRenderer {
     latents[3] = factors.orientation[slot]!;
     latents[4] = factors.x[slot]!;
     latents[5] = factors.y[slot]!;
-    this.#shapes.render(factors.shape[slot]! - 1, latents, 0, coverage, 0);
+    this.#shapes.render(factors.shape[slot]! - 1, latents, 0, coverage, base);
   }
 
   /**
@@ -753,14 +761,19 @@ export class SceneRenderer {
     const visible = this.#visible.fill(0), amodalArea = this.#amodalArea.fill(0);
     const boxes = this.#boxes, coverage = this.#coverage, active = this.#active;
     const clamped = this.#clampedImage!, alphas = this.#alphas;
+    const activeX0 = this.#activeX0, activeX1 = this.#activeX1, activeAt = this.#activeAt;
     let background = pixels;
     for (let y = 0; y < size; y++) {
       // The objects whose boxes hold this row, front to back, and the columns they span.
       let count = 0, rowX0 = size, rowX1 = -1;
       for (let rank = numObjects - 1; rank >= 0; rank--) {
-        const base = 4 * order[rank]!;
+        const slot = order[rank]!, base = 4 * slot;
         if (y < boxes[base + 2]! || y > boxes[base + 3]!) continue;
-        active[count++] = order[rank]!;
+        active[count] = slot;
+        activeX0[count] = boxes[base]!;
+        activeX1[count] = boxes[base + 1]!;
+        activeAt[count] = slot * pixels + y * size;
+        count++;
         if (boxes[base]! < rowX0) rowX0 = boxes[base]!;
         if (boxes[base + 1]! > rowX1) rowX1 = boxes[base + 1]!;
       }
@@ -768,10 +781,9 @@ export class SceneRenderer {
         const pixel = y * size + x;
         let touched = false;
         for (let entry = 0; entry < count; entry++) {
-          const base = 4 * active[entry]!;
-          const alpha = x < boxes[base]! || x > boxes[base + 1]!
+          const alpha = x < activeX0[entry]! || x > activeX1[entry]!
             ? 0
-            : coverage[active[entry]!]![pixel]!;
+            : coverage[activeAt[entry]! + x]!;
           alphas[entry] = alpha;
           if (alpha !== 0) touched = true;
         }
