@@ -11,7 +11,8 @@
  * rendering followed by what an archive writer does at least with the bytes (node:zlib's CRC-32
  * of each array and a write to one file per array in `--dir`, default a new temporary folder on
  * the temporary folder's disk; `--dir /dev/shm/x` for memory), still on one thread, with the
- * file's `fsync` at the end of each round. `--preset`, `--image-size` and `--no-overlap`
+ * file's `fsync` at the end of each round (Deno asks for `--allow-all` to write under /dev, so
+ * run the file with `deno run -A` for `--dir /dev/shm/...`). `--preset`, `--image-size` and `--no-overlap`
  * choose another configuration.
  *
  * The machine may be shared: the CPU seconds are steadier than the wall-clock rates.

@@ -240,6 +240,19 @@ Deno.test("a scene depends only on (seed, index): twice, any chunking, any K", (
   }
 });
 
+Deno.test("render writes every byte of its sample: stale chunk contents change nothing", () => {
+  for (const preset of PRESETS) {
+    const fresh = render({ preset, imageSize: 32 }, 2, 70, 6);
+    const renderer = new SceneRenderer({ preset, imageSize: 32 });
+    const stale = allocateChunk(renderer.schema, 6);
+    for (const array of stale.arrays) new Uint8Array(array.view.buffer).fill(0xab);
+    renderer.renderChunk(2, 70, stale);
+    for (let sample = 0; sample < 6; sample++) {
+      assert.deepEqual(sampleBytes(stale, sample), sampleBytes(fresh, sample), preset);
+    }
+  }
+});
+
 Deno.test("without overlap, no pixel is touched by two objects", () => {
   const options = { preset: "colored_on_colored", imageSize: 32, overlap: false };
   const count = 80;
