@@ -399,7 +399,16 @@ Deno.test("render rejects factors it cannot draw, naming the field", () => {
   const renderer = new SceneRenderer({ imageSize: 16 });
   const chunk = allocateChunk(renderer.schema, 1);
   const good = () => renderer.draw(1, 2, createSceneFactors(4, 3));
-  const cases: [(factors: SceneFactors) => void, string][] = [
+  /** Keeps only the first object: a valid scene of 1 object. */
+  const oneObject = (f: SceneFactors) => {
+    f.numObjects = 1;
+    for (const values of [f.shape, f.depthOrder, f.scale, f.orientation, f.x, f.y]) {
+      values.fill(0, 1);
+    }
+    f.depthOrder[0] = 1;
+    f.level.fill(0, 6);
+  };
+  const cases: [(factors: SceneFactors) => void, string | RegExp][] = [
     [
       (f) => f.numObjects = 5,
       "Cannot render a scene of 5 objects: expected an integer from 0 to 4",
@@ -422,11 +431,42 @@ Deno.test("render rejects factors it cannot draw, naming the field", () => {
       },
       "Cannot render depth_order 1 in slot 1 of a scene of 2 objects: expected each of 1 to 2 once",
     ],
+    [
+      (f) => f.scale[0] = 0.25,
+      /^Cannot render scale 0.25 in slot 0 of a scene of \d objects: expected 0.5 to 1$/,
+    ],
+    [
+      (f) => f.orientation[0] = 2 * Math.PI,
+      /^Cannot render orientation 6.2831854820251465 in slot 0 of a scene of \d objects: expected 0 to 2π \(open\)$/,
+    ],
+    [
+      (f) => f.x[0] = NaN,
+      /^Cannot render x NaN in slot 0 of a scene of \d objects: expected 0 to 1$/,
+    ],
+    [
+      (f) => {
+        oneObject(f);
+        f.y[3] = 0.5;
+      },
+      /^Cannot render y 0.5 in slot 3 of a scene of \d objects: expected 0 for padding$/,
+    ],
+    [(f) => {
+      oneObject(f);
+      f.level[14] = 9;
+    }, "Cannot render colour level 9 of padding entity 4: expected 0"],
   ];
   for (const [spoil, message] of cases) {
     const factors = good();
     spoil(factors);
-    assert.throws(() => renderer.render(factors, chunk, 0), new RangeError(message));
+    assert.throws(
+      () => renderer.render(factors, chunk, 0),
+      (error: unknown) => {
+        assert.ok(error instanceof RangeError, String(error));
+        if (typeof message === "string") assert.equal(error.message, message);
+        else assert.match(error.message, message);
+        return true;
+      },
+    );
   }
   assert.throws(
     () => renderer.render(good(), chunk, 1),

@@ -423,9 +423,18 @@ function hsvLevels(hue: number, saturation: number, value: number, out: Uint8Arr
 function checkFactors(factors: SceneFactors, config: ScenesConfig): void {
   const { numObjects, shape, depthOrder } = factors;
   const slots = config.maxK;
-  if (shape.length !== slots || depthOrder.length !== slots) {
+  const lengths = [shape, depthOrder, factors.scale, factors.orientation, factors.x, factors.y]
+    .map((array) => array.length);
+  if (lengths.some((length) => length !== slots)) {
     throw new RangeError(
-      `Cannot render scene factors of ${shape.length} slots: expected K = ${slots}`,
+      `Cannot render scene factors of ${lengths.find((length) => length !== slots)} slots: ` +
+        `expected K = ${slots}`,
+    );
+  }
+  if (factors.level.length !== (slots + 1) * config.channels) {
+    throw new RangeError(
+      `Cannot render ${factors.level.length} colour levels: expected (K + 1) x C = ` +
+        `${(slots + 1) * config.channels}`,
     );
   }
   if (!Number.isInteger(numObjects) || numObjects < 0 || numObjects > slots) {
@@ -453,8 +462,40 @@ function checkFactors(factors: SceneFactors, config: ScenesConfig): void {
       );
     }
     seen |= 1 << rank;
+    for (const [name, values, low, high] of FACTOR_RANGES) {
+      const value = factors[values][slot]!;
+      const inRange = slot < numObjects
+        ? value >= low && (name === "orientation" ? value < high : value <= high)
+        : value === 0;
+      if (!inRange) {
+        throw new RangeError(
+          `Cannot render ${name} ${value} in slot ${slot} of a scene of ${numObjects} objects: ` +
+            `expected ${
+              slot < numObjects
+                ? `${low} to ${name === "orientation" ? "2π (open)" : high}`
+                : "0 for padding"
+            }`,
+        );
+      }
+    }
+  }
+  for (let entry = (numObjects + 1) * config.channels; entry < factors.level.length; entry++) {
+    if (factors.level[entry] !== 0) {
+      throw new RangeError(
+        `Cannot render colour level ${factors.level[entry]} of padding entity ` +
+          `${Math.floor(entry / config.channels)}: expected 0`,
+      );
+    }
   }
 }
+
+/** The domains of the continuous factors `render` accepts (orientation's top is open). */
+const FACTOR_RANGES = [
+  ["scale", "scale", 0.5, 1],
+  ["orientation", "orientation", 0, 2 * Math.PI],
+  ["x", "x", 0, 1],
+  ["y", "y", 0, 1],
+] as const;
 
 /** The typed views of a chunk's scene arrays. */
 interface SceneViews {
