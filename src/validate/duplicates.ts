@@ -155,6 +155,15 @@ export class DuplicateFinder {
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  // Four bytes per comparison where both are aligned (images read back are).
+  let index = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const words = a.length >>> 2;
+    const left = new Int32Array(a.buffer, a.byteOffset, words);
+    const right = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let word = 0; word < words; word++) if (left[word] !== right[word]) return false;
+    index = words * 4;
+  }
+  for (; index < a.length; index++) if (a[index] !== b[index]) return false;
   return true;
 }
