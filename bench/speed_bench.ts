@@ -13,21 +13,29 @@
  *    one core (`taskset -c 0`: everything on one thread), with `--workers 1` (which may add a
  *    hashing thread), with every core and with the default plan (the render threads and hashing
  *    thread dsgen's model picks, see src/pipeline/thread_plan.ts): 1,000,000 images of 16x16,
- *    100,000 of 64x64, 20,000 of 256x256, the time ratio against one core, the CPU seconds
- *    of all threads (on a loaded machine, wall times stretch while CPU seconds barely move),
- *    peak RSS (`/usr/bin/time`) against the estimate dsgen printed, and the archive size;
+ *    100,000 of 64x64, 20,000 of 256x256 and the full dsprites grid (737,280 of 64x64, 3.07 GB;
+ *    no one-core run), the plans alternated within each round; the time ratio against one
+ *    core, the CPU seconds of all threads (on a loaded machine, wall times stretch while CPU
+ *    seconds barely move), peak RSS (`/usr/bin/time`) against the estimate dsgen printed, and
+ *    the archive size; then the thread-plan table: the default against `--workers 1` and
+ *    `--workers N`, wall and CPU medians (ranges) and the ratios default / explicit taken
+ *    within each round;
  * 3. the uint8 saving: the same dataset as uint8 and as float64 (the unquantized baseline);
  * 4. an external renderer returning zeros (`--generator-cmd`): images/s through the protocol
  *    (the target is 200,000 16x16 images/s) and the memory estimate against the measured peak
- *    of the process tree (bench/renderer_bench.ts).
- * 5. the full `dsprites` grid, 737,280 images of 64x64 (3.07 GB) on every core: wall time,
- *    CPU seconds, images/s and peak RSS, which must stay flat.
+ *    of the process tree (bench/renderer_bench.ts);
+ * 5. `dsgen inspect` against `dsgen generate` of the full dsprites grid at 16, 32 and 64 pixels
+ *    (the target: inspect no slower than generate), with inspect's CPU seconds and peak RSS;
+ * 6. the merge's throughput: bench/merge_bench.ts for 1,000,000 16x16 images in 16 slices, one
+ *    round (`deno task bench:merge` runs more).
  *
  * Runs write to a tmpfs the bench mounts when it runs as root, else to the temporary folder;
  * `--output-dir D` writes under D instead (e.g. a disk, to see the disk's limit).
  * `--max-images N` skips larger runs (e.g. `deno task bench --max-images 100000`);
- * `--rounds R` repeats each end-to-end run R times and prints the range (default 1);
- * `--skip-grid` skips 5.
+ * `--rounds R` repeats each end-to-end run R times (default 5; inspect runs min(R, 3) rounds;
+ * the whole bench takes about 10 minutes on this project's 2-core machine at R = 5, about 6 at
+ * R = 3); `--skip-grid` skips the grid rows and 5; `--skip-inspect` skips 5; `--skip-merge`
+ * skips 6.
  * Other processes on the machine move these figures: report ranges over runs.
  *
  * @module

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { QualityAccumulator } from "../src/validate/quality.ts";
+import { DuplicateFinder } from "../src/validate/duplicates.ts";
 
 function layout(numImages: number, imageSize: number) {
   return {
@@ -55,4 +56,36 @@ Deno.test("inspect's uint8 word path gives the byte path's report exactly", asyn
     assert.deepEqual(fast, slow);
     assert.ok(fast.blank.count > 0 && fast.saturated.count > 0 && fast.duplicates.count > 0);
   }
+});
+
+Deno.test("duplicates: counts, groups and examples as a pairwise comparison finds them", async () => {
+  // 3,000 images of 8 bytes drawn from 700 patterns: many interleaved groups of every size.
+  let state = 99;
+  const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 8;
+  const patterns = Array.from({ length: 700 }, () => new Uint8Array(8).map(() => next() & 255));
+  const images = Array.from({ length: 3000 }, () => patterns[next() % patterns.length]!.slice());
+  const finder = new DuplicateFinder(images.length);
+  images.forEach((image, index) => finder.add(index, image));
+  const found = await finder.finish((index) => Promise.resolve(images[index]!.slice()));
+  // The reference: each image against the earlier ones; groups in the order of their first image.
+  const firstOf = new Map<string, number>();
+  const sizes = new Map<string, number>();
+  const pairs: [number, number][] = [];
+  let count = 0;
+  images.forEach((image, index) => {
+    const text = image.join(",");
+    const first = firstOf.get(text);
+    if (first === undefined) firstOf.set(text, index);
+    else {
+      count++;
+      pairs.push([first, index]);
+    }
+    sizes.set(text, (sizes.get(text) ?? 0) + 1);
+  });
+  const groups = [...sizes.values()].filter((size) => size > 1).length;
+  // Examples follow the groups in the order of their first image, members ascending.
+  const order = [...firstOf.entries()].filter(([text]) => sizes.get(text)! > 1)
+    .map(([, first]) => first);
+  const examples = order.flatMap((first) => pairs.filter(([a]) => a === first)).slice(0, 10);
+  assert.deepEqual(found, { count, groups, examples });
 });
