@@ -35,7 +35,7 @@ Deno.test("blockImageReader gives each image's bytes in any order, across evicti
       }
       assert.deepEqual([...await readImage(100)], expected(100));
       assert.deepEqual([...first], expected(0)); // its block was dropped long ago
-      await assert.rejects(readImage(101), /expected 0 to 100/);
+      assert.throws(() => readImage(101), /expected 0 to 100/);
     } finally {
       reader.close();
     }

@@ -105,7 +105,8 @@ export class DuplicateFinder {
   /**
    * Finds the images with equal keys and compares them byte by byte.
    *
-   * @param readImage Reads image `index` again.
+   * @param readImage Reads image `index` again, at once or by a promise (a cache hit needs no
+   *   promise: the dsprites grid has 430,000 candidates).
    * @returns The duplicates.
    * @example
    * ```ts
@@ -118,7 +119,9 @@ export class DuplicateFinder {
    * assert.equal((await finder.finish(() => Promise.reject(new Error("no read")))).count, 0);
    * ```
    */
-  async finish(readImage: (index: number) => Promise<Uint8Array>): Promise<DuplicateSummary> {
+  async finish(
+    readImage: (index: number) => Uint8Array | Promise<Uint8Array>,
+  ): Promise<DuplicateSummary> {
     const keys = this.#keys;
     const sorted = keys.slice().sort();
     // The keys that occur more than once, ascending and each once, written over the front of
@@ -161,21 +164,27 @@ export class DuplicateFinder {
       if (filled[group] === sizes[group]) order[groupsSeen++] = group;
       members[filled[group]!++] = index;
     }
+    // The first image of each class of equal bytes in the group, and the class's size.
+    const firsts: number[] = [], firstBytes: Uint8Array[] = [], classSizes: number[] = [];
     for (const group of order) {
       // Equal keys usually mean equal images; a collision splits into several classes.
-      const classes: { first: number; bytes: Uint8Array; size: number }[] = [];
+      firsts.length = firstBytes.length = classSizes.length = 0;
       for (let member = sizes[group]!; member < sizes[group + 1]!; member++) {
         const index = members[member]!;
-        const bytes = await readImage(index);
-        const match = classes.find((known) => equalBytes(known.bytes, bytes));
-        if (match === undefined) {
-          classes.push({ first: index, bytes, size: 1 });
+        const read = readImage(index);
+        const bytes = read instanceof Uint8Array ? read : await read;
+        let match = 0;
+        while (match < firsts.length && !equalBytes(firstBytes[match]!, bytes)) match++;
+        if (match === firsts.length) {
+          firsts.push(index);
+          firstBytes.push(bytes);
+          classSizes.push(1);
           continue;
         }
-        match.size++;
+        classSizes[match]!++;
         summary.count++;
-        if (match.size === 2) summary.groups++;
-        if (summary.examples.length < MAX_EXAMPLES) summary.examples.push([match.first, index]);
+        if (classSizes[match] === 2) summary.groups++;
+        if (summary.examples.length < MAX_EXAMPLES) summary.examples.push([firsts[match]!, index]);
       }
     }
     return summary;

@@ -28,8 +28,9 @@ export interface BlockOptions {
  * @param reader The open archive.
  * @param layout The bytes of one image and the number of images.
  * @param options Block size and count.
- * @returns A function giving image `index`'s bytes: a view into a cached block, never changed
- *   afterwards (the caller may keep it).
+ * @returns A function giving image `index`'s bytes, at once when its block is cached, else by a
+ *   promise: a view into a block, never changed afterwards (the caller may keep it). An index out
+ *   of range throws a `RangeError`.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -55,29 +56,40 @@ export function blockImageReader(
   reader: NpzReader,
   layout: { imageBytes: number; numImages: number },
   options: BlockOptions = {},
-): (index: number) => Promise<Uint8Array> {
+): (index: number) => Uint8Array | Promise<Uint8Array> {
   const { imageBytes, numImages } = layout;
   const perBlock = Math.max(1, Math.floor((options.blockBytes ?? 64 * 1024) / imageBytes));
   const kept = Math.max(1, options.blocks ?? 16);
   // Insertion order is recency order: a hit moves its block to the end.
   const cache = new Map<number, Uint8Array>();
-  return async (index: number) => {
+  let lastBlock = -1;
+  const view = (bytes: Uint8Array, index: number, block: number) => {
+    const offset = (index - block * perBlock) * imageBytes;
+    return bytes.subarray(offset, offset + imageBytes);
+  };
+  return (index: number) => {
     if (!Number.isSafeInteger(index) || index < 0 || index >= numImages) {
       throw new RangeError(`Cannot read image ${index}: expected 0 to ${numImages - 1}`);
     }
     const block = Math.floor(index / perBlock);
-    let bytes = cache.get(block);
-    if (bytes === undefined) {
-      const first = block * perBlock;
-      const count = Math.min(perBlock, numImages - first);
-      bytes = await reader.read("images", {
-        offset: first * imageBytes,
-        length: count * imageBytes,
+    const cached = cache.get(block);
+    if (cached !== undefined) {
+      // The most recent block is hit most: leave the order alone then.
+      if (block !== lastBlock) {
+        cache.delete(block);
+        cache.set(block, cached);
+        lastBlock = block;
+      }
+      return view(cached, index, block);
+    }
+    const first = block * perBlock;
+    const count = Math.min(perBlock, numImages - first);
+    return reader.read("images", { offset: first * imageBytes, length: count * imageBytes })
+      .then((bytes) => {
+        if (cache.size >= kept) cache.delete(cache.keys().next().value!);
+        cache.set(block, bytes);
+        lastBlock = block;
+        return view(bytes, index, block);
       });
-      if (cache.size >= kept) cache.delete(cache.keys().next().value!);
-    } else cache.delete(block);
-    cache.set(block, bytes);
-    const offset = (index - block * perBlock) * imageBytes;
-    return bytes.subarray(offset, offset + imageBytes);
   };
 }

@@ -439,7 +439,8 @@ export class QualityAccumulator {
    * Finishes the report: finds exact duplicates (reading candidate images again) and gives
    * every check its verdict.
    *
-   * @param readImage Reads image `index`'s bytes again, for the duplicate candidates.
+   * @param readImage Reads image `index`'s bytes again, for the duplicate candidates (at once
+   *   or by a promise).
    * @returns The report.
    * @example
    * ```ts
@@ -456,7 +457,9 @@ export class QualityAccumulator {
    * assert.equal(report.saturated.count, 1);
    * ```
    */
-  async finish(readImage: (index: number) => Promise<Uint8Array>): Promise<QualityReport> {
+  async finish(
+    readImage: (index: number) => Uint8Array | Promise<Uint8Array>,
+  ): Promise<QualityReport> {
     const layout = this.#layout;
     if (this.#seen !== layout.numImages) {
       throw new RangeError(
