@@ -5,22 +5,24 @@
  * The model's constants were measured with Deno 2.9.6 on this project's 2-core virtual machine
  * (CPU seconds, output on tmpfs; docs/performance_notes.md). Per image, rendering costs about
  * 0.08 µs per pixel of the image side (shapes: 1.3 µs per 16x16 image, 20 µs per 256x256), and
- * a family without a byte path (`renderBytes`) renders floats and quantizes them: 2.2 ns more
- * per pixel (the dsprites grid at 64x64: 13.4 µs an image against shapes' 4.3 µs); float64
+ * a family without a byte path (`renderBytes`) renders floats and quantizes them: 1.7 ns more
+ * per pixel (the dsprites grid at 64x64: 12.1 µs an image against shapes' 4.3 µs); float64
  * adds 0.16 ns per byte. Per byte written: the CRC-32 (0.3 ns, on the rendering thread), the
  * copy into the file (0.35 ns, main thread) and SHA-256 (0.55 ns, main thread unless a hashing
- * thread reads the bytes back, 0.2 ns, and hashes them). A render worker costs 0.1 s to start
- * and 0.4 ns per byte it hands over (messages, buffers, a second isolate's caches).
+ * thread reads the bytes back, 0.2 ns, and hashes them).
  *
  * A run lasts as long as its busiest thread, and at least its total work over the machine's
- * parallel capacity. That capacity is not one core per core here: with the main thread
- * writing and hashing while two threads render, two cores did 1.4 times the work of one
- * (alternated runs, quiet machine: 1,000,000 16x16 images 0.83x the time of `--workers 1`,
- * 100,000 64x64 1.13x, the dsprites grid 1.00x, each against 1.0 + 1.0 per extra core
- * predicting 0.6-0.7x), so each core after the first counts 0.4. A plan with more threads is
- * chosen only when modelled at least 10% faster: within that, the fewer threads are as fast
- * within the machine's noise and cost less CPU (two render threads cost 8-25% more CPU
- * seconds than one, measured).
+ * parallel capacity; worker threads start side by side in 0.1 s, a hashing thread in 0.025 s.
+ * Two figures are fitted to whole runs rather than measured alone. Rendering alone through the
+ * pool costs 0.3-0.7 ns per byte more than on the main thread, but while two threads render
+ * and the main thread writes and hashes, the three contend for two cores' caches and memory:
+ * the pool is charged 2.3 ns per byte and each core after the first counts 0.8 of a core,
+ * which puts the model on the same side as the alternated runs on a quiet machine (two render
+ * threads against `--workers 1`: 1,000,000 16x16 images measured 0.83x, modelled 0.89x;
+ * 100,000 64x64 measured 1.13x, modelled 1.47x; the dsprites grid 1.00x and 1.00x). A plan with
+ * more threads is chosen only when modelled at least 10% faster: within that, the fewer
+ * threads are as fast within the machine's noise and cost less CPU (two render threads cost
+ * 8-26% more CPU seconds than one, measured).
  *
  * With these, 16x16 images render on every core with SHA-256 on the main thread; 64x64,
  * 256x256 and the dsprites grid on the main thread with a hashing thread.
