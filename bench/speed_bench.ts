@@ -32,10 +32,10 @@
  * Runs write to a tmpfs the bench mounts when it runs as root, else to the temporary folder;
  * `--output-dir D` writes under D instead (e.g. a disk, to see the disk's limit).
  * `--max-images N` skips larger runs (e.g. `deno task bench --max-images 100000`);
- * `--rounds R` repeats each end-to-end run R times (default 5; inspect runs min(R, 3) rounds;
- * the whole bench takes about 10 minutes on this project's 2-core machine at R = 5, about 6 at
- * R = 3); `--skip-grid` skips the grid rows and 5; `--skip-inspect` skips 5; `--skip-merge`
- * skips 6.
+ * `--rounds R` repeats each end-to-end run R times (default 3; inspect runs min(R, 3) rounds;
+ * the whole bench took 15 minutes at R = 3 on this project's 2-core machine while other
+ * sessions' benchmarks kept its load average at 10-13); `--skip-grid` skips the grid rows and 5;
+ * `--skip-inspect` skips 5; `--skip-merge` skips 6.
  * Other processes on the machine move these figures: report ranges over runs.
  *
  * @module
@@ -73,7 +73,7 @@ const { values } = parseArgs({
   strict: true,
 });
 const maxImages = Number(values["max-images"] ?? 1_000_000);
-const rounds = Math.max(1, Number(values.rounds ?? 5));
+const rounds = Math.max(1, Number(values.rounds ?? 3));
 const inspectRounds = Math.min(rounds, 3);
 const cores = navigator.hardwareConcurrency;
 
