@@ -18,7 +18,8 @@
  * took from 2.0 s to 10.4 s of mostly system time within minutes. Compare a merge with the
  * `cat` of the same round, not across runs.
  *
- * `--max-images N` skips larger runs; `--rounds R` (default 3); `--disk-only` skips the tmpfs.
+ * `--max-images N` skips larger runs; `--rounds R` (default 3); `--disk-only` skips the tmpfs;
+ * `--no-header` leaves out the machine and date lines (`deno task bench` runs this bench too).
  *
  * @module
  */
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     "max-images": { type: "string" },
     rounds: { type: "string" },
     "disk-only": { type: "boolean" },
+    "no-header": { type: "boolean" },
   },
   strict: true,
 });
@@ -131,8 +133,10 @@ async function benchAt(root: string, where: string): Promise<string[][]> {
   return rows;
 }
 
-console.log(`Machine: ${machineLine()}`);
-console.log(`Date: ${new Date().toISOString()}\n`);
+if (values["no-header"] !== true) {
+  console.log(`Machine: ${machineLine()}`);
+  console.log(`Date: ${new Date().toISOString()}\n`);
+}
 const rows: string[][] = [];
 if (values["disk-only"] !== true) {
   const reason = await tmpfsUnavailable();

@@ -87,6 +87,51 @@ export async function measureGenerate(
 }
 
 /**
+ * Runs `dsgen inspect` of a version in a child process and measures it from outside, as
+ * {@linkcode measureGenerate} does; its files go to a temporary folder, removed afterwards.
+ *
+ * @param versionPath The version folder.
+ * @returns Wall time, CPU seconds (user + system, all threads) and peak RSS.
+ */
+export async function measureInspect(
+  versionPath: string,
+): Promise<{ seconds: number; cpuSeconds: number; peakRssBytes: number }> {
+  const out = await Deno.makeTempDir({ prefix: "dsgen-bench-inspect-" });
+  try {
+    const args = [
+      "-f",
+      "%M %U %S",
+      Deno.execPath(),
+      "run",
+      ...RUN_FLAGS,
+      join(ROOT, "main.ts"),
+      "inspect",
+      versionPath,
+      "--seed",
+      "1",
+      "--quiet",
+      "--out",
+      out,
+    ];
+    const started = performance.now();
+    const output = await new Deno.Command("/usr/bin/time", {
+      args,
+      stderr: "piped",
+      stdout: "null",
+    })
+      .output();
+    const seconds = (performance.now() - started) / 1000;
+    const stderr = new TextDecoder().decode(output.stderr);
+    if (!output.success) throw new Error(`dsgen inspect failed: ${stderr}`);
+    const lines = stderr.trim().split("\n");
+    const [rssKilobytes, user, system] = (lines[lines.length - 1] ?? "").split(" ").map(Number);
+    return { seconds, cpuSeconds: user! + system!, peakRssBytes: rssKilobytes! * 1024 };
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
+/**
  * The size of one entry of an NPZ archive, from numpy's view of it (python3 + numpy), or from
  * metadata when python3 is missing.
  *

@@ -13,21 +13,29 @@
  *    one core (`taskset -c 0`: everything on one thread), with `--workers 1` (which may add a
  *    hashing thread), with every core and with the default plan (the render threads and hashing
  *    thread dsgen's model picks, see src/pipeline/thread_plan.ts): 1,000,000 images of 16x16,
- *    100,000 of 64x64, 20,000 of 256x256, the time ratio against one core, the CPU seconds
- *    of all threads (on a loaded machine, wall times stretch while CPU seconds barely move),
- *    peak RSS (`/usr/bin/time`) against the estimate dsgen printed, and the archive size;
+ *    100,000 of 64x64, 20,000 of 256x256 and the full dsprites grid (737,280 of 64x64, 3.07 GB;
+ *    no one-core run), the plans alternated within each round; the time ratio against one
+ *    core, the CPU seconds of all threads (on a loaded machine, wall times stretch while CPU
+ *    seconds barely move), peak RSS (`/usr/bin/time`) against the estimate dsgen printed, and
+ *    the archive size; then the thread-plan table: the default against `--workers 1` and
+ *    `--workers N`, wall and CPU medians (ranges) and the ratios default / explicit taken
+ *    within each round;
  * 3. the uint8 saving: the same dataset as uint8 and as float64 (the unquantized baseline);
  * 4. an external renderer returning zeros (`--generator-cmd`): images/s through the protocol
  *    (the target is 200,000 16x16 images/s) and the memory estimate against the measured peak
- *    of the process tree (bench/renderer_bench.ts).
- * 5. the full `dsprites` grid, 737,280 images of 64x64 (3.07 GB) on every core: wall time,
- *    CPU seconds, images/s and peak RSS, which must stay flat.
+ *    of the process tree (bench/renderer_bench.ts);
+ * 5. `dsgen inspect` against `dsgen generate` of the full dsprites grid at 16, 32 and 64 pixels
+ *    (the target: inspect no slower than generate), with inspect's CPU seconds and peak RSS;
+ * 6. the merge's throughput: bench/merge_bench.ts for 1,000,000 16x16 images in 16 slices, one
+ *    round (`deno task bench:merge` runs more).
  *
  * Runs write to a tmpfs the bench mounts when it runs as root, else to the temporary folder;
  * `--output-dir D` writes under D instead (e.g. a disk, to see the disk's limit).
  * `--max-images N` skips larger runs (e.g. `deno task bench --max-images 100000`);
- * `--rounds R` repeats each end-to-end run R times and prints the range (default 1);
- * `--skip-grid` skips 5.
+ * `--rounds R` repeats each end-to-end run R times (default 3; inspect runs min(R, 3) rounds;
+ * the whole bench took 15 minutes at R = 3 on this project's 2-core machine while other
+ * sessions' benchmarks kept its load average at 10-13); `--skip-grid` skips the grid rows and 5;
+ * `--skip-inspect` skips 5; `--skip-merge` skips 6.
  * Other processes on the machine move these figures: report ranges over runs.
  *
  * @module
@@ -41,10 +49,12 @@ import { workerImageChunks } from "../src/pipeline/worker_pool.ts";
 import {
   machineLine,
   measureGenerate,
+  measureInspect,
   megabytes,
   npzEntryBytes,
   printTable,
   range,
+  RUN_FLAGS,
 } from "./run_dsgen.ts";
 import { benchRenderer } from "./renderer_bench.ts";
 import type { SpinRequest } from "./spin_worker.ts";
@@ -57,11 +67,14 @@ const { values } = parseArgs({
     rounds: { type: "string" },
     "output-dir": { type: "string" },
     "skip-grid": { type: "boolean" },
+    "skip-inspect": { type: "boolean" },
+    "skip-merge": { type: "boolean" },
   },
   strict: true,
 });
 const maxImages = Number(values["max-images"] ?? 1_000_000);
-const rounds = Math.max(1, Number(values.rounds ?? 1));
+const rounds = Math.max(1, Number(values.rounds ?? 3));
+const inspectRounds = Math.min(rounds, 3);
 const cores = navigator.hardwareConcurrency;
 
 console.log(`Machine: ${machineLine()}`);
@@ -189,6 +202,7 @@ console.log(
 );
 try {
   const rows: string[][] = [];
+  const planRows: string[][] = [];
   // taskset (util-linux) pins a run to one CPU: the one-thread baseline.
   const taskset = ["/usr/bin/taskset", "/bin/taskset"].find((path) => {
     try {
@@ -199,19 +213,36 @@ try {
   });
   const baselineLabel = taskset === undefined ? "--workers 1" : "one core";
   const cases = [
-    { numImages: 1_000_000, imageSize: 16 },
-    { numImages: 100_000, imageSize: 64 },
-    { numImages: 20_000, imageSize: 256 },
+    { numImages: 1_000_000, imageSize: 16, flags: [] as string[], name: "" },
+    { numImages: 100_000, imageSize: 64, flags: [] as string[], name: "" },
+    { numImages: 20_000, imageSize: 256, flags: [] as string[], name: "" },
+    // The full dsprites grid, 737,280 images of 64x64 (3.07 GB).
+    {
+      numImages: 737_280,
+      imageSize: 64,
+      flags: ["--generator", "dsprites", "--grid"],
+      name: "dsprites grid",
+    },
   ];
-  for (const { numImages, imageSize } of cases) {
-    if (numImages > maxImages) continue;
+  const median = (numbers: number[]) => {
+    const sorted = [...numbers].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
+  const withRange = (numbers: number[], digits: number) =>
+    numbers.length === 1
+      ? numbers[0]!.toFixed(digits)
+      : `${median(numbers).toFixed(digits)} (${range(numbers, digits)})`;
+  for (const { numImages, imageSize, flags: familyFlags, name } of cases) {
+    if (numImages > maxImages || (name !== "" && values["skip-grid"] === true)) continue;
     const seconds = new Map<string, number[]>();
     const cpu = new Map<string, number[]>();
     // One core (everything on one thread: the CPU affinity mask has one CPU, so no hashing
-    // thread either), --workers 1, --workers N (every core), and the default: the plan dsgen
-    // picks by its model. Ratios are against one core.
+    // thread either; not for the grid, to keep the bench short), --workers 1, --workers N
+    // (every core), and the default: the plan dsgen picks by its model. Alternated within each
+    // round, so a change of the machine's load falls on every plan alike.
     const plans: { label: string; flags: string[]; prefix?: string[] }[] = [
-      ...(taskset === undefined
+      ...(taskset === undefined || name !== ""
         ? []
         : [{ label: "one core (taskset -c 0)", flags: [], prefix: [taskset, "-c", "0"] }]),
       { label: "--workers 1", flags: ["--workers", "1"] },
@@ -221,15 +252,16 @@ try {
       },
       { label: "default", flags: [] },
     ];
+    const title = `${numImages.toLocaleString("en-US")} x ${imageSize}²${name ? ` ${name}` : ""}`;
+    const planOf = new Map<string, string>();
     for (let round = 0; round < rounds; round++) {
       for (const { label, flags, prefix } of plans) {
         const out = `${outputRoot}/run`;
         const result = await measureGenerate(
           [
-            "--num-images",
-            String(numImages),
-            "--image-size",
-            String(imageSize),
+            ...(name === ""
+              ? ["--num-images", String(numImages), "--image-size", String(imageSize)]
+              : familyFlags),
             "--seed",
             "42",
             ...flags,
@@ -242,15 +274,16 @@ try {
         cpu.set(label, [...(cpu.get(label) ?? []), result.cpuSeconds]);
         const times = seconds.get(label)!;
         const run = result.metadata.run;
+        planOf.set(label, `${run.workers}${run.hash_thread ? " + hash thread" : ""}`);
         const single = seconds.get(plans[0]!.label) ?? [];
         const ratio = label === plans[0]!.label || single.length === 0
           ? ""
           : range(times.map((time, index) => time / (single[index] ?? single[0]!)), 2);
         if (round === rounds - 1) {
           rows.push([
-            `${numImages.toLocaleString("en-US")} x ${imageSize}²`,
+            title,
             label,
-            `${run.workers}${run.hash_thread ? " + hash thread" : ""}`,
+            planOf.get(label)!,
             range(times, 2),
             range(cpu.get(label)!, 2),
             range(times.map((time) => numImages / time / 1000), 0),
@@ -260,11 +293,28 @@ try {
             megabytes(result.metadata.files[0]!.bytes),
           ]);
         }
-        console.error(
-          `  done: ${numImages} images of ${imageSize}², ${label}, ${result.seconds.toFixed(2)} s`,
-        );
+        console.error(`  done: ${title}, ${label}, ${result.seconds.toFixed(2)} s`);
       }
     }
+    // The default against each explicit plan, round by round (the runs of a round ran side by
+    // side in time): wall and CPU ratios, median and range.
+    const pairwise = (label: string, of: Map<string, number[]>) =>
+      of.get("default")!.map((value, index) => value / of.get(label)![index]!);
+    const every = `--workers ${Math.max(2, cores)}`;
+    planRows.push([
+      title,
+      planOf.get("default")!,
+      withRange(seconds.get("default")!, 2),
+      withRange(seconds.get("--workers 1")!, 2),
+      withRange(seconds.get(every)!, 2),
+      withRange(cpu.get("default")!, 2),
+      withRange(cpu.get("--workers 1")!, 2),
+      withRange(cpu.get(every)!, 2),
+      withRange(pairwise("--workers 1", seconds), 2),
+      withRange(pairwise(every, seconds), 2),
+      withRange(pairwise("--workers 1", cpu), 2),
+      withRange(pairwise(every, cpu), 2),
+    ]);
   }
   console.log(
     `End to end (process start to published version, SHA-256 included), uint8, ${rounds} ` +
@@ -282,6 +332,27 @@ try {
     "estimate MB",
     "file MB",
   ], rows);
+  console.log();
+  const every = Math.max(2, cores);
+  console.log(
+    `The default plan against --workers 1 and --workers ${every}: medians (ranges) of ` +
+      `${rounds} round(s), runs alternated; ratios are default / explicit, taken within each ` +
+      "round (below 1: the default is faster or cheaper):",
+  );
+  printTable([
+    "images",
+    "default plan",
+    "default wall s",
+    "w1 wall s",
+    `w${every} wall s`,
+    "default CPU s",
+    "w1 CPU s",
+    `w${every} CPU s`,
+    "wall vs w1",
+    `wall vs w${every}`,
+    "CPU vs w1",
+    `CPU vs w${every}`,
+  ], planRows);
   console.log();
 
   // 3. The uint8 saving against the float64 baseline.
@@ -317,29 +388,81 @@ try {
   // 4. An external renderer through the protocol.
   await benchRenderer(outputRoot);
 
-  // 5. The full dsprites grid.
-  if (values["skip-grid"] !== true) {
-    const out = `${outputRoot}/grid`;
-    const result = await measureGenerate(
-      ["--generator", "dsprites", "--grid", "--workers", String(Math.max(2, cores))],
-      out,
+  // 5. Inspect against generate, the full dsprites grid at 16, 32 and 64 pixels: the grid has
+  // 307,200 images equal to an earlier one, which inspect compares byte for byte.
+  if (values["skip-grid"] !== true && values["skip-inspect"] !== true) {
+    const inspectRows: string[][] = [];
+    for (const imageSize of [16, 32, 64]) {
+      const generated: number[] = [], inspected: number[] = [];
+      const generateCpu: number[] = [], inspectCpu: number[] = [], inspectRss: number[] = [];
+      for (let round = 0; round < inspectRounds; round++) {
+        const out = `${outputRoot}/inspect`;
+        const result = await measureGenerate(
+          ["--generator", "dsprites", "--grid", "--image-size", String(imageSize)],
+          out,
+        );
+        generated.push(result.seconds);
+        generateCpu.push(result.cpuSeconds);
+        const inspection = await measureInspect(result.versionPath);
+        inspected.push(inspection.seconds);
+        inspectCpu.push(inspection.cpuSeconds);
+        inspectRss.push(inspection.peakRssBytes);
+        await Deno.remove(out, { recursive: true });
+        console.error(
+          `  done: inspect of the ${imageSize}² grid, ${inspection.seconds.toFixed(2)} s`,
+        );
+      }
+      inspectRows.push([
+        `${imageSize}x${imageSize}`,
+        range(generated, 2),
+        range(generateCpu, 2),
+        range(inspected, 2),
+        range(inspectCpu, 2),
+        range(inspected.map((time, index) => time / generated[index]!), 2),
+        range(inspectRss.map((bytes) => bytes / 1e6), 1),
+      ]);
+    }
+    console.log(
+      `Inspect against generate, the full dsprites grid (737,280 images, default plan), ` +
+        `${inspectRounds} round(s), each inspect right after its generate:`,
     );
-    await Deno.remove(out, { recursive: true });
-    const numImages = result.metadata.num_images;
+    printTable([
+      "grid",
+      "generate wall s",
+      "generate CPU s",
+      "inspect wall s",
+      "inspect CPU s",
+      "inspect / generate",
+      "inspect peak RSS MB",
+    ], inspectRows);
     console.log();
-    console.log("The full dsprites grid, 64x64 uint8, every core:");
-    printTable(["images", "workers", "wall s", "CPU s", "images/s", "peak RSS MB", "file MB"], [[
-      numImages.toLocaleString("en-US"),
-      String(result.metadata.run.workers),
-      result.seconds.toFixed(2),
-      result.cpuSeconds.toFixed(2),
-      Math.round(numImages / result.seconds).toLocaleString("en-US"),
-      megabytes(result.peakRssBytes),
-      megabytes(result.metadata.files[0]!.bytes),
-    ]]);
   }
 } finally {
   if (disk !== undefined) await disk[Symbol.asyncDispose]();
   else await Deno.remove(outputRoot, { recursive: true });
 }
+// 6. The merge's throughput (bench/merge_bench.ts, 1,000,000 16x16 images in 16 slices, on a
+// tmpfs when root, and the temporary folder's disk), one round: `deno task bench:merge` has more.
+if (values["skip-merge"] !== true && maxImages >= 1_000_000) {
+  console.log(
+    "The merge of a sharded run (deno task bench:merge --max-images 1000000 --rounds 1):",
+  );
+  const merge = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...RUN_FLAGS,
+      new URL("./merge_bench.ts", import.meta.url).pathname,
+      "--max-images",
+      "1000000",
+      "--rounds",
+      "1",
+      "--no-header",
+    ],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!merge.success) console.log("(the merge bench failed; see above)");
+  console.log();
+}
+
 await printCapacity("at the end");

@@ -544,3 +544,28 @@ Deno.test("a merge.lock left by a dead merger on this host is taken over; a live
     assert.equal(other.merge?.status, "merging elsewhere");
   });
 });
+
+Deno.test("the last slice's merge says Merging in its progress lines, not Generating", async () => {
+  await withFolder(async (folder) => {
+    await runSlice(SPEC, folder, { shards: 2, index: 0, runId: "p", workers: 1 });
+    let said = "";
+    const last = await runSlice(SPEC, folder, {
+      shards: 2,
+      index: 1,
+      runId: "p",
+      workers: 1,
+      output: {
+        write: (text) => void (said += text),
+        isTerminal: false,
+        columns: () => 80,
+        noColor: true,
+      },
+    });
+    assert.equal(last.merge?.status, "merged");
+    const [slice, merge] = said.split(/all 2 slices done; merging\n/);
+    assert.ok(merge !== undefined, said);
+    assert.match(slice!, /^Generating: 100%/m);
+    assert.match(merge, /^Merging: 100%\|.*\| 3001\/3001/m);
+    assert.doesNotMatch(merge, /Generating/);
+  });
+});

@@ -103,8 +103,8 @@ Deno.test("the thread plan: a hashing thread for large images on 2 cores, none f
     { workers: 2, hashThread: false },
   );
   assert.deepEqual(
-    chooseThreadPlan(large, { workers: 2, fixed: true, cores: 4, archiveBytes: 1.31e9 }),
-    { workers: 2, hashThread: true },
+    chooseThreadPlan(large, { workers: 4, fixed: true, cores: 8, archiveBytes: 1.31e9 }),
+    { workers: 4, hashThread: true },
   );
   // A file under 64 MiB is hashed inline whatever the rest.
   assert.equal(
@@ -149,5 +149,26 @@ Deno.test("shared chunks are hashed from memory, not read back from the file", a
     await Deno.writeFile(path, new Uint8Array(4096));
     await hasher.wrote(bytes);
     assert.equal(await hasher.digest(), createHash("sha256").update(bytes).digest("hex"));
+  });
+});
+
+Deno.test("the thread plan on 2 cores: one render thread for 64x64 and the dsprites grid, two for 16x16", () => {
+  // Measured with alternated runs (docs/performance_notes.md): two render threads were slower
+  // or no faster at 64x64 and on the grid, and cost more CPU; faster at 16x16.
+  const options = { workers: 2, fixed: false, cores: 2 };
+  const shapes64 = { numImages: 100_000, imageSize: 64, dtype: "uint8" as const };
+  assert.deepEqual(chooseThreadPlan(shapes64, { ...options, archiveBytes: 4.1e8 }), {
+    workers: 1,
+    hashThread: true,
+  });
+  const grid = { numImages: 737_280, imageSize: 64, dtype: "uint8" as const, bytePath: false };
+  assert.deepEqual(chooseThreadPlan(grid, { ...options, archiveBytes: 3.07e9 }), {
+    workers: 1,
+    hashThread: true,
+  });
+  const shapes16 = { numImages: 1_000_000, imageSize: 16, dtype: "uint8" as const };
+  assert.deepEqual(chooseThreadPlan(shapes16, { ...options, archiveBytes: 2.73e8 }), {
+    workers: 2,
+    hashThread: false,
   });
 });

@@ -459,12 +459,13 @@ Deno.test("the plan is printed before the run, with the memory estimate", async 
 Deno.test("a redirected log gets plain progress lines, the plan and the measured peak", async () => {
   await withTempDir("dsgen_cli_test_", async (folder) => {
     const out = join(folder, "log");
-    // Enough images for the worker threads to run; stderr is a pipe, not a terminal.
+    // Enough images for the default plan to start worker threads (16x16: see thread_plan.ts);
+    // stderr is a pipe, not a terminal.
     const result = await runCli([
       "--num-images",
-      "50000",
+      "600000",
       "--image-size",
-      "64",
+      "16",
       "--output-dir",
       out,
       "--seed",
@@ -478,11 +479,11 @@ Deno.test("a redirected log gets plain progress lines, the plan and the measured
     for (const line of progress) {
       assert.match(
         line,
-        /^Generating: +\d+%\|[█▏▎▍▌▋▊▉ ]*\| \d+\/50000 \[\d\d:\d\d<[\d:?]+, .+img\/s\]$/,
+        /^Generating: +\d+%\|[█▏▎▍▌▋▊▉ ]*\| \d+\/600000 \[\d\d:\d\d<[\d:?]+, .+img\/s\]$/,
       );
     }
-    assert.match(progress.at(-1)!, /^Generating: 100%\|█+\| 50000\/50000 /);
-    const estimate = /^Estimated memory: (\d+\.\d) MB for 50000 images \(/m.exec(result.stderr);
+    assert.match(progress.at(-1)!, /^Generating: 100%\|█+\| 600000\/600000 /);
+    const estimate = /^Estimated memory: (\d+\.\d) MB for 600000 images \(/m.exec(result.stderr);
     const peak = /^Peak memory: (\d+\.\d) MB \(estimated (\d+\.\d) MB\)$/m.exec(result.stderr);
     assert.ok(estimate !== null && peak !== null, result.stderr);
     assert.equal(peak[2], estimate[1]);

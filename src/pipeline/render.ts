@@ -159,18 +159,29 @@ export function renderImageBytes(
     return out;
   }
   if (plan.dtype === "uint8") {
-    // The floats are scratch: reuse one buffer rather than leave megabytes to the collector.
-    const floats = floatScratch(range.count * area);
-    const chunk = renderChunk(plan.generator, plan.seed, {
-      start: range.start,
-      count: range.count,
-      pixels: floats,
-    });
-    giveFactors(chunk.labels, chunk.latents);
+    const { labels, latents } = sampleChunk(generator, plan.seed, range);
+    giveFactors(labels, latents);
     const out = range.out?.length === range.count * area
       ? range.out
       : new Uint8Array(range.count * area);
-    return quantize(chunk.pixels, out);
+    // The floats are scratch, rendered and quantized a block of images at a time: a block
+    // stays in the core's cache between the two passes, where a whole chunk's floats (8 MB
+    // for 256 64x64 images) went to memory and back (rendering the dsprites grid on one
+    // thread: 9.4 CPU s against 10.0, one run each on a shared machine; the same bytes).
+    const block = Math.max(1, Math.floor(FLOAT_BLOCK_VALUES / area));
+    const floats = floatScratch(Math.min(block, range.count) * area);
+    const width = generator.latents.length;
+    for (let first = 0; first < range.count; first += block) {
+      const count = Math.min(block, range.count - first);
+      const pixels = floats.subarray(0, count * area);
+      pixels.fill(0);
+      for (let image = 0; image < count; image++) {
+        const index = first + image;
+        generator.render(labels[index]!, latents, index * width, pixels, image * area);
+      }
+      quantize(pixels, out.subarray(first * area, (first + count) * area));
+    }
+    return out;
   }
   const bytes = range.count * area * 8;
   const reuse = range.out?.length === bytes && range.out.byteOffset % 8 === 0;
@@ -186,6 +197,9 @@ export function renderImageBytes(
   // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
   return new Uint8Array(chunk.pixels.buffer, chunk.pixels.byteOffset, chunk.pixels.byteLength);
 }
+
+/** Floats per block of the uint8 path: 128 KiB, well inside a core's L2 cache. */
+const FLOAT_BLOCK_VALUES = 16 * 1024;
 
 let floats = new Float64Array(0);
 

@@ -2,20 +2,31 @@
  * How a run uses the cores: how many threads render, and whether SHA-256 gets a thread of its
  * own ({@linkcode ThreadHasher}), chosen by a model of where the time goes.
  *
- * The model (constants measured with Deno 2.9.6 on this project's 2-core machine, shapes
- * family, output on tmpfs): rendering costs about 0.10 µs per pixel of the image side per
- * image (1.8 µs per 16x16 image, 26 µs per 256x256, /tmp/exp-style loops over
- * `renderImageBytes` on one thread), plus 0.16 ns per byte through the float path of float64;
- * the main thread copies each byte into the file (0.35 ns) and, unless a hashing thread does
- * it, hashes it (0.55 ns, SHA-256 with the CPU's SHA instructions); a hashing thread reads the
- * bytes back (0.2 ns) and hashes them. A run lasts as long as its busiest thread, and at least
- * its total work shared over the cores; each render thread costs 0.05 s to start, the hashing
- * thread 0.025 s.
+ * The model's constants were measured with Deno 2.9.6 on this project's 2-core virtual machine
+ * (CPU seconds, output on tmpfs; docs/performance_notes.md). Per image, rendering costs about
+ * 0.08 µs per pixel of the image side (shapes: 1.3 µs per 16x16 image, 20 µs per 256x256), and
+ * a family without a byte path (`renderBytes`) renders floats and quantizes them: 1.7 ns more
+ * per pixel (the dsprites grid at 64x64: 12.1 µs an image against shapes' 4.3 µs); float64
+ * adds 0.16 ns per byte. Per byte written: the CRC-32 (0.3 ns, on the rendering thread), the
+ * copy into the file (0.35 ns, main thread) and SHA-256 (0.55 ns, main thread unless a hashing
+ * thread reads the bytes back, 0.2 ns, and hashes them).
  *
- * With these, 20,000 256x256 images run on one render thread with a hashing thread (hashing
- * 1.3 GB is then as long as rendering and writing it), 16x16 and 64x64 images on every core
- * with SHA-256 on the main thread. `deno task bench` prints the default plan's time next to
- * `--workers 1` and every core.
+ * A run lasts as long as its busiest thread, and at least its total work over the machine's
+ * parallel capacity; worker threads start side by side in 0.1 s, a hashing thread in 0.025 s.
+ * Two figures are fitted to whole runs rather than measured alone. Rendering alone through the
+ * pool costs 0.3-0.7 ns per byte more than on the main thread, but while two threads render
+ * and the main thread writes and hashes, the three contend for two cores' caches and memory:
+ * the pool is charged 2.3 ns per byte and each core after the first counts 0.8 of a core,
+ * which puts the model on the same side as the alternated runs on a quiet machine (two render
+ * threads against `--workers 1`: 1,000,000 16x16 images measured 0.83x, modelled 0.89x;
+ * 100,000 64x64 measured 1.13x, modelled 1.47x; the dsprites grid 1.00x and 1.00x). A plan with
+ * more threads is chosen only when modelled at least 10% faster: within that, the fewer
+ * threads are as fast within the machine's noise and cost less CPU (two render threads cost
+ * 8-26% more CPU seconds than one, measured).
+ *
+ * With these, 16x16 images render on every core with SHA-256 on the main thread; 64x64,
+ * 256x256 and the dsprites grid on the main thread with a hashing thread.
+ * `deno task bench` prints the default plan against `--workers 1` and `--workers 2`.
  *
  * @module
  */
@@ -31,6 +42,11 @@ export interface ThreadWork {
   imageSize: number;
   /** The image dtype. */
   dtype: ImageDtype;
+  /**
+   * Whether the family renders uint8 images straight to bytes (`renderBytes`; default true):
+   * without, it renders floats and quantizes them, which costs more per pixel.
+   */
+  bytePath?: boolean;
 }
 
 /** A way to run: render threads (1: the main thread) and where SHA-256 runs. */
@@ -41,15 +57,20 @@ export interface ThreadPlan {
   hashThread: boolean;
 }
 
-const RENDER_SECONDS_PER_SIDE_PIXEL = 0.10e-6;
+const RENDER_SECONDS_PER_SIDE_PIXEL = 0.08e-6;
+const FLOAT_PATH_SECONDS_PER_PIXEL = 1.7e-9;
 const FLOAT_RENDER_SECONDS_PER_BYTE = 0.16e-9;
+const CRC_SECONDS_PER_BYTE = 0.3e-9;
 const WRITE_SECONDS_PER_BYTE = 0.35e-9;
 const HASH_SECONDS_PER_BYTE = 0.55e-9;
 const READ_BACK_SECONDS_PER_BYTE = 0.2e-9;
-const WORKER_START_SECONDS = 0.05;
+const POOL_SECONDS_PER_BYTE = 2.3e-9;
+const POOL_START_SECONDS = 0.1;
 const HASH_THREAD_START_SECONDS = 0.025;
+/** The work a core after the first adds, in cores (see the module's doc). */
+const EXTRA_CORE_CAPACITY = 0.8;
 /** A plan with more threads must be modelled this much faster to be chosen. */
-const MORE_THREADS_MARGIN = 0.95;
+const MORE_THREADS_MARGIN = 0.9;
 
 /**
  * The model's time for a way to run, in seconds.
@@ -68,24 +89,32 @@ const MORE_THREADS_MARGIN = 0.95;
  * ```
  */
 export function modelSeconds(work: ThreadWork, plan: ThreadPlan, cores: number): number {
-  const bytes = work.numImages * work.imageSize ** 2 * bytesPerPixel(work.dtype);
+  const pixels = work.numImages * work.imageSize ** 2;
+  const bytes = pixels * bytesPerPixel(work.dtype);
+  const pool = plan.workers > 1;
   const render = work.numImages * work.imageSize * RENDER_SECONDS_PER_SIDE_PIXEL +
-    (work.dtype === "float64" ? bytes * FLOAT_RENDER_SECONDS_PER_BYTE : 0);
+    (work.dtype === "float64" ? bytes * FLOAT_RENDER_SECONDS_PER_BYTE : 0) +
+    (work.dtype === "uint8" && work.bytePath === false
+      ? pixels * FLOAT_PATH_SECONDS_PER_PIXEL
+      : 0) +
+    bytes * CRC_SECONDS_PER_BYTE + (pool ? bytes * POOL_SECONDS_PER_BYTE : 0);
   const hash = bytes * HASH_SECONDS_PER_BYTE;
   const hasher = plan.hashThread ? hash + bytes * READ_BACK_SECONDS_PER_BYTE : 0;
   const main = bytes * WRITE_SECONDS_PER_BYTE + (plan.hashThread ? 0 : hash) +
-    (plan.workers === 1 ? render : 0);
-  const perWorker = plan.workers === 1 ? 0 : render / plan.workers;
-  const total = main + hasher + (plan.workers === 1 ? 0 : render);
-  const start = (plan.workers === 1 ? 0 : plan.workers * WORKER_START_SECONDS) +
+    (pool ? 0 : render);
+  const perWorker = pool ? render / plan.workers : 0;
+  const total = main + hasher + (pool ? render : 0);
+  const capacity = 1 + (Math.max(1, cores) - 1) * EXTRA_CORE_CAPACITY;
+  // Workers start side by side, while the main thread opens the archive.
+  const start = (pool ? POOL_START_SECONDS : 0) +
     (plan.hashThread ? HASH_THREAD_START_SECONDS : 0);
-  return Math.max(main, hasher, perWorker, total / Math.max(1, cores)) + start;
+  return Math.max(main, hasher, perWorker, total / capacity) + start;
 }
 
 /**
  * Picks the fastest way to run by {@linkcode modelSeconds}: one render thread or the allowed
  * number, with or without a hashing thread (only where a core is left for it); a plan with
- * more threads only when the model says it is at least 5% faster.
+ * more threads only when the model says it is at least 10% faster.
  *
  * @param work The number of images, their side and dtype.
  * @param options `workers`: the render threads allowed (after the small-run rule of

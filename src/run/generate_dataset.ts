@@ -262,6 +262,7 @@ async function generateWith(
     columns: output?.columns ?? (() => 80),
     quiet: output === undefined || output.quiet === true,
     noColor: output?.noColor ?? true,
+    description: options.copying === true ? "Merging" : "Generating",
   });
   try {
     signal?.throwIfAborted();

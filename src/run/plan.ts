@@ -106,7 +106,12 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     const cores = options.workers === undefined
       ? allocated.count
       : allocatedWorkers(undefined, probe).count;
-    threads = chooseThreadPlan(spec, {
+    threads = chooseThreadPlan({
+      numImages: spec.numImages,
+      imageSize: spec.imageSize,
+      dtype: spec.dtype,
+      bytePath: generator.renderBytes !== undefined,
+    }, {
       workers: effectiveWorkers(allocated.count, dataset),
       fixed: options.workers !== undefined,
       cores,

@@ -18,6 +18,7 @@ import { quantize } from "../pipeline/quantize.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
 import { type DatasetArrays, readDatasetArrays } from "./dataset_arrays.ts";
 import { shapeModel } from "./frame_cut.ts";
+import { blockImageReader } from "./image_blocks.ts";
 import { type DeclaredLatent, QualityAccumulator, type QualityReport } from "./quality.ts";
 import { drawSampleIndices } from "./sample_indices.ts";
 import { type FactorHistogram, FactorHistograms, traversalRows } from "./factor_pictures.ts";
@@ -248,8 +249,7 @@ export async function inspectVersion(
         // Nothing left but the check.
       }
     }
-    const readImage = (index: number) =>
-      reader.read("images", { offset: index * imageBytes, length: imageBytes });
+    const readImage = blockImageReader(reader, { imageBytes, numImages });
     const report = await quality.finish(readImage);
     const samples: InspectedSample[] = [];
     for (const index of drawSampleIndices(numImages, options.seed, { count: options.samples })) {

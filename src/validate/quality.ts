@@ -297,11 +297,19 @@ export class QualityAccumulator {
       const aligned = chunk.images.byteOffset % 8 === 0 ? chunk.images : chunk.images.slice();
       values = new Float64Array(aligned.buffer, aligned.byteOffset, aligned.length / 8);
     }
+    // uint8 images are read a 32-bit word at a time where they are aligned: most words of a
+    // shape on black are zero and are skipped whole.
+    const words = layout.dtype === "uint8" && this.#area % 4 === 0 &&
+        chunk.images.byteOffset % 4 === 0
+      ? new Uint32Array(chunk.images.buffer, chunk.images.byteOffset, chunk.images.length / 4)
+      : undefined;
     for (let image = 0; image < count; image++) {
       const index = chunk.start + image;
       const label = chunk.labels[image]!;
       this.#addLabelAndLatents(index, label, chunk.latents, image * width);
-      const summary = this.#addPixels(values, image * this.#area, index);
+      const summary = words === undefined
+        ? this.#addPixels(values, image * this.#area, index)
+        : this.#addPixelWords(chunk.images, words, image * this.#area, index);
       this.#duplicates.add(
         index,
         chunk.images.subarray(image * imageBytes, (image + 1) * imageBytes),
@@ -386,10 +394,53 @@ export class QualityAccumulator {
   }
 
   /**
+   * {@linkcode QualityAccumulator.#addPixels} for uint8 images whose bytes are aligned to 4:
+   * the same figures (integer sums, exact in any order), four pixels per read.
+   */
+  #addPixelWords(bytes: Uint8Array, words: Uint32Array, start: number, index: number) {
+    const size = this.#layout.imageSize;
+    const end = start + this.#area;
+    let sum = 0, sumSquares = 0, lit = 0, min = 255, max = 0;
+    for (let word = start >>> 2; word < end >>> 2; word++) {
+      const packed = words[word]!;
+      if (packed === 0) {
+        min = 0;
+        continue;
+      }
+      for (let shift = 0; shift < 32; shift += 8) {
+        const value = (packed >>> shift) & 0xff;
+        if (value === 0) {
+          min = 0;
+          continue;
+        }
+        sum += value;
+        sumSquares += value * value;
+        lit++;
+        if (value < min) min = value;
+        if (value > max) max = value;
+      }
+    }
+    let borderLit = false;
+    for (let offset = 0; offset < size && !borderLit; offset++) {
+      borderLit = bytes[start + offset]! > 0 || bytes[end - 1 - offset]! > 0 ||
+        bytes[start + offset * size]! > 0 || bytes[start + offset * size + size - 1]! > 0;
+    }
+    if (max <= 0) note(this.#blank, index);
+    if (min >= 255) note(this.#saturated, index);
+    this.#sum += sum;
+    this.#sumSquares += sumSquares;
+    this.#nonzero += lit;
+    if (min < this.#min) this.#min = min;
+    if (max > this.#max) this.#max = max;
+    return { mass: sum / 255, borderLit, litPixels: lit };
+  }
+
+  /**
    * Finishes the report: finds exact duplicates (reading candidate images again) and gives
    * every check its verdict.
    *
-   * @param readImage Reads image `index`'s bytes again, for the duplicate candidates.
+   * @param readImage Reads image `index`'s bytes again, for the duplicate candidates (at once
+   *   or by a promise).
    * @returns The report.
    * @example
    * ```ts
@@ -406,7 +457,9 @@ export class QualityAccumulator {
    * assert.equal(report.saturated.count, 1);
    * ```
    */
-  async finish(readImage: (index: number) => Promise<Uint8Array>): Promise<QualityReport> {
+  async finish(
+    readImage: (index: number) => Uint8Array | Promise<Uint8Array>,
+  ): Promise<QualityReport> {
     const layout = this.#layout;
     if (this.#seen !== layout.numImages) {
       throw new RangeError(
