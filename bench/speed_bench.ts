@@ -22,6 +22,11 @@
  *    of the process tree (bench/renderer_bench.ts).
  * 5. the full `dsprites` grid, 737,280 images of 64x64 (3.07 GB) on every core: wall time,
  *    CPU seconds, images/s and peak RSS, which must stay flat.
+ * 6. what a recipe's splits and distributions cost (docs/recipes.md; the target is at most
+ *    10% of the generation speed): 1,000,000 dsprites images of 16x16, default plan, as one
+ *    archive against a recipe of two splits (900,000 images outside Montero et al.'s
+ *    extrapolation region with orientation and posX correlated, 100,000 inside it),
+ *    alternated, `--rounds` times.
  *
  * Runs write to a tmpfs the bench mounts when it runs as root, else to the temporary folder;
  * `--output-dir D` writes under D instead (e.g. a disk, to see the disk's limit).
@@ -314,6 +319,9 @@ try {
   ]);
   console.log();
 
+  // 6. The cost of splits and distributions (printed here, before the slower sections).
+  await benchRecipe(outputRoot, Math.min(1_000_000, Math.max(10_000, maxImages)));
+
   // 4. An external renderer through the protocol.
   await benchRenderer(outputRoot);
 
@@ -343,3 +351,59 @@ try {
   else await Deno.remove(outputRoot, { recursive: true });
 }
 await printCapacity("at the end");
+
+/** Section 6: the same number of dsprites images as one archive and as a recipe's splits. */
+async function benchRecipe(root: string, numImages: number): Promise<void> {
+  const test = Math.round(numImages / 10);
+  const recipe = `${root}/recipe.json`;
+  await Deno.writeTextFile(
+    recipe,
+    JSON.stringify({
+      family: "dsprites",
+      image_size: 16,
+      seed: 42,
+      splits: [
+        {
+          name: "train",
+          where: { not: { preset: "montero_extrapolation" } },
+          num_images: numImages - test,
+          correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
+        },
+        { name: "test", where: "rest", num_images: test },
+      ],
+    }),
+  );
+  const cases = [
+    {
+      label: "one archive",
+      args: ["--generator", "dsprites", "--image-size", "16", "--num-images", String(numImages)],
+    },
+    { label: "recipe: 2 splits, 1 correlated pair", args: ["--recipe", recipe] },
+  ];
+  const seconds = cases.map((): number[] => []), cpu = cases.map((): number[] => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, { args }] of cases.entries()) {
+      const out = `${root}/recipe-run`;
+      const result = await measureGenerate([...args, "--seed", "42"], out);
+      await Deno.remove(out, { recursive: true });
+      seconds[index]!.push(result.seconds);
+      cpu[index]!.push(result.cpuSeconds);
+    }
+  }
+  console.log(
+    `Splits and distributions, ${numImages.toLocaleString("en-US")} dsprites images of 16x16, ` +
+      `default plan, ${rounds} round(s) alternated:`,
+  );
+  printTable(
+    ["run", "wall s", "CPU s", "k images/s", "wall vs one archive", "CPU vs one archive"],
+    cases.map(({ label }, index) => [
+      label,
+      range(seconds[index]!, 2),
+      range(cpu[index]!, 2),
+      range(seconds[index]!.map((time) => numImages / time / 1000), 0),
+      range(seconds[index]!.map((time, at) => time / seconds[0]![at]!), 2),
+      range(cpu[index]!.map((time, at) => time / cpu[0]![at]!), 2),
+    ]),
+  );
+  console.log();
+}
