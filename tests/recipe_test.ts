@@ -15,6 +15,7 @@ import { compileDistribution } from "../src/recipe/distribution.ts";
 import { dspritesFamily } from "../src/generators/dsprites.ts";
 import { createSplitGenerator } from "../src/recipe/split_generator.ts";
 import { sampleChunk } from "../src/pipeline/render.ts";
+import { readRecipeRun } from "../src/cli/recipe_args.ts";
 
 const MALFORMED: [string, unknown, string][] = [
   ["an unknown top-level key", { family: "dsprites", seed: 1, sed: 2 }, '"sed"'],
@@ -366,6 +367,12 @@ Deno.test("a split version verifies, and verify finds a combination in two split
     const verified = await runCli(["verify", version, "--seed", "1"]);
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /splits +no factor combination is in two splits/);
+    const inspected = await runCli(["inspect", version]);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    assert.equal(inspected.stdout, `${join(version, "inspection", "splits.png")}\n`);
+    const png = await Deno.readFile(join(version, "inspection", "splits.png"));
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    await Deno.remove(join(version, "inspection"), { recursive: true });
     // The test archive copied over the train archive (and its record): a combination is in
     // both splits.
     const metadata = JSON.parse(await Deno.readTextFile(join(version, "metadata.json")));
@@ -382,5 +389,33 @@ Deno.test("a split version verifies, and verify finds a combination in two split
     const mixed = await runCli(["verify", version, "--seed", "1", "--samples", "1"]);
     assert.notEqual(mixed.code, 0);
     assert.match(mixed.stdout, /FAIL +splits +combination \[.*\] \(latents_classes\) is in both/);
+  });
+});
+
+Deno.test("every whole recipe in docs/recipes.md is accepted as it stands", async () => {
+  const docs = await Deno.readTextFile(new URL("../docs/recipes.md", import.meta.url));
+  const blocks = [...docs.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  // A whole recipe, or one split (as in a recipe beside a test split).
+  const recipes = blocks.map((block) => JSON.parse(block)).map((json) =>
+    "family" in json ? json : "where" in json
+      ? {
+        family: "dsprites",
+        splits: [json, {
+          name: "held-out",
+          where: { preset: "montero_extrapolation" },
+          num_images: 10,
+        }],
+      }
+      : undefined
+  ).filter((json) => json !== undefined);
+  assert.equal(recipes.length, blocks.length);
+  await withTempDir("dsgen-recipe-docs-", async (dir) => {
+    for (const [index, recipe] of recipes.entries()) {
+      const file = join(dir, `${index}.json`);
+      await Deno.writeTextFile(file, JSON.stringify(recipe));
+      const run = readRecipeRun(file, {});
+      assert.equal(run.recipe.family.name, "dsprites");
+      if (recipe.splits !== undefined) assert.equal(run.splits?.length, recipe.splits.length);
+    }
   });
 });

@@ -107,9 +107,20 @@ export function compilePredicate(json: unknown, names: FactorNames, path: string
     const parts = list.map((part, index) =>
       compilePredicate(part, names, childPath(childPath(path, key), index))
     );
+    // Plain loops: a region is found by calling this once per combination of the grid.
     return key === "all"
-      ? (values, label, combination) => parts.every((part) => part(values, label, combination))
-      : (values, label, combination) => parts.some((part) => part(values, label, combination));
+      ? (values, label, combination) => {
+        for (let index = 0; index < parts.length; index++) {
+          if (!parts[index]!(values, label, combination)) return false;
+        }
+        return true;
+      }
+      : (values, label, combination) => {
+        for (let index = 0; index < parts.length; index++) {
+          if (parts[index]!(values, label, combination)) return true;
+        }
+        return false;
+      };
   }
   if ("not" in object) {
     objectWith(object, path, ["not"]);
@@ -215,7 +226,11 @@ export function compilePredicate(json: unknown, names: FactorNames, path: string
     if (tests.length === 0) {
       throw new RecipeError(path, object, `a comparison too: ${COMPARISONS.join(", ")}`);
     }
-    return (values) => tests.every((test) => test(values[factor]!));
+    return (values) => {
+      const value = values[factor]!;
+      for (let index = 0; index < tests.length; index++) if (!tests[index]!(value)) return false;
+      return true;
+    };
   }
   throw new RecipeError(path, keys.length === 0 ? object : keys[0], PREDICATE_FORMS);
 }

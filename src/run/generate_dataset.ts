@@ -334,14 +334,17 @@ async function generateWith(
         seconds,
       });
     }
-    if (options.recipe !== undefined) {
-      const recipe = structuredClone(options.recipe.recipe);
+    {
+      // The recipe that makes this version again; a library call or a merge gets the spec's.
+      const recipe = structuredClone(
+        options.recipe?.recipe ?? specRecipe(spec, name, options),
+      );
       const family = recipe.family as { [key: string]: JsonValue } | undefined;
       if (family !== undefined && family.version === undefined) {
         family.version = plan.spec.family.version ?? null;
       }
       metadata.recipe = recipe;
-      if (options.recipe.source !== undefined) metadata.recipe_source = options.recipe.source;
+      if (options.recipe?.source !== undefined) metadata.recipe_source = options.recipe.source;
     }
     const version = await publishVersion(staging, metadata, {
       ...(signal === undefined ? {} : { signal }),
@@ -417,5 +420,37 @@ function recordSplits(
       ...metadata.run,
       images_per_second: Math.round(spec.numImages / run.seconds),
     },
+  };
+}
+
+/** The recipe of a spec (docs/recipes.md), for runs that were given none. */
+function specRecipe(
+  spec: DatasetSpec,
+  name: string,
+  options: GenerateDatasetOptions,
+): { [key: string]: JsonValue } {
+  const { family } = spec;
+  return {
+    family: {
+      name: family.name,
+      options: family.options,
+      ...(family.module === undefined ? {} : { module: family.module }),
+      ...(family.command === undefined
+        ? {}
+        : { command: options.rendererLabel ?? family.command.join(" ") }),
+    },
+    image_size: spec.imageSize,
+    dtype: spec.dtype,
+    seed: spec.seed,
+    ...(options.splits === undefined ? { num_images: spec.numImages } : {
+      splits: options.splits.map(({ numImages, split }) => ({
+        name: split.name,
+        where: split.where as JsonValue,
+        ...(split.mode === "grid" ? {} : { num_images: numImages }),
+        ...(split.factors === undefined ? {} : { factors: split.factors }),
+        ...(split.correlations === undefined ? {} : { correlations: split.correlations }),
+      })),
+    }),
+    name,
   };
 }
