@@ -66,6 +66,12 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
     inspect: async (args) => {
       const options = parseInspectArgs(args, caller);
       if (options === "help") return io.stdout(INSPECT_HELP);
+      // A recipe's splits: pictures of their regions (src/cli/inspect_splits.ts).
+      const splits = await import("./src/cli/inspect_splits.ts");
+      if (await splits.hasSplits(options.path)) {
+        await splits.runInspectSplits(options, io);
+        return;
+      }
       await runInspect(options, io);
     },
     verify: async (args) => {

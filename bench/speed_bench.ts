@@ -27,7 +27,12 @@
  * 5. `dsgen inspect` against `dsgen generate` of the full dsprites grid at 16, 32 and 64 pixels
  *    (the target: inspect no slower than generate), with inspect's CPU seconds and peak RSS;
  * 6. the merge's throughput: bench/merge_bench.ts for 1,000,000 16x16 images in 16 slices, one
- *    round (`deno task bench:merge` runs more).
+ *    round (`deno task bench:merge` runs more);
+ * 7. what a recipe's splits and distributions cost (docs/recipes.md; the target is at most
+ *    10% of the generation speed): 1,000,000 dsprites images of 16x16, default plan, as one
+ *    archive against a recipe of two splits (900,000 images outside Montero et al.'s
+ *    extrapolation region with orientation and posX correlated, 100,000 inside it),
+ *    alternated, `--rounds` times.
  *
  * Runs write to a tmpfs the bench mounts when it runs as root, else to the temporary folder;
  * `--output-dir D` writes under D instead (e.g. a disk, to see the disk's limit).
@@ -385,6 +390,9 @@ try {
   ]);
   console.log();
 
+  // 7. The cost of splits and distributions (printed here, before the slower sections).
+  await benchRecipe(outputRoot, Math.min(1_000_000, Math.max(10_000, maxImages)));
+
   // 4. An external renderer through the protocol.
   await benchRenderer(outputRoot);
 
@@ -466,3 +474,59 @@ if (values["skip-merge"] !== true && maxImages >= 1_000_000) {
 }
 
 await printCapacity("at the end");
+
+/** Section 7: the same number of dsprites images as one archive and as a recipe's splits. */
+async function benchRecipe(root: string, numImages: number): Promise<void> {
+  const test = Math.round(numImages / 10);
+  const recipe = `${root}/recipe.json`;
+  await Deno.writeTextFile(
+    recipe,
+    JSON.stringify({
+      family: "dsprites",
+      image_size: 16,
+      seed: 42,
+      splits: [
+        {
+          name: "train",
+          where: { not: { preset: "montero_extrapolation" } },
+          num_images: numImages - test,
+          correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
+        },
+        { name: "test", where: "rest", num_images: test },
+      ],
+    }),
+  );
+  const cases = [
+    {
+      label: "one archive",
+      args: ["--generator", "dsprites", "--image-size", "16", "--num-images", String(numImages)],
+    },
+    { label: "recipe: 2 splits, 1 correlated pair", args: ["--recipe", recipe] },
+  ];
+  const seconds = cases.map((): number[] => []), cpu = cases.map((): number[] => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, { args }] of cases.entries()) {
+      const out = `${root}/recipe-run`;
+      const result = await measureGenerate([...args, "--seed", "42"], out);
+      await Deno.remove(out, { recursive: true });
+      seconds[index]!.push(result.seconds);
+      cpu[index]!.push(result.cpuSeconds);
+    }
+  }
+  console.log(
+    `Splits and distributions, ${numImages.toLocaleString("en-US")} dsprites images of 16x16, ` +
+      `default plan, ${rounds} round(s) alternated:`,
+  );
+  printTable(
+    ["run", "wall s", "CPU s", "k images/s", "wall vs one archive", "CPU vs one archive"],
+    cases.map(({ label }, index) => [
+      label,
+      range(seconds[index]!, 2),
+      range(cpu[index]!, 2),
+      range(seconds[index]!.map((time) => numImages / time / 1000), 0),
+      range(seconds[index]!.map((time, at) => time / seconds[0]![at]!), 2),
+      range(cpu[index]!.map((time, at) => time / cpu[0]![at]!), 2),
+    ]),
+  );
+  console.log();
+}

@@ -31,6 +31,7 @@ import {
 } from "./flags.ts";
 import { confirm, type Console, runOutput } from "./console.ts";
 import { type CallerFolder, callerPath } from "./paths.ts";
+import { readRecipeRun, type RecipeRun, recordedRecipe } from "./recipe_args.ts";
 
 export type { GenerateResult };
 export { defaultName };
@@ -91,6 +92,11 @@ export interface GenerateOptions {
     imageSize?: number;
     name?: string;
   };
+  /**
+   * The recipe the run comes from (`--recipe`): the family it names, its splits, the fields
+   * flags overrode, and for a metadata.json what the remake must reproduce.
+   */
+  recipe?: RecipeRun;
 }
 
 const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accepts?: string }> = {
@@ -110,6 +116,7 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
     type: "string",
     accepts: "NAME=COUNT pairs separated by commas, e.g. scale=6,orientation=40,pos_x=32,pos_y=32",
   },
+  recipe: { type: "string", accepts: "a recipe file or a version's metadata.json" },
   "generator-cmd": { type: "string", accepts: 'a command, e.g. "python3 render.py"' },
   "generator-timeout": { type: "string", accepts: "an integer from 1 to 86400 (seconds)" },
   shards: { type: "string", accepts: `an integer from 1 to ${MAX_SHARDS}` },
@@ -142,6 +149,11 @@ Options:
                     factor fastest); --num-images, if given, must equal the grid's size
   --grid-values V   values per factor of a shapes grid (implies --grid), e.g.
                     scale=6,orientation=40,pos_x=32,pos_y=32 (the default)
+  --recipe FILE     a recipe (docs/recipes.md): family, size, dtype, seed, images,
+                    name and splits as JSON; or a version's metadata.json, which
+                    remakes it and checks every archive's SHA-256 (exit 1 naming the
+                    first differing array). --seed, --num-images, --image-size,
+                    --dtype and --name override its fields (recorded as such)
   --workers N       rendering threads, 1 to 64 (default: SLURM_CPUS_PER_TASK, else
                     the CPUs this process may use; runs shorter than about 0.3 s
                     stay on the main thread, and large images may render there
@@ -190,6 +202,14 @@ export function parseGenerateArgs(
     requireValue(`--${flag}`, values[flag], FLAGS[flag]?.accepts ?? "a value");
   const integer = (flag: string, min: number, max: number) =>
     parseIntegerFlag(values, flag, { min, max });
+  if (values.recipe !== undefined) {
+    return recipeOptions(readRecipeRun(callerPath(text("recipe"), defaults), values), {
+      values,
+      defaults,
+      text,
+      integer,
+    });
+  }
 
   const generator = values.generator === undefined
     ? "shapes"
@@ -326,6 +346,105 @@ export function parseGenerateArgs(
   return options;
 }
 
+/** The options of a `--recipe` run: the recipe's fields, and the flags that run it. */
+function recipeOptions(
+  run: RecipeRun,
+  flags: {
+    values: Record<string, string | boolean | undefined>;
+    defaults: { workers?: number; env?: Record<string, string | undefined> } & CallerFolder;
+    text: (flag: string) => string;
+    integer: (flag: string, min: number, max: number) => number;
+  },
+): GenerateOptions {
+  const { values, defaults, text, integer } = flags;
+  const { recipe, family } = run;
+  const registered = family.module === undefined && family.command === undefined
+    ? generators.get(family.name)
+    : undefined;
+  const imageSize = recipe.image_size ?? registered?.defaultImageSize ?? 16;
+  const minSize = registered?.minImageSize ?? 4;
+  if (imageSize < minSize) {
+    throw new UsageError(
+      `Cannot use recipe field "image_size" value ${imageSize}: expected ${minSize} to 256 for ` +
+        `${family.name} (in ${run.file})`,
+    );
+  }
+  let numImages: number;
+  if (run.splits !== undefined) {
+    numImages = run.splits.reduce((sum, split) => sum + split.numImages, 0);
+  } else {
+    const fixed = registered === undefined
+      ? undefined
+      : fixedNumImages(family.name, imageSize, family.options);
+    const given = recipe.num_images ?? fixed;
+    if (given === undefined) {
+      throw new UsageError(
+        `Missing recipe field "num_images": expected an integer from 1 to ${MAX_IMAGES}, or ` +
+          `a family whose options fix it (a grid) (in ${run.file})`,
+      );
+    }
+    if (fixed !== undefined && given !== fixed) {
+      throw new UsageError(
+        `Cannot use recipe field "num_images" value ${given}: the ${family.name} grid has ` +
+          `${fixed} images, expected ${fixed} or no num_images (in ${run.file})`,
+      );
+    }
+    numImages = given;
+  }
+  const dtype = recipe.dtype ?? "uint8";
+  const name = recipe.name ??
+    defaultName(family.command === undefined ? family.name : "renderer", imageSize, dtype);
+  const options: GenerateOptions = {
+    numImages,
+    outputDir: callerPath(text("output-dir"), defaults),
+    name,
+    imageSize,
+    generator: family.name,
+    dtype,
+    yes: values.yes === true,
+    quiet: values.quiet === true,
+    recipe: run,
+  };
+  if (recipe.seed !== undefined) options.seed = recipe.seed;
+  if (values.workers !== undefined) options.workers = integer("workers", 1, MAX_WORKERS);
+  else if (defaults.workers !== undefined) {
+    options.workers = Math.max(1, Math.min(MAX_WORKERS, defaults.workers));
+  }
+  if (Object.keys(family.options).length > 0) options.familyOptions = family.options;
+  if (values.shards !== undefined) {
+    if (run.splits !== undefined) {
+      throw new UsageError(
+        `Cannot use "--shards" with a recipe that has splits: expected a run on one machine`,
+      );
+    }
+    if (recipe.seed === undefined) {
+      throw new UsageError(
+        'Missing "--seed" for "--shards": expected the same seed for every slice of the run',
+      );
+    }
+    const shards = integer("shards", 1, MAX_SHARDS);
+    const slice = resolveSlice({
+      shards,
+      ...(values["shard-index"] === undefined ? {} : { shardIndex: text("shard-index") }),
+      ...(values["run-id"] === undefined ? {} : { runId: text("run-id") }),
+    }, defaults.env ?? processEnv());
+    options.slice = { shards, index: slice.index, runId: slice.runId };
+  }
+  if (family.command !== undefined) {
+    options.external = {
+      command: text("generator-cmd"),
+      words: family.command,
+      cwd: defaults.callerDir ?? Deno.cwd(),
+      timeoutSeconds: values["generator-timeout"] === undefined
+        ? DEFAULT_RENDERER_TIMEOUT_SECONDS
+        : integer("generator-timeout", 1, 86400),
+      ...(recipe.image_size === undefined ? {} : { imageSize }),
+      ...(recipe.name === undefined ? {} : { name }),
+    };
+  }
+  return options;
+}
+
 /**
  * Reads `--grid-values`: `NAME=COUNT` pairs separated by commas.
  *
@@ -418,7 +537,8 @@ export function specOf(
       // An external renderer's name and size are filled in from its handshake (size 0: the
       // one it declares).
       family: external === undefined
-        ? { name: options.generator, options: options.familyOptions ?? {} }
+        ? options.recipe?.family ??
+          { name: options.generator, options: options.familyOptions ?? {} }
         : { name: "renderer", command: external.words, cwd: external.cwd, options: {} },
       seed,
       numImages: options.numImages,
@@ -471,7 +591,41 @@ export async function runGenerate(
     }
     return undefined;
   }
+  const recipe = options.recipe;
+  const recorded = recordedRecipe(
+    recipe?.recipe ?? {
+      family: external === undefined
+        ? { name: options.generator, options: options.familyOptions ?? {} }
+        : { name: "renderer", options: {}, command: external.command },
+    },
+    {
+      seed: spec.seed,
+      numImages: spec.numImages,
+      imageSize: spec.imageSize,
+      dtype: spec.dtype,
+      name: options.name,
+    },
+  );
+  if (external !== undefined && external.imageSize === undefined) delete recorded.image_size;
+  if (external !== undefined && external.name === undefined) delete recorded.name;
+  if (recipe?.fromMetadata === true && recipe.remake === undefined) {
+    io.stderr(
+      `Not a remake: ${
+        Object.values(recipe.overridden).join(", ")
+      } overrides the recorded recipe, so the archives are not compared with metadata.json\n`,
+    );
+  }
+  const overridden = { ...recipe?.overridden };
+  if (seedSource === "drawn") overridden.seed = "drawn";
   const result = await generateDataset(spec, options.outputDir, {
+    recipe: {
+      recipe: recorded,
+      ...(recipe === undefined && seedSource !== "drawn"
+        ? {}
+        : { source: { file: recipe?.file ?? "", overridden } }),
+    },
+    ...(recipe?.splits === undefined ? {} : { splits: recipe.splits }),
+    ...(recipe?.remake === undefined ? {} : { remake: recipe.remake }),
     ...(external === undefined ? { name: options.name } : {
       ...(external.name === undefined ? {} : { name: external.name }),
       rendererLabel: external.command,

@@ -184,6 +184,12 @@ export async function runInspect(
     throw asRunError(error, `Cannot open ${options.path}`);
   }
   const { metadata } = version;
+  if (metadata.splits !== undefined) {
+    throw new RunError(
+      `Cannot inspect ${version.path} this way: it is made of splits, which runInspectSplits ` +
+        "(src/cli/inspect_splits.ts) draws",
+    );
+  }
   if (metadata.num_images < 1) {
     throw new RunError(`Cannot inspect ${version.path}: it has no images`);
   }

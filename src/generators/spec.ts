@@ -15,6 +15,7 @@
 
 import type { GeneratorFamily, ImageGenerator, JsonValue } from "./generator.ts";
 import { generators } from "./registry.ts";
+import { createSplitGenerator, type SplitRef } from "../recipe/split_generator.ts";
 
 /** The image dtypes dsgen writes. */
 export type ImageDtype = "uint8" | "float64";
@@ -39,6 +40,12 @@ export interface FamilyRef {
   version?: string;
   /** The family's own options (e.g. a grid's values per factor), as JSON; `{}` for none. */
   options: { [key: string]: JsonValue };
+  /**
+   * One split of a recipe's dataset (`src/recipe/split_generator.ts`): the family's grid
+   * restricted to the split's region and drawn from its distribution; absent for a whole
+   * dataset.
+   */
+  split?: SplitRef;
 }
 
 /** What to generate: equal specs give byte-identical arrays. */
@@ -117,7 +124,14 @@ export async function createGenerator(
   spec: Pick<DatasetSpec, "family" | "imageSize">,
 ): Promise<ImageGenerator> {
   const family = await loadFamily(spec.family);
-  const generator = family.create({ imageSize: spec.imageSize, options: spec.family.options });
+  const split = spec.family.split;
+  const generator = split === undefined
+    ? family.create({ imageSize: spec.imageSize, options: spec.family.options })
+    : createSplitGenerator(family, {
+      imageSize: spec.imageSize,
+      options: spec.family.options,
+      split,
+    });
   const wanted = spec.family.version;
   if (wanted !== undefined && generator.version !== wanted) {
     throw new TypeError(

@@ -21,6 +21,7 @@ import type { writeDatasetNpz, WriteOptions } from "../pipeline/dataset.ts";
 import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import type { VersionMetadata } from "../store/metadata.ts";
+import type { NpzRecord } from "../pipeline/dataset.ts";
 import type { Staging, StagingEntry } from "../store/versions.ts";
 import { interruption, untilAborted } from "./interrupt.ts";
 import { describePlan, planRun, type RunPlan } from "./plan.ts";
@@ -36,6 +37,9 @@ import type { JsonValue } from "../generators/generator.ts";
 import { externalGenerator } from "../generators/external.ts";
 import { parseDescription, rendererItemSize } from "../generators/renderer_protocol.ts";
 import { quoteCommand } from "../generators/named_program.ts";
+import type { SplitRef } from "../recipe/split_generator.ts";
+import { compareRemake, type RecordedArchives } from "./remake.ts";
+import { RunError } from "./errors.ts";
 
 /**
  * The dataset folder's name when none is given: `<family><size>`, with the dtype when it is
@@ -119,6 +123,24 @@ export interface GenerateDatasetOptions {
    * labels and latents must come from `imageChunks` and `labelsAndLatents`.
    */
   rendererDeclared?: { [key: string]: JsonValue };
+  /**
+   * The recipe the run was made from, recorded in metadata.json as `recipe` (the file that
+   * makes the version again), with the file it came from and the fields flags overrode.
+   */
+  recipe?: {
+    recipe: { [key: string]: JsonValue };
+    source?: { file: string; overridden: { [field: string]: string } };
+  };
+  /**
+   * Named splits, each written as its own archive `<name>.npz` instead of `dataset.npz`; the
+   * spec's `numImages` is then their sum.
+   */
+  splits?: { numImages: number; split: SplitRef }[];
+  /**
+   * A remake: the files and arrays a version's metadata.json records. The run fails (exit 1,
+   * naming the first differing array) unless every archive has its recorded SHA-256.
+   */
+  remake?: RecordedArchives;
 }
 
 /** What {@linkcode generateDataset} made. */
@@ -218,16 +240,38 @@ async function generateWith(
       : 0,
     answerBytesPerPixel: external.answerBytesPerPixel,
   };
-  const plan = await planRun(spec, {
+  const planOptions = {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.probe === undefined ? {} : { probe: options.probe }),
     ...(external === undefined ? {} : { generator: external.generator, renderer }),
-  });
-  checkDiskRoom(plan.archiveBytes, { outputDir, datasetDir });
+  };
+  // One archive per split (`<name>.npz`), else dataset.npz.
+  const parts = options.splits === undefined
+    ? [{ file: "dataset.npz", plan: await planRun(spec, planOptions) }]
+    : await Promise.all(options.splits.map(async ({ numImages, split }) => ({
+      file: `${split.name}.npz`,
+      plan: await planRun({ ...spec, numImages, family: { ...spec.family, split } }, planOptions),
+    })));
+  // The largest part speaks for the run: its threads and memory estimate.
+  const plan =
+    parts.reduce((largest, part) =>
+      part.plan.spec.numImages > largest.plan.spec.numImages ? part : largest
+    ).plan;
+  const archiveBytes = parts.reduce((sum, part) => sum + part.plan.archiveBytes, 0);
+  checkDiskRoom(archiveBytes, { outputDir, datasetDir });
   const lines = describePlan(plan, {
     output: `${resolve(datasetDir)}/v????-<time>/`,
     seedDrawn: seedSource === "drawn",
   });
+  if (parts.length > 1 || options.splits !== undefined) {
+    lines[0] = lines[0]!.replace(/^Plan: \d+ images/, `Plan: ${spec.numImages} images`);
+    lines[2] = `Disk: ${formatMegabytes(archiveBytes)} (${archiveBytes} bytes)`;
+    lines.push(
+      `Splits: ${
+        parts.map((part) => `${part.file} ${part.plan.spec.numImages} images`).join(", ")
+      }`,
+    );
+  }
   for (const line of lines) info(line);
   if (seedSource === "drawn" && output?.quiet) notice(`Seed: ${spec.seed} (drawn)`);
   checkMemory(plan.estimate.total, plan.memory);
@@ -266,20 +310,40 @@ async function generateWith(
   });
   try {
     signal?.throwIfAborted();
-    const archive = await writeArchive(plan, join(staging.path, "dataset.npz"), {
-      onProgress: (done) => progress.update(done),
-      ...(signal === undefined ? {} : { signal }),
-      ...(options.imageChunks === undefined ? {} : { imageChunks: options.imageChunks }),
-      ...(options.writeDataset === undefined ? {} : { writeDataset: options.writeDataset }),
-      ...(options.labelsAndLatents === undefined
-        ? {}
-        : { labelsAndLatents: options.labelsAndLatents }),
-      ...(options.copying === undefined ? {} : { copying: options.copying }),
-      ...(renderers === undefined || !rendering ? {} : await renderers.writeOptions({
-        workers: plan.workers.count,
-        signal,
-      })),
-    });
+    const archives: NpzRecord[] = [];
+    let before = 0;
+    for (const part of parts) {
+      const done = before;
+      archives.push(
+        await writeArchive(part.plan, join(staging.path, part.file), {
+          onProgress: (images) => progress.update(done + images),
+          ...(signal === undefined ? {} : { signal }),
+          ...(options.imageChunks === undefined ? {} : { imageChunks: options.imageChunks }),
+          ...(options.writeDataset === undefined ? {} : { writeDataset: options.writeDataset }),
+          ...(options.labelsAndLatents === undefined
+            ? {}
+            : { labelsAndLatents: options.labelsAndLatents }),
+          ...(options.copying === undefined ? {} : { copying: options.copying }),
+          ...(renderers === undefined || !rendering ? {} : await renderers.writeOptions({
+            workers: plan.workers.count,
+            signal,
+          })),
+        }),
+      );
+      before += part.plan.spec.numImages;
+    }
+    const archive = archives[0]!;
+    if (options.remake !== undefined) {
+      const problem = await compareRemake(
+        parts.map((part, index) => ({
+          file: part.file,
+          path: join(staging.path, part.file),
+          record: archives[index]!,
+        })),
+        options.remake,
+      );
+      if (problem !== undefined) throw new RunError(problem);
+    }
     const rendererPeak = await renderers?.finish();
     progress.finish();
     const seconds = (performance.now() - startTime) / 1000;
@@ -288,7 +352,7 @@ async function generateWith(
     const peak = ownPeak === undefined || (renderers !== undefined && rendererPeak === undefined)
       ? undefined
       : ownPeak + (rendererPeak ?? 0);
-    const metadata = recordRun(plan, {
+    let metadata = recordRun(plan, {
       dataset: name,
       version: staging.number,
       startedAt,
@@ -304,11 +368,37 @@ async function generateWith(
         : { renderer: { command: external.label, declared: external.declared } }),
       ...(rendererPeak === undefined ? {} : { rendererPeakBytes: rendererPeak }),
     });
+    if (options.splits !== undefined) {
+      metadata = recordSplits(metadata, {
+        spec: { ...spec, family: { ...spec.family, version: plan.spec.family.version } },
+        parts: parts.map((part, index) => ({ ...part, archive: archives[index]! })),
+        seconds,
+      });
+    }
+    {
+      // The recipe that makes this version again; a library call or a merge gets the spec's.
+      const recipe = structuredClone(
+        options.recipe?.recipe ?? specRecipe(spec, name, options),
+      );
+      const family = recipe.family as { [key: string]: JsonValue } | undefined;
+      if (family !== undefined && family.version === undefined) {
+        family.version = plan.spec.family.version ?? null;
+      }
+      metadata.recipe = recipe;
+      if (options.recipe?.source !== undefined) metadata.recipe_source = options.recipe.source;
+    }
     const version = await publishVersion(staging, metadata, {
       ...(signal === undefined ? {} : { signal }),
     });
+    if (options.remake !== undefined) {
+      notice(
+        `Remade byte-identical: ${
+          parts.map((part, index) => `${part.file} SHA-256 ${archives[index]!.sha256}`).join(", ")
+        }, as metadata.json records`,
+      );
+    }
     info(
-      `Wrote ${spec.numImages} images, ${formatMegabytes(archive.bytes)}, in ` +
+      `Wrote ${spec.numImages} images, ${formatMegabytes(archiveBytes)}, in ` +
         `${seconds.toFixed(2)} s (${metadata.run.images_per_second} img/s)`,
     );
     if (peak !== undefined) {
@@ -325,4 +415,83 @@ async function generateWith(
       ...(signal === undefined ? {} : { signal }),
     });
   }
+}
+
+/**
+ * The metadata.json of a version written as splits: one file per split, the arrays of each,
+ * and each split's region, distribution, count and checksum under `splits`.
+ */
+function recordSplits(
+  metadata: VersionMetadata,
+  run: {
+    spec: DatasetSpec;
+    parts: { file: string; plan: RunPlan; archive: NpzRecord }[];
+    seconds: number;
+  },
+): VersionMetadata {
+  const { spec, parts } = run;
+  const { split: _first, ...parameters } = parts[0]!.plan.generator.parameters;
+  return {
+    ...metadata,
+    num_images: spec.numImages,
+    generator: { ...metadata.generator, parameters },
+    spec,
+    files: parts.map(({ file, archive }) => ({
+      name: file,
+      bytes: archive.bytes,
+      sha256: archive.sha256,
+    })),
+    arrays: [],
+    splits: parts.map(({ file, plan, archive }) => ({
+      name: plan.spec.family.split!.name,
+      file,
+      num_images: plan.spec.numImages,
+      combinations: (plan.generator.parameters.split as { combinations: number }).combinations,
+      split: plan.spec.family.split!,
+      bytes: archive.bytes,
+      sha256: archive.sha256,
+      arrays: archive.arrays.map(({ name, dtype, shape, offset }) => ({
+        name,
+        dtype,
+        shape,
+        offset,
+      })),
+    })),
+    run: {
+      ...metadata.run,
+      images_per_second: Math.round(spec.numImages / run.seconds),
+    },
+  };
+}
+
+/** The recipe of a spec (docs/recipes.md), for runs that were given none. */
+function specRecipe(
+  spec: DatasetSpec,
+  name: string,
+  options: GenerateDatasetOptions,
+): { [key: string]: JsonValue } {
+  const { family } = spec;
+  return {
+    family: {
+      name: family.name,
+      options: family.options,
+      ...(family.module === undefined ? {} : { module: family.module }),
+      ...(family.command === undefined
+        ? {}
+        : { command: options.rendererLabel ?? family.command.join(" ") }),
+    },
+    image_size: spec.imageSize,
+    dtype: spec.dtype,
+    seed: spec.seed,
+    ...(options.splits === undefined ? { num_images: spec.numImages } : {
+      splits: options.splits.map(({ numImages, split }) => ({
+        name: split.name,
+        where: split.where as JsonValue,
+        ...(split.mode === "grid" ? {} : { num_images: numImages }),
+        ...(split.factors === undefined ? {} : { factors: split.factors }),
+        ...(split.correlations === undefined ? {} : { correlations: split.correlations }),
+      })),
+    }),
+    name,
+  };
 }

@@ -17,6 +17,7 @@ import {
   MAX_RECORDED_IMAGES,
   MAX_RECORDED_SEED,
 } from "./spec_fields.ts";
+import type { SplitRef } from "../recipe/split_generator.ts";
 
 /** The version of this file's layout; bump it when a field changes meaning or goes away. */
 export const METADATA_SCHEMA_VERSION = 1;
@@ -69,6 +70,26 @@ export interface SliceMetadata {
   workers: number;
 }
 
+/** One split of a version made from a recipe with splits. */
+export interface SplitMetadata {
+  /** The split's name, e.g. `train`. */
+  name: string;
+  /** Its archive in the version folder, `<name>.npz`. */
+  file: string;
+  /** Its number of images. */
+  num_images: number;
+  /** The number of factor combinations in its region. */
+  combinations: number;
+  /** The split as the generator takes it: region (`where`), mode and distribution. */
+  split: SplitRef;
+  /** The archive's size in bytes. */
+  bytes: number;
+  /** The archive's SHA-256. */
+  sha256: string;
+  /** The archive's arrays, as {@linkcode VersionMetadata.arrays} records them. */
+  arrays: ArrayMetadata[];
+}
+
 /** Everything metadata.json holds. */
 export interface VersionMetadata {
   /** The layout of this record: {@linkcode METADATA_SCHEMA_VERSION} when it was written. */
@@ -111,6 +132,20 @@ export interface VersionMetadata {
    * record; absent for a run on one machine.
    */
   sharded_run?: { run_id: string; shards: number; slices: SliceMetadata[] };
+  /**
+   * The recipe that makes this version again (docs/recipes.md): everything the flags said,
+   * snake_case, with the seed and the family's version filled in. `dsgen generate --recipe` takes
+   * it, or this whole file. Absent in versions written before recipes.
+   */
+  recipe?: { [key: string]: JsonValue };
+  /** Where the recipe came from: its file, and the fields flags overrode (field: flag). */
+  recipe_source?: { file: string; overridden: { [field: string]: string } };
+  /**
+   * For a version written as splits (recipes): each split's archive, count, region and
+   * distribution (`split`), checksum and arrays; `files` lists the archives and `arrays` is
+   * empty.
+   */
+  splits?: SplitMetadata[];
   /** The files of the version, other than this record, with their sizes and hashes. */
   files: FileRecord[];
   /** The arrays of `dataset.npz`, in the order they were written. */

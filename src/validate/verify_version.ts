@@ -52,6 +52,7 @@ import type { OpenedVersion } from "../store/open_version.ts";
 import { readDatasetArrays } from "./dataset_arrays.ts";
 import { drawSampleIndices } from "./sample_indices.ts";
 import { arraysDisagreement } from "./metadata_agreement.ts";
+import { verifySplitVersion } from "./verify_splits.ts";
 
 /** The name of each verification step, in the order they run. */
 export type VerifyStepName =
@@ -61,6 +62,7 @@ export type VerifyStepName =
   | "arrays"
   | "generator"
   | "samples"
+  | "splits"
   | "crc";
 
 /** The outcome of one step. */
@@ -138,6 +140,8 @@ export async function verifyVersion(
   version: OpenedVersion,
   options: VerifyOptions,
 ): Promise<VerifyStep[]> {
+  // A recipe's splits: one archive each, and a check that they share no combination.
+  if (version.metadata.splits !== undefined) return await verifySplitVersion(version, options);
   const steps: VerifyStep[] = [];
   const pass = (name: VerifyStepName, detail: string) => {
     const step = { name, ok: true, detail };

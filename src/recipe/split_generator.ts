@@ -1,0 +1,372 @@
+/**
+ * One split of a dataset as a generator: the family's grid, restricted to the split's region
+ * and drawn from the split's distribution. The pipeline, worker threads and `verify` see an
+ * ordinary {@linkcode ImageGenerator}, so a split archive is written like any other.
+ *
+ * - **Grid splits** (`mode: "grid"`): image i is the split's i-th combination in the grid's
+ *   (dSprites') order; the split's size is fixed by its region.
+ * - **Random splits** (`mode: "random"`): image i draws one combination of the region, with
+ *   probability proportional to its weight ({@linkcode compileDistribution}; Walker's alias
+ *   method, {@linkcode aliasTable}), from two uniform draws of `imageKey(splitSeed, i)`, where `splitSeed = mix32(seed ^ fnv1a(split name))`: it
+ *   depends only on (seed, split, i).
+ *
+ * Either way the image of a combination is the family's grid image of that combination, byte
+ * for byte.
+ *
+ * @module
+ */
+
+import type {
+  FactorSpec,
+  GeneratorFamily,
+  ImageGenerator,
+  JsonValue,
+} from "../generators/generator.ts";
+import { imageKey, mix32, uniform } from "../generators/random.ts";
+import { compileDistribution, type DistributionFactor } from "./distribution.ts";
+import { compilePredicate, type PredicateJson } from "./predicate.ts";
+
+/** A split as the dataset spec holds it (`spec.family.split`): plain JSON. */
+export interface SplitRef {
+  /** The split's name, e.g. `train`; also its archive's name (`train.npz`). */
+  name: string;
+  /** Its region: the combinations for which this predicate holds. */
+  where: PredicateJson;
+  /** `grid`: every combination of the region once; `random`: draws from the region. */
+  mode: "grid" | "random";
+  /** Per-factor distributions (random splits only; see distribution.ts). */
+  factors?: { [key: string]: JsonValue };
+  /** Correlated pairs (random splits only; see distribution.ts). */
+  correlations?: JsonValue[];
+}
+
+/** A grid generator's factors with their sizes and values (of the first class). */
+export function gridTable(generator: ImageGenerator): {
+  factors: readonly FactorSpec[];
+  sizes: number[];
+  combinations: number;
+} {
+  const factors = generator.factors ?? generator.latents;
+  const sizes = factors.map((factor) =>
+    factor.values?.length ??
+      (factor as FactorSpec).perClassValues?.[generator.classes[0]!]?.length ?? 0
+  );
+  return {
+    factors,
+    sizes,
+    combinations: sizes.reduce((product, size) => product * size, 1),
+  };
+}
+
+/** The FNV-1a hash of a string's UTF-16 code units, 32 bits. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/**
+ * The seed of a split's draws: `mix32(seed ^ fnv1a(name))`.
+ *
+ * @param seed The dataset seed.
+ * @param name The split's name.
+ * @returns An unsigned 32-bit integer.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitSeed } from "./split_generator.ts";
+ * assert.notEqual(splitSeed(1, "train"), splitSeed(1, "test"));
+ * ```
+ */
+export function splitSeed(seed: number, name: string): number {
+  return mix32(seed ^ fnv1a(name));
+}
+
+/** The region of a split: its combinations in grid order, and their cumulative weights. */
+export interface SplitRegion {
+  /** Grid indices of the region's combinations, ascending. */
+  combinations: Uint32Array;
+  /** For a weighted random split: cumulative weights, one per combination. */
+  cumulative?: Float64Array;
+}
+
+/**
+ * Finds a split's region in a grid generator: every combination, in order, for which the
+ * predicate holds and (random splits) whose weight is positive.
+ *
+ * @param grid The family configured with its grid.
+ * @param split The split.
+ * @param path The split's JSON path, for messages.
+ * @returns The region.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { splitRegion } from "./split_generator.ts";
+ * const grid = generators.get("dsprites").create({ imageSize: 16, options: { grid: true } });
+ * const region = splitRegion(grid, { name: "test", mode: "grid",
+ *   where: { preset: "montero_extrapolation" } });
+ * assert.equal(region.combinations.length, 737280 / 2);
+ * ```
+ */
+export function splitRegion(grid: ImageGenerator, split: SplitRef, path = "split"): SplitRegion {
+  const key = JSON.stringify([grid.name, grid.version, grid.parameters.grid ?? null, split]);
+  const cached = regions.get(key);
+  if (cached !== undefined) return cached;
+  const region = findRegion(grid, split, path);
+  // A run asks for each split's region when it checks the recipe and again when it plans.
+  if (regions.size >= 8) regions.delete(regions.keys().next().value!);
+  regions.set(key, region);
+  return region;
+}
+
+const regions = new Map<string, SplitRegion>();
+
+/**
+ * Which factor's value index is the label, if one is: checked on every combination where only
+ * that factor varies and on a spread of others. Spares calling `sample` per combination.
+ */
+function labelFactor(grid: ImageGenerator, sizes: number[], decode: (c: number) => Int32Array) {
+  const latents = new Float32Array(grid.latents.length);
+  const combinations = sizes.reduce((product, size) => product * size, 1);
+  const step = Math.max(1, Math.floor(combinations / 4099));
+  candidates: for (let factor = 0; factor < sizes.length; factor++) {
+    if (sizes[factor] !== grid.classes.length) continue;
+    for (let combination = 0; combination < combinations; combination += step) {
+      if (grid.sample(0, combination, latents, 0) !== decode(combination)[factor]) {
+        continue candidates;
+      }
+    }
+    return factor;
+  }
+  return undefined;
+}
+
+function findRegion(grid: ImageGenerator, split: SplitRef, path: string): SplitRegion {
+  const table = gridTable(grid);
+  const { factors, sizes, combinations } = table;
+  if (grid.sampleClasses === undefined || grid.fixedNumImages !== combinations) {
+    throw new TypeError(
+      `Cannot make split "${split.name}" of ${grid.name}: it needs a family configured with a ` +
+        "grid of factor values",
+    );
+  }
+  const predicate = compilePredicate(split.where, {
+    family: grid.name,
+    factors: factors.map((factor) => factor.name),
+    classes: grid.classes,
+  }, `${path}.where`);
+  const distribution = compileDistribution(
+    split,
+    factors.map((factor, index): DistributionFactor => ({
+      name: factor.name,
+      size: sizes[index]!,
+      ...(factor.values === undefined ? {} : { values: factor.values }),
+    })),
+    path,
+  );
+  const width = factors.length;
+  // The grid's order: mixed radix, the last factor fastest (checked below against the family).
+  const scratch = new Int32Array(width);
+  const decode = (combination: number) => {
+    let rest = combination;
+    for (let factor = width - 1; factor >= 0; factor--) {
+      scratch[factor] = rest % sizes[factor]!;
+      rest = Math.floor(rest / sizes[factor]!);
+    }
+    return scratch;
+  };
+  const check = new Int32Array(width);
+  for (let combination = 0; combination < combinations; combination += 997) {
+    grid.sampleClasses(0, combination, check, 0);
+    if (decode(combination).some((index, factor) => index !== check[factor])) {
+      throw new TypeError(
+        `Cannot make split "${split.name}" of ${grid.name}: its grid is not in mixed-radix order`,
+      );
+    }
+  }
+  const classFactor = labelFactor(grid, sizes, decode);
+  // Each factor's values, per class where they depend on it.
+  const tables = factors.map((factor) =>
+    grid.classes.map((name) =>
+      Float64Array.from(factor.perClassValues?.[name] ?? factor.values ?? [])
+    )
+  );
+  const indices = new Int32Array(width);
+  const values = new Float64Array(width);
+  const latents = new Float32Array(grid.latents.length);
+  const found = new Uint32Array(combinations);
+  const weights = distribution.uniform ? undefined : new Float64Array(combinations);
+  let count = 0;
+  let total = 0;
+  for (let combination = 0; combination < combinations; combination++) {
+    // The next combination's indices: an odometer.
+    if (combination > 0) {
+      for (let factor = width - 1; factor >= 0; factor--) {
+        if (++indices[factor]! < sizes[factor]!) break;
+        indices[factor] = 0;
+      }
+    }
+    const label = classFactor === undefined
+      ? grid.sample(0, combination, latents, 0)
+      : indices[classFactor]!;
+    for (let factor = 0; factor < width; factor++) {
+      values[factor] = tables[factor]![label]![indices[factor]!]!;
+    }
+    if (!predicate(values, label, combination)) continue;
+    if (weights !== undefined) {
+      const weight = distribution.weight(indices);
+      if (!(weight > 0)) continue;
+      total += weight;
+      weights[count] = total;
+    }
+    found[count++] = combination;
+  }
+  return {
+    combinations: found.slice(0, count),
+    ...(weights === undefined ? {} : { cumulative: weights.slice(0, count) }),
+  };
+}
+
+/**
+ * Walker's alias table (Vose's construction) of weights given as cumulative sums: a slot drawn
+ * uniformly keeps its own entry with its probability, else takes its alias. Drawing costs two
+ * reads whatever the number of combinations.
+ *
+ * @param cumulative Cumulative weights, ascending, the last one positive.
+ * @returns Per slot the probability of keeping it and the alias.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aliasTable } from "./split_generator.ts";
+ * const { probability, other } = aliasTable(Float64Array.of(1, 4)); // weights 1 and 3
+ * assert.deepEqual([...probability], [0.5, 1]);
+ * assert.equal(other[0], 1);
+ * ```
+ */
+export function aliasTable(
+  cumulative: Float64Array,
+): { probability: Float64Array; other: Uint32Array } {
+  const count = cumulative.length;
+  const total = cumulative[count - 1]!;
+  const probability = new Float64Array(count);
+  const other = new Uint32Array(count);
+  const small: number[] = [], large: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const weight = cumulative[index]! - (index === 0 ? 0 : cumulative[index - 1]!);
+    probability[index] = (weight * count) / total;
+    other[index] = index;
+    (probability[index]! < 1 ? small : large).push(index);
+  }
+  while (small.length > 0 && large.length > 0) {
+    const less = small.pop()!, more = large.pop()!;
+    other[less] = more;
+    probability[more] = probability[more]! + probability[less]! - 1;
+    (probability[more]! < 1 ? small : large).push(more);
+  }
+  // What is left is 1 up to rounding.
+  for (const index of [...small, ...large]) probability[index] = 1;
+  return { probability, other };
+}
+
+/**
+ * The family for one split: configures the family's grid and restricts it to the split.
+ *
+ * @param family The dataset family.
+ * @param options The image size, the family's options and the split.
+ * @returns The split's generator.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dspritesFamily } from "../generators/dsprites.ts";
+ * import { createSplitGenerator } from "./split_generator.ts";
+ * const test = createSplitGenerator(dspritesFamily, { imageSize: 16, options: { grid: true },
+ *   split: { name: "test", mode: "grid", where: { preset: "montero_recombination_to_range" } } });
+ * assert.equal(test.fixedNumImages, 737280 / 3 / 2);
+ * ```
+ */
+export function createSplitGenerator(
+  family: GeneratorFamily,
+  options: { imageSize: number; options: { [key: string]: JsonValue }; split: SplitRef },
+): ImageGenerator {
+  const { split } = options;
+  // A random split draws from the family's grid: its grid option, else the default grid.
+  const familyOptions = split.mode === "random" && !options.options.grid
+    ? { ...options.options, grid: true }
+    : options.options;
+  const grid = family.create({ imageSize: options.imageSize, options: familyOptions });
+  const region = splitRegion(grid, split);
+  const { combinations, cumulative } = region;
+  const count = combinations.length;
+  if (count === 0) {
+    throw new RangeError(
+      `Cannot make split "${split.name}": no combination of ${grid.name}'s grid is in it`,
+    );
+  }
+  // Per slot, in one cache line: the probability of keeping it, its combination, its alias's.
+  let slots: Float64Array | undefined;
+  if (cumulative !== undefined) {
+    const { probability, other } = aliasTable(cumulative);
+    slots = new Float64Array(3 * count);
+    for (let slot = 0; slot < count; slot++) {
+      slots[3 * slot] = probability[slot]!;
+      slots[3 * slot + 1] = combinations[slot]!;
+      slots[3 * slot + 2] = combinations[other[slot]!]!;
+    }
+  }
+  let seedOf = -1, keySeed = 0;
+  const combinationOf = split.mode === "grid"
+    ? (_seed: number, index: number) => combinations[index]!
+    : (seed: number, index: number) => {
+      if (seed !== seedOf) {
+        seedOf = seed;
+        keySeed = splitSeed(seed, split.name);
+      }
+      const key = imageKey(keySeed, index);
+      // 53 bits: two 32-bit draws.
+      const scaled = (uniform(key, 0) + uniform(key, 1) / 4294967296) * count;
+      const slot = Math.floor(scaled);
+      if (slots === undefined) return combinations[slot]!;
+      return scaled - slot < slots[3 * slot]! ? slots[3 * slot + 1]! : slots[3 * slot + 2]!;
+    };
+  const generator: ImageGenerator = {
+    name: grid.name,
+    version: grid.version,
+    imageSize: grid.imageSize,
+    classes: grid.classes,
+    latents: grid.latents,
+    ...(grid.factors === undefined ? {} : { factors: grid.factors }),
+    parameters: {
+      ...grid.parameters,
+      split: {
+        name: split.name,
+        mode: split.mode,
+        where: split.where as JsonValue,
+        combinations: count,
+        ...(split.factors === undefined ? {} : { factors: split.factors }),
+        ...(split.correlations === undefined ? {} : { correlations: split.correlations }),
+      },
+    },
+    ...(split.mode === "grid" ? { fixedNumImages: count } : {}),
+    sampleClasses: (seed, index, classesOut, offset) =>
+      grid.sampleClasses!(seed, combinationOf(seed, index), classesOut, offset),
+    sample: (seed, index, latentsOut, offset) =>
+      grid.sample(seed, combinationOf(seed, index), latentsOut, offset),
+    render: (label, latents, latentOffset, pixelsOut, pixelOffset) =>
+      grid.render(label, latents, latentOffset, pixelsOut, pixelOffset),
+  };
+  if (grid.renderBytes !== undefined) {
+    generator.renderBytes = (label, latents, latentOffset, bytesOut, byteOffset) =>
+      grid.renderBytes!(label, latents, latentOffset, bytesOut, byteOffset);
+  }
+  if (grid.labelOf !== undefined) generator.labelOf = (row, at) => grid.labelOf!(row, at);
+  if (
+    count === gridTable(grid).combinations && split.mode === "grid" &&
+    grid.expectedDuplicates !== undefined
+  ) {
+    generator.expectedDuplicates = (numImages) => grid.expectedDuplicates!(numImages);
+  }
+  return generator;
+}
