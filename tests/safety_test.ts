@@ -523,3 +523,61 @@ Deno.test({
     });
   },
 });
+
+Deno.test("a recipe's family module is imported only when --generator-module names it", async () => {
+  await withTempDir("dsgen_safety_test_", async (folder) => {
+    const marker = join(folder, "imported");
+    const module = join(folder, "evil.ts");
+    const dsprites = new URL("../src/generators/dsprites.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      module,
+      `Deno.writeTextFileSync(${JSON.stringify(marker)}, "x");\n` +
+        `export { dspritesFamily as family } from ${JSON.stringify(dsprites)};\n`,
+    );
+    const recipe = join(folder, "recipe.json");
+    await Deno.writeTextFile(
+      recipe,
+      JSON.stringify({
+        family: { name: "dsprites", module: new URL(`file://${module}`).href, options: {} },
+        image_size: 16,
+        seed: 1,
+        splits: [
+          { name: "test", where: { random_fraction: 0.1 }, num_images: 20 },
+          { name: "train", where: "rest", num_images: 30 },
+        ],
+      }),
+    );
+    const out = join(folder, "out");
+    const generate = (...extra: string[]) =>
+      runCli(["generate", "--recipe", recipe, "--output-dir", out, "--yes", ...extra]);
+    const unnamed = await generate();
+    assert.equal(unnamed.code, 2, unnamed.stderr);
+    assert.match(
+      unnamed.stderr,
+      /^dsgen: Cannot run the recipe's family module "file:.*evil\.ts" unless "--generator-module" names the same module \(given: none\)\n$/,
+    );
+    const other = await generate("--generator-module", join(folder, "other.ts"));
+    assert.equal(other.code, 2, other.stderr);
+    assert.match(other.stderr, /"file:.*evil\.ts" unless .* \(given: "file:.*other\.ts"\)/);
+    assert.equal(await exists(marker), false, "a module named only in a recipe was imported");
+    assert.equal(await exists(out), false, "a refused recipe created its output folder");
+
+    const named = await generate("--generator-module", module);
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(await exists(marker), true, "the module the user named was not imported");
+    await Deno.remove(marker);
+
+    // Its split version: verify re-renders the samples only with the module named.
+    const version = named.stdout.trim();
+    const verify = await runCli(["verify", version, "--seed", "1"]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /^SKIPPED samples {4}not checked: .*family module file:/m);
+    assert.match(verify.stdout, /^ok {6}splits /m);
+    const strict = await runCli(["verify", version, "--seed", "1", "--strict"]);
+    assert.equal(strict.code, 1, strict.stdout + strict.stderr);
+    assert.equal(await exists(marker), false, "verify imported a module named in metadata.json");
+    const checked = await runCli(["verify", version, "--seed", "1", "--generator-module", module]);
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /^ok {6}samples {4}50 images re-rendered byte-identical/m);
+  });
+});

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { generators } from "../generators/registry.ts";
 import type { DatasetSpec } from "../generators/spec.ts";
 import type { JsonValue } from "../generators/generator.ts";
@@ -118,6 +120,10 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
   },
   recipe: { type: "string", accepts: "a recipe file or a version's metadata.json" },
   "generator-cmd": { type: "string", accepts: 'a command, e.g. "python3 render.py"' },
+  "generator-module": {
+    type: "string",
+    accepts: "the family module the --recipe names (a path or URL)",
+  },
   "generator-timeout": { type: "string", accepts: "an integer from 1 to 86400 (seconds)" },
   shards: { type: "string", accepts: `an integer from 1 to ${MAX_SHARDS}` },
   "shard-index": { type: "string", accepts: "an integer from 0 to shards - 1" },
@@ -163,6 +169,9 @@ Options:
                     process per worker (at most one per chunk, however few the
                     images), e.g. "python3 render.py" (instead of --generator;
                     --image-size defaults to the size it declares)
+  --generator-module PATH
+                    with --recipe: the family module the recipe names, a path or URL
+                    (a module named only in a file is never imported)
   --generator-timeout SECONDS
                     seconds a renderer may take per request, 1 to 86400 (default 60)
   --shards N        render one of N slices of the dataset (1 to ${MAX_SHARDS}; needs
@@ -202,7 +211,20 @@ export function parseGenerateArgs(
     requireValue(`--${flag}`, values[flag], FLAGS[flag]?.accepts ?? "a value");
   const integer = (flag: string, min: number, max: number) =>
     parseIntegerFlag(values, flag, { min, max });
+  if (values["generator-module"] !== undefined && values.recipe === undefined) {
+    throw new UsageError(
+      `Cannot use "--generator-module" value ${quote(text("generator-module"))} without ` +
+        `"--recipe": expected it only to name the module a recipe names`,
+    );
+  }
   if (values.recipe !== undefined) {
+    if (values["generator-module"] !== undefined) {
+      const module = text("generator-module");
+      // A URL as given; a path, from the folder the command was typed in.
+      values["generator-module"] = /^[A-Za-z][A-Za-z0-9+.-]+:/.test(module)
+        ? module
+        : pathToFileURL(resolve(callerPath(module, defaults))).href;
+    }
     return recipeOptions(readRecipeRun(callerPath(text("recipe"), defaults), values), {
       values,
       defaults,

@@ -15,6 +15,7 @@ import type { ImageGenerator, JsonValue } from "../generators/generator.ts";
 import { generators } from "../generators/registry.ts";
 import type { FamilyRef } from "../generators/spec.ts";
 import { splitCommand } from "../generators/renderer_protocol.ts";
+import { checkNamedProgram, type RecordedProgram } from "../generators/named_program.ts";
 import {
   expandedWhere,
   isMetadata,
@@ -154,18 +155,43 @@ function resolveFamily(
 ): FamilyRef {
   const { family } = recipe;
   const typed = values["generator-cmd"];
+  const typedModule = values["generator-module"];
+  // A command or module found in a file never runs unless the user names the same one.
+  const recorded: RecordedProgram | undefined = family.command !== undefined
+    ? { kind: "command", words: wordsOf(family.command) }
+    : family.module !== undefined
+    ? { kind: "module", url: family.module }
+    : undefined;
+  const named = {
+    command: typeof typed === "string" ? wordsOf(typed) : undefined,
+    module: typeof typedModule === "string" ? typedModule : undefined,
+  };
+  let decision: "none" | "named" | "not named" | "another";
+  try {
+    decision = checkNamedProgram(recorded, named);
+  } catch {
+    decision = "another"; // Its words or kind differ from the recorded program's.
+  }
+  const given = typed ?? typedModule;
+  if (recorded === undefined && given !== undefined) {
+    const flag = typed === undefined ? "--generator-module" : "--generator-cmd";
+    throw new UsageError(
+      `Cannot use "${flag}" value ${quote(String(given))} with a recipe whose family is ` +
+        `${quote(family.name)}: expected it only when the recipe names the same program`,
+    );
+  }
+  if (recorded !== undefined && decision !== "named") {
+    const [noun, flag, kind] = recorded.kind === "command"
+      ? ["renderer command", "--generator-cmd", "command"]
+      : ["family module", "--generator-module", "module"];
+    throw new UsageError(
+      `Cannot run the recipe's ${noun} ${quote(family.command ?? family.module!)} unless ` +
+        `"${flag}" names the same ${kind} (given: ${
+          given === undefined ? "none" : quote(String(given))
+        })`,
+    );
+  }
   if (family.command !== undefined) {
-    // A command found in a file never runs unless the user names the same command.
-    const same = typeof typed === "string" &&
-      wordsOf(typed).join("\u0000") === wordsOf(family.command).join("\u0000");
-    if (!same) {
-      throw new UsageError(
-        `Cannot run the recipe's renderer command ${quote(family.command)} unless ` +
-          `"--generator-cmd" names the same command (given: ${
-            typed === undefined ? "none" : quote(String(typed))
-          })`,
-      );
-    }
     return {
       name: family.name,
       command: wordsOf(family.command),
@@ -173,12 +199,6 @@ function resolveFamily(
       options: family.options,
       ...(family.version === undefined ? {} : { version: family.version }),
     };
-  }
-  if (typed !== undefined) {
-    throw new UsageError(
-      `Cannot use "--generator-cmd" value ${quote(String(typed))} with a recipe whose family ` +
-        `is ${quote(family.name)}: expected it only when the recipe names the same command`,
-    );
   }
   if (family.module === undefined && !generators.names().includes(family.name)) {
     throw new RecipeError(

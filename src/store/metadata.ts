@@ -266,31 +266,64 @@ export function checkMetadataFields(value: unknown): VersionMetadata {
     fields.integer(file.bytes, `files[${index}].bytes`, 0, Number.MAX_SAFE_INTEGER);
     fields.matching(file.sha256, `files[${index}].sha256`, /^[0-9a-f]{64}$/, "64 hex digits");
   });
-  const arrays = fields.array(record.arrays, "arrays", 1, 1000);
+  // A version of splits keeps its arrays per split archive, none in the version's own list.
+  checkArrays(record.arrays, "arrays", record.splits === undefined ? 1 : 0);
+  if (record.splits !== undefined) {
+    const splits = fields.array(record.splits, "splits", 1, 1000);
+    splits.forEach((item, index) => {
+      const path = `splits[${index}]`;
+      const split = fields.object(item, path);
+      const name = fields.plainName(split.name, `${path}.name`);
+      fields.matching(split.file, `${path}.file`, /^/, "a string");
+      if (split.file !== `${name}.npz` || !names.has(split.file as string)) {
+        throw new FieldError(`${path}.file`, split.file, `${name}.npz, listed in files`);
+      }
+      fields.integer(split.num_images, `${path}.num_images`, 1, MAX_RECORDED_IMAGES);
+      fields.integer(split.combinations, `${path}.combinations`, 1, Number.MAX_SAFE_INTEGER);
+      fields.integer(split.bytes, `${path}.bytes`, 0, Number.MAX_SAFE_INTEGER);
+      fields.matching(split.sha256, `${path}.sha256`, /^[0-9a-f]{64}$/, "64 hex digits");
+      const region = fields.object(split.split, `${path}.split`);
+      fields.plainName(region.name, `${path}.split.name`);
+      fields.choice(region.mode, `${path}.split.mode`, ["grid", "random"]);
+      if (typeof region.where !== "boolean") fields.object(region.where, `${path}.split.where`);
+      checkArrays(split.arrays, `${path}.arrays`, 1);
+    });
+  }
+  if (record.recipe !== undefined) fields.object(record.recipe, "recipe");
+  if (record.recipe_source !== undefined) {
+    const source = fields.object(record.recipe_source, "recipe_source");
+    fields.string(source.file, "recipe_source.file");
+    fields.object(source.overridden, "recipe_source.overridden");
+  }
+  fields.object(record.run, "run");
+  return record as unknown as VersionMetadata;
+}
+
+/** The `arrays` list of a version or of one split: names, NPY dtypes, shapes and offsets. */
+function checkArrays(value: unknown, path: string, min: number): void {
+  const arrays = fields.array(value, path, min, 1000);
   arrays.forEach((item, index) => {
-    const array = fields.object(item, `arrays[${index}]`);
+    const array = fields.object(item, `${path}[${index}]`);
     fields.matching(
       array.name,
-      `arrays[${index}].name`,
+      `${path}[${index}].name`,
       /^[A-Za-z_][A-Za-z0-9_.-]{0,199}$/,
       "an array name (letters, digits, '_', '.', '-')",
     );
     fields.matching(
       array.dtype,
-      `arrays[${index}].dtype`,
+      `${path}[${index}].dtype`,
       /^[<>|=][a-zA-Z]\d{0,6}$/,
       "an NPY dtype",
     );
-    const shape = fields.array(array.shape, `arrays[${index}].shape`, 0, 32);
+    const shape = fields.array(array.shape, `${path}[${index}].shape`, 0, 32);
     shape.forEach((dim, axis) =>
-      fields.integer(dim, `arrays[${index}].shape[${axis}]`, 0, Number.MAX_SAFE_INTEGER)
+      fields.integer(dim, `${path}[${index}].shape[${axis}]`, 0, Number.MAX_SAFE_INTEGER)
     );
     if (array.offset !== undefined) {
-      fields.integer(array.offset, `arrays[${index}].offset`, 0, Number.MAX_SAFE_INTEGER);
+      fields.integer(array.offset, `${path}[${index}].offset`, 0, Number.MAX_SAFE_INTEGER);
     }
   });
-  fields.object(record.run, "run");
-  return record as unknown as VersionMetadata;
 }
 
 /**

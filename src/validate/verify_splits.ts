@@ -30,8 +30,10 @@ import { drawSampleIndices } from "./sample_indices.ts";
 export interface SplitVerifyStep {
   /** The step's name. */
   name: "metadata" | "folder" | "checksum" | "arrays" | "samples" | "splits" | "crc";
-  /** Whether it passed. */
+  /** Whether it passed; true for a skipped step unless `strict` was asked. */
   ok: boolean;
+  /** Set when the step was not checked (a program the caller did not name). */
+  skipped?: boolean;
   /** What was checked, or what differs. */
   detail: string;
 }
@@ -69,6 +71,13 @@ export async function verifySplitVersion(
     samples?: number;
     ignore?: readonly string[];
     onStep?: (step: SplitVerifyStep) => void;
+    /**
+     * The program the samples need (a family module), when the caller did not name it: the
+     * samples step is then skipped, since a dataset's files never choose a program to run.
+     */
+    notNamed?: string;
+    /** A skipped step fails the verification. */
+    strict?: boolean;
   },
 ): Promise<SplitVerifyStep[]> {
   const steps: SplitVerifyStep[] = [];
@@ -152,14 +161,28 @@ export async function verifySplitVersion(
 
     pass("splits", await checkDisjoint(splits, readers));
 
+    if (options.notNamed !== undefined) {
+      const detail = `not checked: the samples can be re-rendered only by the ` +
+        `${options.notNamed}, which is started only when the caller names that same program`;
+      const step = { name: "samples" as const, ok: options.strict !== true, skipped: true, detail };
+      steps.push(step);
+      options.onStep?.(step);
+      if (!step.ok) throw new StepFailed(detail);
+    }
     const spec = metadata.spec!;
     let checked = 0;
     for (const [index, split] of splits.entries()) {
+      if (options.notNamed !== undefined) break;
       const reader = readers[index]!;
-      const generator = await createGenerator({
-        family: { ...spec.family, split: split.split },
-        imageSize: spec.imageSize,
-      });
+      let generator;
+      try {
+        generator = await createGenerator({
+          family: { ...spec.family, split: split.split },
+          imageSize: spec.imageSize,
+        });
+      } catch (error) {
+        return fail("samples", `${split.file}: ${(error as Error).message}`);
+      }
       const bytesPerImage = spec.imageSize ** 2 * (spec.dtype === "uint8" ? 1 : 8);
       const plan = { generator, seed: spec.seed, dtype: spec.dtype };
       let labels: number[] = [];
@@ -194,7 +217,12 @@ export async function verifySplitVersion(
         checked++;
       }
     }
-    pass("samples", `${checked} images re-rendered byte-identical across ${splits.length} splits`);
+    if (options.notNamed === undefined) {
+      pass(
+        "samples",
+        `${checked} images re-rendered byte-identical across ${splits.length} splits`,
+      );
+    }
 
     for (const reader of readers) {
       for (const entry of reader.entries) {

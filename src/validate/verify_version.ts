@@ -140,8 +140,6 @@ export async function verifyVersion(
   version: OpenedVersion,
   options: VerifyOptions,
 ): Promise<VerifyStep[]> {
-  // A recipe's splits: one archive each, and a check that they share no combination.
-  if (version.metadata.splits !== undefined) return await verifySplitVersion(version, options);
   const steps: VerifyStep[] = [];
   const pass = (name: VerifyStepName, detail: string) => {
     const step = { name, ok: true, detail };
@@ -161,6 +159,13 @@ export async function verifyVersion(
     decision = checkNamedProgram(program, options.named ?? {});
   } catch (error) {
     throw new TypeError(`Cannot re-render ${version.path}: ${(error as Error).message}`);
+  }
+  // A recipe's splits: one archive each, and a check that they share no combination.
+  if (metadata.splits !== undefined) {
+    return await verifySplitVersion(version, {
+      ...options,
+      notNamed: decision === "not named" ? describeProgram(program!) : undefined,
+    });
   }
   const skip = (name: VerifyStepName, detail: string) => {
     const step = { name, ok: options.strict !== true, skipped: true, detail };
