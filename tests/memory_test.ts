@@ -81,3 +81,42 @@ Deno.test("estimatePeakMemory: every part is whole bytes, as metadata.json recor
     }
   }
 });
+
+Deno.test({
+  name: "measuredPeakMemory: a run started by a larger process reports its own peak",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // Linux's getrusage carries the starting process's peak over the exec: this process,
+    // holding 300 MB, would pass it on to a child that holds some 40 MB.
+    const block = new Uint8Array(300 * MB).fill(1);
+    const module = new URL("../src/report/memory.ts", import.meta.url).href;
+    const script = await Deno.makeTempFile({ suffix: ".ts" });
+    await Deno.writeTextFile(
+      script,
+      `import { measuredPeakMemory } from "${module}"; console.log(measuredPeakMemory());`,
+    );
+    // The tasks' permissions, not --allow-all: /proc is read through cat.
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-run", script],
+      stderr: "inherit",
+    }).output();
+    await Deno.remove(script);
+    const childPeak = Number(new TextDecoder().decode(output.stdout).trim());
+    assert.ok(childPeak > 10 * MB && childPeak < 200 * MB, `the child reported ${childPeak}`);
+    assert.equal(block[block.length - 1], 1);
+  },
+});
+
+Deno.test("estimatePeakMemory: a family drawn through floats holds a float chunk per thread", () => {
+  const plan = { ...base, imageSize: 64, bytesPerPixel: 1, workers: 2 };
+  const direct = estimatePeakMemory(plan);
+  const floats = estimatePeakMemory({ ...plan, floatScratch: true });
+  // 256 images of 64x64 per chunk, 8 bytes per pixel, on each of the two threads.
+  assert.equal(floats.buffers - direct.buffers, 2 * 256 * 64 * 64 * 8);
+  // float64 images are rendered into their own chunk: no scratch.
+  const float64 = { ...plan, bytesPerPixel: 8 };
+  assert.equal(
+    estimatePeakMemory({ ...float64, floatScratch: true }).total,
+    estimatePeakMemory(float64).total,
+  );
+});

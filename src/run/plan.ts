@@ -121,6 +121,7 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     bytesPerPixel: bytesPerPixel(spec.dtype),
     workers: options.renderer === undefined ? workers.count : 1,
     hashThread: threads.hashThread,
+    floatScratch: options.renderer === undefined && generator.renderBytes === undefined,
     ...(options.renderer === undefined ? {} : {
       renderers: {
         processes: workers.count,
