@@ -121,7 +121,10 @@ function record(name: string, estimate: number, measured: TreeMeasurement, note:
   const error = (estimate - measured.peakBytes) / measured.peakBytes;
   worst = Math.max(worst, Math.abs(error));
   peaks.set(name, measured.peakBytes);
-  const renderers = measured.processes.filter((process) => process.name !== "deno");
+  // Renderer processes (tools such as cat that dsgen runs for a moment are left out).
+  const renderers = measured.processes.filter((process) =>
+    process.name !== "deno" && process.peakBytes > 5e6
+  );
   table.push([
     name,
     note,
@@ -168,11 +171,13 @@ try {
             },
           },
         );
-        const estimates = printedEstimates(measured.stderr);
+        // The slice's own line, which covers the merge the last slice does (the merge prints
+        // its own estimate after it).
+        const estimate = printedEstimates(measured.stderr)[0]!;
         const merged = index === row.shards - 1;
         record(
           `${row.name}: slice ${index}${merged ? " + merge" : ""}`,
-          Math.max(...estimates),
+          estimate,
           measured,
           planNote(measured.stderr),
         );

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { estimatePeakMemory, formatMegabytes, measuredPeakMemory } from "../src/report/memory.ts";
+import {
+  estimatePeakMemory,
+  estimateSliceThenMerge,
+  formatMegabytes,
+  measuredPeakMemory,
+} from "../src/report/memory.ts";
 
 const MB = 1024 * 1024;
 const base = {
@@ -119,4 +124,16 @@ Deno.test("estimatePeakMemory: a family drawn through floats holds a float chunk
     estimatePeakMemory({ ...float64, floatScratch: true }).total,
     estimatePeakMemory(float64).total,
   );
+});
+
+Deno.test("estimateSliceThenMerge: a slice's estimate covers the merge it may do", () => {
+  const slice = estimatePeakMemory({ ...base, workers: 2 });
+  const merged = estimateSliceThenMerge(slice, { hashThread: true });
+  // The render threads are gone by then; the hashing thread and the merge's buffers come.
+  assert.equal(merged, slice.total - slice.workers + 16 * MB + 15 * MB);
+  const oneThread = estimatePeakMemory({ ...base, workers: 1 });
+  assert.ok(estimateSliceThenMerge(oneThread, { hashThread: false }) > oneThread.total);
+  // Never below the slice's own estimate.
+  const many = estimatePeakMemory({ ...base, workers: 8 });
+  assert.equal(estimateSliceThenMerge(many, { hashThread: false }), many.total);
 });

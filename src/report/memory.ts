@@ -181,6 +181,41 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
 }
 
 /**
+ * The merge's own buffers (`cluster/merge.ts`): three 4 MiB pieces of the slice files, read in
+ * turn, and one 4 MiB piece of the labels or latents.
+ */
+const MERGE_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The peak of a cluster slice that may complete the run and merge it in the same process:
+ * the slice's own estimate, or, once its render threads and renderer processes are gone, what
+ * the process then holds plus the merge's hashing thread and buffers, whichever is larger.
+ * The process keeps most of what the slice grew to (the heap, the writer's buffers), so the
+ * slice's estimate is the merge's starting point.
+ *
+ * @param slice The slice's estimate ({@linkcode estimatePeakMemory} of the slice's plan).
+ * @param merge Whether the merged archive is hashed on a thread of its own (the merge's plan).
+ * @returns Bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { estimatePeakMemory, estimateSliceThenMerge } from "./memory.ts";
+ * const slice = estimatePeakMemory({
+ *   numImages: 5_000_000, imageSize: 16, chunkImages: 4096, bytesPerPixel: 1, workers: 1,
+ * });
+ * assert.ok(estimateSliceThenMerge(slice, { hashThread: true }) > slice.total);
+ * ```
+ */
+export function estimateSliceThenMerge(
+  slice: MemoryEstimate,
+  merge: { hashThread: boolean },
+): number {
+  const merging = slice.total - slice.workers - slice.renderers + MERGE_BUFFER_BYTES +
+    (merge.hashThread ? HASH_THREAD_BYTES : 0);
+  return Math.max(slice.total, merging);
+}
+
+/**
  * The process's peak resident set size so far: `VmHWM` in `/proc/<pid>/status` (read with
  * `cat` where Deno refuses to read it: it asks for `--allow-all`), else `getrusage`'s
  * `ru_maxrss`, the figure `/usr/bin/time -v` prints. On Linux, `ru_maxrss` keeps the peak of
