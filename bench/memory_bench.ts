@@ -9,7 +9,8 @@
  * 1K, 1M, 10M and 30M images with the default plan, 1M, 10M and 30M with `--workers 1`;
  * float64; 64x64 and 256x256; the dsprites grid; an external renderer (`zeros_renderer.py`,
  * and the float32 example `examples/python/render.py`); a Slurm-style run in two slices, the
- * slice index taken from `SLURM_ARRAY_TASK_ID`, whose second slice merges the run.
+ * slice index taken from `SLURM_ARRAY_TASK_ID`, whose second slice merges the run, and the same
+ * run merged by a job of its own (`dsgen merge`, as an `afterok` job does).
  *
  * `--huge` adds 100,000,000 16x16 images (26 GB written, a few minutes) and prints the ratio of
  * its peak to the 1,000,000-image peak of the same plan: memory must stay flat. Output goes
@@ -24,6 +25,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { measureTree, type TreeMeasurement } from "./process_tree.ts";
 import { machineLine, megabytes, printTable, RUN_FLAGS } from "./run_dsgen.ts";
+import { MERGE_LOCK, RUN_FOLDER_PREFIX } from "../src/cluster/run_folder.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -47,6 +49,11 @@ interface Row {
   huge?: boolean;
   /** A sharded run: its slices run one after the other, each measured as a row. */
   shards?: number;
+  /**
+   * The merge runs as a job of its own (`dsgen merge`, Slurm's `afterok` job): the last slice
+   * finds the merge taken (a lock held by another host) and leaves it.
+   */
+  mergeJob?: boolean;
 }
 
 const zeros = (size: number) => `python3 ${join(ROOT, "bench/zeros_renderer.py")} ${size} uint8`;
@@ -90,6 +97,12 @@ const ROWS: Row[] = [
     ],
   },
   { name: "10M 16 uint8 in 2 slices", args: ["--num-images", "1e7"], shards: 2 },
+  {
+    name: "10M 16 uint8 in 2 slices, merge job",
+    args: ["--num-images", "1e7"],
+    shards: 2,
+    mergeJob: true,
+  },
 ];
 
 /** The estimate a run printed: `Estimated memory: 109.4 MB ...` (a slice prints no metadata). */
@@ -159,7 +172,15 @@ try {
       record(row.name, await versionEstimate(measured.stdout), measured, planNote(measured.stderr));
     } else {
       // Slurm's way: the same command for every task, the index from the environment.
+      const runFolder = join(out, "shapes16", `${RUN_FOLDER_PREFIX}4242`);
       for (let index = 0; index < row.shards; index++) {
+        if (row.mergeJob === true && index === row.shards - 1) {
+          await Deno.mkdir(join(runFolder, MERGE_LOCK));
+          await Deno.writeTextFile(
+            join(runFolder, MERGE_LOCK, "owner.json"),
+            JSON.stringify({ host: "elsewhere", pid: 1, started_at: new Date().toISOString() }),
+          );
+        }
         const measured = await measureTree(
           Deno.execPath(),
           dsgen([...row.args, "--seed", "7", "--output-dir", out, "--shards", `${row.shards}`]),
@@ -174,10 +195,28 @@ try {
         // The slice's own line, which covers the merge the last slice does (the merge prints
         // its own estimate after it).
         const estimate = printedEstimates(measured.stderr)[0]!;
-        const merged = index === row.shards - 1;
+        const merged = index === row.shards - 1 && row.mergeJob !== true;
         record(
           `${row.name}: slice ${index}${merged ? " + merge" : ""}`,
           estimate,
+          measured,
+          planNote(measured.stderr),
+        );
+      }
+      if (row.mergeJob === true) {
+        await Deno.remove(join(runFolder, MERGE_LOCK), { recursive: true });
+        const measured = await measureTree(Deno.execPath(), [
+          "run",
+          ...RUN_FLAGS,
+          join(ROOT, "main.ts"),
+          "merge",
+          join(out, "shapes16"),
+          "--run-id",
+          "4242",
+        ]);
+        record(
+          `${row.name}: dsgen merge`,
+          await versionEstimate(measured.stdout),
           measured,
           planNote(measured.stderr),
         );

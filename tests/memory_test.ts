@@ -137,3 +137,10 @@ Deno.test("estimateSliceThenMerge: a slice's estimate covers the merge it may do
   const many = estimatePeakMemory({ ...base, workers: 8 });
   assert.equal(estimateSliceThenMerge(many, { hashThread: false }), many.total);
 });
+
+Deno.test("estimatePeakMemory: a merge holds its copy buffers instead of rendered chunks", () => {
+  const plan = { ...base, workers: 1, imageSize: 64, bytesPerPixel: 1, floatScratch: true };
+  const merge = estimatePeakMemory({ ...plan, merge: true });
+  assert.equal(merge.buffers, estimatePeakMemory({ ...base, workers: 1, merge: true }).buffers);
+  assert.ok(merge.buffers > 16 * MB && merge.buffers < 24 * MB, String(merge.buffers));
+});

@@ -31,6 +31,11 @@ export interface MemoryPlan {
    * straight to bytes). Default false.
    */
   floatScratch?: boolean;
+  /**
+   * The run is a merge (`cluster/merge.ts`): it copies slice files through its own buffers
+   * ({@linkcode MERGE_BUFFER_BYTES}) instead of rendering chunks. Default false.
+   */
+  merge?: boolean;
   /** The resident size of the process now, modules loaded (default: measured). */
   runtimeBytes?: number;
   /**
@@ -112,6 +117,19 @@ const ANSWER_CHURN_CAP_BYTES = { stored: 32 * 1024 * 1024, converted: 64 * 1024 
 const RENDERER_EXTRA_ANSWERS = 2;
 
 /**
+ * The merge's own buffers (`cluster/merge.ts`): three 4 MiB pieces of the slice files, read in
+ * turn, and one 4 MiB piece of the labels or latents.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MERGE_BUFFER_BYTES } from "./memory.ts";
+ * assert.equal(MERGE_BUFFER_BYTES, 16 * 1024 * 1024);
+ * ```
+ */
+export const MERGE_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/**
  * Estimates the peak resident memory of a run.
  *
  * The runtime part is measured, not guessed: it is the process's resident size when the
@@ -143,10 +161,11 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const mode = threaded ? "threaded" : "single";
   const chunks = threaded ? plan.workers * CHUNKS_IN_FLIGHT.perWorker : CHUNKS_IN_FLIGHT.single;
   // A family drawn through floats keeps one float chunk per rendering thread (render.ts).
-  const scratch = plan.floatScratch === true && plan.bytesPerPixel === 1
+  const scratch = plan.floatScratch === true && plan.bytesPerPixel === 1 && plan.merge !== true
     ? plan.workers * Math.min(plan.chunkImages, plan.numImages) * area * 8
     : 0;
-  const buffers = WRITER_BYTES + Math.min(chunks * outputChunk, imageBytes) + scratch;
+  const buffers = WRITER_BYTES + scratch +
+    (plan.merge === true ? MERGE_BUFFER_BYTES : Math.min(chunks * outputChunk, imageBytes));
   const cap = CHURN_CAP_BYTES[mode];
   // Whole bytes: the estimate is recorded in metadata.json, where a fraction of a byte is noise.
   let churn = cap * (1 - Math.exp(-imageBytes / cap));
@@ -179,12 +198,6 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
     total: runtime + workers + allBuffers + churn + renderers,
   };
 }
-
-/**
- * The merge's own buffers (`cluster/merge.ts`): three 4 MiB pieces of the slice files, read in
- * turn, and one 4 MiB piece of the labels or latents.
- */
-const MERGE_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /**
  * The peak of a cluster slice that may complete the run and merge it in the same process:

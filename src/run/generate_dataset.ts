@@ -181,6 +181,7 @@ async function generateWith(
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.probe === undefined ? {} : { probe: options.probe }),
     ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
+    merge: options.imageChunks !== undefined && options.copying === true,
   });
   checkDiskRoom(plan.archiveBytes, { outputDir, datasetDir });
   const lines = describePlan(plan, {
