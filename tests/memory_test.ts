@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { estimatePeakMemory, formatMegabytes, measuredPeakMemory } from "../src/report/memory.ts";
+import {
+  estimatePeakMemory,
+  estimateSliceThenMerge,
+  formatMegabytes,
+  measuredPeakMemory,
+} from "../src/report/memory.ts";
 
 const MB = 1024 * 1024;
 const base = {
@@ -80,4 +85,62 @@ Deno.test("estimatePeakMemory: every part is whole bytes, as metadata.json recor
       }
     }
   }
+});
+
+Deno.test({
+  name: "measuredPeakMemory: a run started by a larger process reports its own peak",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // Linux's getrusage carries the starting process's peak over the exec: this process,
+    // holding 300 MB, would pass it on to a child that holds some 40 MB.
+    const block = new Uint8Array(300 * MB).fill(1);
+    const module = new URL("../src/report/memory.ts", import.meta.url).href;
+    const script = await Deno.makeTempFile({ suffix: ".ts" });
+    await Deno.writeTextFile(
+      script,
+      `import { measuredPeakMemory } from "${module}"; console.log(measuredPeakMemory());`,
+    );
+    // The tasks' permissions, not --allow-all: /proc is read through cat.
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-run", script],
+      stderr: "inherit",
+    }).output();
+    await Deno.remove(script);
+    const childPeak = Number(new TextDecoder().decode(output.stdout).trim());
+    assert.ok(childPeak > 10 * MB && childPeak < 200 * MB, `the child reported ${childPeak}`);
+    assert.equal(block[block.length - 1], 1);
+  },
+});
+
+Deno.test("estimatePeakMemory: a family drawn through floats holds a float block per thread", () => {
+  const plan = { ...base, imageSize: 64, bytesPerPixel: 1, workers: 2 };
+  const direct = estimatePeakMemory(plan);
+  const floats = estimatePeakMemory({ ...plan, floatScratch: true });
+  // A block of 4 images of 64x64 (128 KiB of floats), 8 bytes per pixel, on each of two threads.
+  assert.equal(floats.buffers - direct.buffers, 2 * 4 * 64 * 64 * 8);
+  // float64 images are rendered into their own chunk: no scratch.
+  const float64 = { ...plan, bytesPerPixel: 8 };
+  assert.equal(
+    estimatePeakMemory({ ...float64, floatScratch: true }).total,
+    estimatePeakMemory(float64).total,
+  );
+});
+
+Deno.test("estimateSliceThenMerge: a slice's estimate covers the merge it may do", () => {
+  const slice = estimatePeakMemory({ ...base, workers: 2 });
+  const merged = estimateSliceThenMerge(slice, { hashThread: true });
+  // The render threads are gone by then; the hashing thread and the merge's buffers come.
+  assert.equal(merged, slice.total - slice.workers + 16 * MB + 15 * MB);
+  const oneThread = estimatePeakMemory({ ...base, workers: 1 });
+  assert.ok(estimateSliceThenMerge(oneThread, { hashThread: false }) > oneThread.total);
+  // Never below the slice's own estimate.
+  const many = estimatePeakMemory({ ...base, workers: 8 });
+  assert.equal(estimateSliceThenMerge(many, { hashThread: false }), many.total);
+});
+
+Deno.test("estimatePeakMemory: a merge holds its copy buffers instead of rendered chunks", () => {
+  const plan = { ...base, workers: 1, imageSize: 64, bytesPerPixel: 1, floatScratch: true };
+  const merge = estimatePeakMemory({ ...plan, merge: true });
+  assert.equal(merge.buffers, estimatePeakMemory({ ...base, workers: 1, merge: true }).buffers);
+  assert.ok(merge.buffers > 16 * MB && merge.buffers < 24 * MB, String(merge.buffers));
 });

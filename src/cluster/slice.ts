@@ -16,7 +16,7 @@ import type { DatasetSpec } from "../generators/spec.ts";
 import { crc32 } from "../format/crc32.ts";
 import { chunkBytes } from "../format/npz.ts";
 import { workerImageChunks } from "../pipeline/worker_pool.ts";
-import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
+import { estimateSliceThenMerge, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { RunError, UsageError } from "../run/errors.ts";
@@ -169,6 +169,13 @@ async function sliceWith(
     ...(options.probe === undefined ? {} : { probe: options.probe }),
     ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
   });
+  // The slice that completes the run merges it in this process: its estimate covers that.
+  const mergePlan = await planRun(spec, {
+    workers: 1,
+    ...(options.probe === undefined ? {} : { probe: options.probe }),
+    ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
+  });
+  const estimatedPeak = estimateSliceThenMerge(slicePlan.estimate, mergePlan);
   const folder = runFolder(datasetDir, runId);
   const mine: RunPlanFile = {
     schema_version: 1,
@@ -225,10 +232,11 @@ async function sliceWith(
   info(`Output: ${resolve(folder)}/${sliceName(index, shards)}.bin`);
   info(`Disk: ${formatMegabytes(bytes)} (${bytes} bytes)`);
   info(
-    `Estimated memory: ${formatMegabytes(slicePlan.estimate.total)} for ${range.count} images ` +
+    `Estimated memory: ${formatMegabytes(estimatedPeak)} for ${range.count} images and the ` +
+      `merge, if this slice completes the run ` +
       `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
   );
-  checkMemory(slicePlan.estimate.total, slicePlan.memory);
+  checkMemory(estimatedPeak, slicePlan.memory);
   if (options.confirm !== undefined) {
     try {
       await untilAborted(options.confirm(), signal);

@@ -225,13 +225,23 @@ export async function* localImageChunks(
   // One buffer, rendered into again for each chunk: a fresh buffer per chunk (zeroed, then
   // page-faulted in) cost as much as rendering 256x256 images into it.
   let out: Uint8Array | undefined;
+  // The labels and latents too, drawn into again: the rows sink copies them out at once.
+  let rowsInto: { labels: Uint8Array; latents: Float32Array } | undefined;
+  const factors: RowSink | undefined = rows === undefined ? undefined : (labels, latents) => {
+    rows(labels, latents);
+    rowsInto = {
+      labels,
+      latents: new Float32Array(latents.buffer, latents.byteOffset, latents.byteLength / 4),
+    };
+  };
   for (let start = 0; start < plan.numImages; start += plan.chunkImages) {
     signal?.throwIfAborted();
     out = renderImageBytes(plan, {
       start: firstImage + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
       ...(out === undefined ? {} : { out }),
-      factors: rows,
+      factors,
+      rowsInto,
     });
     yield out;
   }

@@ -31,7 +31,8 @@ export function bytesPerPixel(dtype: ImageDtype): number {
 
 /**
  * Receives the labels and latents of each image chunk, as the archive stores them (one byte,
- * and K little-endian float32 values, per image), in image order.
+ * and K little-endian float32 values, per image), in image order. The bytes are valid during
+ * the call only: their memory is drawn into again for a later chunk.
  */
 export type RowSink = (labels: Uint8Array, latents: Uint8Array) => void;
 
@@ -54,8 +55,9 @@ export interface RenderedChunk {
  *
  * @param generator The configured family.
  * @param seed The dataset seed.
- * @param range The first image and the number of images.
- * @returns The labels and latents.
+ * @param range The first image and the number of images; `labels` and `latents` may pass
+ *   arrays to draw into again, used when their lengths are exactly the chunk's.
+ * @returns The labels and latents (in the arrays passed, when they were used).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -69,11 +71,17 @@ export interface RenderedChunk {
 export function sampleChunk(
   generator: ImageGenerator,
   seed: number,
-  range: { start: number; count: number },
+  range: { start: number; count: number; labels?: Uint8Array; latents?: Float32Array },
 ): { labels: Uint8Array; latents: Float32Array } {
   const width = generator.latents.length;
-  const labels = new Uint8Array(range.count);
-  const latents = new Float32Array(range.count * width);
+  // Arrays drawn into again, as fresh ones would be: zeroed, for a family that leaves a
+  // latent unwritten.
+  const labels = range.labels?.length === range.count
+    ? range.labels.fill(0)
+    : new Uint8Array(range.count);
+  const latents = range.latents?.length === range.count * width
+    ? range.latents.fill(0)
+    : new Float32Array(range.count * width);
   for (let image = 0; image < range.count; image++) {
     labels[image] = generator.sample(seed, range.start + image, latents, image * width);
   }
@@ -85,7 +93,8 @@ export function sampleChunk(
  *
  * @param generator The configured family.
  * @param seed The dataset seed.
- * @param range The first image and the number of images; `pixels` may pass a buffer to reuse.
+ * @param range The first image and the number of images; `pixels`, `labels` and `latents` may
+ *   pass arrays to reuse (see {@linkcode sampleChunk}).
  * @returns The chunk.
  * @example
  * ```ts
@@ -100,7 +109,13 @@ export function sampleChunk(
 export function renderChunk(
   generator: ImageGenerator,
   seed: number,
-  range: { start: number; count: number; pixels?: Float64Array },
+  range: {
+    start: number;
+    count: number;
+    pixels?: Float64Array;
+    labels?: Uint8Array;
+    latents?: Float32Array;
+  },
 ): RenderedChunk {
   const area = generator.imageSize * generator.imageSize;
   const { labels, latents } = sampleChunk(generator, seed, range);
@@ -120,7 +135,8 @@ export function renderChunk(
  * @param plan The generator, seed and dtype.
  * @param range The first image and the number of images; `out` may pass a buffer to reuse,
  *   used when its length is exactly the chunk's bytes; `factors`, if given, receives the
- *   images' labels and latents (drawn for the render anyway), as the archive stores them.
+ *   images' labels and latents (drawn for the render anyway), as the archive stores them;
+ *   `rowsInto` may pass the arrays to draw them into (see {@linkcode sampleChunk}).
  * @returns uint8 pixels, or float64 values as little-endian bytes (in `out` when it was used).
  * @example
  * ```ts
@@ -139,6 +155,7 @@ export function renderImageBytes(
     count: number;
     out?: Uint8Array;
     factors?: RowSink | undefined;
+    rowsInto?: { labels: Uint8Array; latents: Float32Array } | undefined;
   },
 ): Uint8Array {
   const area = plan.generator.imageSize ** 2;
@@ -147,7 +164,7 @@ export function renderImageBytes(
     range.factors?.(labels, new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength));
   if (plan.dtype === "uint8" && generator.renderBytes !== undefined) {
     // Straight to bytes: no float image, no zeroing, no quantizing pass.
-    const { labels, latents } = sampleChunk(generator, plan.seed, range);
+    const { labels, latents } = sampleChunk(generator, plan.seed, { ...range, ...range.rowsInto });
     giveFactors(labels, latents);
     const out = range.out?.length === range.count * area
       ? range.out
@@ -159,7 +176,7 @@ export function renderImageBytes(
     return out;
   }
   if (plan.dtype === "uint8") {
-    const { labels, latents } = sampleChunk(generator, plan.seed, range);
+    const { labels, latents } = sampleChunk(generator, plan.seed, { ...range, ...range.rowsInto });
     giveFactors(labels, latents);
     const out = range.out?.length === range.count * area
       ? range.out
@@ -169,7 +186,7 @@ export function renderImageBytes(
     // for 256 64x64 images) went to memory and back (rendering the dsprites grid on one
     // thread: 9.4 CPU s against 10.0, one run each on a shared machine; the same bytes).
     const block = Math.max(1, Math.floor(FLOAT_BLOCK_VALUES / area));
-    const floats = floatScratch(Math.min(block, range.count) * area);
+    const floats = floatScratch(Math.min(block, range.count) * area); // floatScratchBytes
     const width = generator.latents.length;
     for (let first = 0; first < range.count; first += block) {
       const count = Math.min(block, range.count - first);
@@ -192,6 +209,7 @@ export function renderImageBytes(
     start: range.start,
     count: range.count,
     ...(pixels === undefined ? {} : { pixels }),
+    ...range.rowsInto,
   });
   giveFactors(chunk.labels, chunk.latents);
   // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
@@ -200,6 +218,26 @@ export function renderImageBytes(
 
 /** Floats per block of the uint8 path: 128 KiB, well inside a core's L2 cache. */
 const FLOAT_BLOCK_VALUES = 16 * 1024;
+
+/**
+ * The bytes of float scratch one rendering thread keeps for a family drawn through floats
+ * (no `renderBytes`) into uint8 images: a block of images, not the whole chunk.
+ *
+ * @param imageSize The image side in pixels.
+ * @param chunkImages The images per chunk (a block never holds more).
+ * @returns Bytes of the thread's float buffer.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { floatScratchBytes } from "./render.ts";
+ * assert.equal(floatScratchBytes(64, 256), 4 * 64 * 64 * 8); // 128 KiB
+ * assert.equal(floatScratchBytes(256, 16), 256 * 256 * 8); // one image
+ * ```
+ */
+export function floatScratchBytes(imageSize: number, chunkImages: number): number {
+  const area = imageSize * imageSize;
+  return Math.min(Math.max(1, Math.floor(FLOAT_BLOCK_VALUES / area)), chunkImages) * area * 8;
+}
 
 let floats = new Float64Array(0);
 

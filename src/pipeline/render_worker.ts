@@ -1,7 +1,8 @@
 /**
  * A rendering thread: receives chunk requests, renders them and sends the bytes back.
  *
- * Messages in: `{ family, imageSize, seed, dtype, id, start, count, factors }`; out:
+ * Messages in: `{ family, imageSize, seed, dtype, id, start, count, factors, buffer, rows }`
+ * (`buffer` and `rows`: memory of an earlier chunk, transferred back to be used again); out:
  * `{ id, bytes, crc32, labels, latents }` (the buffers are transferred, not copied; `crc32` is
  * the bytes' CRC-32, computed here so the writer needs not; `labels` and `latents`, the bytes
  * of the images' factors, only when `factors` was asked) or `{ id, error }`. The family is a
@@ -35,6 +36,8 @@ export interface RenderRequest {
   buffer?: ArrayBuffer;
   /** Whether to send the images' labels and latents back too. */
   factors?: boolean;
+  /** The labels' and latents' buffers of an earlier chunk to draw into (transferred). */
+  rows?: { labels: ArrayBuffer; latents: ArrayBuffer };
 }
 
 /** A rendered chunk, sent back. */
@@ -76,6 +79,12 @@ scope.onmessage = async (event: MessageEvent<RenderRequest>) => {
         start,
         count,
         ...(buffer === undefined ? {} : { out: new Uint8Array(buffer) }),
+        ...(request.rows === undefined ? {} : {
+          rowsInto: {
+            labels: new Uint8Array(request.rows.labels),
+            latents: new Float32Array(request.rows.latents),
+          },
+        }),
         ...(request.factors === true
           ? {
             factors: (labels: Uint8Array, latents: Uint8Array) => factors = { labels, latents },

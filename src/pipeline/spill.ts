@@ -96,7 +96,7 @@ export class SpilledArrays {
   /**
    * The labels written so far, read back in pieces.
    *
-   * @returns The bytes, in order.
+   * @returns The bytes, in order; a piece is valid until the next one is requested.
    */
   labels(): AsyncGenerator<Uint8Array> {
     return readBack(this.labelsPath);
@@ -105,7 +105,7 @@ export class SpilledArrays {
   /**
    * The latents written so far, read back in pieces.
    *
-   * @returns The bytes, in order.
+   * @returns The bytes, in order; a piece is valid until the next one is requested.
    */
   latents(): AsyncGenerator<Uint8Array> {
     return readBack(this.latentsPath);
@@ -137,8 +137,12 @@ function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
 
 async function* readBack(path: string): AsyncGenerator<Uint8Array> {
   using file = await Deno.open(path, { read: true });
+  // One buffer, read into again once the caller asks for the next piece. A fresh buffer per
+  // piece left one dead megabyte per read for the collector, which let them pile up with the
+  // size of the file: 10,000,000 16x16 images (160 MB of latents) peaked 45 MB above the
+  // image phase while they were copied.
+  const buffer = new Uint8Array(SPILL_READ_BYTES);
   for (;;) {
-    const buffer = new Uint8Array(SPILL_READ_BYTES);
     const read = await file.read(buffer);
     if (read === null) return;
     yield buffer.subarray(0, read);

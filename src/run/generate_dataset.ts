@@ -244,6 +244,7 @@ async function generateWith(
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.probe === undefined ? {} : { probe: options.probe }),
     ...(external === undefined ? {} : { generator: external.generator, renderer }),
+    merge: options.imageChunks !== undefined && options.copying === true,
   };
   // One archive per split (`<name>.npz`), else dataset.npz.
   const parts = options.splits === undefined

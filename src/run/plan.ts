@@ -55,6 +55,8 @@ export interface PlanOptions {
    * files, hashed only when merged).
    */
   hashes?: boolean;
+  /** The run copies the slice files of a sharded run (a merge) instead of rendering. */
+  merge?: boolean;
 }
 
 /**
@@ -126,6 +128,8 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     bytesPerPixel: bytesPerPixel(spec.dtype),
     workers: options.renderer === undefined ? workers.count : 1,
     hashThread: threads.hashThread,
+    floatScratch: options.renderer === undefined && generator.renderBytes === undefined,
+    merge: options.merge === true,
     ...(options.renderer === undefined ? {} : {
       renderers: {
         processes: workers.count,
