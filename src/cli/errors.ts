@@ -1,8 +1,8 @@
 /**
- * The errors `main.ts` turns into one line on stderr and an exit code; they live with the run
- * steps (`src/run/errors.ts`), which throw them too.
+ * The errors `main.ts` turns into one line on stderr and an exit code; they live below every
+ * layer that throws them (`src/exit/errors.ts`): the run steps, the renderer and the commands.
  *
  * @module
  */
 
-export { InterruptedError, RunError, UsageError } from "../run/errors.ts";
+export { InterruptedError, RunError, UsageError } from "../exit/errors.ts";

@@ -20,7 +20,7 @@ import {
   type RecordedProgram,
   recordedProgram,
 } from "../generators/named_program.ts";
-import { splitCommand } from "../generators/renderer_protocol.ts";
+import { splitCommand } from "../renderer/protocol.ts";
 import {
   type FlagSpec,
   NUMBER_SYNTAX,

@@ -19,9 +19,9 @@ import type { DatasetPlan } from "../pipeline/dataset.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { readMetadata } from "../store/metadata.ts";
 import { listVersions } from "../store/versions.ts";
-import { RunError } from "../run/errors.ts";
+import { RunError } from "../exit/errors.ts";
 import { generateDataset, type GenerateResult, type RunOutput } from "../run/generate_dataset.ts";
-import { interruption } from "../run/interrupt.ts";
+import { interruption } from "../exit/interrupt.ts";
 import {
   MERGE_LOCK,
   readPlan,

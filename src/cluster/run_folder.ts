@@ -35,10 +35,10 @@ import { join } from "node:path";
 import { hostname } from "node:os";
 import type { JsonValue } from "../generators/generator.ts";
 import { canonicalJson, type DatasetSpec, specDifference } from "../generators/spec.ts";
-import { parseDescription, type RendererDescription } from "../generators/renderer_protocol.ts";
+import { parseDescription, type RendererDescription } from "../renderer/protocol.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { folderBytes } from "../store/list_datasets.ts";
-import { RunError } from "../run/errors.ts";
+import { RunError } from "../exit/errors.ts";
 import { FieldError, fields } from "../store/json_fields.ts";
 import { checkSpecFields } from "../store/spec_fields.ts";
 import {

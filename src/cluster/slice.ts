@@ -19,9 +19,9 @@ import { workerImageChunks } from "../pipeline/worker_pool.ts";
 import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
-import { RunError, UsageError } from "../run/errors.ts";
+import { RunError, UsageError } from "../exit/errors.ts";
 import { defaultName, type RunOutput } from "../run/generate_dataset.ts";
-import { interruption, untilAborted } from "../run/interrupt.ts";
+import { interruption, untilAborted } from "../exit/interrupt.ts";
 import { describeWorkers, planRun } from "../run/plan.ts";
 import {
   checkDiskRoom,
@@ -32,14 +32,10 @@ import {
 } from "../run/preflight.ts";
 import type { ResourceProbe } from "../run/resources.ts";
 import { type MergeResult, mergeRun } from "./merge.ts";
-import {
-  type ExternalRenderers,
-  rendererRunError,
-  withRenderersFor,
-} from "../run/external_renderers.ts";
+import { type ExternalRenderers, rendererRunError, withRenderersFor } from "../renderer/pool.ts";
 import { chunkImages, localImageChunks, type RowSink } from "../pipeline/dataset.ts";
 import { SpilledArrays } from "../pipeline/spill.ts";
-import { RendererError } from "../generators/renderer_process.ts";
+import { RendererError } from "../renderer/process.ts";
 import {
   planDifference,
   readPlan,

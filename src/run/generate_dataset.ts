@@ -22,7 +22,7 @@ import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import type { VersionMetadata } from "../store/metadata.ts";
 import type { Staging, StagingEntry } from "../store/versions.ts";
-import { interruption, untilAborted } from "./interrupt.ts";
+import { interruption, untilAborted } from "../exit/interrupt.ts";
 import { describePlan, planRun, type RunPlan } from "./plan.ts";
 import { checkDiskRoom, checkMemory, checkOutputFolder, checkWritable } from "./preflight.ts";
 import { abandonVersion, publishVersion } from "./publish.ts";
@@ -31,10 +31,10 @@ import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
 import { chunkImages } from "../pipeline/dataset.ts";
-import { ExternalRenderers, withRenderersFor } from "./external_renderers.ts";
+import { ExternalRenderers, withRenderersFor } from "../renderer/pool.ts";
 import type { JsonValue } from "../generators/generator.ts";
-import { externalGenerator } from "../generators/external.ts";
-import { parseDescription, rendererItemSize } from "../generators/renderer_protocol.ts";
+import { externalGenerator } from "../renderer/generator.ts";
+import { parseDescription, rendererItemSize } from "../renderer/protocol.ts";
 import { quoteCommand } from "../generators/named_program.ts";
 
 /**

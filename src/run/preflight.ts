@@ -12,7 +12,7 @@
 import { resolve } from "node:path";
 import { statfsSync } from "node:fs";
 import { formatMegabytes } from "../report/memory.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../exit/errors.ts";
 
 /** Room on the disk beyond the archive: metadata.json, owner.json and file-system blocks. */
 export const DISK_MARGIN_BYTES = 256 * 1024;

@@ -12,10 +12,10 @@ import {
   type Staging,
   type VersionEntry,
 } from "../store/versions.ts";
-import { RendererError } from "../generators/renderer_process.ts";
-import { RunError, UsageError } from "./errors.ts";
-import { rendererFailureText } from "./external_renderers.ts";
-import { interruption } from "./interrupt.ts";
+import { RendererError } from "../renderer/process.ts";
+import { RunError, UsageError } from "../exit/errors.ts";
+import { rendererFailureText } from "../renderer/pool.ts";
+import { interruption } from "../exit/interrupt.ts";
 import { systemReason } from "./preflight.ts";
 
 /**

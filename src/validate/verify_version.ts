@@ -37,9 +37,9 @@ import {
   loadFamily,
 } from "../generators/spec.ts";
 import { bytesPerPixel, renderImageBytes, sampleChunk } from "../pipeline/render.ts";
-import { checkAnswer } from "../pipeline/external_chunks.ts";
-import { RendererError, RendererProcess } from "../generators/renderer_process.ts";
-import { describedAsJson } from "../generators/renderer_protocol.ts";
+import { checkAnswer } from "../renderer/chunks.ts";
+import { RendererError, RendererProcess } from "../renderer/process.ts";
+import { describedAsJson } from "../renderer/protocol.ts";
 import {
   checkNamedProgram,
   describeProgram,

@@ -1,6 +1,7 @@
 /**
  * The errors `main.ts` turns into one line on stderr and an exit code, thrown by the run steps
- * (src/run/) and the commands alike.
+ * (src/run/, src/cluster/), the external renderer (src/renderer/) and the commands alike. They
+ * import nothing, so every layer may throw them.
  *
  * Any other error is a bug or an unexpected system failure: main prints its message (and the
  * stack only with `DSGEN_DEBUG=1`) and exits with 1.

@@ -16,20 +16,16 @@
  * @module
  */
 
-import { externalGenerator } from "../generators/external.ts";
+import { externalGenerator } from "./generator.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
-import { RendererError, RendererProcess } from "../generators/renderer_process.ts";
-import {
-  describedAsJson,
-  rendererItemSize,
-  splitCommand,
-} from "../generators/renderer_protocol.ts";
+import { RendererError, RendererProcess } from "./process.ts";
+import { describedAsJson, rendererItemSize, splitCommand } from "./protocol.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import type { DatasetSpec, FamilyRef } from "../generators/spec.ts";
-import { RunError, UsageError } from "./errors.ts";
-import { interruption } from "./interrupt.ts";
+import { RunError, UsageError } from "../exit/errors.ts";
+import { interruption } from "../exit/interrupt.ts";
 import type { DatasetPlan, RowSink, WriteOptions } from "../pipeline/dataset.ts";
-import { externalImageChunks } from "../pipeline/external_chunks.ts";
+import { externalImageChunks } from "./chunks.ts";
 
 /** The default of `--generator-timeout`, in seconds. */
 export const DEFAULT_RENDERER_TIMEOUT_SECONDS = 60;
@@ -275,7 +271,7 @@ async function startRenderersFor(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { withRenderersFor } from "./external_renderers.ts";
+ * import { withRenderersFor } from "./pool.ts";
  * const spec = { family: { name: "shapes", options: {} }, seed: 1, numImages: 1,
  *   imageSize: 8, dtype: "uint8" as const };
  * assert.equal(await withRenderersFor(spec, {}, (_, renderers) => renderers), undefined);
@@ -317,8 +313,8 @@ export async function withRenderersFor<T>(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { RendererError } from "../generators/renderer_process.ts";
- * import { rendererRunError } from "./external_renderers.ts";
+ * import { RendererError } from "./process.ts";
+ * import { rendererRunError } from "./pool.ts";
  * const error = rendererRunError(new RendererError("Renderer \"x\" died", []), "gone");
  * assert.equal((error as Error).message, "Renderer \"x\" died; gone");
  * ```
@@ -338,8 +334,8 @@ export function rendererRunError(error: unknown, outcome: string): unknown {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { RendererError } from "../generators/renderer_process.ts";
- * import { rendererFailureText } from "./external_renderers.ts";
+ * import { RendererError } from "./process.ts";
+ * import { rendererFailureText } from "./pool.ts";
  * const text = rendererFailureText(new RendererError("Renderer \"x\" crashed", ["boom"]), "gone");
  * assert.equal(text, "Renderer \"x\" crashed; gone\n  renderer stderr: boom");
  * ```

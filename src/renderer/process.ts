@@ -1,6 +1,6 @@
 /**
  * One running external renderer: the program behind `--generator-cmd`, spoken to with the
- * protocol of `renderer_protocol.ts` over its stdin and stdout.
+ * protocol of `protocol.ts` over its stdin and stdout.
  *
  * Every way the program can misbehave becomes a {@linkcode RendererError} whose message names
  * the command, what went wrong and during which request, and which carries the last lines the
@@ -18,7 +18,7 @@ import {
   parseDescription,
   type RendererDescription,
   requestLine,
-} from "./renderer_protocol.ts";
+} from "./protocol.ts";
 
 /** How many of the program's last stderr lines a failure shows. */
 const STDERR_TAIL_LINES = 10;
@@ -42,7 +42,7 @@ export class RendererError extends Error {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { RendererError } from "./renderer_process.ts";
+   * import { RendererError } from "./process.ts";
    * assert.equal(new RendererError("Renderer x failed", ["boom"]).stderrTail[0], "boom");
    * ```
    */
@@ -225,7 +225,7 @@ export class RendererProcess {
    * handshake is bad.
    * @example
    * ```ts ignore
-   * import { RendererProcess } from "./renderer_process.ts";
+   * import { RendererProcess } from "./process.ts";
    * const renderer = await RendererProcess.start(["python3", "render.py"], { timeoutSeconds: 60 });
    * const answer = await renderer.render(1, 0, 10);
    * await renderer.close();
@@ -533,7 +533,7 @@ async function readProc(path: string): Promise<string | undefined> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { processTreePeakBytes } from "./renderer_process.ts";
+ * import { processTreePeakBytes } from "./process.ts";
  * const peak = await processTreePeakBytes(Deno.pid);
  * assert.ok(peak === undefined || peak > 0);
  * ```
