@@ -13,7 +13,7 @@ import type { DatasetSpec } from "../generators/spec.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import type { writeDatasetNpz } from "../pipeline/dataset.ts";
 import type { ImageDtype } from "../pipeline/render.ts";
-import { defaultName, generateDataset, type GenerateResult } from "../run/generate_dataset.ts";
+import { defaultName, type GenerateResult, runDataset } from "../run/generate_dataset.ts";
 import { MAX_WORKERS } from "../run/resources.ts";
 import { DEFAULT_RENDERER_TIMEOUT_SECONDS } from "../renderer/pool.ts";
 import { splitCommand } from "../renderer/protocol.ts";
@@ -471,7 +471,7 @@ export async function runGenerate(
     }
     return undefined;
   }
-  const result = await generateDataset(spec, options.outputDir, {
+  const result = await runDataset(spec, options.outputDir, {
     ...(external === undefined ? { name: options.name } : {
       ...(external.name === undefined ? {} : { name: external.name }),
       rendererLabel: external.command,

@@ -20,7 +20,7 @@ import type { DatasetSpec, ImageDtype } from "../generators/spec.ts";
 import type { writeDatasetNpz, WriteOptions } from "../pipeline/dataset.ts";
 import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
-import type { VersionMetadata } from "../store/metadata.ts";
+import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { Staging, StagingEntry } from "../store/versions.ts";
 import { interruption, untilAborted } from "../exit/interrupt.ts";
 import { describePlan, planRun, type RunPlan } from "./plan.ts";
@@ -92,6 +92,20 @@ export interface GenerateDatasetOptions {
   /** Asked after the plan is printed; rejects to cancel (nothing created). */
   confirm?: (plan: RunPlan) => Promise<void>;
   /**
+   * For a spec whose family is an external renderer (`family.command`): the command as the
+   * user typed it, for messages and metadata.json (default: the words joined).
+   */
+  rendererLabel?: string;
+  /** Seconds an external renderer may take for its handshake and each answer (default 60). */
+  rendererTimeoutSeconds?: number;
+}
+
+/**
+ * What the command line, a merge and tests set besides {@linkcode GenerateDatasetOptions}: the
+ * chunks and the writer, a merge's record, injected machine figures. Not part of the library.
+ */
+export interface RunOptions extends GenerateDatasetOptions {
+  /**
    * The labels and latents, in order; default: those the render pass drew, spilled beside the
    * archive (a merge reads them from the slices' files).
    */
@@ -106,13 +120,6 @@ export interface GenerateDatasetOptions {
   shardedRun?: RunFacts["shardedRun"];
   /** Injected environment and machine figures (tests). */
   probe?: ResourceProbe;
-  /**
-   * For a spec whose family is an external renderer (`family.command`): the command as the
-   * user typed it, for messages and metadata.json (default: the words joined).
-   */
-  rendererLabel?: string;
-  /** Seconds an external renderer may take for its handshake and each answer (default 60). */
-  rendererTimeoutSeconds?: number;
   /**
    * For a merge of an external renderer's run: the handshake its plan recorded
    * (`describedAsJson`). The family is taken from it and no process is started; the images,
@@ -149,10 +156,36 @@ export interface GenerateResult {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function generateDataset(
+export function generateDataset(
   spec: DatasetSpec,
   outputDir: string,
   options: GenerateDatasetOptions = {},
+): Promise<GenerateResult> {
+  return runDataset(spec, outputDir, options);
+}
+
+/**
+ * {@linkcode generateDataset} with the options only dsgen itself sets ({@linkcode RunOptions}).
+ *
+ * @param spec What to generate.
+ * @param outputDir The folder that holds the dataset folders (created if missing).
+ * @param options The library's options, and the run's own.
+ * @returns The version folder and its metadata.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runDataset } from "./generate_dataset.ts";
+ * const dir = await Deno.makeTempDir();
+ * const { metadata } = await runDataset({ family: { name: "shapes", options: {} },
+ *   seed: 42, numImages: 10, imageSize: 16, dtype: "uint8" }, dir, { probe: { env: {} } });
+ * assert.equal(metadata.num_images, 10);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function runDataset(
+  spec: DatasetSpec,
+  outputDir: string,
+  options: RunOptions = {},
 ): Promise<GenerateResult> {
   if (spec.family.command !== undefined && options.rendererDeclared !== undefined) {
     return await generateWith(spec, outputDir, options, recordedRenderer(spec, options));
@@ -174,7 +207,7 @@ type RendererFacts = Pick<
  * A renderer known from its recorded handshake only (a merge): no process, so it can neither
  * render nor be closed.
  */
-function recordedRenderer(spec: DatasetSpec, options: GenerateDatasetOptions): RendererFacts {
+function recordedRenderer(spec: DatasetSpec, options: RunOptions): RendererFacts {
   if (options.imageChunks === undefined || options.labelsAndLatents === undefined) {
     throw new TypeError(
       "Cannot use a recorded renderer's handshake without the images, labels and latents",
@@ -193,7 +226,7 @@ function recordedRenderer(spec: DatasetSpec, options: GenerateDatasetOptions): R
 async function generateWith(
   spec: DatasetSpec,
   outputDir: string,
-  options: GenerateDatasetOptions,
+  options: RunOptions,
   external: ExternalRenderers | RendererFacts | undefined,
 ): Promise<GenerateResult> {
   // Processes only when they were started; a recorded handshake has none.
@@ -265,7 +298,7 @@ async function generateWith(
   });
   try {
     signal?.throwIfAborted();
-    const archive = await writeArchive(plan, join(staging.path, "dataset.npz"), {
+    const archive = await writeArchive(plan, join(staging.path, ARCHIVE_FILE), {
       onProgress: (done) => progress.update(done),
       ...(signal === undefined ? {} : { signal }),
       ...(options.imageChunks === undefined ? {} : { imageChunks: options.imageChunks }),
