@@ -16,7 +16,6 @@ import type { ImageDtype } from "../pipeline/render.ts";
 import { defaultName, type GenerateResult, runDataset } from "../run/generate_dataset.ts";
 import { MAX_WORKERS } from "../run/resources.ts";
 import { DEFAULT_RENDERER_TIMEOUT_SECONDS } from "../renderer/pool.ts";
-import { splitCommand } from "../renderer/protocol.ts";
 import { MAX_SHARDS } from "../cluster/run_folder.ts";
 import { resolveSlice } from "../cluster/scheduler.ts";
 import { runSlice, type SliceId } from "../cluster/slice.ts";
@@ -24,6 +23,7 @@ import { UsageError } from "./errors.ts";
 import {
   NUMBER_SYNTAX,
   parseChoice,
+  parseCommandWords,
   parseFlags,
   parseIntegerFlag,
   quote,
@@ -241,20 +241,7 @@ export function parseGenerateArgs(
           "one of the two",
       );
     }
-    try {
-      words = splitCommand(command);
-    } catch (error) {
-      throw new UsageError(
-        `Cannot use "--generator-cmd" value ${quote(command)}: ${(error as Error).message}, ` +
-          `expected ${FLAGS["generator-cmd"]!.accepts}`,
-      );
-    }
-    if (words.length === 0) {
-      throw new UsageError(
-        `Cannot use "--generator-cmd" value ${quote(command)}: expected ` +
-          FLAGS["generator-cmd"]!.accepts,
-      );
-    }
+    words = parseCommandWords(command, FLAGS["generator-cmd"]!.accepts!);
   } else if (values["generator-timeout"] !== undefined) {
     throw new UsageError(
       `Cannot use "--generator-timeout" value ${quote(text("generator-timeout"))} without ` +

@@ -182,7 +182,7 @@ export async function mergeRun(
       name: basename(datasetDir),
       // An external renderer's family, from its handshake as the plan keeps it: no program
       // named in the run folder is started.
-      ...(plan.renderer === undefined ? {} : { rendererDeclared: plan.renderer.declared }),
+      rendererDeclared: plan.renderer?.declared,
       workers: 1,
       seedSource: "flag",
       imageChunks,
@@ -191,9 +191,9 @@ export async function mergeRun(
         ? { labelsAndLatents: () => ({ labels: side("labels")(), latents: side("latents")() }) }
         : {}),
       shardedRun: { run_id: runId, shards, slices },
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.output === undefined ? {} : { output: options.output }),
-      ...(options.commandLine === undefined ? {} : { commandLine: options.commandLine }),
+      signal: options.signal,
+      output: options.output,
+      commandLine: options.commandLine,
     });
     await Deno.remove(folder, { recursive: true }).catch(() => {});
     return { status: "merged", version };

@@ -17,6 +17,56 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/**
+ * A bad value of one option: a {@linkcode UsageError} whose message can name the option as
+ * the library does (`outputDir`, the default) or as a command does (`--output-dir`), so that
+ * library errors name no flag and the command line's name the flag the user typed.
+ */
+export class OptionError extends UsageError {
+  /** The error's name, as stack traces show it. */
+  override name = "OptionError";
+  /** The option as the library names it, e.g. `outputDir`. */
+  readonly option: string;
+  #describe: (name: string) => string;
+
+  /**
+   * Creates the error; its message names the option as the library does.
+   *
+   * @param option The option as the library names it.
+   * @param describe The message, given the option's name.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OptionError } from "./errors.ts";
+   * const error = new OptionError("outputDir", (name) => `Cannot use "${name}" value "x"`);
+   * assert.equal(error.message, 'Cannot use "outputDir" value "x"');
+   * assert.equal(error.messageFor("--output-dir"), 'Cannot use "--output-dir" value "x"');
+   * assert.equal(error.exitCode, 2);
+   * ```
+   */
+  constructor(option: string, describe: (name: string) => string) {
+    super(describe(option));
+    this.option = option;
+    this.#describe = describe;
+  }
+
+  /**
+   * The message naming the option another way.
+   *
+   * @param name E.g. the command-line flag.
+   * @returns The message.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OptionError } from "./errors.ts";
+   * assert.equal(new OptionError("dtype", (name) => `bad ${name}`).messageFor("--dtype"), "bad --dtype");
+   * ```
+   */
+  messageFor(name: string): string {
+    return this.#describe(name);
+  }
+}
+
 /** A run that could not complete (disk full, corrupted input, failed check). Exit code 1. */
 export class RunError extends Error {
   /** The process exit code. */

@@ -149,7 +149,7 @@ export function checkAnswer(
   const latentBytes = new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength);
   if (description.dtype === "uint8") {
     if (context.dtype !== "uint8") {
-      throw fail("uint8 pixels, which cannot be stored as float64 (use --dtype uint8)");
+      throw fail("uint8 pixels, which cannot be stored as float64 (use dtype uint8)");
     }
     return { images: answer.images, latents: latentBytes };
   }

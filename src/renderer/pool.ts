@@ -22,7 +22,7 @@ import { RendererError, RendererProcess } from "./process.ts";
 import { describedAsJson, rendererItemSize, splitCommand } from "./protocol.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import type { DatasetSpec, FamilyRef } from "../generators/spec.ts";
-import { RunError, UsageError } from "../exit/errors.ts";
+import { OptionError, RunError } from "../exit/errors.ts";
 import { interruption } from "../exit/interrupt.ts";
 import type { DatasetPlan, RowSink, WriteOptions } from "../pipeline/dataset.ts";
 import { externalImageChunks } from "./chunks.ts";
@@ -94,7 +94,7 @@ export class ExternalRenderers {
       timeoutSeconds: options.timeoutSeconds,
       imageSize: options.imageSize,
       signal: options.signal,
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      cwd: options.cwd,
     });
     const renderers = new ExternalRenderers(label, words, first, options);
     return renderers;
@@ -232,7 +232,7 @@ async function startRenderersFor(
       timeoutSeconds: options.timeoutSeconds ?? DEFAULT_RENDERER_TIMEOUT_SECONDS,
       imageSize: spec.imageSize === 0 ? undefined : spec.imageSize,
       signal: options.signal,
-      ...(spec.family.cwd === undefined ? {} : { cwd: spec.family.cwd }),
+      cwd: spec.family.cwd,
     });
   } catch (error) {
     // A Ctrl+C reaches the renderer too: its death is the interruption's, not a failure.
@@ -242,18 +242,24 @@ async function startRenderersFor(
   const declared = renderers.generator.imageSize;
   if (spec.imageSize !== 0 && declared !== spec.imageSize) {
     await renderers.abort();
-    throw new UsageError(
-      `Cannot use "--image-size" value "${spec.imageSize}" with renderer ` +
+    throw new OptionError(
+      "imageSize",
+      (option) =>
+        `Cannot use "${option}" value "${spec.imageSize}" with renderer ` +
         `${JSON.stringify(renderers.label)}: it declares ${declared}x${declared} images, ` +
-        `expected --image-size ${declared} or none`,
+        `expected ${option} ${declared} or none`,
     );
   }
   const resolved = { ...spec, family: renderers.family, imageSize: declared };
   if (resolved.dtype === "float64" && renderers.answerBytesPerPixel === 1) {
     await renderers.abort();
-    throw new UsageError(
-      `Cannot use "--dtype" value "float64" with renderer ${JSON.stringify(renderers.label)}: ` +
-        "it declares uint8 pixels, expected --dtype uint8",
+    throw new OptionError(
+      "dtype",
+      (option) =>
+        `Cannot use "${option}" value "float64" with renderer ${
+          JSON.stringify(renderers.label)
+        }: ` +
+        `it declares uint8 pixels, expected ${option} uint8`,
     );
   }
   return { renderers, spec: resolved };

@@ -245,7 +245,7 @@ export class RendererProcess {
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
-        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        cwd: options.cwd,
       }).spawn();
     } catch (error) {
       const reason = error instanceof Deno.errors.NotFound

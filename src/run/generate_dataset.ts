@@ -19,10 +19,10 @@ import { join, resolve } from "node:path";
 import type { DatasetSpec, ImageDtype } from "../generators/spec.ts";
 import type { writeDatasetNpz, WriteOptions } from "../pipeline/dataset.ts";
 import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
-import { ProgressReporter } from "../report/progress_bar.ts";
+import { outputProgress } from "../report/progress_bar.ts";
 import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { Staging, StagingEntry } from "../store/versions.ts";
-import { interruption, untilAborted } from "../exit/interrupt.ts";
+import { confirmOrStop } from "../exit/interrupt.ts";
 import { describePlan, planRun, type RunPlan } from "./plan.ts";
 import { checkDiskRoom, checkMemory, checkOutputFolder, checkWritable } from "./preflight.ts";
 import { abandonVersion, publishVersion } from "./publish.ts";
@@ -265,18 +265,12 @@ async function generateWith(
   if (seedSource === "drawn" && output?.quiet) notice(`Seed: ${spec.seed} (drawn)`);
   checkMemory(plan.estimate.total, plan.memory);
 
-  if (options.confirm !== undefined) {
-    try {
-      await untilAborted(options.confirm(plan), signal);
-    } catch (error) {
-      const interrupted = interruption(signal, "nothing was created");
-      if (interrupted === undefined) throw error;
-      output?.write("\n"); // End the unanswered question's line.
-      throw interrupted;
-    }
-  }
-  const interrupted = interruption(signal, "nothing was created");
-  if (interrupted !== undefined) throw interrupted;
+  const confirm = options.confirm;
+  await confirmOrStop(confirm && (() => confirm(plan)), {
+    signal,
+    output,
+    outcome: "nothing was created",
+  });
   // The run starts now: time spent reading the plan and answering is not the run's.
   const startedAt = new Date();
   const startTime = performance.now();
@@ -288,14 +282,7 @@ async function generateWith(
       notice(line); // Always said, even quiet: it deletes files this run did not write.
     },
   });
-  const progress = new ProgressReporter({
-    total: spec.numImages,
-    write: output?.write ?? (() => {}),
-    isTerminal: output?.isTerminal ?? false,
-    columns: output?.columns ?? (() => 80),
-    quiet: output === undefined || output.quiet === true,
-    noColor: output?.noColor ?? true,
-  });
+  const progress = outputProgress(spec.numImages, output);
   try {
     signal?.throwIfAborted();
     const archive = await writeArchive(plan, join(staging.path, ARCHIVE_FILE), {

@@ -36,10 +36,10 @@ export async function writeFileAtomic(
   const folder = dirname(path);
   await Deno.mkdir(folder, { recursive: true });
   const temporary = join(folder, options.temporary ?? `.${basename(path)}.${Deno.pid}.tmp`);
-  const writeOptions = options.mode === undefined ? {} : { mode: options.mode };
   try {
-    if (typeof bytes === "string") await Deno.writeTextFile(temporary, bytes, writeOptions);
-    else await Deno.writeFile(temporary, bytes, writeOptions);
+    if (typeof bytes === "string") {
+      await Deno.writeTextFile(temporary, bytes, { mode: options.mode });
+    } else await Deno.writeFile(temporary, bytes, { mode: options.mode });
     await Deno.rename(temporary, path);
   } catch (error) {
     await Deno.remove(temporary).catch(() => undefined);
