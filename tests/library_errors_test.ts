@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { generateDataset } from "../mod.ts";
 import { runCli } from "./support/cli.ts";
+import { commandLineMessage, type RunError } from "../src/cli/errors.ts";
+import { RendererError } from "../src/renderer/process.ts";
+import { rendererRunError } from "../src/renderer/pool.ts";
 
 Deno.test("a bad outputDir: the library names the option, dsgen the flag", async () => {
   const folder = await Deno.makeTempDir();
@@ -30,4 +33,28 @@ Deno.test("a bad outputDir: the library names the option, dsgen the flag", async
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("a renderer's timeout: the library names rendererTimeoutSeconds, dsgen the flag", () => {
+  const failure = new RendererError(
+    'Renderer "r" did not answer within 3 s (rendererTimeoutSeconds)',
+    [
+      "last words",
+    ],
+    {
+      option: "rendererTimeoutSeconds",
+      text: (name) => `Renderer "r" did not answer within 3 s (${name})`,
+    },
+  );
+  const error = rendererRunError(failure, "nothing was created") as RunError;
+  assert.equal(
+    error.message,
+    'Renderer "r" did not answer within 3 s (rendererTimeoutSeconds); nothing was created\n' +
+      "  renderer stderr: last words",
+  );
+  assert.equal(
+    commandLineMessage(error),
+    'Renderer "r" did not answer within 3 s (--generator-timeout); nothing was created\n' +
+      "  renderer stderr: last words",
+  );
 });

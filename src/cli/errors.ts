@@ -6,7 +6,7 @@
  * @module
  */
 
-import { OptionError, type RunError, type UsageError } from "../exit/errors.ts";
+import { OptionError, RunError, type UsageError } from "../exit/errors.ts";
 
 export { InterruptedError, OptionError, RunError, UsageError } from "../exit/errors.ts";
 
@@ -16,6 +16,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   name: "--name",
   imageSize: "--image-size",
   dtype: "--dtype",
+  rendererTimeoutSeconds: "--generator-timeout",
 };
 
 /**
@@ -32,6 +33,11 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
  * ```
  */
 export function commandLineMessage(error: UsageError | RunError): string {
-  if (!(error instanceof OptionError)) return error.message;
-  return error.messageFor(OPTION_FLAGS[error.option] ?? error.option);
+  if (error instanceof OptionError) {
+    return error.messageFor(OPTION_FLAGS[error.option] ?? error.option);
+  }
+  if (error instanceof RunError && error.named !== undefined) {
+    return error.named.text(OPTION_FLAGS[error.named.option] ?? error.named.option);
+  }
+  return error.message;
 }

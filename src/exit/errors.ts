@@ -67,6 +67,17 @@ export class OptionError extends UsageError {
   }
 }
 
+/**
+ * A message about one option, which the library names one way (`rendererTimeoutSeconds`) and a
+ * command another (its flag, `--generator-timeout`).
+ */
+export interface OptionMessage {
+  /** The option as the library names it. */
+  option: string;
+  /** The message, given the option's name. */
+  text(name: string): string;
+}
+
 /** A run that could not complete (disk full, corrupted input, failed check). Exit code 1. */
 export class RunError extends Error {
   /** The process exit code. */
@@ -78,7 +89,8 @@ export class RunError extends Error {
    * Creates a run error; its exit code defaults to 1.
    *
    * @param message One line for the user.
-   * @param options The exit code (default 1) and the cause.
+   * @param options The exit code (default 1), the cause, and the message again as one about an
+   * option (`named`), for a command to name the option by its flag.
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -86,10 +98,17 @@ export class RunError extends Error {
    * assert.ok(new RunError("Disk full").exitCode === 1);
    * ```
    */
-  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { exitCode?: number; cause?: unknown; named?: OptionMessage } = {},
+  ) {
     super(message, { cause: options.cause });
     this.exitCode = options.exitCode ?? 1;
+    this.named = options.named;
   }
+
+  /** The message as one about an option, when it is one. */
+  readonly named?: OptionMessage;
 }
 
 /** Which signal stopped a run, and the conventional exit code for it (128 + signal number). */

@@ -327,7 +327,14 @@ export async function withRenderersFor<T>(
  */
 export function rendererRunError(error: unknown, outcome: string): unknown {
   if (!(error instanceof RendererError)) return error;
-  return new RunError(rendererFailureText(error, outcome), { cause: error });
+  const named = error.named;
+  return new RunError(rendererFailureText(error, outcome), {
+    cause: error,
+    named: named && {
+      option: named.option,
+      text: (name) => rendererFailureText(error, outcome, named.text(name)),
+    },
+  });
 }
 
 /**
@@ -336,6 +343,7 @@ export function rendererRunError(error: unknown, outcome: string): unknown {
  *
  * @param error The failure.
  * @param outcome What is left, e.g. `the unfinished version was removed`.
+ * @param message The failure's line (default its message; another naming of an option).
  * @returns The text (first line ends with the outcome).
  * @example
  * ```ts
@@ -346,7 +354,11 @@ export function rendererRunError(error: unknown, outcome: string): unknown {
  * assert.equal(text, "Renderer \"x\" crashed; gone\n  renderer stderr: boom");
  * ```
  */
-export function rendererFailureText(error: RendererError, outcome: string): string {
+export function rendererFailureText(
+  error: RendererError,
+  outcome: string,
+  message: string = error.message,
+): string {
   const tail = error.stderrTail.map((line) => `\n  renderer stderr: ${line}`).join("");
-  return `${error.message}; ${outcome}${tail}`;
+  return `${message}; ${outcome}${tail}`;
 }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { OptionMessage } from "../exit/errors.ts";
 import {
   ANSWER_HEADER_BYTES,
   answerBytes,
@@ -46,10 +47,14 @@ export class RendererError extends Error {
    * assert.equal(new RendererError("Renderer x failed", ["boom"]).stderrTail[0], "boom");
    * ```
    */
-  constructor(message: string, stderrTail: string[]) {
+  constructor(message: string, stderrTail: string[], named?: OptionMessage) {
     super(message);
     this.stderrTail = stderrTail;
+    this.named = named;
   }
+
+  /** The message as one about an option (the timeout), when it is one. */
+  readonly named?: OptionMessage;
 }
 
 /** Options of {@linkcode RendererProcess.start}. */
@@ -338,10 +343,10 @@ export class RendererProcess {
     const read = async (bytes: number, what: string): Promise<Uint8Array> => {
       const filled = await withTimeout(this.#stdout.fill(bytes), this.#timeoutMs);
       if (filled === "timeout") {
-        throw await this.#fail(
-          `did not answer ${during} within ${this.#timeoutMs / 1000} s ` +
-            `(--generator-timeout)`,
-        );
+        throw await this.#fail({
+          option: "rendererTimeoutSeconds",
+          text: (name) => `did not answer ${during} within ${this.#timeoutMs / 1000} s (${name})`,
+        });
       }
       if (!filled) {
         const got = this.#stdout.buffered;
@@ -383,9 +388,15 @@ export class RendererProcess {
     };
   }
 
-  async #fail(problem: string): Promise<RendererError> {
+  async #fail(problem: string | OptionMessage): Promise<RendererError> {
     if (this.#failure !== undefined) return this.#failure;
-    this.#failure = new RendererError(`Renderer ${JSON.stringify(this.label)} ${problem}`, []);
+    const renderer = `Renderer ${JSON.stringify(this.label)}`;
+    this.#failure = typeof problem === "string"
+      ? new RendererError(`${renderer} ${problem}`, [])
+      : new RendererError(`${renderer} ${problem.text(problem.option)}`, [], {
+        option: problem.option,
+        text: (name) => `${renderer} ${problem.text(name)}`,
+      });
     await stopChild(this.#child, this.#exit);
     await Promise.race([this.#stderrDone, delay(500)]);
     this.#failure.stderrTail.push(...this.#stderrTail);
