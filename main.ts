@@ -12,7 +12,7 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { RunError, UsageError } from "./src/cli/errors.ts";
+import { commandLineMessage, RunError, UsageError } from "./src/cli/errors.ts";
 import { stopOnSignals } from "./src/cli/signals.ts";
 import { GENERATE_HELP, parseGenerateArgs, runGenerate } from "./src/cli/generate.ts";
 import { denoConsole } from "./src/cli/console.ts";
@@ -146,7 +146,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof RunError) {
-      console.error(`dsgen: ${error.message}`);
+      console.error(`dsgen: ${commandLineMessage(error)}`);
       if (Deno.env.get("DSGEN_DEBUG") === "1") console.error(error.stack);
       return error.exitCode;
     }

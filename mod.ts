@@ -27,11 +27,14 @@ export {
 } from "./src/run/generate_dataset.ts";
 export type { DatasetSpec, FamilyRef, ImageDtype } from "./src/generators/spec.ts";
 export type {
+  FactorKind,
+  FactorSpec,
   GeneratorFamily,
   GeneratorOptions,
   ImageGenerator,
   JsonValue,
   LatentSpec,
+  ShapeExtent,
 } from "./src/generators/generator.ts";
 export { imageKey, uniform } from "./src/generators/random.ts";
 export { type OpenedVersion, openVersion } from "./src/store/open_version.ts";
@@ -41,23 +44,17 @@ export {
   type VerifyStepName,
   verifyVersion,
 } from "./src/validate/verify_version.ts";
+export type { NamedProgram } from "./src/generators/named_program.ts";
 export type {
   ArrayMetadata,
   FileRecord,
   SliceMetadata,
   VersionMetadata,
 } from "./src/store/metadata.ts";
-// Referenced by the options and results above.
+// Referenced by the options and results above: the plan `confirm` is shown, and what a run
+// reports of its memory and of leftovers it removed.
 export type { RunPlan } from "./src/run/plan.ts";
-export type { RunFacts } from "./src/run/record.ts";
-export type { ResourceProbe } from "./src/run/resources.ts";
 export type { StagingEntry, StagingOwner } from "./src/store/versions.ts";
 export type { MemoryLimit } from "./src/run/preflight.ts";
 export type { MemoryEstimate } from "./src/report/memory.ts";
-export {
-  type ArrayRecord,
-  type DatasetPlan,
-  type NpzRecord,
-  writeDatasetNpz,
-  type WriteOptions,
-} from "./src/pipeline/dataset.ts";
+export type { DatasetPlan } from "./src/pipeline/dataset.ts";

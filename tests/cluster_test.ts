@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { hostname } from "node:os";
 import type { DatasetSpec } from "../src/generators/spec.ts";
-import { InterruptedError, RunError, UsageError } from "../src/run/errors.ts";
+import { InterruptedError, RunError, UsageError } from "../src/exit/errors.ts";
 import { generateDataset } from "../src/run/generate_dataset.ts";
 import { runSlice } from "../src/cluster/slice.ts";
 import { mergeRun } from "../src/cluster/merge.ts";

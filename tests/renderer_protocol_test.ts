@@ -11,9 +11,9 @@ import {
   parseDescription,
   requestLine,
   splitCommand,
-} from "../src/generators/renderer_protocol.ts";
-import { checkAnswer } from "../src/pipeline/external_chunks.ts";
-import { RendererError } from "../src/generators/renderer_process.ts";
+} from "../src/renderer/protocol.ts";
+import { checkAnswer } from "../src/renderer/chunks.ts";
+import { RendererError } from "../src/renderer/process.ts";
 
 const GOOD = {
   protocol: "dsgen-renderer",

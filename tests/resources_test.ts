@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { allocatedWorkers, memoryLimit } from "../src/run/resources.ts";
 import { describePlan, planRun } from "../src/run/plan.ts";
 import { checkMemory } from "../src/run/preflight.ts";
-import { UsageError } from "../src/run/errors.ts";
+import { UsageError } from "../src/exit/errors.ts";
 
 const NODE = { usableCpus: 128, machineCpus: 128, availableBytes: 500e9 };
 const MiB = 2 ** 20;

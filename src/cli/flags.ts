@@ -9,6 +9,7 @@
 
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
+import { splitCommand } from "../renderer/protocol.ts";
 
 /** How a flag is declared: its type, short alias and what it accepts (for messages). */
 export interface FlagSpec {
@@ -304,4 +305,41 @@ export function requireValue(
     throw new UsageError(`Cannot use "${flag}" value ${quote(String(value))}: expected ${accepts}`);
   }
   return value;
+}
+
+/**
+ * The words of an external renderer's command (`--generator-cmd`), split as a shell would
+ * without running one.
+ *
+ * @param command The flag's value.
+ * @param accepts What the flag accepts, for the message.
+ * @returns The words, at least one.
+ * @throws {UsageError} Naming the flag, the value and what is accepted.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCommandWords } from "./flags.ts";
+ * assert.deepEqual(parseCommandWords("python3 'my renderer.py'", "a command"), [
+ *   "python3",
+ *   "my renderer.py",
+ * ]);
+ * assert.throws(() => parseCommandWords("  ", "a command"), /expected a command/);
+ * ```
+ */
+export function parseCommandWords(command: string, accepts: string): string[] {
+  let words: string[];
+  try {
+    words = splitCommand(command);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot use "--generator-cmd" value ${quote(command)}: ${(error as Error).message}, ` +
+        `expected ${accepts}`,
+    );
+  }
+  if (words.length === 0) {
+    throw new UsageError(
+      `Cannot use "--generator-cmd" value ${quote(command)}: expected ${accepts}`,
+    );
+  }
+  return words;
 }

@@ -15,10 +15,9 @@ import type { DatasetSpec } from "../generators/spec.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import type { writeDatasetNpz } from "../pipeline/dataset.ts";
 import type { ImageDtype } from "../pipeline/render.ts";
-import { defaultName, generateDataset, type GenerateResult } from "../run/generate_dataset.ts";
+import { defaultName, type GenerateResult, runDataset } from "../run/generate_dataset.ts";
 import { MAX_WORKERS } from "../run/resources.ts";
-import { DEFAULT_RENDERER_TIMEOUT_SECONDS } from "../run/external_renderers.ts";
-import { splitCommand } from "../generators/renderer_protocol.ts";
+import { DEFAULT_RENDERER_TIMEOUT_SECONDS } from "../renderer/pool.ts";
 import { MAX_SHARDS } from "../cluster/run_folder.ts";
 import { resolveSlice } from "../cluster/scheduler.ts";
 import { runSlice, type SliceId } from "../cluster/slice.ts";
@@ -26,6 +25,7 @@ import { UsageError } from "./errors.ts";
 import {
   NUMBER_SYNTAX,
   parseChoice,
+  parseCommandWords,
   parseFlags,
   parseIntegerFlag,
   quote,
@@ -283,20 +283,7 @@ export function parseGenerateArgs(
           "one of the two",
       );
     }
-    try {
-      words = splitCommand(command);
-    } catch (error) {
-      throw new UsageError(
-        `Cannot use "--generator-cmd" value ${quote(command)}: ${(error as Error).message}, ` +
-          `expected ${FLAGS["generator-cmd"]!.accepts}`,
-      );
-    }
-    if (words.length === 0) {
-      throw new UsageError(
-        `Cannot use "--generator-cmd" value ${quote(command)}: expected ` +
-          FLAGS["generator-cmd"]!.accepts,
-      );
-    }
+    words = parseCommandWords(command, FLAGS["generator-cmd"]!.accepts!);
   } else if (values["generator-timeout"] !== undefined) {
     throw new UsageError(
       `Cannot use "--generator-timeout" value ${quote(text("generator-timeout"))} without ` +
@@ -639,7 +626,7 @@ export async function runGenerate(
   }
   const overridden = { ...recipe?.overridden };
   if (seedSource === "drawn") overridden.seed = "drawn";
-  const result = await generateDataset(spec, options.outputDir, {
+  const result = await runDataset(spec, options.outputDir, {
     recipe: {
       recipe: recorded,
       ...(recipe === undefined && seedSource !== "drawn"

@@ -22,7 +22,7 @@ import { writeFileAtomic } from "../store/atomic_write.ts";
 import { openVersion } from "../store/open_version.ts";
 import { type Inspection, inspectVersion } from "../validate/inspect_version.ts";
 import { NpzReader } from "../format/npz_reader.ts";
-import type { VersionMetadata } from "../store/metadata.ts";
+import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
 import { archiveDisagreement } from "../validate/metadata_agreement.ts";
 import { formatQualityTable } from "../validate/quality_table.ts";
 import type { Console } from "./console.ts";
@@ -394,7 +394,7 @@ function checkGridSize(
 async function checkAgreement(path: string, metadata: VersionMetadata): Promise<void> {
   let problem;
   try {
-    const archive = join(path, "dataset.npz");
+    const archive = join(path, ARCHIVE_FILE);
     if ((await Deno.lstat(archive)).isSymlink) {
       throw new TypeError(`Cannot read ${archive}: it is a symbolic link, expected the archive`);
     }

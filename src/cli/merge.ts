@@ -108,8 +108,8 @@ export async function runMerge(
 ): Promise<string> {
   const result = await mergeRun(options.datasetDir, options.runId, {
     output: runOutput(io, options.quiet),
-    ...(signal === undefined ? {} : { signal }),
-    ...(io.commandLine === undefined ? {} : { commandLine: io.commandLine }),
+    signal,
+    commandLine: io.commandLine,
   });
   if (result.status === "merging elsewhere") {
     let owner = "";

@@ -14,7 +14,7 @@ import { dirname } from "node:path";
 import type { ImageGenerator, JsonValue } from "../generators/generator.ts";
 import { generators } from "../generators/registry.ts";
 import type { FamilyRef } from "../generators/spec.ts";
-import { splitCommand } from "../generators/renderer_protocol.ts";
+import { splitCommand } from "../renderer/protocol.ts";
 import { checkNamedProgram, type RecordedProgram } from "../generators/named_program.ts";
 import {
   expandedWhere,

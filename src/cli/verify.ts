@@ -20,10 +20,10 @@ import {
   type RecordedProgram,
   recordedProgram,
 } from "../generators/named_program.ts";
-import { splitCommand } from "../generators/renderer_protocol.ts";
 import {
   type FlagSpec,
   NUMBER_SYNTAX,
+  parseCommandWords,
   parseFlags,
   parseIntegerFlag,
   quote,
@@ -137,21 +137,7 @@ export function parseVerifyArgs(
       values["generator-cmd"],
       FLAGS["generator-cmd"]!.accepts!,
     );
-    let words: string[] = [];
-    try {
-      words = splitCommand(command);
-    } catch (error) {
-      throw new UsageError(
-        `Cannot use "--generator-cmd" value ${quote(command)}: ${(error as Error).message}, ` +
-          `expected ${FLAGS["generator-cmd"]!.accepts}`,
-      );
-    }
-    if (words.length === 0) {
-      throw new UsageError(
-        `Cannot use "--generator-cmd" value ${quote(command)}: expected ` +
-          FLAGS["generator-cmd"]!.accepts,
-      );
-    }
+    const words = parseCommandWords(command, FLAGS["generator-cmd"]!.accepts!);
     options.generatorCmd = { command, words };
     options.cwd = caller.callerDir ?? Deno.cwd();
   }
@@ -255,8 +241,8 @@ export async function runVerify(options: VerifyCommandOptions, io: Console): Pro
       samples: options.samples,
       seed,
       named,
-      ...(options.cwd === undefined ? {} : { rendererCwd: options.cwd }),
-      ...(options.strict === true ? { strict: true } : {}),
+      rendererCwd: options.cwd,
+      strict: options.strict,
       onStep: (step) => {
         io.stdout(formatStep(step) + "\n");
         if (step.skipped === true && step.name === "generator" && recorded !== undefined) {

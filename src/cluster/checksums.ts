@@ -11,6 +11,7 @@
 
 import { join } from "node:path";
 import { sliceName, temporaryName } from "./run_folder.ts";
+import { writeFileAtomic } from "../store/atomic_write.ts";
 
 /** The chunks of a slice file as they were written: lengths and CRC-32s. */
 export class ChunkChecksums {
@@ -90,10 +91,10 @@ export async function writeChunkChecksums(
   shards: number,
   checksums: ChunkChecksums,
 ): Promise<void> {
-  const path = checksumPath(folder, index, shards);
-  const temporary = join(folder, temporaryName(`${sliceName(index, shards)}.crc32`));
-  await Deno.writeFile(temporary, checksums.encode(), { mode: 0o644 });
-  await Deno.rename(temporary, path);
+  await writeFileAtomic(checksumPath(folder, index, shards), checksums.encode(), {
+    mode: 0o644,
+    temporary: temporaryName(`${sliceName(index, shards)}.crc32`),
+  });
 }
 
 /**

@@ -19,9 +19,10 @@ import type { DatasetPlan } from "../pipeline/dataset.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { readMetadata } from "../store/metadata.ts";
 import { listVersions } from "../store/versions.ts";
-import { RunError } from "../run/errors.ts";
-import { generateDataset, type GenerateResult, type RunOutput } from "../run/generate_dataset.ts";
-import { interruption } from "../run/interrupt.ts";
+import { claimOwnerFile, tryLockOwnerFile } from "../store/owner_lock.ts";
+import { RunError } from "../exit/errors.ts";
+import { type GenerateResult, runDataset, type RunOutput } from "../run/generate_dataset.ts";
+import { interruption } from "../exit/interrupt.ts";
 import {
   MERGE_LOCK,
   readPlan,
@@ -34,12 +35,7 @@ import {
 } from "./run_folder.ts";
 import { readChunkChecksums } from "./checksums.ts";
 import { crc32Combine } from "../format/crc32.ts";
-import {
-  checkTrusted,
-  TRUSTED_FILE_MODE,
-  TRUSTED_FOLDER_MODE,
-  untrustedReason,
-} from "../store/trusted_file.ts";
+import { checkTrusted, TRUSTED_FOLDER_MODE, untrustedReason } from "../store/trusted_file.ts";
 
 /**
  * Bytes read from a slice file at a time: large pieces, since every piece costs the main
@@ -182,11 +178,11 @@ export async function mergeRun(
       sideChunks(folder, { shards, suffix, signal: options.signal });
     const sideFiles = spec.family.command !== undefined ||
       await hasSideFiles(folder, { shards, numImages: spec.numImages });
-    const version = await generateDataset(spec, dirname(datasetDir), {
+    const version = await runDataset(spec, dirname(datasetDir), {
       name: basename(datasetDir),
       // An external renderer's family, from its handshake as the plan keeps it: no program
       // named in the run folder is started.
-      ...(plan.renderer === undefined ? {} : { rendererDeclared: plan.renderer.declared }),
+      rendererDeclared: plan.renderer?.declared,
       workers: 1,
       seedSource: "flag",
       imageChunks,
@@ -195,9 +191,9 @@ export async function mergeRun(
         ? { labelsAndLatents: () => ({ labels: side("labels")(), latents: side("latents")() }) }
         : {}),
       shardedRun: { run_id: runId, shards, slices },
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.output === undefined ? {} : { output: options.output }),
-      ...(options.commandLine === undefined ? {} : { commandLine: options.commandLine }),
+      signal: options.signal,
+      output: options.output,
+      commandLine: options.commandLine,
     });
     await Deno.remove(folder, { recursive: true }).catch(() => {});
     return { status: "merged", version };
@@ -223,26 +219,14 @@ interface MergeOwner {
  * Synchronous calls only while the lock is held (see `store/versions.ts`: on NFS an
  * asynchronous call would drop it).
  */
-async function claimMergeLock(lock: string): Promise<Deno.FsFile> {
+function claimMergeLock(lock: string): Promise<Deno.FsFile> {
   const owner: MergeOwner = {
     host: hostname(),
     pid: Deno.pid,
     started_at: new Date().toISOString(),
   };
-  const file = await Deno.open(join(lock, "owner.json"), {
-    write: true,
-    createNew: true,
-    mode: TRUSTED_FILE_MODE,
-  });
-  try {
-    file.lockSync(true);
-  } catch {
-    // A file system without locks: the owner is still recorded, for the message.
-  }
-  const bytes = new TextEncoder().encode(JSON.stringify(owner) + "\n");
-  let offset = 0;
-  while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
-  return file;
+  // A file system without locks: the owner is still recorded, for the message.
+  return claimOwnerFile(join(lock, "owner.json"), owner, { lockRequired: false });
 }
 
 /**
@@ -267,16 +251,16 @@ async function removeDeadMergeLock(lock: string): Promise<boolean> {
     return false;
   }
   if (typeof owner?.host !== "string" || owner.host !== hostname()) return false;
-  let file: Deno.FsFile;
+  let file: Deno.FsFile | undefined;
   try {
-    file = await Deno.open(path, { read: true, write: true });
+    file = await tryLockOwnerFile(path);
   } catch {
     return false;
   }
+  if (file === undefined) return false;
   try {
     // Still the same file: another process may have removed the dead lock and made its own.
-    const same = file.tryLockSync(true) &&
-      file.statSync().ino === (await Deno.stat(path).catch(() => undefined))?.ino;
+    const same = file.statSync().ino === (await Deno.stat(path).catch(() => undefined))?.ino;
     if (!same) {
       file.close();
       return false;

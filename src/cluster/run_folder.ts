@@ -35,12 +35,13 @@ import { join } from "node:path";
 import { hostname } from "node:os";
 import type { JsonValue } from "../generators/generator.ts";
 import { canonicalJson, type DatasetSpec, specDifference } from "../generators/spec.ts";
-import { parseDescription, type RendererDescription } from "../generators/renderer_protocol.ts";
+import { parseDescription, type RendererDescription } from "../renderer/protocol.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { folderBytes } from "../store/list_datasets.ts";
-import { RunError } from "../run/errors.ts";
+import { RunError } from "../exit/errors.ts";
 import { FieldError, fields } from "../store/json_fields.ts";
 import { checkSpecFields } from "../store/spec_fields.ts";
+import { writeFileAtomic } from "../store/atomic_write.ts";
 import {
   checkTrusted,
   TRUSTED_FILE_MODE,
@@ -512,11 +513,10 @@ export async function writeSliceRecord(
   record: SliceMetadata,
 ): Promise<void> {
   const name = `${sliceName(record.index, shards)}.json`;
-  const temporary = join(folder, temporaryName(name));
-  await Deno.writeTextFile(temporary, JSON.stringify(record, null, 2) + "\n", {
+  await writeFileAtomic(join(folder, name), JSON.stringify(record, null, 2) + "\n", {
     mode: TRUSTED_FILE_MODE,
+    temporary: temporaryName(name),
   });
-  await Deno.rename(temporary, join(folder, name));
 }
 
 /** Which slices of a run are done. */

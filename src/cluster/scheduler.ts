@@ -13,7 +13,7 @@
  * @module
  */
 
-import { UsageError } from "../run/errors.ts";
+import { UsageError } from "../exit/errors.ts";
 import { MAX_SHARDS, RUN_ID_PATTERN } from "./run_folder.ts";
 
 /** The raw values: flags as given (undefined when absent). */

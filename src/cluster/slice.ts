@@ -17,11 +17,11 @@ import { crc32 } from "../format/crc32.ts";
 import { chunkBytes } from "../format/npz.ts";
 import { workerImageChunks } from "../pipeline/worker_pool.ts";
 import { estimateSliceThenMerge, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
-import { ProgressReporter } from "../report/progress_bar.ts";
+import { outputProgress } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
-import { RunError, UsageError } from "../run/errors.ts";
+import { RunError, UsageError } from "../exit/errors.ts";
 import { defaultName, type RunOutput } from "../run/generate_dataset.ts";
-import { interruption, untilAborted } from "../run/interrupt.ts";
+import { confirmOrStop, interruption } from "../exit/interrupt.ts";
 import { describeWorkers, planRun } from "../run/plan.ts";
 import {
   checkDiskRoom,
@@ -32,14 +32,10 @@ import {
 } from "../run/preflight.ts";
 import type { ResourceProbe } from "../run/resources.ts";
 import { type MergeResult, mergeRun } from "./merge.ts";
-import {
-  type ExternalRenderers,
-  rendererRunError,
-  withRenderersFor,
-} from "../run/external_renderers.ts";
+import { type ExternalRenderers, rendererRunError, withRenderersFor } from "../renderer/pool.ts";
 import { chunkImages, localImageChunks, type RowSink } from "../pipeline/dataset.ts";
 import { SpilledArrays } from "../pipeline/spill.ts";
-import { RendererError } from "../generators/renderer_process.ts";
+import { RendererError } from "../renderer/process.ts";
 import {
   planDifference,
   readPlan,
@@ -165,8 +161,8 @@ async function sliceWith(
   };
   const slicePlan = await planRun({ ...spec, numImages: range.count }, {
     hashes: false,
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.probe === undefined ? {} : { probe: options.probe }),
+    workers: options.workers,
+    probe: options.probe,
     ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
   });
   // The slice that completes the run merges it in this process: its estimate covers that.
@@ -237,18 +233,7 @@ async function sliceWith(
       `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
   );
   checkMemory(estimatedPeak, slicePlan.memory);
-  if (options.confirm !== undefined) {
-    try {
-      await untilAborted(options.confirm(), signal);
-    } catch (error) {
-      const interrupted = interruption(signal, "nothing was written");
-      if (interrupted === undefined) throw error;
-      output?.write("\n"); // End the unanswered question's line.
-      throw interrupted;
-    }
-  }
-  const stopped = interruption(signal, "nothing was written");
-  if (stopped !== undefined) throw stopped;
+  await confirmOrStop(options.confirm, { signal, output, outcome: "nothing was written" });
   try {
     refuseDifferent(await recordPlan(folder, mine));
   } catch (error) {
@@ -264,14 +249,7 @@ async function sliceWith(
   const startTime = performance.now();
   const finalPath = join(folder, `${sliceName(index, shards)}.bin`);
   const temporary = join(folder, temporaryName(`${sliceName(index, shards)}.bin`));
-  const progress = new ProgressReporter({
-    total: range.count,
-    write: output?.write ?? (() => {}),
-    isTerminal: output?.isTerminal ?? false,
-    columns: output?.columns ?? (() => 80),
-    quiet: output === undefined || output.quiet === true,
-    noColor: output?.noColor ?? true,
-  });
+  const progress = outputProgress(range.count, output);
   const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
   let spill: SpilledArrays | undefined;
   try {
@@ -378,9 +356,9 @@ async function sliceWith(
     }
     info(`Run "${runId}": all ${shards} slices done; merging`);
     const merge = await mergeRun(datasetDir, runId, {
-      ...(signal === undefined ? {} : { signal }),
-      ...(output === undefined ? {} : { output }),
-      ...(options.commandLine === undefined ? {} : { commandLine: options.commandLine }),
+      signal,
+      output,
+      commandLine: options.commandLine,
     });
     if (merge.status === "merging elsewhere") {
       info(`Run "${runId}": another process is merging it (${merge.lock})`);

@@ -36,6 +36,7 @@
 import type { GeneratorFamily, ImageGenerator, JsonValue, LatentSpec } from "./generator.ts";
 import { createHeart, HEART_AREA_FACTOR, HeartRasterizer, setHeart } from "./heart.ts";
 import { imageKey, uniform } from "./random.ts";
+import { ellipseExtent, heartExtent, scaledExtent, squareExtent } from "./shape_extent.ts";
 import { type Ellipse, polygon, Rasterizer, setPolygon } from "./raster.ts";
 
 const CLASSES = ["square", "ellipse", "heart"] as const;
@@ -106,6 +107,8 @@ class DspritesGenerator implements ImageGenerator {
   readonly imageSize: number;
   readonly parameters: { [key: string]: JsonValue };
   readonly fixedNumImages?: number;
+  readonly supersampling = SUPERSAMPLING;
+  readonly shapeExtent: NonNullable<ImageGenerator["shapeExtent"]>;
   #grid: boolean;
   #rasterizer: Rasterizer;
   #hearts: HeartRasterizer;
@@ -118,6 +121,10 @@ class DspritesGenerator implements ImageGenerator {
 
   constructor(imageSize: number, grid: boolean) {
     this.imageSize = imageSize;
+    this.shapeExtent = scaledExtent([squareExtent, ellipseExtent(ELLIPSE_ASPECT), heartExtent], {
+      scaleColumn: FACTORS.findIndex((factor) => factor.name === "scale"),
+      pixelsPerScale: RADIUS_FRACTION * imageSize,
+    });
     this.#grid = grid;
     if (grid) this.fixedNumImages = GRID_SIZE;
     this.#rasterizer = new Rasterizer({ imageSize, samples: SUPERSAMPLING });

@@ -15,6 +15,12 @@
  * images have by construction ({@linkcode ImageGenerator.expectedDuplicates}), so that the
  * quality checks do not fail it for them.
  *
+ * `dsgen inspect` asks the family, never a table of its own: the declared `latents` (ranges,
+ * grids, per-class ranges) for the `latents` check, {@linkcode ImageGenerator.expectedDuplicates}
+ * for `duplicates`, and {@linkcode ImageGenerator.shapeExtent} with
+ * {@linkcode ImageGenerator.supersampling} for `cut`. A new family gets every check from its
+ * own file.
+ *
  * @module
  */
 
@@ -50,6 +56,14 @@ export interface FactorSpec extends LatentSpec {
   perClassValues?: Record<string, number[]>;
 }
 
+/** The exact area and perimeter of the shape an image shows, in pixels. */
+export interface ShapeExtent {
+  /** Area in square pixels. */
+  area: number;
+  /** Perimeter in pixels. */
+  perimeter: number;
+}
+
 /** A JSON-compatible value, for the parameters a family records in metadata.json. */
 export type JsonValue =
   | string
@@ -82,6 +96,18 @@ export interface ImageGenerator {
    * on a grid that holds both angles), for `numImages` images; `dsgen inspect` allows them.
    */
   expectedDuplicates?(numImages: number): { count: number; reason: string };
+  /**
+   * The exact area and perimeter of the one shape image's factors describe, in pixels, for a
+   * family whose images show one shape on a dark background; `dsgen inspect`'s `cut` check
+   * compares it with the pixels (a shape cut by the frame has less mass than area). Absent: the
+   * check is not made. Undefined for a label the family does not know.
+   */
+  shapeExtent?(label: number, latents: Float32Array, offset: number): ShapeExtent | undefined;
+  /**
+   * Samples per pixel side of the family's anti-aliasing, which bounds its rendering error in
+   * the `cut` check (absent: 1, the most lenient).
+   */
+  readonly supersampling?: number;
   /**
    * The factors of a grid, in the column order of `latents_classes`, when they differ from
    * `latents` (`shapes` puts the class first); each lists its `values`, or `perClassValues`.

@@ -37,6 +37,7 @@ import type {
   LatentSpec,
 } from "./generator.ts";
 import { imageKey, uniform } from "./random.ts";
+import { ellipseExtent, scaledExtent, squareExtent, triangleExtent } from "./shape_extent.ts";
 import {
   coverageBytes,
   type Ellipse,
@@ -151,12 +152,18 @@ class ShapesGenerator implements ImageGenerator {
   readonly fixedNumImages?: number;
   readonly factors?: readonly FactorSpec[];
   readonly latents: readonly LatentSpec[] = LATENTS;
+  readonly supersampling = SUPERSAMPLING;
+  readonly shapeExtent: NonNullable<ImageGenerator["shapeExtent"]>;
   #sizes: number[] = [];
   #stored: Float32Array[][] = [];
   #classes = new Int32Array(5);
 
   constructor(imageSize: number, grid?: ShapesGrid) {
     this.imageSize = imageSize;
+    this.shapeExtent = scaledExtent(
+      [ellipseExtent(ELLIPSE_ASPECT), squareExtent, triangleExtent],
+      { scaleColumn: 0, pixelsPerScale: RADIUS_FRACTION * imageSize },
+    );
     if (grid !== undefined) {
       const factors = gridFactors(grid);
       this.factors = factors;

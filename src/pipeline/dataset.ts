@@ -15,13 +15,7 @@
 
 import { basename, dirname } from "node:path";
 import type { ImageGenerator } from "../generators/generator.ts";
-import {
-  encodeNpyHeader,
-  itemSize,
-  npyDataLength,
-  type NpyDtype,
-  type NpyHeader,
-} from "../format/npy.ts";
+import { encodeNpyHeader, itemSize, npyDataLength, type NpyHeader } from "../format/npy.ts";
 import { chunkBytes, type DataChunk, NpzWriter, planNpzLayout } from "../format/npz.ts";
 import { bytesPerPixel, type ImageDtype, renderImageBytes, type RowSink } from "./render.ts";
 import { dimensionsOf } from "./dataset_schema.ts";
@@ -138,22 +132,6 @@ export function chunkImages(imageSize: number, dtype: ImageDtype = "float64"): n
     1,
     Math.floor(CHUNK_BYTES[dtype] / (imageSize * imageSize * bytesPerPixel(dtype))),
   );
-}
-
-/**
- * The dtype descriptor of the images array.
- *
- * @param dtype The image dtype.
- * @returns `|u1` or `<f8`.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { imageDescr } from "./dataset.ts";
- * assert.ok(imageDescr("float64") === "<f8");
- * ```
- */
-export function imageDescr(dtype: ImageDtype): NpyDtype {
-  return dtype === "uint8" ? "|u1" : "<f8";
 }
 
 /**

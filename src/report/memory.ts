@@ -99,7 +99,7 @@ const FLOAT_GROWTH_SCALE_BYTES = 8e9;
  */
 const CHUNKS_IN_FLIGHT = { single: 1, perWorker: 5 };
 /**
- * Answers resident in dsgen per renderer process: of the 4 requested ahead (external_chunks.ts)
+ * Answers resident in dsgen per renderer process: of the 4 requested ahead (renderer/chunks.ts)
  * the renderer draws one at a time, so dsgen holds the one being read and the one being
  * written.
  */

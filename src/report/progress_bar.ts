@@ -511,3 +511,47 @@ export class ProgressReporter {
 function terminalWidth(columns: number): number {
   return Number.isFinite(columns) && columns >= 1 ? Math.floor(columns) : DEFAULT_COLUMNS;
 }
+
+/**
+ * The progress reporter of a run that prints to `output` (a run's `RunOutput`), or a silent
+ * one without an output.
+ *
+ * @param total The number of images.
+ * @param output Where the run prints, if anywhere.
+ * @param description The bar's first word (default `Generating`; a merge's is `Merging`).
+ * @returns The reporter: quiet when there is no output or the output is quiet.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { outputProgress } from "./progress_bar.ts";
+ * const written: string[] = [];
+ * const progress = outputProgress(10, { write: (text) => written.push(text), isTerminal: false,
+ *   columns: () => 80, noColor: true, quiet: true });
+ * progress.update(10);
+ * progress.finish();
+ * assert.deepEqual(written, []);
+ * ```
+ */
+export function outputProgress(
+  total: number,
+  output:
+    | {
+      write(text: string): void;
+      isTerminal: boolean;
+      columns(): number;
+      noColor: boolean;
+      quiet?: boolean;
+    }
+    | undefined,
+  description?: string,
+): ProgressReporter {
+  return new ProgressReporter({
+    total,
+    write: output?.write ?? (() => {}),
+    isTerminal: output?.isTerminal ?? false,
+    columns: output?.columns ?? (() => 80),
+    quiet: output === undefined || output.quiet === true,
+    noColor: output?.noColor ?? true,
+    description,
+  });
+}

@@ -19,11 +19,11 @@ import { join, resolve } from "node:path";
 import type { DatasetSpec, ImageDtype } from "../generators/spec.ts";
 import type { writeDatasetNpz, WriteOptions } from "../pipeline/dataset.ts";
 import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
-import { ProgressReporter } from "../report/progress_bar.ts";
-import type { VersionMetadata } from "../store/metadata.ts";
+import { outputProgress } from "../report/progress_bar.ts";
+import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { NpzRecord } from "../pipeline/dataset.ts";
 import type { Staging, StagingEntry } from "../store/versions.ts";
-import { interruption, untilAborted } from "./interrupt.ts";
+import { confirmOrStop } from "../exit/interrupt.ts";
 import { describePlan, planRun, type RunPlan } from "./plan.ts";
 import { checkDiskRoom, checkMemory, checkOutputFolder, checkWritable } from "./preflight.ts";
 import { abandonVersion, publishVersion } from "./publish.ts";
@@ -32,14 +32,14 @@ import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
 import { chunkImages } from "../pipeline/dataset.ts";
-import { ExternalRenderers, withRenderersFor } from "./external_renderers.ts";
+import { ExternalRenderers, withRenderersFor } from "../renderer/pool.ts";
 import type { JsonValue } from "../generators/generator.ts";
-import { externalGenerator } from "../generators/external.ts";
-import { parseDescription, rendererItemSize } from "../generators/renderer_protocol.ts";
+import { externalGenerator } from "../renderer/generator.ts";
+import { parseDescription, rendererItemSize } from "../renderer/protocol.ts";
 import { quoteCommand } from "../generators/named_program.ts";
 import type { SplitRef } from "../recipe/split_generator.ts";
 import { compareRemake, type RecordedArchives } from "./remake.ts";
-import { RunError } from "./errors.ts";
+import { RunError } from "../exit/errors.ts";
 
 /**
  * The dataset folder's name when none is given: `<family><size>`, with the dtype when it is
@@ -96,6 +96,20 @@ export interface GenerateDatasetOptions {
   /** Asked after the plan is printed; rejects to cancel (nothing created). */
   confirm?: (plan: RunPlan) => Promise<void>;
   /**
+   * For a spec whose family is an external renderer (`family.command`): the command as the
+   * user typed it, for messages and metadata.json (default: the words joined).
+   */
+  rendererLabel?: string;
+  /** Seconds an external renderer may take for its handshake and each answer (default 60). */
+  rendererTimeoutSeconds?: number;
+}
+
+/**
+ * What the command line, a merge and tests set besides {@linkcode GenerateDatasetOptions}: the
+ * chunks and the writer, a merge's record, injected machine figures. Not part of the library.
+ */
+export interface RunOptions extends GenerateDatasetOptions {
+  /**
    * The labels and latents, in order; default: those the render pass drew, spilled beside the
    * archive (a merge reads them from the slices' files).
    */
@@ -110,13 +124,6 @@ export interface GenerateDatasetOptions {
   shardedRun?: RunFacts["shardedRun"];
   /** Injected environment and machine figures (tests). */
   probe?: ResourceProbe;
-  /**
-   * For a spec whose family is an external renderer (`family.command`): the command as the
-   * user typed it, for messages and metadata.json (default: the words joined).
-   */
-  rendererLabel?: string;
-  /** Seconds an external renderer may take for its handshake and each answer (default 60). */
-  rendererTimeoutSeconds?: number;
   /**
    * For a merge of an external renderer's run: the handshake its plan recorded
    * (`describedAsJson`). The family is taken from it and no process is started; the images,
@@ -171,10 +178,36 @@ export interface GenerateResult {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function generateDataset(
+export function generateDataset(
   spec: DatasetSpec,
   outputDir: string,
   options: GenerateDatasetOptions = {},
+): Promise<GenerateResult> {
+  return runDataset(spec, outputDir, options);
+}
+
+/**
+ * {@linkcode generateDataset} with the options only dsgen itself sets ({@linkcode RunOptions}).
+ *
+ * @param spec What to generate.
+ * @param outputDir The folder that holds the dataset folders (created if missing).
+ * @param options The library's options, and the run's own.
+ * @returns The version folder and its metadata.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runDataset } from "./generate_dataset.ts";
+ * const dir = await Deno.makeTempDir();
+ * const { metadata } = await runDataset({ family: { name: "shapes", options: {} },
+ *   seed: 42, numImages: 10, imageSize: 16, dtype: "uint8" }, dir, { probe: { env: {} } });
+ * assert.equal(metadata.num_images, 10);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function runDataset(
+  spec: DatasetSpec,
+  outputDir: string,
+  options: RunOptions = {},
 ): Promise<GenerateResult> {
   if (spec.family.command !== undefined && options.rendererDeclared !== undefined) {
     return await generateWith(spec, outputDir, options, recordedRenderer(spec, options));
@@ -196,7 +229,7 @@ type RendererFacts = Pick<
  * A renderer known from its recorded handshake only (a merge): no process, so it can neither
  * render nor be closed.
  */
-function recordedRenderer(spec: DatasetSpec, options: GenerateDatasetOptions): RendererFacts {
+function recordedRenderer(spec: DatasetSpec, options: RunOptions): RendererFacts {
   if (options.imageChunks === undefined || options.labelsAndLatents === undefined) {
     throw new TypeError(
       "Cannot use a recorded renderer's handshake without the images, labels and latents",
@@ -215,7 +248,7 @@ function recordedRenderer(spec: DatasetSpec, options: GenerateDatasetOptions): R
 async function generateWith(
   spec: DatasetSpec,
   outputDir: string,
-  options: GenerateDatasetOptions,
+  options: RunOptions,
   external: ExternalRenderers | RendererFacts | undefined,
 ): Promise<GenerateResult> {
   // Processes only when they were started; a recorded handshake has none.
@@ -248,7 +281,7 @@ async function generateWith(
   };
   // One archive per split (`<name>.npz`), else dataset.npz.
   const parts = options.splits === undefined
-    ? [{ file: "dataset.npz", plan: await planRun(spec, planOptions) }]
+    ? [{ file: ARCHIVE_FILE, plan: await planRun(spec, planOptions) }]
     : await Promise.all(options.splits.map(async ({ numImages, split }) => ({
       file: `${split.name}.npz`,
       plan: await planRun({ ...spec, numImages, family: { ...spec.family, split } }, planOptions),
@@ -277,18 +310,12 @@ async function generateWith(
   if (seedSource === "drawn" && output?.quiet) notice(`Seed: ${spec.seed} (drawn)`);
   checkMemory(plan.estimate.total, plan.memory);
 
-  if (options.confirm !== undefined) {
-    try {
-      await untilAborted(options.confirm(plan), signal);
-    } catch (error) {
-      const interrupted = interruption(signal, "nothing was created");
-      if (interrupted === undefined) throw error;
-      output?.write("\n"); // End the unanswered question's line.
-      throw interrupted;
-    }
-  }
-  const interrupted = interruption(signal, "nothing was created");
-  if (interrupted !== undefined) throw interrupted;
+  const confirm = options.confirm;
+  await confirmOrStop(confirm && (() => confirm(plan)), {
+    signal,
+    output,
+    outcome: "nothing was created",
+  });
   // The run starts now: time spent reading the plan and answering is not the run's.
   const startedAt = new Date();
   const startTime = performance.now();
@@ -300,15 +327,11 @@ async function generateWith(
       notice(line); // Always said, even quiet: it deletes files this run did not write.
     },
   });
-  const progress = new ProgressReporter({
-    total: spec.numImages,
-    write: output?.write ?? (() => {}),
-    isTerminal: output?.isTerminal ?? false,
-    columns: output?.columns ?? (() => 80),
-    quiet: output === undefined || output.quiet === true,
-    noColor: output?.noColor ?? true,
-    description: options.copying === true ? "Merging" : "Generating",
-  });
+  const progress = outputProgress(
+    spec.numImages,
+    output,
+    options.copying === true ? "Merging" : "Generating",
+  );
   try {
     signal?.throwIfAborted();
     const archives: NpzRecord[] = [];
@@ -469,7 +492,7 @@ function recordSplits(
 function specRecipe(
   spec: DatasetSpec,
   name: string,
-  options: GenerateDatasetOptions,
+  options: RunOptions,
 ): { [key: string]: JsonValue } {
   const { family } = spec;
   return {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../exit/errors.ts";
 import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
 import { chunkImages, type DatasetPlan, predictArchiveBytes } from "../pipeline/dataset.ts";

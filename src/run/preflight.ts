@@ -3,7 +3,8 @@
  * folder (or missing), dsgen must be able to create folders there, the disk must have room for
  * the archive, and the estimated peak memory must fit in what the process may use.
  *
- * Each check throws a {@linkcode UsageError} naming the flag and the value, so a refused run
+ * Each check throws a {@linkcode UsageError} naming the option and the value (an
+ * {@linkcode OptionError}, which a command names by its flag), so a refused run
  * exits 2 and leaves nothing behind.
  *
  * @module
@@ -12,7 +13,7 @@
 import { resolve } from "node:path";
 import { statfsSync } from "node:fs";
 import { formatMegabytes } from "../report/memory.ts";
-import { UsageError } from "./errors.ts";
+import { OptionError, UsageError } from "../exit/errors.ts";
 
 /** Room on the disk beyond the archive: metadata.json, owner.json and file-system blocks. */
 export const DISK_MARGIN_BYTES = 256 * 1024;
@@ -65,12 +66,15 @@ export async function checkOutputFolder(outputDir: string, name: string): Promis
   const datasetDir = resolve(outputDir, name);
   for (
     const [flag, value, path] of [
-      ["--output-dir", outputDir, outputDir],
-      ["--name", name, datasetDir],
+      ["outputDir", outputDir, outputDir],
+      ["name", name, datasetDir],
     ] as const
   ) {
     const refuse = (problem: string) =>
-      new UsageError(`Cannot use "${flag}" value ${quote(value)}: ${problem}, expected a folder`);
+      new OptionError(
+        flag,
+        (option) => `Cannot use "${option}" value ${quote(value)}: ${problem}, expected a folder`,
+      );
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(path);
@@ -108,8 +112,10 @@ export async function checkWritable(outputDir: string, datasetDir: string): Prom
     await Deno.remove(await Deno.makeTempDir({ dir: folder, prefix: ".dsgen-write-check-" }));
   } catch (error) {
     const where = quote(folder);
-    throw new UsageError(
-      `Cannot use "--output-dir" value ${quote(outputDir)}: cannot create folders in ${where} ` +
+    throw new OptionError(
+      "outputDir",
+      (option) =>
+        `Cannot use "${option}" value ${quote(outputDir)}: cannot create folders in ${where} ` +
         `(${systemReason(error)}), expected a folder dsgen can write to`,
     );
   }
@@ -167,8 +173,10 @@ export function checkDiskRoom(
 ): void {
   const free = freeDiskBytes(where.datasetDir);
   if (free !== undefined && bytes + DISK_MARGIN_BYTES > free) {
-    throw new UsageError(
-      `Cannot use "--output-dir" value ${quote(where.outputDir)}: the dataset needs ` +
+    throw new OptionError(
+      "outputDir",
+      (option) =>
+        `Cannot use "${option}" value ${quote(where.outputDir)}: the dataset needs ` +
         `${formatMegabytes(bytes + DISK_MARGIN_BYTES)} and the disk has ` +
         `${formatMegabytes(free)} free, expected a folder on a disk with room for it`,
     );

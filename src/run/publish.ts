@@ -12,10 +12,10 @@ import {
   type Staging,
   type VersionEntry,
 } from "../store/versions.ts";
-import { RendererError } from "../generators/renderer_process.ts";
-import { RunError, UsageError } from "./errors.ts";
-import { rendererFailureText } from "./external_renderers.ts";
-import { interruption } from "./interrupt.ts";
+import { RendererError } from "../renderer/process.ts";
+import { RunError, UsageError } from "../exit/errors.ts";
+import { rendererRunError } from "../renderer/pool.ts";
+import { interruption } from "../exit/interrupt.ts";
 import { systemReason } from "./preflight.ts";
 
 /**
@@ -85,7 +85,7 @@ export async function abandonVersion(
   if (interrupted !== undefined) return interrupted;
   if (error instanceof RunError || error instanceof UsageError) return error;
   if (error instanceof RendererError) {
-    return new RunError(rendererFailureText(error, removed), { cause: error });
+    return rendererRunError(error, removed) as RunError;
   }
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);

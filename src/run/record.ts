@@ -6,7 +6,7 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import type { NpzRecord } from "../pipeline/dataset.ts";
-import type { SliceMetadata, VersionMetadata } from "../store/metadata.ts";
+import { ARCHIVE_FILE, type SliceMetadata, type VersionMetadata } from "../store/metadata.ts";
 import { versionId } from "../store/versions.ts";
 import type { RunPlan } from "./plan.ts";
 
@@ -78,7 +78,7 @@ export function recordRun(plan: RunPlan, facts: RunFacts): VersionMetadata {
       parameters: generator.parameters,
     },
     spec: plan.spec,
-    files: [{ name: "dataset.npz", bytes: facts.archive.bytes, sha256: facts.archive.sha256 }],
+    files: [{ name: ARCHIVE_FILE, bytes: facts.archive.bytes, sha256: facts.archive.sha256 }],
     arrays: facts.archive.arrays.map(({ name, dtype, shape, offset }) => ({
       name,
       dtype,

@@ -12,7 +12,7 @@ import {
   type Staging,
   type StagingEntry,
 } from "../store/versions.ts";
-import { RunError } from "./errors.ts";
+import { RunError } from "../exit/errors.ts";
 import { systemReason } from "./preflight.ts";
 
 /** Options of {@linkcode openStaging}. */

@@ -65,12 +65,10 @@ export function writeArchive(
       : undefined);
   return (options.writeDataset ?? writeDatasetNpz)(plan.dataset, path, {
     hashThread: plan.hashThread,
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(imageChunks === undefined ? {} : { imageChunks }),
-    ...(options.labelsAndLatents === undefined
-      ? {}
-      : { labelsAndLatents: options.labelsAndLatents }),
-    ...(options.copying === undefined ? {} : { copying: options.copying }),
+    onProgress: options.onProgress,
+    signal: options.signal,
+    imageChunks,
+    labelsAndLatents: options.labelsAndLatents,
+    copying: options.copying,
   });
 }

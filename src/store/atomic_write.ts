@@ -13,6 +13,9 @@ import { basename, dirname, join } from "node:path";
  *
  * @param path The file to write (replaced if it exists).
  * @param bytes The content; a string is written as UTF-8.
+ * @param options `mode`: the new file's permission bits (before the umask); `temporary`: the
+ * temporary file's name in the same folder (default `.<name>.<pid>.tmp`), for writers that
+ * share a folder across hosts.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -25,13 +28,18 @@ import { basename, dirname, join } from "node:path";
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array | string,
+  options: { mode?: number; temporary?: string } = {},
+): Promise<void> {
   const folder = dirname(path);
   await Deno.mkdir(folder, { recursive: true });
-  const temporary = join(folder, `.${basename(path)}.${Deno.pid}.tmp`);
+  const temporary = join(folder, options.temporary ?? `.${basename(path)}.${Deno.pid}.tmp`);
   try {
-    if (typeof bytes === "string") await Deno.writeTextFile(temporary, bytes);
-    else await Deno.writeFile(temporary, bytes);
+    if (typeof bytes === "string") {
+      await Deno.writeTextFile(temporary, bytes, { mode: options.mode });
+    } else await Deno.writeFile(temporary, bytes, { mode: options.mode });
     await Deno.rename(temporary, path);
   } catch (error) {
     await Deno.remove(temporary).catch(() => undefined);

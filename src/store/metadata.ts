@@ -11,6 +11,7 @@
 import type { JsonValue } from "../generators/generator.ts";
 import type { DatasetSpec } from "../generators/spec.ts";
 import { FieldError, fields } from "./json_fields.ts";
+import { writeFileAtomic } from "./atomic_write.ts";
 import {
   checkSpecFields,
   FAMILY_NAME,
@@ -197,6 +198,8 @@ const MAX_METADATA_BYTES = 64 << 20;
 
 /** The file name of the record inside a version folder. */
 export const METADATA_FILE = "metadata.json";
+/** The file name of the archive inside a version folder. */
+export const ARCHIVE_FILE = "dataset.npz";
 
 /**
  * Checks every field of a parsed metadata.json that dsgen reads: types, ranges, plain names,
@@ -365,9 +368,9 @@ export function metadataProblems(value: unknown): string[] {
  * ```
  */
 export async function writeMetadata(folder: string, metadata: VersionMetadata): Promise<void> {
-  const temporary = `${folder}/.${METADATA_FILE}.tmp`;
-  await Deno.writeTextFile(temporary, JSON.stringify(metadata, null, 2) + "\n");
-  await Deno.rename(temporary, `${folder}/${METADATA_FILE}`);
+  await writeFileAtomic(`${folder}/${METADATA_FILE}`, JSON.stringify(metadata, null, 2) + "\n", {
+    temporary: `.${METADATA_FILE}.tmp`,
+  });
 }
 
 /**

@@ -28,7 +28,8 @@
 
 import { join } from "node:path";
 import { hostname } from "node:os";
-import { TRUSTED_FILE_MODE, TRUSTED_FOLDER_MODE, untrustedReason } from "./trusted_file.ts";
+import { claimOwnerFile, tryLockOwnerFile } from "./owner_lock.ts";
+import { TRUSTED_FOLDER_MODE, untrustedReason } from "./trusted_file.ts";
 
 const VERSION_PATTERN = /^v(\d{4,})-(\d{8}T\d{6}Z)$/;
 /** Any entry that claims a version number, including hand-made ones like `v0003-old`. */
@@ -210,29 +211,8 @@ export interface Staging {
 }
 
 /** Writes owner.json through a locked temporary file, so no one sees it unlocked. */
-async function claimOwnership(stagingPath: string, owner: StagingOwner): Promise<Deno.FsFile> {
-  const temporary = join(stagingPath, OWNER_TEMPORARY);
-  const file = await Deno.open(temporary, {
-    write: true,
-    createNew: true,
-    mode: TRUSTED_FILE_MODE,
-  });
-  try {
-    // Uncontended: nobody else knows this file yet. Synchronous calls only, here and for as
-    // long as the lock is held: Deno runs an asynchronous call on a duplicate of the file
-    // descriptor and closes it after, and closing any descriptor of a file drops the
-    // process's POSIX locks on it, which is what flock is on NFS.
-    file.lockSync(true);
-    const bytes = new TextEncoder().encode(JSON.stringify(owner) + "\n");
-    let offset = 0;
-    while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
-    // The lock belongs to the open file, not to the name: it moves with the rename.
-    await Deno.rename(temporary, join(stagingPath, OWNER_FILE));
-    return file;
-  } catch (error) {
-    file.close();
-    throw error;
-  }
+function claimOwnership(stagingPath: string, owner: StagingOwner): Promise<Deno.FsFile> {
+  return claimOwnerFile(join(stagingPath, OWNER_FILE), owner, { temporary: OWNER_TEMPORARY });
 }
 
 /** Whether a path is trusted (`trusted_file.ts`); an unreadable one is not. */
@@ -380,12 +360,8 @@ async function takeOverStale(
   entry: StagingEntry,
   now: number,
 ): Promise<Deno.FsFile | "ownerless" | undefined> {
-  let file: Deno.FsFile;
   try {
-    // Writable: on NFS, flock is emulated with a POSIX lock, and an exclusive POSIX lock
-    // needs a file open for writing (a read-only one fails with EBADF, which would leave
-    // every dead run's folder behind). Nothing is written to it.
-    file = await Deno.open(join(entry.path, OWNER_FILE), { read: true, write: true });
+    return await tryLockOwnerFile(join(entry.path, OWNER_FILE));
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) return undefined;
     try {
@@ -396,17 +372,6 @@ async function takeOverStale(
       return undefined;
     }
   }
-  let free = false;
-  try {
-    free = file.tryLockSync(true); // Synchronous: see claimOwnership.
-  } catch {
-    // A file system without locks: no way to tell, so leave it.
-  }
-  if (!free) {
-    file.close();
-    return undefined;
-  }
-  return file;
 }
 
 /**

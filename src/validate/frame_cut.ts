@@ -23,24 +23,16 @@
  * thinner than that is invisible at this resolution anyway. Condition 1 keeps shapes drawn too
  * small (a different fault) from counting as cut.
  *
- * The classes of `shapes` and `dsprites` (ellipse, square, triangle, heart) have a known area,
- * the heart's from `heart.ts` (it is not convex, but its dip is shallow enough for the bound);
- * for other
- * generators {@linkcode shapeModel} returns undefined and the check is skipped.
+ * The shape's exact extent comes from its family ({@linkcode ImageGenerator.shapeExtent}, with
+ * the family's `supersampling`); for a family that declares none, {@linkcode shapeModel}
+ * returns undefined and the check is skipped.
  *
  * @module
  */
 
-import type { JsonValue } from "../generators/generator.ts";
-import { HEART_AREA_FACTOR, HEART_PERIMETER_FACTOR } from "../generators/heart.ts";
+import type { ImageGenerator, ShapeExtent } from "../generators/generator.ts";
 
-/** The exact area and perimeter of a shape, in pixels. */
-export interface ShapeExtent {
-  /** Area in square pixels. */
-  area: number;
-  /** Perimeter in pixels. */
-  perimeter: number;
-}
+export type { ShapeExtent } from "../generators/generator.ts";
 
 /** What rule 2 needs to know about an image's pixels. */
 export interface PixelSummary {
@@ -52,7 +44,7 @@ export interface PixelSummary {
   litPixels: number;
 }
 
-/** The geometry of a generator's shapes, from its recorded parameters. */
+/** The geometry of a family's shapes, as the `cut` check uses it. */
 export interface ShapeModel {
   /** Samples per pixel side of the renderer's anti-aliasing. */
   supersampling: number;
@@ -60,76 +52,31 @@ export interface ShapeModel {
   measure(label: number, latents: Float32Array, offset: number): ShapeExtent | undefined;
 }
 
-type Measure = (radius: number) => ShapeExtent;
-
-function ellipse(aspect: number): Measure {
-  return (radius) => {
-    const a = radius, b = radius * aspect;
-    // Ramanujan's approximation, exact for circles and within 0.04% at aspect 0.5.
-    const perimeter = Math.PI * (3 * (a + b) - Math.sqrt((3 * a + b) * (a + 3 * b)));
-    return { area: Math.PI * a * b, perimeter };
-  };
-}
-
-const MEASURES: Record<string, (aspect: number) => Measure> = {
-  ellipse,
-  heart: () => (radius) => ({
-    area: HEART_AREA_FACTOR * radius * radius,
-    perimeter: HEART_PERIMETER_FACTOR * radius,
-  }),
-  square: () => (radius) => ({ area: 2 * radius * radius, perimeter: 4 * Math.SQRT2 * radius }),
-  triangle: () => (radius) => ({
-    area: ((3 * Math.sqrt(3)) / 4) * radius * radius,
-    perimeter: 3 * Math.sqrt(3) * radius,
-  }),
-};
-
 /**
- * Builds the shape geometry of a generator from the parameters recorded in metadata.json.
+ * The shape geometry of a family, from what it declares: its shapes' extent and its
+ * anti-aliasing.
  *
- * @param generator The generator's recorded parameters (classes, radius_fraction,
- * ellipse_aspect, supersampling).
- * @param layout The image side and the names of the latent columns (one must be `scale`).
- * @returns The model, or undefined when the parameters describe no known shapes.
+ * @param generator The family, configured as the version was made.
+ * @returns The model, or undefined when the family declares no shape extent.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { createGenerator } from "../generators/spec.ts";
  * import { shapeModel } from "./frame_cut.ts";
  *
- * const model = shapeModel(
- *   { parameters: { classes: ["ellipse", "square"], radius_fraction: 0.25, supersampling: 4 } },
- *   { imageSize: 16, latentNames: ["scale", "orientation", "pos_x", "pos_y"] },
- * );
- * // A square of scale 1 in 16 px: circumradius 4, area 2 x 4².
+ * const generator = await createGenerator({ family: { name: "shapes", options: {} }, imageSize: 16 });
+ * const model = shapeModel(generator);
+ * // A square (label 1) of scale 1 in 16 px: circumradius 4, area 2 x 4².
  * assert.equal(model?.measure(1, new Float32Array([1, 0, 0.5, 0.5]), 0)?.area, 32);
- * assert.equal(shapeModel({ parameters: {} }, { imageSize: 16, latentNames: [] }), undefined);
+ * assert.equal(model?.supersampling, 4);
  * ```
  */
 export function shapeModel(
-  generator: { parameters: { [key: string]: JsonValue } },
-  layout: { imageSize: number; latentNames: readonly string[] },
+  generator: Pick<ImageGenerator, "shapeExtent" | "supersampling">,
 ): ShapeModel | undefined {
-  const { classes, radius_fraction: radiusFraction } = generator.parameters;
-  const aspect = generator.parameters.ellipse_aspect ?? 1;
-  const supersampling = generator.parameters.supersampling ?? 1;
-  const scaleColumn = layout.latentNames.indexOf("scale");
-  if (
-    !Array.isArray(classes) || classes.length === 0 || typeof radiusFraction !== "number" ||
-    typeof aspect !== "number" || typeof supersampling !== "number" || supersampling < 1 ||
-    scaleColumn < 0 ||
-    !classes.every((name) => typeof name === "string" && Object.hasOwn(MEASURES, name))
-  ) {
-    return undefined;
-  }
-  const measures = classes.map((name) => MEASURES[name as string]!(aspect));
-  const pixelsPerScale = radiusFraction * layout.imageSize;
-  return {
-    supersampling,
-    measure(label, latents, offset) {
-      const scale = latents[offset + scaleColumn];
-      return scale === undefined ? undefined : measures[label]?.(scale * pixelsPerScale);
-    },
-  };
+  const extent = generator.shapeExtent?.bind(generator);
+  if (extent === undefined) return undefined;
+  return { supersampling: generator.supersampling ?? 1, measure: extent };
 }
 
 /**

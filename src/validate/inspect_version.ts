@@ -10,16 +10,19 @@
  * @module
  */
 
+import { join } from "node:path";
 import { NpzReader } from "../format/npz_reader.ts";
 import { decodeUnicodeArray } from "../format/npy.ts";
-import type { JsonValue } from "../generators/generator.ts";
+import type { ImageGenerator } from "../generators/generator.ts";
 import { createGenerator } from "../generators/spec.ts";
 import { quantize } from "../pipeline/quantize.ts";
+import { ARCHIVE_FILE } from "../store/metadata.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
+import { recordedLatents } from "../store/recorded_latents.ts";
 import { type DatasetArrays, readDatasetArrays } from "./dataset_arrays.ts";
 import { shapeModel } from "./frame_cut.ts";
 import { blockImageReader } from "./image_blocks.ts";
-import { type DeclaredLatent, QualityAccumulator, type QualityReport } from "./quality.ts";
+import { QualityAccumulator, type QualityReport } from "./quality.ts";
 import { drawSampleIndices } from "./sample_indices.ts";
 import { type FactorHistogram, FactorHistograms, traversalRows } from "./factor_pictures.ts";
 
@@ -62,52 +65,6 @@ export interface InspectOptions {
 }
 
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
-
-/**
- * The declared latent ranges recorded in metadata.json (`generator.parameters.latents`),
- * keeping the well-formed entries.
- *
- * @param parameters The generator's recorded parameters.
- * @returns The declared ranges.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { declaredLatents } from "./inspect_version.ts";
- *
- * const declared = declaredLatents({ latents: [{ name: "scale", min: 0.5, max: 1 }, "junk"] });
- * assert.deepEqual(declared, [{ name: "scale", min: 0.5, max: 1 }]);
- * ```
- */
-export function declaredLatents(parameters: { [key: string]: JsonValue }): DeclaredLatent[] {
-  const latents = parameters.latents;
-  if (!Array.isArray(latents)) return [];
-  const isRange = (value: unknown): value is { min: number; max: number } =>
-    typeof value === "object" && value !== null &&
-    typeof (value as { min?: unknown }).min === "number" &&
-    typeof (value as { max?: unknown }).max === "number";
-  const declared: DeclaredLatent[] = [];
-  for (const latent of latents) {
-    if (!isRange(latent) || typeof (latent as { name?: unknown }).name !== "string") continue;
-    const entry: DeclaredLatent = {
-      name: (latent as unknown as { name: string }).name,
-      min: latent.min,
-      max: latent.max,
-    };
-    const values = (latent as { values?: unknown }).values;
-    if (Array.isArray(values) && values.every((value) => typeof value === "number")) {
-      entry.values = values;
-    }
-    const perClass = (latent as { perClass?: unknown }).perClass;
-    if (typeof perClass === "object" && perClass !== null) {
-      entry.perClass = Object.fromEntries(
-        Object.entries(perClass).filter(([, range]) => isRange(range))
-          .map(([name, range]) => [name, { min: range.min, max: range.max }]),
-      );
-    }
-    declared.push(entry);
-  }
-  return declared;
-}
 
 /** The most images a traversal row shows. */
 const TRAVERSAL_STEPS = 10;
@@ -155,18 +112,15 @@ async function readFullGrid(
 }
 
 /**
- * The duplicates the version's family makes by construction, asked of the family its spec
- * names; undefined when the family declares none or cannot be loaded.
+ * The version's family, configured as the version was made, which the checks ask for its
+ * latents, duplicates and shapes; undefined when it cannot be loaded here.
  */
-async function familyExpectedDuplicates(
-  version: OpenedVersion,
-  numImages: number,
-): Promise<{ count: number; reason: string } | undefined> {
+async function versionFamily(version: OpenedVersion): Promise<ImageGenerator | undefined> {
   const spec = version.metadata.spec;
   // Only dsgen's own families: a module named in metadata.json is never imported.
   if (spec === undefined || spec.family.module !== undefined) return undefined;
   try {
-    return (await createGenerator(spec)).expectedDuplicates?.(numImages);
+    return await createGenerator(spec);
   } catch {
     return undefined;
   }
@@ -199,17 +153,16 @@ export async function inspectVersion(
   version: OpenedVersion,
   options: InspectOptions,
 ): Promise<Inspection> {
-  const reader = await NpzReader.open(`${version.path}/dataset.npz`);
+  const reader = await NpzReader.open(join(version.path, ARCHIVE_FILE));
   try {
     const arrays = await readDatasetArrays(reader);
     const { numImages, imageBytes, latentNames } = arrays;
-    const generator = version.metadata.generator;
-    const shapes = shapeModel({ parameters: generator.parameters ?? {} }, {
-      imageSize: arrays.imageSize,
-      latentNames,
-    });
-    const expectedDuplicates = await familyExpectedDuplicates(version, numImages);
-    const declared = declaredLatents(generator.parameters ?? {});
+    const family = await versionFamily(version);
+    const shapes = family === undefined ? undefined : shapeModel(family);
+    const expectedDuplicates = family?.expectedDuplicates?.(numImages);
+    // A family loaded here declares its latents; another's are as metadata.json records them.
+    const declared = family?.latents ??
+      recordedLatents(version.metadata.generator.parameters ?? {});
     const histograms = new FactorHistograms({ ...arrays, declared });
     const quality = new QualityAccumulator({
       ...arrays,

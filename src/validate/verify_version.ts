@@ -37,9 +37,9 @@ import {
   loadFamily,
 } from "../generators/spec.ts";
 import { bytesPerPixel, renderImageBytes, sampleChunk } from "../pipeline/render.ts";
-import { checkAnswer } from "../pipeline/external_chunks.ts";
-import { RendererError, RendererProcess } from "../generators/renderer_process.ts";
-import { describedAsJson } from "../generators/renderer_protocol.ts";
+import { checkAnswer } from "../renderer/chunks.ts";
+import { RendererError, RendererProcess } from "../renderer/process.ts";
+import { describedAsJson } from "../renderer/protocol.ts";
 import {
   checkNamedProgram,
   describeProgram,
@@ -47,7 +47,7 @@ import {
   quoteCommand,
   recordedProgram,
 } from "../generators/named_program.ts";
-import { METADATA_FILE, type VersionMetadata } from "../store/metadata.ts";
+import { ARCHIVE_FILE, METADATA_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
 import { readDatasetArrays } from "./dataset_arrays.ts";
 import { drawSampleIndices } from "./sample_indices.ts";
@@ -215,7 +215,7 @@ export async function verifyVersion(
     }
 
     try {
-      reader = await NpzReader.open(join(version.path, "dataset.npz"));
+      reader = await NpzReader.open(join(version.path, ARCHIVE_FILE));
     } catch (error) {
       failStep("arrays", (error as Error).message);
     }
@@ -317,8 +317,8 @@ function checkMetadata(metadata: VersionMetadata): string | undefined {
       return `files[${index}] needs a plain file name, a byte count and a SHA-256 in hex`;
     }
   }
-  if (!metadata.files.some((file) => file.name === "dataset.npz")) {
-    return "files does not list dataset.npz";
+  if (!metadata.files.some((file) => file.name === ARCHIVE_FILE)) {
+    return `files does not list ${ARCHIVE_FILE}`;
   }
   for (const [index, array] of metadata.arrays.entries()) {
     if (

@@ -2,13 +2,13 @@
  * An external renderer seen as a family: the description its handshake declared, in the shape
  * of an {@linkcode ImageGenerator}, so that the archive layout, metadata.json and the plan treat
  * it like any other family. Its images, labels and latents come from the process
- * (`renderer_process.ts`), never from `sample` or `render`, which refuse.
+ * (`process.ts`), never from `sample` or `render`, which refuse.
  *
  * @module
  */
 
-import type { ImageGenerator } from "./generator.ts";
-import type { RendererDescription } from "./renderer_protocol.ts";
+import type { ImageGenerator } from "../generators/generator.ts";
+import type { RendererDescription } from "./protocol.ts";
 
 /**
  * The generator standing for a renderer's description.
@@ -19,7 +19,7 @@ import type { RendererDescription } from "./renderer_protocol.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { externalGenerator } from "./external.ts";
+ * import { externalGenerator } from "./generator.ts";
  * const generator = externalGenerator({
  *   name: "blobs", version: "1.0", protocolVersion: 1, capabilities: ["render"], imageSize: 16,
  *   dtype: "float32", classes: ["blob"], latents: ["x"], parameters: {},

@@ -11,12 +11,12 @@
  * @module
  */
 
-import type { RendererAnswer, RendererProcess } from "../generators/renderer_process.ts";
-import type { RendererDescription } from "../generators/renderer_protocol.ts";
-import { RendererError } from "../generators/renderer_process.ts";
-import type { DatasetPlan, RowSink } from "./dataset.ts";
-import { inOrder } from "./in_order.ts";
-import { quantize } from "./quantize.ts";
+import type { RendererAnswer, RendererProcess } from "./process.ts";
+import type { RendererDescription } from "./protocol.ts";
+import { RendererError } from "./process.ts";
+import type { DatasetPlan, RowSink } from "../pipeline/dataset.ts";
+import { inOrder } from "../pipeline/in_order.ts";
+import { quantize } from "../pipeline/quantize.ts";
 
 /** Options of {@linkcode externalImageChunks}. */
 export interface ExternalChunkOptions {
@@ -97,7 +97,7 @@ function floatView<T extends Float32Array | Float64Array>(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkAnswer } from "./external_chunks.ts";
+ * import { checkAnswer } from "./chunks.ts";
  * const description = { imageSize: 4, dtype: "float32" as const, classes: ["a"], latents: [] };
  * const images = new Uint8Array(new Float32Array(16).fill(0.5).buffer);
  * const answer = { images, labels: new Uint8Array(1), latents: new Uint8Array(0) };
@@ -149,7 +149,7 @@ export function checkAnswer(
   const latentBytes = new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength);
   if (description.dtype === "uint8") {
     if (context.dtype !== "uint8") {
-      throw fail("uint8 pixels, which cannot be stored as float64 (use --dtype uint8)");
+      throw fail("uint8 pixels, which cannot be stored as float64 (use dtype uint8)");
     }
     return { images: answer.images, latents: latentBytes };
   }

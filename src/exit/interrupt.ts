@@ -54,3 +54,43 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
+
+/**
+ * Asks the run's confirmation question, if any, and then makes sure no signal came meanwhile:
+ * a signal during the question ends its line and stops the run with `outcome`.
+ *
+ * @param confirm The question; rejects to cancel. Undefined: no question.
+ * @param options The run's signal, where the question was written, and what is left if stopped.
+ * @throws {RunError} With the signal's exit code, when stopped by a signal.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InterruptedError } from "./errors.ts";
+ * import { confirmOrStop } from "./interrupt.ts";
+ * await confirmOrStop(() => Promise.resolve(), { outcome: "nothing was created" });
+ * const controller = new AbortController();
+ * controller.abort(new InterruptedError("SIGINT"));
+ * await assert.rejects(
+ *   confirmOrStop(undefined, { signal: controller.signal, outcome: "nothing was created" }),
+ *   /Interrupted by SIGINT: nothing was created/,
+ * );
+ * ```
+ */
+export async function confirmOrStop(
+  confirm: (() => Promise<void>) | undefined,
+  options: { signal?: AbortSignal; output?: { write(text: string): void }; outcome: string },
+): Promise<void> {
+  const { signal, output, outcome } = options;
+  if (confirm !== undefined) {
+    try {
+      await untilAborted(confirm(), signal);
+    } catch (error) {
+      const interrupted = interruption(signal, outcome);
+      if (interrupted === undefined) throw error;
+      output?.write("\n"); // End the unanswered question's line.
+      throw interrupted;
+    }
+  }
+  const stopped = interruption(signal, outcome);
+  if (stopped !== undefined) throw stopped;
+}

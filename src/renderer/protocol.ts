@@ -11,12 +11,12 @@
  * 3. dsgen closes stdin; the program exits with 0.
  *
  * This module holds the pure parts: parsing the command and the handshake, encoding requests,
- * decoding answer headers. The process itself is in `renderer_process.ts`.
+ * decoding answer headers. The process itself is in `process.ts`.
  *
  * @module
  */
 
-import type { JsonValue } from "./generator.ts";
+import type { JsonValue } from "../generators/generator.ts";
 
 /** The protocol's name, in both handshake lines. */
 export const PROTOCOL_NAME = "dsgen-renderer";
@@ -62,7 +62,7 @@ export interface RendererDescription {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { splitCommand } from "./renderer_protocol.ts";
+ * import { splitCommand } from "./protocol.ts";
  * assert.deepEqual(splitCommand(`python3 'a b.py' -x "c\\"d"`), ["python3", "a b.py", "-x", 'c"d']);
  * ```
  */
@@ -110,7 +110,7 @@ export function splitCommand(command: string): string[] {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { helloLine } from "./renderer_protocol.ts";
+ * import { helloLine } from "./protocol.ts";
  * assert.ok(helloLine(16).endsWith(`"image_size":16}\n`));
  * ```
  */
@@ -131,7 +131,7 @@ export function helloLine(imageSize: number | undefined): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseDescription } from "./renderer_protocol.ts";
+ * import { parseDescription } from "./protocol.ts";
  * const description = parseDescription(JSON.stringify({
  *   protocol: "dsgen-renderer", version: 1, capabilities: ["render"], name: "blobs",
  *   renderer_version: "1.0", image_size: 16, dtype: "float32", classes: ["a"], latents: ["x"],
@@ -208,7 +208,7 @@ export function parseDescription(line: string): RendererDescription {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { describedAsJson, parseDescription } from "./renderer_protocol.ts";
+ * import { describedAsJson, parseDescription } from "./protocol.ts";
  * const line = JSON.stringify({
  *   protocol: "dsgen-renderer", version: 1, capabilities: ["render"], name: "blobs",
  *   renderer_version: "1.0", image_size: 16, dtype: "uint8", classes: ["a"], latents: [],
@@ -239,7 +239,7 @@ export function describedAsJson(description: RendererDescription): { [key: strin
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { rendererItemSize } from "./renderer_protocol.ts";
+ * import { rendererItemSize } from "./protocol.ts";
  * assert.equal(rendererItemSize("float32"), 4);
  * ```
  */
@@ -256,7 +256,7 @@ export function rendererItemSize(dtype: RendererDtype): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { answerBytes } from "./renderer_protocol.ts";
+ * import { answerBytes } from "./protocol.ts";
  * const description = { imageSize: 16, dtype: "uint8" as const, latents: ["x", "y"] };
  * assert.equal(answerBytes(description, 10), 10 * (256 + 1 + 8));
  * ```
@@ -279,7 +279,7 @@ export function answerBytes(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { requestLine } from "./renderer_protocol.ts";
+ * import { requestLine } from "./protocol.ts";
  * assert.equal(requestLine(7, 256, 128), "render 7 256 128\n");
  * ```
  */
@@ -303,7 +303,7 @@ export interface AnswerHeader {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { decodeAnswerHeader } from "./renderer_protocol.ts";
+ * import { decodeAnswerHeader } from "./protocol.ts";
  * const bytes = new Uint8Array(16);
  * bytes.set(new TextEncoder().encode("DSRA"));
  * bytes[8] = 42;

@@ -16,20 +16,16 @@
  * @module
  */
 
-import { externalGenerator } from "../generators/external.ts";
+import { externalGenerator } from "./generator.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
-import { RendererError, RendererProcess } from "../generators/renderer_process.ts";
-import {
-  describedAsJson,
-  rendererItemSize,
-  splitCommand,
-} from "../generators/renderer_protocol.ts";
+import { RendererError, RendererProcess } from "./process.ts";
+import { describedAsJson, rendererItemSize, splitCommand } from "./protocol.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import type { DatasetSpec, FamilyRef } from "../generators/spec.ts";
-import { RunError, UsageError } from "./errors.ts";
-import { interruption } from "./interrupt.ts";
+import { OptionError, RunError } from "../exit/errors.ts";
+import { interruption } from "../exit/interrupt.ts";
 import type { DatasetPlan, RowSink, WriteOptions } from "../pipeline/dataset.ts";
-import { externalImageChunks } from "../pipeline/external_chunks.ts";
+import { externalImageChunks } from "./chunks.ts";
 
 /** The default of `--generator-timeout`, in seconds. */
 export const DEFAULT_RENDERER_TIMEOUT_SECONDS = 60;
@@ -98,7 +94,7 @@ export class ExternalRenderers {
       timeoutSeconds: options.timeoutSeconds,
       imageSize: options.imageSize,
       signal: options.signal,
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      cwd: options.cwd,
     });
     const renderers = new ExternalRenderers(label, words, first, options);
     return renderers;
@@ -236,7 +232,7 @@ async function startRenderersFor(
       timeoutSeconds: options.timeoutSeconds ?? DEFAULT_RENDERER_TIMEOUT_SECONDS,
       imageSize: spec.imageSize === 0 ? undefined : spec.imageSize,
       signal: options.signal,
-      ...(spec.family.cwd === undefined ? {} : { cwd: spec.family.cwd }),
+      cwd: spec.family.cwd,
     });
   } catch (error) {
     // A Ctrl+C reaches the renderer too: its death is the interruption's, not a failure.
@@ -246,18 +242,24 @@ async function startRenderersFor(
   const declared = renderers.generator.imageSize;
   if (spec.imageSize !== 0 && declared !== spec.imageSize) {
     await renderers.abort();
-    throw new UsageError(
-      `Cannot use "--image-size" value "${spec.imageSize}" with renderer ` +
+    throw new OptionError(
+      "imageSize",
+      (option) =>
+        `Cannot use "${option}" value "${spec.imageSize}" with renderer ` +
         `${JSON.stringify(renderers.label)}: it declares ${declared}x${declared} images, ` +
-        `expected --image-size ${declared} or none`,
+        `expected ${option} ${declared} or none`,
     );
   }
   const resolved = { ...spec, family: renderers.family, imageSize: declared };
   if (resolved.dtype === "float64" && renderers.answerBytesPerPixel === 1) {
     await renderers.abort();
-    throw new UsageError(
-      `Cannot use "--dtype" value "float64" with renderer ${JSON.stringify(renderers.label)}: ` +
-        "it declares uint8 pixels, expected --dtype uint8",
+    throw new OptionError(
+      "dtype",
+      (option) =>
+        `Cannot use "${option}" value "float64" with renderer ${
+          JSON.stringify(renderers.label)
+        }: ` +
+        `it declares uint8 pixels, expected ${option} uint8`,
     );
   }
   return { renderers, spec: resolved };
@@ -275,7 +277,7 @@ async function startRenderersFor(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { withRenderersFor } from "./external_renderers.ts";
+ * import { withRenderersFor } from "./pool.ts";
  * const spec = { family: { name: "shapes", options: {} }, seed: 1, numImages: 1,
  *   imageSize: 8, dtype: "uint8" as const };
  * assert.equal(await withRenderersFor(spec, {}, (_, renderers) => renderers), undefined);
@@ -317,15 +319,22 @@ export async function withRenderersFor<T>(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { RendererError } from "../generators/renderer_process.ts";
- * import { rendererRunError } from "./external_renderers.ts";
+ * import { RendererError } from "./process.ts";
+ * import { rendererRunError } from "./pool.ts";
  * const error = rendererRunError(new RendererError("Renderer \"x\" died", []), "gone");
  * assert.equal((error as Error).message, "Renderer \"x\" died; gone");
  * ```
  */
 export function rendererRunError(error: unknown, outcome: string): unknown {
   if (!(error instanceof RendererError)) return error;
-  return new RunError(rendererFailureText(error, outcome), { cause: error });
+  const named = error.named;
+  return new RunError(rendererFailureText(error, outcome), {
+    cause: error,
+    named: named && {
+      option: named.option,
+      text: (name) => rendererFailureText(error, outcome, named.text(name)),
+    },
+  });
 }
 
 /**
@@ -334,17 +343,22 @@ export function rendererRunError(error: unknown, outcome: string): unknown {
  *
  * @param error The failure.
  * @param outcome What is left, e.g. `the unfinished version was removed`.
+ * @param message The failure's line (default its message; another naming of an option).
  * @returns The text (first line ends with the outcome).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { RendererError } from "../generators/renderer_process.ts";
- * import { rendererFailureText } from "./external_renderers.ts";
+ * import { RendererError } from "./process.ts";
+ * import { rendererFailureText } from "./pool.ts";
  * const text = rendererFailureText(new RendererError("Renderer \"x\" crashed", ["boom"]), "gone");
  * assert.equal(text, "Renderer \"x\" crashed; gone\n  renderer stderr: boom");
  * ```
  */
-export function rendererFailureText(error: RendererError, outcome: string): string {
+export function rendererFailureText(
+  error: RendererError,
+  outcome: string,
+  message: string = error.message,
+): string {
   const tail = error.stderrTail.map((line) => `\n  renderer stderr: ${line}`).join("");
-  return `${error.message}; ${outcome}${tail}`;
+  return `${message}; ${outcome}${tail}`;
 }

@@ -1,6 +1,6 @@
 /**
  * One running external renderer: the program behind `--generator-cmd`, spoken to with the
- * protocol of `renderer_protocol.ts` over its stdin and stdout.
+ * protocol of `protocol.ts` over its stdin and stdout.
  *
  * Every way the program can misbehave becomes a {@linkcode RendererError} whose message names
  * the command, what went wrong and during which request, and which carries the last lines the
@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { OptionMessage } from "../exit/errors.ts";
 import {
   ANSWER_HEADER_BYTES,
   answerBytes,
@@ -18,7 +19,7 @@ import {
   parseDescription,
   type RendererDescription,
   requestLine,
-} from "./renderer_protocol.ts";
+} from "./protocol.ts";
 
 /** How many of the program's last stderr lines a failure shows. */
 const STDERR_TAIL_LINES = 10;
@@ -42,14 +43,18 @@ export class RendererError extends Error {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { RendererError } from "./renderer_process.ts";
+   * import { RendererError } from "./process.ts";
    * assert.equal(new RendererError("Renderer x failed", ["boom"]).stderrTail[0], "boom");
    * ```
    */
-  constructor(message: string, stderrTail: string[]) {
+  constructor(message: string, stderrTail: string[], named?: OptionMessage) {
     super(message);
     this.stderrTail = stderrTail;
+    this.named = named;
   }
+
+  /** The message as one about an option (the timeout), when it is one. */
+  readonly named?: OptionMessage;
 }
 
 /** Options of {@linkcode RendererProcess.start}. */
@@ -225,7 +230,7 @@ export class RendererProcess {
    * handshake is bad.
    * @example
    * ```ts ignore
-   * import { RendererProcess } from "./renderer_process.ts";
+   * import { RendererProcess } from "./process.ts";
    * const renderer = await RendererProcess.start(["python3", "render.py"], { timeoutSeconds: 60 });
    * const answer = await renderer.render(1, 0, 10);
    * await renderer.close();
@@ -245,7 +250,7 @@ export class RendererProcess {
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
-        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        cwd: options.cwd,
       }).spawn();
     } catch (error) {
       const reason = error instanceof Deno.errors.NotFound
@@ -338,10 +343,10 @@ export class RendererProcess {
     const read = async (bytes: number, what: string): Promise<Uint8Array> => {
       const filled = await withTimeout(this.#stdout.fill(bytes), this.#timeoutMs);
       if (filled === "timeout") {
-        throw await this.#fail(
-          `did not answer ${during} within ${this.#timeoutMs / 1000} s ` +
-            `(--generator-timeout)`,
-        );
+        throw await this.#fail({
+          option: "rendererTimeoutSeconds",
+          text: (name) => `did not answer ${during} within ${this.#timeoutMs / 1000} s (${name})`,
+        });
       }
       if (!filled) {
         const got = this.#stdout.buffered;
@@ -383,9 +388,15 @@ export class RendererProcess {
     };
   }
 
-  async #fail(problem: string): Promise<RendererError> {
+  async #fail(problem: string | OptionMessage): Promise<RendererError> {
     if (this.#failure !== undefined) return this.#failure;
-    this.#failure = new RendererError(`Renderer ${JSON.stringify(this.label)} ${problem}`, []);
+    const renderer = `Renderer ${JSON.stringify(this.label)}`;
+    this.#failure = typeof problem === "string"
+      ? new RendererError(`${renderer} ${problem}`, [])
+      : new RendererError(`${renderer} ${problem.text(problem.option)}`, [], {
+        option: problem.option,
+        text: (name) => `${renderer} ${problem.text(name)}`,
+      });
     await stopChild(this.#child, this.#exit);
     await Promise.race([this.#stderrDone, delay(500)]);
     this.#failure.stderrTail.push(...this.#stderrTail);
@@ -533,7 +544,7 @@ async function readProc(path: string): Promise<string | undefined> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { processTreePeakBytes } from "./renderer_process.ts";
+ * import { processTreePeakBytes } from "./process.ts";
  * const peak = await processTreePeakBytes(Deno.pid);
  * assert.ok(peak === undefined || peak > 0);
  * ```
