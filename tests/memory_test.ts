@@ -38,7 +38,11 @@ Deno.test("estimatePeakMemory: one thread has no worker isolates, more threads c
   const single = estimatePeakMemory({ ...base, workers: 1 });
   const two = estimatePeakMemory(base);
   const four = estimatePeakMemory({ ...base, workers: 4 });
-  assert.equal(single.workers, 0);
+  // Without threads, only the renderer's code and heap on the main thread: 4 MiB, 9 MiB for
+  // a family drawn through floats; nothing for a merge, which renders nothing.
+  assert.equal(single.workers, 4 * MB);
+  assert.equal(estimatePeakMemory({ ...base, workers: 1, floatScratch: true }).workers, 9 * MB);
+  assert.equal(estimatePeakMemory({ ...base, workers: 1, merge: true }).workers, 0);
   assert.ok(two.workers > 0 && four.workers === 2 * two.workers);
   assert.ok(single.total < two.total && two.total < four.total);
 });

@@ -51,7 +51,10 @@ export interface MemoryPlan {
 export interface MemoryEstimate {
   /** The process as it is when the estimate is made: runtime and modules, measured. */
   runtime: number;
-  /** The worker threads' isolates and modules, and the hashing thread's (zero without). */
+  /**
+   * The worker threads' isolates and modules (or, without threads, the renderer's code and
+   * heap on the main thread), and the hashing thread's.
+   */
   workers: number;
   /** The writer's state and the chunk buffers in flight. */
   buffers: number;
@@ -74,6 +77,13 @@ const WORKER_BYTES = 11.5 * 1024 * 1024;
  * and its 4 MiB read buffer.
  */
 const HASH_THREAD_BYTES = 15 * 1024 * 1024;
+/**
+ * What rendering on the main thread adds to the process measured before it (uint8 images,
+ * no threads): the renderer's compiled code and heap, 4 MiB; 5 MiB more for a family drawn
+ * through floats (dsprites). bench:memory, 2026-12-04: one-thread uint8 rows were 3-6% under
+ * their measured peaks without it, the dsprites grid 10%.
+ */
+const MAIN_RENDER_BYTES = { bytes: 4 * 1024 * 1024, floats: 9 * 1024 * 1024 };
 /** What writing adds to a warm process whatever the size: the writer's and the hash's state. */
 const WRITER_BYTES = 4 * 1024 * 1024;
 /**
@@ -156,7 +166,12 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const outputChunk = plan.chunkImages * area * plan.bytesPerPixel;
   const threaded = plan.workers > 1;
   const runtime = plan.runtimeBytes ?? Deno.memoryUsage().rss;
+  const mainRenders = !threaded && plan.merge !== true && plan.renderers === undefined &&
+    plan.bytesPerPixel === 1;
   const workers = (threaded ? plan.workers * WORKER_BYTES : 0) +
+    (mainRenders
+      ? (plan.floatScratch === true ? MAIN_RENDER_BYTES.floats : MAIN_RENDER_BYTES.bytes)
+      : 0) +
     (plan.hashThread === true ? HASH_THREAD_BYTES : 0);
   const imageBytes = plan.numImages * area * plan.bytesPerPixel;
   const mode = threaded ? "threaded" : "single";

@@ -49,14 +49,14 @@ class StepFailed extends Error {}
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { generateDataset } from "../run/generate_dataset.ts";
+ * import { runDataset } from "../run/generate_dataset.ts";
  * import { openVersion } from "../store/open_version.ts";
  * import { verifySplitVersion } from "./verify_splits.ts";
  * const dir = await Deno.makeTempDir();
  * const family = { name: "dsprites", options: {} };
  * const split = (name: string, where: { [key: string]: unknown }) =>
  *   ({ numImages: 20, split: { name, mode: "random" as const, where } });
- * const { path } = await generateDataset({ family, seed: 3, numImages: 40, imageSize: 16,
+ * const { path } = await runDataset({ family, seed: 3, numImages: 40, imageSize: 16,
  *   dtype: "uint8" }, dir, { name: "demo", workers: 1, splits: [
  *     split("train", { factor: "posX", le: 0.5 }), split("test", { factor: "posX", gt: 0.5 })] });
  * const steps = await verifySplitVersion(await openVersion(path), { seed: 1, samples: 5 });
