@@ -153,7 +153,7 @@ Deno.test("shared chunks are hashed from memory, not read back from the file", a
 });
 
 Deno.test("the thread plan on 2 cores: one render thread for 64x64 and the dsprites grid, two for 16x16", () => {
-  // Measured with alternated runs (docs/performance_notes.md): two render threads were slower
+  // Measured with alternated runs (bench/results/2026-12-04-plan-notes.md): two render threads were slower
   // or no faster at 64x64 and on the grid, and cost more CPU; faster at 16x16.
   const options = { workers: 2, fixed: false, cores: 2 };
   const shapes64 = { numImages: 100_000, imageSize: 64, dtype: "uint8" as const };

@@ -417,7 +417,7 @@ export class NpzReader {
   // Synchronous seek and read: an archive is read from the page cache or a local disk, where
   // an asynchronous read's round trip through the runtime's thread pool cost more than the read
   // (inspect of the 737,280-image dsprites grid re-reads 430,000 duplicate candidates: 3.2 s in
-  // async seeks alone, and as much in async reads; see docs/performance_notes.md).
+  // async seeks alone, and as much in async reads; see bench/results/2026-12-04-plan-notes.md).
   // deno-lint-ignore require-await
   async #readNow(span: Span): Promise<Uint8Array> {
     if (this.#closed) throw new TypeError(`Cannot read ${this.path}: the reader is closed`);

@@ -3,7 +3,7 @@
  * own ({@linkcode ThreadHasher}), chosen by a model of where the time goes.
  *
  * The model's constants were measured with Deno 2.9.6 on this project's 2-core virtual machine
- * (CPU seconds, output on tmpfs; docs/performance_notes.md). Per image, rendering costs about
+ * (CPU seconds, output on tmpfs; bench/results/2026-12-04-plan-notes.md). Per image, rendering costs about
  * 0.08 µs per pixel of the image side (shapes: 1.3 µs per 16x16 image, 20 µs per 256x256), and
  * a family without a byte path (`renderBytes`) renders floats and quantizes them: 1.7 ns more
  * per pixel (the dsprites grid at 64x64: 12.1 µs an image against shapes' 4.3 µs); float64
