@@ -585,14 +585,14 @@ export async function runGenerate(
       ...(options.yes ? {} : { confirm: () => confirm(io) }),
       ...options.slice,
       ...(external === undefined ? { name: options.name } : {
-        ...(external.name === undefined ? {} : { name: external.name }),
+        name: external.name,
         rendererLabel: external.command,
         rendererTimeoutSeconds: external.timeoutSeconds,
       }),
       output,
-      ...(options.workers === undefined ? {} : { workers: options.workers }),
-      ...(io.commandLine === undefined ? {} : { commandLine: io.commandLine }),
-      ...(io.signal === undefined ? {} : { signal: io.signal }),
+      workers: options.workers,
+      commandLine: io.commandLine,
+      signal: io.signal,
     });
     if (slice.merge?.status === "merged") {
       io.stdout(slice.merge.version.path + "\n");
@@ -633,20 +633,20 @@ export async function runGenerate(
         ? {}
         : { source: { file: recipe?.file ?? "", overridden } }),
     },
-    ...(recipe?.splits === undefined ? {} : { splits: recipe.splits }),
-    ...(recipe?.remake === undefined ? {} : { remake: recipe.remake }),
+    splits: recipe?.splits,
+    remake: recipe?.remake,
     ...(external === undefined ? { name: options.name } : {
-      ...(external.name === undefined ? {} : { name: external.name }),
+      name: external.name,
       rendererLabel: external.command,
       rendererTimeoutSeconds: external.timeoutSeconds,
     }),
     seedSource,
     output,
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    workers: options.workers,
     ...(options.yes ? {} : { confirm: () => confirm(io) }),
-    ...(io.commandLine === undefined ? {} : { commandLine: io.commandLine }),
-    ...(io.signal === undefined ? {} : { signal: io.signal }),
-    ...(io.writeDataset === undefined ? {} : { writeDataset: io.writeDataset }),
+    commandLine: io.commandLine,
+    signal: io.signal,
+    writeDataset: io.writeDataset,
   });
   io.stdout(result.path + "\n");
   return result;

@@ -168,7 +168,7 @@ async function sliceWith(
   // The slice that completes the run merges it in this process: its estimate covers that.
   const mergePlan = await planRun(spec, {
     workers: 1,
-    ...(options.probe === undefined ? {} : { probe: options.probe }),
+    probe: options.probe,
     ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
   });
   const estimatedPeak = estimateSliceThenMerge(slicePlan.estimate, mergePlan);

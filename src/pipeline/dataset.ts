@@ -217,7 +217,7 @@ export async function* localImageChunks(
     out = renderImageBytes(plan, {
       start: firstImage + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
-      ...(out === undefined ? {} : { out }),
+      out,
       factors,
       rowsInto,
     });

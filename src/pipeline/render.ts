@@ -208,7 +208,7 @@ export function renderImageBytes(
   const chunk = renderChunk(plan.generator, plan.seed, {
     start: range.start,
     count: range.count,
-    ...(pixels === undefined ? {} : { pixels }),
+    pixels,
     ...range.rowsInto,
   });
   giveFactors(chunk.labels, chunk.latents);

@@ -189,8 +189,8 @@ export async function* workerImageChunks(
     const buffer = spare[chunk % workerCount]!.pop();
     const rows = spareRows[chunk % workerCount]!.pop();
     const message: RenderRequest = {
-      ...(buffer === undefined ? {} : { buffer }),
-      ...(rows === undefined ? {} : { rows }),
+      buffer,
+      rows,
       id: chunk,
       family: options.family,
       imageSize: plan.generator.imageSize,

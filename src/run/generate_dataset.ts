@@ -274,8 +274,8 @@ async function generateWith(
     answerBytesPerPixel: external.answerBytesPerPixel,
   };
   const planOptions = {
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.probe === undefined ? {} : { probe: options.probe }),
+    workers: options.workers,
+    probe: options.probe,
     ...(external === undefined ? {} : { generator: external.generator, renderer }),
     merge: options.imageChunks !== undefined && options.copying === true,
   };
@@ -341,13 +341,13 @@ async function generateWith(
       archives.push(
         await writeArchive(part.plan, join(staging.path, part.file), {
           onProgress: (images) => progress.update(done + images),
-          ...(signal === undefined ? {} : { signal }),
-          ...(options.imageChunks === undefined ? {} : { imageChunks: options.imageChunks }),
-          ...(options.writeDataset === undefined ? {} : { writeDataset: options.writeDataset }),
+          signal,
+          imageChunks: options.imageChunks,
+          writeDataset: options.writeDataset,
           ...(options.labelsAndLatents === undefined
             ? {}
             : { labelsAndLatents: options.labelsAndLatents }),
-          ...(options.copying === undefined ? {} : { copying: options.copying }),
+          copying: options.copying,
           ...(renderers === undefined || !rendering ? {} : await renderers.writeOptions({
             workers: plan.workers.count,
             signal,
@@ -384,13 +384,13 @@ async function generateWith(
       seconds,
       seedSource,
       archive,
-      ...(options.commandLine === undefined ? {} : { commandLine: options.commandLine }),
-      ...(peak === undefined ? {} : { peakBytes: peak }),
-      ...(options.shardedRun === undefined ? {} : { shardedRun: options.shardedRun }),
+      commandLine: options.commandLine,
+      peakBytes: peak,
+      shardedRun: options.shardedRun,
       ...(external === undefined
         ? {}
         : { renderer: { command: external.label, declared: external.declared } }),
-      ...(rendererPeak === undefined ? {} : { rendererPeakBytes: rendererPeak }),
+      rendererPeakBytes: rendererPeak,
     });
     if (options.splits !== undefined) {
       metadata = recordSplits(metadata, {
@@ -412,7 +412,7 @@ async function generateWith(
       if (options.recipe?.source !== undefined) metadata.recipe_source = options.recipe.source;
     }
     const version = await publishVersion(staging, metadata, {
-      ...(signal === undefined ? {} : { signal }),
+      signal,
     });
     if (options.remake !== undefined) {
       notice(
@@ -436,7 +436,7 @@ async function generateWith(
     await renderers?.abort();
     throw await abandonVersion(staging, error, {
       datasetDir,
-      ...(signal === undefined ? {} : { signal }),
+      signal,
     });
   }
 }

@@ -167,8 +167,8 @@ export async function inspectVersion(
     const quality = new QualityAccumulator({
       ...arrays,
       declared,
-      ...(shapes === undefined ? {} : { shapes }),
-      ...(expectedDuplicates === undefined ? {} : { expectedDuplicates }),
+      shapes,
+      expectedDuplicates,
     });
     const imagesPerChunk = Math.max(
       1,
