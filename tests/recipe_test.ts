@@ -419,3 +419,19 @@ Deno.test("every whole recipe in docs/recipes.md is accepted as it stands", asyn
     }
   });
 });
+
+Deno.test("a version whose seed was drawn records its recipe source, and verifies and inspects", async () => {
+  await withTempDir("dsgen-recipe-", async (dir) => {
+    const out = join(dir, "out");
+    const run = await runCli(["generate", "--num-images", "50", "--output-dir", out, "--yes"]);
+    assert.equal(run.code, 0, run.stderr);
+    const version = run.stdout.trim();
+    const metadata = JSON.parse(await Deno.readTextFile(join(version, "metadata.json")));
+    assert.deepEqual(metadata.recipe_source, { file: "", overridden: { seed: "drawn" } });
+    assert.equal(metadata.recipe.seed, metadata.seed);
+    const verify = await runCli(["verify", version, "--seed", "1"]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    const inspect = await runCli(["inspect", version, "--seed", "1", "--quiet"]);
+    assert.equal(inspect.code, 0, inspect.stderr);
+  });
+});

@@ -13,19 +13,22 @@
  *
  * A run lasts as long as its busiest thread, and at least its total work over the machine's
  * parallel capacity; worker threads start side by side in 0.1 s, a hashing thread in 0.025 s.
- * Two figures are fitted to whole runs rather than measured alone. Rendering alone through the
- * pool costs 0.3-0.7 ns per byte more than on the main thread, but while two threads render
- * and the main thread writes and hashes, the three contend for two cores' caches and memory:
- * the pool is charged 2.3 ns per byte and each core after the first counts 0.8 of a core,
- * which puts the model on the same side as the alternated runs on a quiet machine (two render
- * threads against `--workers 1`: 1,000,000 16x16 images measured 0.83x, modelled 0.89x;
- * 100,000 64x64 measured 1.13x, modelled 1.47x; the dsprites grid 1.00x and 1.00x). A plan with
- * more threads is chosen only when modelled at least 10% faster: within that, the fewer
- * threads are as fast within the machine's noise and cost less CPU (two render threads cost
- * 8-26% more CPU seconds than one, measured).
+ * Two figures are fitted to whole runs rather than measured alone: the pool is charged 0.5 ns
+ * per byte it hands over (rendering alone through the pool costs 0.3-0.7 ns per byte more than
+ * on the main thread), and each core after the first counts 0.8 of a core. Fitted to the
+ * recorded bench run of 2026-12-04 on a quiet machine (bench/results/2026-12-04.md): the
+ * dsprites grid at 64x64 took 8.3-8.6 s on two render threads against 10.9-11.5 s on the main
+ * thread with a hashing thread (modelled 7.9 against 10.9), 20,000 256x256 images 1.45-1.56 s
+ * against 1.11-1.24 s (modelled 1.57 against 1.29). An earlier fit, 2.3 ns per byte, was made
+ * on a machine whose cores other work kept busy, where a second render thread buys little; it
+ * kept the grid on one render thread, 1.3x slower here. A plan with more threads is chosen
+ * only when modelled at least 10% faster: within that, the fewer threads are as fast within
+ * the machine's noise and cost less CPU (two render threads cost 8-26% more CPU seconds than
+ * one, measured).
  *
- * With these, 16x16 images render on every core with SHA-256 on the main thread; 64x64,
- * 256x256 and the dsprites grid on the main thread with a hashing thread.
+ * With these, 16x16 images and the dsprites grid render on every core with SHA-256 on the
+ * main thread; 100,000 64x64 images and 256x256 images on the main thread with a hashing
+ * thread.
  * `deno task bench` prints the default plan against `--workers 1` and `--workers 2`.
  *
  * @module
@@ -64,7 +67,7 @@ const CRC_SECONDS_PER_BYTE = 0.3e-9;
 const WRITE_SECONDS_PER_BYTE = 0.35e-9;
 const HASH_SECONDS_PER_BYTE = 0.55e-9;
 const READ_BACK_SECONDS_PER_BYTE = 0.2e-9;
-const POOL_SECONDS_PER_BYTE = 2.3e-9;
+const POOL_SECONDS_PER_BYTE = 0.5e-9;
 const POOL_START_SECONDS = 0.1;
 const HASH_THREAD_START_SECONDS = 0.025;
 /** The work a core after the first adds, in cores (see the module's doc). */

@@ -295,7 +295,8 @@ export function checkMetadataFields(value: unknown): VersionMetadata {
   if (record.recipe !== undefined) fields.object(record.recipe, "recipe");
   if (record.recipe_source !== undefined) {
     const source = fields.object(record.recipe_source, "recipe_source");
-    fields.string(source.file, "recipe_source.file");
+    // Empty for a run from flags whose seed was drawn: no file, but the drawn seed is recorded.
+    if (source.file !== "") fields.string(source.file, "recipe_source.file");
     fields.object(source.overridden, "recipe_source.overridden");
   }
   fields.object(record.run, "run");
