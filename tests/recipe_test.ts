@@ -435,3 +435,25 @@ Deno.test("a version whose seed was drawn records its recipe source, and verifie
     assert.equal(inspect.code, 0, inspect.stderr);
   });
 });
+
+Deno.test("a recipe run takes the slice flags as a run from flags does", async () => {
+  await withTempDir("dsgen-recipe-", async (dir) => {
+    const recipe = join(dir, "recipe.json");
+    await Deno.writeTextFile(recipe, JSON.stringify({ family: "shapes", num_images: 10 }));
+    const out = join(dir, "out");
+    const cases: [string[], RegExp][] = [
+      [["--shard-index", "1"], /^dsgen: Cannot use "--shard-index" without "--shards"/],
+      [["--shards", "2"], /^dsgen: Missing "--seed" for "--shards"/],
+      [
+        ["--shards", "11", "--shard-index", "0", "--run-id", "r", "--seed", "1"],
+        /^dsgen: Cannot use "--shards" value "11": expected at most the 10 images/,
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const result = await runCli(["generate", "--recipe", recipe, "--output-dir", out, ...flags]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+    }
+    assert.deepEqual(await entriesOf(dir), ["recipe.json"]);
+  });
+});

@@ -310,34 +310,8 @@ export function parseGenerateArgs(
     quiet: values.quiet === true,
   };
   if (workers !== undefined) options.workers = workers;
-  if (values.shards !== undefined) {
-    if (seed === undefined) {
-      throw new UsageError(
-        'Missing "--seed" for "--shards": expected the same seed for every slice of the run',
-      );
-    }
-    const shards = integer("shards", 1, MAX_SHARDS);
-    const slice = resolveSlice({
-      shards,
-      ...(values["shard-index"] === undefined ? {} : { shardIndex: text("shard-index") }),
-      ...(values["run-id"] === undefined ? {} : { runId: text("run-id") }),
-    }, defaults.env ?? processEnv());
-    if (shards > numImages) {
-      throw new UsageError(
-        `Cannot use "--shards" value ${quote(String(values.shards))}: expected at most the ` +
-          `${numImages} images of "--num-images"`,
-      );
-    }
-    options.slice = { shards, index: slice.index, runId: slice.runId };
-  } else {
-    for (const flag of ["shard-index", "run-id"]) {
-      if (values[flag] !== undefined) {
-        throw new UsageError(
-          `Cannot use "--${flag}" without "--shards": expected the number of slices too`,
-        );
-      }
-    }
-  }
+  const slice = sliceOfFlags({ values, text, integer, env: defaults.env }, { seed, numImages });
+  if (slice !== undefined) options.slice = slice;
   if (seed !== undefined) options.seed = seed;
   if (Object.keys(familyOptions).length > 0) options.familyOptions = familyOptions;
   if (command !== undefined) {
@@ -353,6 +327,50 @@ export function parseGenerateArgs(
     };
   }
   return options;
+}
+
+/**
+ * The slice a `--shards` run renders, from its flags and the scheduler's variables; undefined
+ * without `--shards`. The same for runs from flags and from recipes.
+ */
+function sliceOfFlags(
+  flags: {
+    values: Record<string, string | boolean | undefined>;
+    text: (flag: string) => string;
+    integer: (flag: string, min: number, max: number) => number;
+    env: Record<string, string | undefined> | undefined;
+  },
+  run: { seed: number | undefined; numImages: number },
+): SliceId | undefined {
+  const { values, text, integer } = flags;
+  if (values.shards === undefined) {
+    for (const flag of ["shard-index", "run-id"]) {
+      if (values[flag] !== undefined) {
+        throw new UsageError(
+          `Cannot use "--${flag}" without "--shards": expected the number of slices too`,
+        );
+      }
+    }
+    return undefined;
+  }
+  if (run.seed === undefined) {
+    throw new UsageError(
+      'Missing "--seed" for "--shards": expected the same seed for every slice of the run',
+    );
+  }
+  const shards = integer("shards", 1, MAX_SHARDS);
+  const slice = resolveSlice({
+    shards,
+    ...(values["shard-index"] === undefined ? {} : { shardIndex: text("shard-index") }),
+    ...(values["run-id"] === undefined ? {} : { runId: text("run-id") }),
+  }, flags.env ?? processEnv());
+  if (shards > run.numImages) {
+    throw new UsageError(
+      `Cannot use "--shards" value ${quote(String(values.shards))}: expected at most the ` +
+        `${run.numImages} images of "--num-images"`,
+    );
+  }
+  return { shards, index: slice.index, runId: slice.runId };
 }
 
 /** The options of a `--recipe` run: the recipe's fields, and the flags that run it. */
@@ -420,25 +438,16 @@ function recipeOptions(
     options.workers = Math.max(1, Math.min(MAX_WORKERS, defaults.workers));
   }
   if (Object.keys(family.options).length > 0) options.familyOptions = family.options;
-  if (values.shards !== undefined) {
-    if (run.splits !== undefined) {
-      throw new UsageError(
-        `Cannot use "--shards" with a recipe that has splits: expected a run on one machine`,
-      );
-    }
-    if (recipe.seed === undefined) {
-      throw new UsageError(
-        'Missing "--seed" for "--shards": expected the same seed for every slice of the run',
-      );
-    }
-    const shards = integer("shards", 1, MAX_SHARDS);
-    const slice = resolveSlice({
-      shards,
-      ...(values["shard-index"] === undefined ? {} : { shardIndex: text("shard-index") }),
-      ...(values["run-id"] === undefined ? {} : { runId: text("run-id") }),
-    }, defaults.env ?? processEnv());
-    options.slice = { shards, index: slice.index, runId: slice.runId };
+  if (values.shards !== undefined && run.splits !== undefined) {
+    throw new UsageError(
+      `Cannot use "--shards" with a recipe that has splits: expected a run on one machine`,
+    );
   }
+  const slice = sliceOfFlags({ values, text, integer, env: defaults.env }, {
+    seed: recipe.seed,
+    numImages,
+  });
+  if (slice !== undefined) options.slice = slice;
   if (family.command !== undefined) {
     options.external = {
       command: text("generator-cmd"),
