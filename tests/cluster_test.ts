@@ -169,28 +169,40 @@ Deno.test("an image size that differs names the dataset folder, not the plan", a
   });
 });
 
+/** A run's output, not a terminal, kept as text. */
+function textLog() {
+  let said = "";
+  return {
+    output: {
+      write: (text: string) => void (said += text),
+      isTerminal: false,
+      columns: () => 80,
+      noColor: true,
+    },
+    text: () => said,
+  };
+}
+
 Deno.test("a slice already complete is not redone", async () => {
   await withFolder(async (folder) => {
     const first = await runSlice(SPEC, folder, { shards: 3, index: 1, runId: "a", workers: 1 });
     const bin = join(runFolder(join(folder, "shapes8"), "a"), "slice-00001-of-00003.bin");
     const before = (await Deno.stat(bin)).mtime;
-    let said = "";
+    const log = textLog();
     const again = await runSlice(SPEC, folder, {
       shards: 3,
       index: 1,
       runId: "a",
       workers: 1,
-      output: {
-        write: (text) => void (said += text),
-        isTerminal: false,
-        columns: () => 80,
-        noColor: true,
-      },
+      output: log.output,
     });
     assert.equal(again.status, "already complete");
     assert.deepEqual(again.record, first.record);
     assert.deepEqual((await Deno.stat(bin)).mtime, before);
-    assert.match(said, /^Slice 1 of 3 \(images 1000 to 1999\) of run "a" is already complete/);
+    assert.match(
+      log.text(),
+      /^Slice 1 of 3 \(images 1000 to 1999\) of run "a" is already complete/,
+    );
   });
 });
 
@@ -548,22 +560,17 @@ Deno.test("a merge.lock left by a dead merger on this host is taken over; a live
 Deno.test("the last slice's merge says Merging in its progress lines, not Generating", async () => {
   await withFolder(async (folder) => {
     await runSlice(SPEC, folder, { shards: 2, index: 0, runId: "p", workers: 1 });
-    let said = "";
+    const log = textLog();
     const last = await runSlice(SPEC, folder, {
       shards: 2,
       index: 1,
       runId: "p",
       workers: 1,
-      output: {
-        write: (text) => void (said += text),
-        isTerminal: false,
-        columns: () => 80,
-        noColor: true,
-      },
+      output: log.output,
     });
     assert.equal(last.merge?.status, "merged");
-    const [slice, merge] = said.split(/all 2 slices done; merging\n/);
-    assert.ok(merge !== undefined, said);
+    const [slice, merge] = log.text().split(/all 2 slices done; merging\n/);
+    assert.ok(merge !== undefined, log.text());
     assert.match(slice!, /^Generating: 100%/m);
     assert.match(merge, /^Merging: 100%\|.*\| 3001\/3001/m);
     assert.doesNotMatch(merge, /Generating/);

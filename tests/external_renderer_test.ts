@@ -9,8 +9,7 @@ import { join } from "node:path";
 import { entriesOf, REPO_ROOT, runCli } from "./support/cli.ts";
 import { requireNumpy, runPythonJson } from "./support/python.ts";
 import { withTempDir } from "./support/folders.ts";
-
-const FAULTY = "python3 tests/renderers/faulty.py";
+import { FAULTY, rendererGenerateArgs } from "./support/renderers.ts";
 
 /**
  * The processes left with a marker after a short grace period (a renderer started through a
@@ -37,28 +36,13 @@ async function processesWith(marker: string): Promise<string[]> {
   );
 }
 
-function generateArgs(out: string, command: string, extra: string[] = []): string[] {
-  return [
-    "generate",
-    "--generator-cmd",
-    command,
-    "--output-dir",
-    out,
-    "--seed",
-    "7",
-    "--yes",
-    "--quiet",
-    ...extra,
-  ];
-}
-
 Deno.test({
   name: "the Python example: numpy reads the archive, verify passes",
   async fn() {
     await requireNumpy();
     await withTempDir("dsgen_renderer_test_", async (out) => {
       const run = await runCli(
-        generateArgs(out, "python3 examples/python/render.py", ["--num-images", "300"]),
+        rendererGenerateArgs(out, "python3 examples/python/render.py", ["--num-images", "300"]),
       );
       assert.equal(run.code, 0, run.stderr);
       const version = run.stdout.trim();
@@ -123,7 +107,7 @@ Deno.test({
       const hashes = [];
       for (const workers of ["1", "3"]) {
         const run = await runCli(
-          generateArgs(out, `${FAULTY} ok`, [
+          rendererGenerateArgs(out, `${FAULTY} ok`, [
             "--num-images",
             "60000",
             "--workers",
@@ -150,7 +134,7 @@ Deno.test({
     await requireNumpy();
     await withTempDir("dsgen_renderer_test_", async (out) => {
       const run = await runCli(
-        generateArgs(out, `${FAULTY} nondeterministic`, ["--num-images", "50"]),
+        rendererGenerateArgs(out, `${FAULTY} nondeterministic`, ["--num-images", "50"]),
       );
       assert.equal(run.code, 0, run.stderr);
       const verify = await runCli([
@@ -212,7 +196,7 @@ for (const failure of FAILURES) {
         : `${FAULTY} ${failure.mode} ${marker}`;
       await withTempDir("dsgen_renderer_test_", async (out) => {
         const run = await runCli(
-          generateArgs(out, command, [
+          rendererGenerateArgs(out, command, [
             "--num-images",
             "3000",
             "--name",
@@ -246,7 +230,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
             "run",
             "-A",
             "main.ts",
-            ...generateArgs(out, `${FAULTY} ok ${marker}`, [
+            ...rendererGenerateArgs(out, `${FAULTY} ok ${marker}`, [
               // Long enough (about 18 s with two renderers) that the run is still going when a
               // slow machine's polling below sees it: 5,000,000 once finished before it did.
               "--num-images",
@@ -292,7 +276,13 @@ Deno.test({
     await requireNumpy();
     await withTempDir("dsgen_renderer_test_", async (out) => {
       const args = (extra: string[]) =>
-        generateArgs(out, `${FAULTY} ok`, ["--num-images", "30000", "--workers", "2", ...extra]);
+        rendererGenerateArgs(out, `${FAULTY} ok`, [
+          "--num-images",
+          "30000",
+          "--workers",
+          "2",
+          ...extra,
+        ]);
       const single = await runCli(args(["--name", "single"]));
       assert.equal(single.code, 0, single.stderr);
       let merged = "";
@@ -328,7 +318,7 @@ Deno.test({
     await requireNumpy();
     const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
     await withTempDir("dsgen_renderer_test_", async (out) => {
-      const run = await runCli(generateArgs(out, `${FAULTY} crash ${marker}`, [
+      const run = await runCli(rendererGenerateArgs(out, `${FAULTY} crash ${marker}`, [
         "--num-images",
         "30000",
         "--name",
@@ -406,7 +396,7 @@ Deno.test({
   async fn() {
     await requireNumpy();
     await withTempDir("dsgen_renderer_test_", async (out) => {
-      const run = await runCli(generateArgs(out, `${FAULTY} ok`, ["--num-images", "20"]));
+      const run = await runCli(rendererGenerateArgs(out, `${FAULTY} ok`, ["--num-images", "20"]));
       assert.equal(run.code, 0, run.stderr);
       const path = join(run.stdout.trim(), "metadata.json");
       const metadata = JSON.parse(await Deno.readTextFile(path));
@@ -440,7 +430,7 @@ Deno.test({
           "run",
           "-A",
           "main.ts",
-          ...generateArgs(out, `${FAULTY} silent ${marker}`, ["--num-images", "100"]),
+          ...rendererGenerateArgs(out, `${FAULTY} silent ${marker}`, ["--num-images", "100"]),
         ],
         cwd: REPO_ROOT,
         stdin: "null",

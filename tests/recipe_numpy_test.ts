@@ -15,6 +15,19 @@ import { join } from "node:path";
 import { runCli } from "./support/cli.ts";
 import { requireNumpy, runPythonJson } from "./support/python.ts";
 
+/** `generate --recipe VERSION/metadata.json` into another folder: a remake of that version. */
+function remake(version: string, outputDir: string) {
+  return runCli([
+    "generate",
+    "--recipe",
+    join(version, "metadata.json"),
+    "--output-dir",
+    outputDir,
+    "-y",
+    "-q",
+  ]);
+}
+
 const MONTERO = `
 import json, sys
 import numpy as np
@@ -90,15 +103,7 @@ Deno.test("Montero et al.'s dSprites splits at 64x64 equal numpy's predicates; a
           latents_match: true,
         });
         if (preset === "montero_leave_one_out") {
-          const remade = await runCli([
-            "generate",
-            "--recipe",
-            join(version, "metadata.json"),
-            "--output-dir",
-            join(dir, "remade"),
-            "-y",
-            "-q",
-          ]);
+          const remade = await remake(version, join(dir, "remade"));
           assert.equal(remade.code, 0, remade.stderr);
           assert.match(remade.stderr, /Remade byte-identical: test\.npz SHA-256 .*train\.npz/);
         }
@@ -193,15 +198,7 @@ Deno.test("a correlated pair over 1,000,000 draws fits its joint, the test split
     assert.equal(report.test.cells, 1280);
     assert.ok(report.test.p >= 0.001, JSON.stringify(report.test));
     assert.ok(report.test.tv < 0.02, JSON.stringify(report.test));
-    const remade = await runCli([
-      "generate",
-      "--recipe",
-      join(version, "metadata.json"),
-      "--output-dir",
-      join(dir, "remade"),
-      "-y",
-      "-q",
-    ]);
+    const remade = await remake(version, join(dir, "remade"));
     assert.equal(remade.code, 0, remade.stderr);
     assert.match(remade.stderr, /Remade byte-identical: train\.npz SHA-256 .*test\.npz/);
   } finally {
@@ -238,15 +235,7 @@ Deno.test("a merged sharded version remakes byte-identically from its metadata.j
     }
     const metadata = JSON.parse(await Deno.readTextFile(join(merged, "metadata.json")));
     assert.equal(metadata.sharded_run.shards, 3);
-    const remade = await runCli([
-      "generate",
-      "--recipe",
-      join(merged, "metadata.json"),
-      "--output-dir",
-      join(dir, "remade"),
-      "-y",
-      "-q",
-    ]);
+    const remade = await remake(merged, join(dir, "remade"));
     assert.equal(remade.code, 0, remade.stderr);
     assert.match(remade.stderr, /Remade byte-identical: dataset\.npz/);
   } finally {

@@ -9,10 +9,9 @@ import { join } from "node:path";
 import { entriesOf, runCli } from "./support/cli.ts";
 import { requireNumpy } from "./support/python.ts";
 import { withTempDir } from "./support/folders.ts";
+import { FAULTY, rendererGenerateArgs } from "./support/renderers.ts";
 import { copyVersion, editMetadata, makeVersion } from "./support/datasets.ts";
 import { untrustedReason } from "../src/store/trusted_file.ts";
-
-const FAULTY = "python3 tests/renderers/faulty.py";
 
 /** Every path under a folder with its size, mode and modification time: what "touched" means. */
 async function fingerprint(folder: string): Promise<string[]> {
@@ -34,19 +33,11 @@ async function exists(path: string): Promise<boolean> {
   return await Deno.lstat(path).then(() => true, () => false);
 }
 
-function generateArgs(out: string, command: string, extra: string[] = []): string[] {
-  return [
-    "generate",
-    "--generator-cmd",
-    command,
-    "--output-dir",
-    out,
-    "--seed",
-    "7",
-    "--yes",
-    "--quiet",
-    ...extra,
-  ];
+/** A version of 20 images drawn by the faulty renderer behaving (`ok`): its path. */
+async function faultyVersion(out: string): Promise<string> {
+  const run = await runCli(rendererGenerateArgs(out, `${FAULTY} ok`, ["--num-images", "20"]));
+  assert.equal(run.code, 0, run.stderr);
+  return run.stdout.trim();
 }
 
 Deno.test({
@@ -54,9 +45,7 @@ Deno.test({
   async fn() {
     await requireNumpy();
     await withTempDir("dsgen_safety_test_", async (out) => {
-      const run = await runCli(generateArgs(out, `${FAULTY} ok`, ["--num-images", "20"]));
-      assert.equal(run.code, 0, run.stderr);
-      const version = run.stdout.trim();
+      const version = await faultyVersion(out);
       const marker = join(out, "marker");
       const edited = ["python3", "-c", `open(${JSON.stringify(marker)}, "w")`];
       await editMetadata(version, (metadata) => void (metadata.spec!.family.command = edited));
@@ -100,9 +89,7 @@ Deno.test({
   async fn() {
     await requireNumpy();
     await withTempDir("dsgen_safety_test_", async (out) => {
-      const run = await runCli(generateArgs(out, `${FAULTY} ok`, ["--num-images", "20"]));
-      assert.equal(run.code, 0, run.stderr);
-      const version = run.stdout.trim();
+      const version = await faultyVersion(out);
       const same = await runCli(["verify", version, "--generator-cmd", `${FAULTY} ok`, "--strict"]);
       assert.equal(same.code, 0, same.stdout + same.stderr);
       assert.match(
@@ -144,7 +131,7 @@ Deno.test({
       // Writes a marker each time it starts, then renders.
       const command = `sh -c "echo x >> ${marker}; exec ${FAULTY} ok"`;
       const slice = (index: string, cmd = command) =>
-        runCli(generateArgs(out, cmd, [
+        runCli(rendererGenerateArgs(out, cmd, [
           "--num-images",
           "40",
           "--name",
@@ -184,9 +171,9 @@ Deno.test({
   },
 });
 
-/** A run of 2 slices with its first slice done: the run folder. */
-async function halfRun(out: string): Promise<string> {
-  const run = await runCli([
+/** Slice `index` of a run of 20 images in 2 slices, run id `r`, dataset `d`. */
+function slice(out: string, index: number) {
+  return runCli([
     "generate",
     "--num-images",
     "20",
@@ -199,36 +186,23 @@ async function halfRun(out: string): Promise<string> {
     "--shards",
     "2",
     "--shard-index",
-    "0",
+    String(index),
     "--run-id",
     "r",
     "--yes",
     "--quiet",
   ]);
+}
+
+/** A run of 2 slices with its first slice done: the run folder. */
+async function halfRun(out: string): Promise<string> {
+  const run = await slice(out, 0);
   assert.equal(run.code, 0, run.stderr);
   return join(out, "d", ".run-r");
 }
 
 async function secondSlice(out: string) {
-  return await runCli([
-    "generate",
-    "--num-images",
-    "20",
-    "--seed",
-    "1",
-    "--output-dir",
-    out,
-    "--name",
-    "d",
-    "--shards",
-    "2",
-    "--shard-index",
-    "1",
-    "--run-id",
-    "r",
-    "--yes",
-    "--quiet",
-  ]);
+  return await slice(out, 1);
 }
 
 Deno.test("a plan.json others can write is refused by the next slice and by merge", async () => {
@@ -490,9 +464,7 @@ Deno.test({
     await requireNumpy();
     await withTempDir("dsgen_safety_test_", async (out) => {
       const { openVersion, verifyVersion } = await import("../mod.ts");
-      const run = await runCli(generateArgs(out, `${FAULTY} ok`, ["--num-images", "20"]));
-      assert.equal(run.code, 0, run.stderr);
-      const version = await openVersion(run.stdout.trim());
+      const version = await openVersion(await faultyVersion(out));
       const plain = await verifyVersion(version, { seed: 1 });
       assert.deepEqual(
         plain.map((step) => `${step.name} ${step.ok} ${step.skipped ?? false}`),
