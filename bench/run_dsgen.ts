@@ -42,13 +42,14 @@ export interface Measurement {
  *
  * @param args Flags for `dsgen generate` (`--yes --quiet` are added).
  * @param outputDir Where to write.
- * @param options `prefix`: a command to run dsgen through (e.g. `taskset -c 0`: one core).
+ * @param options `prefix`: a command to run dsgen through (e.g. `taskset -c 0`: one core);
+ * `root`: the checkout whose `main.ts` runs (default: this one), e.g. an older commit's.
  * @returns Time, peak RSS and the version's metadata.
  */
 export async function measureGenerate(
   args: string[],
   outputDir: string,
-  options: { prefix?: string[] } = {},
+  options: { prefix?: string[]; root?: string } = {},
 ): Promise<Measurement> {
   const timeBinary = "/usr/bin/time";
   let hasTime = true;
@@ -62,7 +63,7 @@ export async function measureGenerate(
     Deno.execPath(),
     "run",
     ...RUN_FLAGS,
-    join(ROOT, "main.ts"),
+    join(options.root ?? ROOT, "main.ts"),
     "generate",
   ];
   const allArgs = [...args, "--output-dir", outputDir, "--yes", "--quiet"];
