@@ -22,6 +22,7 @@ import { chunkBytes } from "../src/format/npz.ts";
 import { UsageError } from "../src/exit/errors.ts";
 import { runPythonJson } from "./support/python.ts";
 import { withTempDir } from "./support/folders.ts";
+import { dataOffset, fixChecksum, flipByte } from "./support/datasets.ts";
 import { tilesFamily } from "./support/tiles_family.ts";
 
 generators.register(tilesFamily);
@@ -140,4 +141,22 @@ Deno.test("the plan and memory estimate read bytes per sample from the schema", 
       error instanceof UsageError &&
       /Cannot use --dtype float64 with family "tiles": .* expected uint8/.test(error.message),
   );
+});
+
+Deno.test("verify names the array, sample and element of a family's own schema that differs", async () => {
+  await withTempDir("dsgen_schema_test_", async (folder) => {
+    const { path } = await generateDataset(SPEC, folder, { workers: 1 });
+    // masks (3, 8, 8) of sample 0: element [1, 2, 3]. With the checksum fixed, only the
+    // re-rendered samples (or the CRC after them) can see it.
+    await flipByte(join(path, "dataset.npz"), (await dataOffset(path, "masks")) + 64 + 2 * 8 + 3);
+    await fixChecksum(path);
+    const steps = await verifyVersion(await openVersion(path), { samples: 3, seed: 2 });
+    const failed = steps.at(-1)!;
+    assert.equal(failed.name, "samples");
+    assert.equal(failed.ok, false);
+    assert.equal(
+      failed.detail,
+      "masks of sample #0 differs from its re-render at 1 of 192 elements (first at [1, 2, 3])",
+    );
+  });
 });
