@@ -16,6 +16,8 @@ import { runSlice } from "../src/cluster/slice.ts";
 import { listVersions } from "../src/store/versions.ts";
 import { openVersion } from "../src/store/open_version.ts";
 import { verifyVersion } from "../src/validate/verify_version.ts";
+import { archiveDisagreement } from "../src/validate/metadata_agreement.ts";
+import { NpzReader } from "../src/format/npz_reader.ts";
 import { localSampleChunks } from "../src/pipeline/sample_chunk.ts";
 import { workerSampleChunks } from "../src/pipeline/worker_pool.ts";
 import { chunkBytes } from "../src/format/npz.ts";
@@ -72,7 +74,17 @@ Deno.test("a family's own schema is what the archive holds, and numpy reads it",
 
 Deno.test("verify re-renders and compares every array of a family's own schema", async () => {
   await withTempDir("dsgen_schema_test_", async (folder) => {
-    const { path } = await generateDataset(SPEC, folder, { workers: 1 });
+    const { path, metadata } = await generateDataset(SPEC, folder, { workers: 1 });
+    const reader = await NpzReader.open(join(path, "dataset.npz"));
+    try {
+      assert.equal(archiveDisagreement(metadata, reader), undefined);
+      assert.equal(
+        archiveDisagreement({ ...metadata, num_images: 300 }, reader),
+        "metadata.json says num_images 300 but dataset.npz's image holds 301",
+      );
+    } finally {
+      reader.close();
+    }
     const steps = await verifyVersion(await openVersion(path), { samples: 10, seed: 2 });
     assert.ok(steps.every((step) => step.ok), JSON.stringify(steps));
     assert.match(
