@@ -13,7 +13,12 @@
 
 import { crc32 } from "../format/crc32.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
-import { createGenerator, type FamilyRef } from "../generators/spec.ts";
+import {
+  adoptFamilyTables,
+  createGenerator,
+  type FamilyRef,
+  type FamilyTables,
+} from "../generators/spec.ts";
 import { type ImageDtype, renderImageBytes } from "./render.ts";
 
 /** A chunk request. */
@@ -38,6 +43,8 @@ export interface RenderRequest {
   factors?: boolean;
   /** The labels' and latents' buffers of an earlier chunk to draw into (transferred). */
   rows?: { labels: ArrayBuffer; latents: ArrayBuffer };
+  /** What the main thread computed configuring families (a thread's first request only). */
+  tables?: FamilyTables;
 }
 
 /** A rendered chunk, sent back. */
@@ -71,6 +78,7 @@ const scope = self as any;
 scope.onmessage = async (event: MessageEvent<RenderRequest>) => {
   const request = event.data;
   try {
+    if (request.tables !== undefined) adoptFamilyTables(request.tables);
     const { buffer, start, count } = request;
     let factors: { labels: Uint8Array; latents: Uint8Array } | undefined;
     const bytes = renderImageBytes(

@@ -12,7 +12,7 @@ import {
   writeDatasetNpz,
   type WriteOptions,
 } from "../pipeline/dataset.ts";
-import { workerImageChunks } from "../pipeline/worker_pool.ts";
+import { type RenderThreads, workerImageChunks } from "../pipeline/worker_pool.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** Options of {@linkcode writeArchive}. */
@@ -29,6 +29,11 @@ export interface WriteArchiveOptions {
   labelsAndLatents?: WriteOptions["labelsAndLatents"];
   /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */
   copying?: boolean;
+  /**
+   * The run's render threads, when it writes several archives (a recipe's splits): each
+   * archive renders on them, however few its images; default: the plan's own threads.
+   */
+  threads?: RenderThreads | undefined;
 }
 
 /**
@@ -56,12 +61,13 @@ export function writeArchive(
   path: string,
   options: WriteArchiveOptions = {},
 ): Promise<NpzRecord> {
-  const workers = plan.workers.count;
+  const { threads } = options;
+  const workers = threads?.count ?? plan.workers.count;
   const family = plan.spec.family;
   const imageChunks = options.imageChunks ??
     (workers > 1
       ? (p: DatasetPlan, signal?: AbortSignal, rows?: RowSink) =>
-        workerImageChunks(p, { workers, family, signal, rows })
+        workerImageChunks(p, { workers, family, signal, rows, threads })
       : undefined);
   return (options.writeDataset ?? writeDatasetNpz)(plan.dataset, path, {
     hashThread: plan.hashThread,
