@@ -131,6 +131,8 @@ export class RenderThreads implements Disposable {
   #started = 0;
 
   /**
+   * Threads to be started as archives need them.
+   *
    * @param count The number of threads each archive renders on.
    */
   constructor(count: number) {
