@@ -342,6 +342,9 @@ export function aliasTable(
   return { probability, other };
 }
 
+/** Images whose combinations a random split draws at once (see `createSplitGenerator`). */
+const DRAW_BATCH = 256;
+
 /** Two combinations below this, packed in one double as `own + alias * PAIR_RADIX`, exactly. */
 const PAIR_RADIX = 2 ** 26;
 
@@ -421,22 +424,43 @@ export function createSplitGenerator(
     // 53 bits: two 32-bit draws.
     return (uniform(key, 0) + uniform(key, 1) / 4294967296) * count;
   };
+  // A random split's combinations are drawn a batch of consecutive images at a time (the
+  // pipeline asks for images in order): first every draw, then every table read, which do not
+  // depend on each other, so the processor overlaps their cache misses (the table of a large
+  // region does not fit in the cache; one read at a time, each image waited for one miss).
+  const batch = new Uint32Array(DRAW_BATCH);
+  const scaledBatch = new Float64Array(DRAW_BATCH);
+  let batchSeed = -1, batchStart = 0, batchEnd = 0;
+  const fillBatch = (seed: number, start: number) => {
+    for (let at = 0; at < DRAW_BATCH; at++) scaledBatch[at] = draw(seed, start + at);
+    if (slots === undefined) {
+      for (let at = 0; at < DRAW_BATCH; at++) {
+        batch[at] = combinations[Math.floor(scaledBatch[at]!)]!;
+      }
+    } else if (slots.length === 2 * count) {
+      for (let at = 0; at < DRAW_BATCH; at++) {
+        const scaled = scaledBatch[at]!;
+        const slot = Math.floor(scaled);
+        const pair = slots[2 * slot + 1]!;
+        const alias = Math.floor(pair * (1 / PAIR_RADIX));
+        batch[at] = scaled - slot < slots[2 * slot]! ? pair - alias * PAIR_RADIX : alias;
+      }
+    } else {
+      for (let at = 0; at < DRAW_BATCH; at++) {
+        const scaled = scaledBatch[at]!;
+        const slot = Math.floor(scaled);
+        batch[at] = scaled - slot < slots[3 * slot]! ? slots[3 * slot + 1]! : slots[3 * slot + 2]!;
+      }
+    }
+    batchSeed = seed;
+    batchStart = start;
+    batchEnd = start + DRAW_BATCH;
+  };
   const combinationOf = split.mode === "grid"
     ? (_seed: number, index: number) => combinations[index]!
-    : slots === undefined
-    ? (seed: number, index: number) => combinations[Math.floor(draw(seed, index))]!
-    : slots.length === 2 * count
-    ? (seed: number, index: number) => {
-      const scaled = draw(seed, index);
-      const slot = Math.floor(scaled);
-      const pair = slots[2 * slot + 1]!;
-      const alias = Math.floor(pair * (1 / PAIR_RADIX));
-      return scaled - slot < slots[2 * slot]! ? pair - alias * PAIR_RADIX : alias;
-    }
     : (seed: number, index: number) => {
-      const scaled = draw(seed, index);
-      const slot = Math.floor(scaled);
-      return scaled - slot < slots[3 * slot]! ? slots[3 * slot + 1]! : slots[3 * slot + 2]!;
+      if (seed !== batchSeed || index < batchStart || index >= batchEnd) fillBatch(seed, index);
+      return batch[index - batchStart]!;
     };
   const generator: ImageGenerator = {
     name: grid.name,
