@@ -39,20 +39,35 @@ const TWO_POW_21 = 2 ** 21;
  * ```
  */
 export function hashImage(bytes: Uint8Array): number {
-  let h1 = 0x811c9dc5 ^ bytes.length, h2 = 0x2545f491 ^ bytes.length;
   const words = bytes.byteOffset % 4 === 0 ? bytes.length >>> 2 : 0;
-  if (words > 0) {
-    const view = new Uint32Array(bytes.buffer, bytes.byteOffset, words);
-    for (let index = 0; index < words; index++) {
-      const word = view[index]!;
-      h1 = Math.imul(h1 ^ word, 0x9e3779b1);
-      h1 = (h1 << 13) | (h1 >>> 19);
-      h2 = Math.imul(h2 ^ word, 0x85ebca77);
-      h2 = (h2 << 17) | (h2 >>> 15);
-    }
+  const view = words > 0
+    ? new Uint32Array(bytes.buffer, bytes.byteOffset, words)
+    : new Uint32Array(0);
+  return hashWords(bytes, view, 0, bytes.length, words);
+}
+
+/**
+ * {@linkcode hashImage} of `bytes[start, start + length)`, whose first `words` 32-bit words are
+ * `view[start / 4 ...]` (0 when `start` is not aligned): no view made per image.
+ */
+function hashWords(
+  bytes: Uint8Array,
+  view: Uint32Array,
+  start: number,
+  length: number,
+  words: number,
+): number {
+  let h1 = 0x811c9dc5 ^ length, h2 = 0x2545f491 ^ length;
+  const first = start >>> 2;
+  for (let index = first; index < first + words; index++) {
+    const word = view[index]!;
+    h1 = Math.imul(h1 ^ word, 0x9e3779b1);
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h2 = Math.imul(h2 ^ word, 0x85ebca77);
+    h2 = (h2 << 17) | (h2 >>> 15);
   }
-  for (let index = words * 4; index < bytes.length; index++) {
-    const byte = bytes[index]! + 0x100 * (index + 1);
+  for (let index = words * 4; index < length; index++) {
+    const byte = bytes[start + index]! + 0x100 * (index + 1);
     h1 = Math.imul(h1 ^ byte, 0x9e3779b1);
     h1 = (h1 << 13) | (h1 >>> 19);
     h2 = Math.imul(h2 ^ byte, 0x85ebca77);
@@ -100,6 +115,39 @@ export class DuplicateFinder {
    */
   add(index: number, image: Uint8Array): void {
     this.#keys[index] = hashImage(image);
+  }
+
+  /**
+   * Records image `index`, the bytes `start .. start + length` of a chunk: {@linkcode add}
+   * without a view per image (the dsprites grid has 737,280).
+   *
+   * @param index The image's index.
+   * @param chunk The chunk's bytes (not kept).
+   * @param words The chunk as 32-bit words, when its bytes are aligned to 4.
+   * @param start Where the image starts in the chunk.
+   * @param length The image's bytes.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DuplicateFinder } from "./duplicates.ts";
+   *
+   * const chunk = new Uint8Array([1, 2, 3, 4, 1, 2, 3, 4]);
+   * const finder = new DuplicateFinder(2);
+   * finder.addFromChunk(0, chunk, new Uint32Array(chunk.buffer), 0, 4);
+   * finder.addFromChunk(1, chunk, undefined, 4, 4);
+   * assert.equal((await finder.finish((index) => chunk.subarray(4 * index, 4 * index + 4))).count, 1);
+   * ```
+   */
+  addFromChunk(
+    index: number,
+    chunk: Uint8Array,
+    words: Uint32Array | undefined,
+    start: number,
+    length: number,
+  ): void {
+    this.#keys[index] = words !== undefined && start % 4 === 0
+      ? hashWords(chunk, words, start, length, length >>> 2)
+      : hashImage(chunk.subarray(start, start + length));
   }
 
   /**
