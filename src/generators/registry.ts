@@ -6,6 +6,7 @@
 
 import type { GeneratorFamily } from "./generator.ts";
 import { dspritesFamily } from "./dsprites.ts";
+import { scenesFamily } from "./scenes_family.ts";
 import { shapesFamily } from "./shapes.ts";
 
 /** A set of families that rejects duplicate names and lists the known ones on a miss. */
@@ -20,7 +21,8 @@ export class GeneratorRegistry {
    * ```ts
    * import assert from "node:assert/strict";
    * import { GeneratorRegistry } from "./registry.ts";
-   * import { shapesFamily } from "./shapes.ts";
+   * import { scenesFamily } from "./scenes_family.ts";
+import { shapesFamily } from "./shapes.ts";
    * const registry = new GeneratorRegistry();
    * registry.register(shapesFamily);
    * assert.ok(registry.names().includes("shapes"));
@@ -75,3 +77,4 @@ export class GeneratorRegistry {
 export const generators: GeneratorRegistry = new GeneratorRegistry();
 generators.register(shapesFamily);
 generators.register(dspritesFamily);
+generators.register(scenesFamily);

@@ -2,8 +2,8 @@
  * The `scenes` renderer core: several dSprites shapes per image, in colour, with per-object
  * masks, amodal masks and occlusion, like DeepMind's Multi-dSprites.
  *
- * This module is groundwork: pure rendering into the typed views of a sample schema
- * (`./sample_schema.ts`); `dsgen generate` does not offer it yet.
+ * This module renders into the typed views of a sample schema (`./sample_schema.ts`);
+ * `scenes_family.ts` makes it the `scenes` family of `dsgen generate`.
  *
  * ## The model
  * A scene has a background (entity 0) and `numObjects` objects in slots 1 to numObjects of K
@@ -304,7 +304,7 @@ export function resolveScenesOptions(options: ScenesOptions): ScenesConfig {
  * | `amodal_masks` | uint8   | (K, S, S)     | mask   |
  * | `visibility`   | uint8   | (K+1,)        | other  |
  * | `num_objects`  | uint8   | ()            | label  |
- * | `shape`        | uint8   | (K,)          | label  |
+ * | `shape`        | uint8   | (K,)          | factor |
  * | `scale`        | float32 | (K,)          | factor |
  * | `orientation`  | float32 | (K,)          | factor |
  * | `x`            | float32 | (K,)          | factor |
@@ -336,7 +336,7 @@ export function scenesSchema(config: ScenesConfig): SampleSchema {
     { name: "amodal_masks", dtype: "uint8", shape: [slots, size, size], role: "mask" },
     { name: "visibility", dtype: "uint8", shape: [slots + 1], role: "other" },
     { name: "num_objects", dtype: "uint8", shape: [], role: "label" },
-    { name: "shape", dtype: "uint8", shape: [slots], role: "label" },
+    { name: "shape", dtype: "uint8", shape: [slots], role: "factor" },
     { name: "scale", dtype: "float32", shape: [slots], role: "factor" },
     { name: "orientation", dtype: "float32", shape: [slots], role: "factor" },
     { name: "x", dtype: "float32", shape: [slots], role: "factor" },
