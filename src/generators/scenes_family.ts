@@ -15,9 +15,6 @@ import type { GeneratorFamily, ImageGenerator, JsonValue } from "./generator.ts"
 import type { ChunkLayout, SampleSchema } from "./sample_schema.ts";
 import {
   createSceneFactors,
-  MAX_OBJECTS_WITHOUT_OVERLAP,
-  MAX_SCENE_OBJECTS,
-  SCENE_PRESETS,
   SCENE_SHAPES,
   type SceneFactors,
   SceneRenderer,
@@ -128,8 +125,8 @@ const OPTION_KEYS = ["preset", "minObjects", "maxObjects", "maxK", "shapes", "ov
 
 /**
  * The `scenes` family. Options (all optional, as JSON): `preset` (`binarized`,
- * `colored_on_grayscale`, `colored_on_colored`), `minObjects`, `maxObjects` (at most
- * {@linkcode MAX_SCENE_OBJECTS}, or {@linkcode MAX_OBJECTS_WITHOUT_OVERLAP} without overlap),
+ * `colored_on_grayscale`, `colored_on_colored`), `minObjects`, `maxObjects` (at most 10, or
+ * 6 without overlap: `MAX_SCENE_OBJECTS` and `MAX_OBJECTS_WITHOUT_OVERLAP` of `scenes.ts`),
  * `maxK`, `shapes` (a list of `square`, `ellipse`, `heart`) and `overlap` (true or false).
  *
  * @example
@@ -162,6 +159,3 @@ export const scenesFamily: GeneratorFamily = {
     );
   },
 };
-
-/** The presets' names, for messages and help. */
-export const SCENE_PRESET_NAMES: readonly string[] = Object.keys(SCENE_PRESETS);
