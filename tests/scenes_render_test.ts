@@ -20,6 +20,7 @@ import {
   npyShape,
 } from "../src/generators/sample_schema.ts";
 import { scenesFamily } from "../src/generators/scenes_family.ts";
+import { writeChunkNpz } from "./support/scene_archives.ts";
 
 const io = {
   stdout() {},
@@ -29,24 +30,6 @@ const io = {
   noColor: true,
   readLine: () => Promise.resolve(null),
 };
-
-/** Writes a chunk's arrays as an .npz, in schema order. */
-async function writeChunk(path: string, chunk: ChunkLayout): Promise<void> {
-  const file = await Deno.open(path, { write: true, createNew: true });
-  const npz = new NpzWriter(file.writable);
-  for (const array of chunk.arrays) {
-    await npz.addArray(
-      array.spec.name,
-      {
-        descr: npyDescr(array.spec) as NpyDtype,
-        fortranOrder: false,
-        shape: npyShape(array.spec, chunk.numSamples),
-      },
-      [new Uint8Array(array.view.buffer)],
-    );
-  }
-  await npz.close();
-}
 
 for (
   const [options, count] of [
@@ -61,7 +44,7 @@ for (
       const generator = scenesFamily.create({ imageSize: 32, options });
       const chunk = allocateChunk(generator.schema!, count);
       generator.fillChunk!(5, 1000, chunk);
-      await writeChunk(join(dir, "in.npz"), chunk);
+      await writeChunkNpz(join(dir, "in.npz"), chunk);
       const written = await runRender(
         {
           generator: "scenes",
@@ -107,7 +90,7 @@ Deno.test("render refuses scene factors it cannot draw, naming the row, and writ
     generator.fillChunk!(1, 0, chunk);
     const scale = chunk.byName.get("scale")!.view;
     scale[4 * 555] = 2; // Row 555's first object: every scene has at least one.
-    await writeChunk(join(dir, "in.npz"), chunk);
+    await writeChunkNpz(join(dir, "in.npz"), chunk);
     await assert.rejects(
       () =>
         runRender(
