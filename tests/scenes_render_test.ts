@@ -12,13 +12,7 @@ import { runRender } from "../src/cli/render.ts";
 import { UsageError } from "../src/cli/errors.ts";
 import { NpzWriter } from "../src/format/npz.ts";
 import { NpzReader } from "../src/format/npz_reader.ts";
-import type { NpyDtype } from "../src/format/npy.ts";
-import {
-  allocateChunk,
-  type ChunkLayout,
-  npyDescr,
-  npyShape,
-} from "../src/generators/sample_schema.ts";
+import { allocateChunk } from "../src/generators/sample_schema.ts";
 import { scenesFamily } from "../src/generators/scenes_family.ts";
 import { writeChunkNpz } from "./support/scene_archives.ts";
 

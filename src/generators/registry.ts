@@ -21,8 +21,7 @@ export class GeneratorRegistry {
    * ```ts
    * import assert from "node:assert/strict";
    * import { GeneratorRegistry } from "./registry.ts";
-   * import { scenesFamily } from "./scenes_family.ts";
-import { shapesFamily } from "./shapes.ts";
+   * import { shapesFamily } from "./shapes.ts";
    * const registry = new GeneratorRegistry();
    * registry.register(shapesFamily);
    * assert.ok(registry.names().includes("shapes"));
