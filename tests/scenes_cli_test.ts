@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { UsageError } from "../src/cli/errors.ts";
 import { parseGenerateArgs } from "../src/cli/generate.ts";
 import { lines, runCli, treeFingerprint } from "./fault_fixtures.ts";
@@ -116,5 +117,30 @@ Deno.test("the real command line: exit 2, one line, nothing created", async () =
     assert.deepEqual(await treeFingerprint(out), before);
   } finally {
     await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("a recipe's bad scenes option is refused naming the field, value and what is accepted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dsgen-scenes-recipe-" });
+  try {
+    const recipe = join(dir, "recipe.json");
+    await Deno.writeTextFile(
+      recipe,
+      JSON.stringify({
+        family: { name: "scenes", options: { maxObjects: 7, overlap: false } },
+        seed: 1,
+        num_images: 10,
+      }),
+    );
+    assert.throws(
+      () => parseGenerateArgs(["--recipe", recipe, "--output-dir", join(dir, "out")]),
+      new UsageError(
+        'Cannot use recipe field "family.options" value {"maxObjects":7,"overlap":false}: ' +
+          "Cannot use maxObjects 7 for scenes without overlap: expected an integer from 1 to 6 " +
+          `when overlap is false (in ${recipe})`,
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -420,7 +420,7 @@ function recipeOptions(
   } else {
     const fixed = registered === undefined
       ? undefined
-      : fixedNumImages(family.name, imageSize, family.options);
+      : fixedNumImages(family.name, imageSize, family.options, run.file);
     const given = recipe.num_images ?? fixed;
     if (given === undefined) {
       throw new UsageError(
@@ -514,10 +514,18 @@ function fixedNumImages(
   generator: string,
   imageSize: number,
   options: { [key: string]: JsonValue },
+  recipeFile?: string,
 ): number | undefined {
   try {
     return generators.get(generator).create({ imageSize, options }).fixedNumImages;
   } catch (error) {
+    if (recipeFile !== undefined) {
+      // The family's own message names the option, its value and what is accepted.
+      throw new UsageError(
+        `Cannot use recipe field "family.options" value ${JSON.stringify(options)}: ` +
+          `${(error as Error).message} (in ${recipeFile})`,
+      );
+    }
     const flag = Object.keys(options).length > 0 ? "--grid-values" : "--generator";
     throw new UsageError(
       `Cannot use "${flag}" with generator "${generator}": ${
