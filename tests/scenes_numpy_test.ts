@@ -3,13 +3,14 @@
  * own: the schema's shapes and dtypes; masks that partition every pixel; pixels an object owns
  * and fully covers (deep inside its mask) have exactly its colour; amodal masks that contain
  * the visible ones; occlusion = 1 - visible / amodal area; padding; `dsgen render` equal to
- * the stored arrays, masks included; and slices merged byte-identical to one machine.
+ * the stored arrays, masks included; `dsgen verify` passes; and slices merged byte-identical
+ * to one machine.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { runCli } from "./support/cli.ts";
 import { runPythonJson } from "./support/python.ts";
 
@@ -127,6 +128,11 @@ for (
       ]);
       assert.equal(same.compared.length, 13);
       assert.deepEqual(same.differ, []);
+
+      // dsgen verify re-renders sampled scenes and compares every array.
+      const verify = await runCli(["verify", dirname(archive)]);
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      assert.match(verify.stdout + verify.stderr, /re-rendered byte-identical in every array/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
