@@ -144,3 +144,36 @@ Deno.test("a recipe's bad scenes option is refused naming the field, value and w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("inspect of scenes refuses a grid too large before reading, exit 2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dsgen-scenes-inspect-cli-" });
+  try {
+    const made = await runCli([
+      "generate",
+      ...BASE.map((word) => word === "out" ? dir : word),
+      "--seed",
+      "1",
+      "--quiet",
+    ]);
+    assert.equal(made.code, 0, made.stderr);
+    const result = await runCli([
+      "inspect",
+      join(dir, "scenes64"),
+      "--samples",
+      "10",
+      "--scale",
+      "64",
+      "--out",
+      join(dir, "inspection"),
+    ]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(lines(result.stderr).length, 1, result.stderr);
+    assert.match(result.stderr, /^dsgen: Cannot use "--samples" value "10" with "--scale" 64: /);
+    // And a grid that fits is drawn, with a passing report.
+    const inspected = await runCli(["inspect", join(dir, "scenes64"), "--samples", "4", "-q"]);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    assert.match(inspected.stdout, /^partition +PASS +every pixel belongs to exactly one entity$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

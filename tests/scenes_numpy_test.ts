@@ -139,7 +139,7 @@ for (
   });
 }
 
-Deno.test("scenes: slices merged are byte-identical to one machine", async () => {
+Deno.test("scenes: slices merged, and one thread, are byte-identical to one machine", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dsgen-scenes-slices-" });
   try {
     const common = ["--generator", "scenes", "--num-images", "1000", "--seed", "5"];
@@ -166,6 +166,9 @@ Deno.test("scenes: slices merged are byte-identical to one machine", async () =>
     assert.equal(sharded.length, 1);
     const merged = join(dir, "sharded", "scenes64", sharded[0]!, "dataset.npz");
     assert.deepEqual(await Deno.readFile(merged), await Deno.readFile(whole));
+    // And one rendering thread instead of the default plan.
+    const oneThread = await generate([...common, "--workers", "1"], join(dir, "one"), "scenes64");
+    assert.deepEqual(await Deno.readFile(oneThread), await Deno.readFile(whole));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -16,7 +16,8 @@ import { ARCHIVE_FILE } from "../store/metadata.ts";
 import { openVersion } from "../store/open_version.ts";
 import { inspectScenes, type SceneInspection } from "../validate/inspect_scenes.ts";
 import type { Console } from "./console.ts";
-import { RunError } from "./errors.ts";
+import { RunError, UsageError } from "./errors.ts";
+import { computeGridLayout } from "../report/grid_layout.ts";
 import type { InspectCommandOptions } from "./inspect.ts";
 import { asRunError } from "./input_error.ts";
 import { snakeCaseKeys } from "./inspect.ts";
@@ -88,6 +89,18 @@ export async function runInspectScenes(
   const scale = options.scale ?? Math.max(1, Math.min(8, Math.floor(128 / imageSize)));
   const samples = Math.min(options.samples, metadata.num_images);
   const title = `${metadata.dataset} ${version.id}  seed ${metadata.seed}  samples seed ${seed}`;
+  // Each scene takes two cells (image and masks): refuse a grid too large before the pass.
+  try {
+    const captions = new Array(2 * samples).fill(`#${metadata.num_images - 1} 10 obj`);
+    const columns = 2 * Math.max(1, Math.ceil(Math.sqrt(samples)));
+    computeGridLayout(captions, { imageSize, columns, scale, title });
+  } catch (error) {
+    throw new UsageError(
+      `Cannot use "--samples" value "${options.samples}" with "--scale" ${scale}: ${samples} ` +
+        `scenes and their masks of ${imageSize}x${imageSize} make too large a grid, ` +
+        (error as Error).message.replace(/^Cannot [^:]*: /, ""),
+    );
+  }
   const outputDir = options.out ?? join(version.path, "inspection");
   try {
     await Deno.mkdir(outputDir, { recursive: true });
