@@ -1,7 +1,7 @@
 /**
- * `deno task bench:scenes`: how fast one thread renders scenes with every array, so that the
- * session wiring scenes into `dsgen generate` knows whether 100,000 colored_on_colored 64x64
- * scenes in 10 s end to end on 2 cores is within reach.
+ * `deno task bench:scenes`: how fast one thread renders scenes with every array, and how long
+ * `dsgen generate` takes end to end for 100,000 colored_on_colored 64x64 scenes (4.9 GB of
+ * arrays), so that the time can be split between rendering and writing.
  *
  * Renders `--scenes` scenes (default 20,000) in chunks of 1,000 reused from one allocation,
  * into every array of the schema, `--rounds` times (default 5) after a warm-up round, and

@@ -613,13 +613,16 @@ export class SceneRenderer {
   /**
    * Draws the factors of scene `index` under `seed`. Without overlap, an object that touches a
    * pixel an earlier object touches is drawn again (all its factors), up to
-   * {@linkcode MAX_PLACEMENT_ATTEMPTS} times.
+   * {@linkcode MAX_PLACEMENT_ATTEMPTS} times; when one fails them all, every object's geometry
+   * is drawn again (a new arrangement, same count and colours), up to
+   * {@linkcode MAX_SCENE_ATTEMPTS} arrangements.
    *
    * @param seed The dataset seed, 0 to 2^32 - 1.
    * @param index The scene's index.
    * @param out Where to write, from {@linkcode createSceneFactors} with this K and C.
    * @returns `out`.
-   * @throws {RangeError} When an object cannot be placed without overlap.
+   * @throws {RangeError} When no arrangement places every object without overlap (not seen at
+   * or below {@linkcode MAX_OBJECTS_WITHOUT_OVERLAP} objects, which the options enforce).
    * @example
    * ```ts
    * import assert from "node:assert/strict";
