@@ -139,3 +139,29 @@ Deno.test("the scene grid shows each image beside its masks, in colour", async (
   const [r, g, b] = [image[0]!, image[1]!, image[2]!];
   assert.ok(colors.has((r << 16) | (g << 8) | b));
 });
+
+Deno.test("without overlap, a shape imbalance from placement warns instead of failing", async () => {
+  const generator = scenesFamily.create({
+    imageSize: 16,
+    options: { minObjects: 6, maxObjects: 6, overlap: false },
+  });
+  const chunk = allocateChunk(generator.schema!, 300);
+  generator.fillChunk!(2, 0, chunk);
+  const dir = await Deno.makeTempDir({ prefix: "dsgen-scenes-inspect-" });
+  try {
+    await writeChunkNpz(join(dir, "dataset.npz"), chunk);
+    const verdict = async (overlap: boolean) => {
+      const { report } = await inspectScenes(join(dir, "dataset.npz"), {
+        parameters: { ...PARAMETERS, min_objects: 6, max_objects: 6, overlap },
+        samples: 1,
+        seed: 1,
+      });
+      return report.checks.find((check) => check.name === "classes")!.verdict;
+    };
+    // The same arrays: unbalanced (ellipses fit more often), so a run with overlap would fail.
+    assert.equal(await verdict(true), "fail");
+    assert.equal(await verdict(false), "warn");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -79,6 +79,7 @@ function configOf(
       shapeNames: SCENE_SHAPES,
       shapes: names.map((name) => SCENE_SHAPES.indexOf(name as typeof SCENE_SHAPES[number]) + 1)
         .filter((code) => code > 0),
+      overlap: parameters.overlap !== false,
     },
     channels: color[2]!,
     numScenes: masks[0]!,

@@ -14,7 +14,8 @@
  * | `occlusion` | a stored occlusion other than 1 - visible / amodal area (float32)      |
  * | `padding`   | a slot after `num_objects` with a shape, visibility, mask or occlusion |
  *
- * `objects` and `classes` warn at p < 0.001 and fail at p < 1e-6 (`class_balance.ts`). The
+ * `objects` and `classes` warn at p < 0.001 and fail at p < 1e-6 (`class_balance.ts`);
+ * without overlap `classes` only warns, as placement favours the shapes that fit. The
  * report also gives the distribution of object counts, shapes per slot and occlusion (mean,
  * objects fully visible, partly and wholly hidden), and up to 10 scenes per failure.
  *
@@ -37,6 +38,12 @@ export interface SceneQualityConfig {
   shapeNames: readonly string[];
   /** The configured shapes' codes (1 square, 2 ellipse, 3 heart). */
   shapes: readonly number[];
+  /**
+   * Whether objects may overlap (default true). Without overlap, placement redraws objects that
+   * touch, which favours the shapes that fit (ellipses, small scales): `classes` then warns
+   * instead of failing on an imbalance.
+   */
+  overlap?: boolean;
 }
 
 /** The arrays of a run of scenes, as typed views over `count` consecutive scenes. */
@@ -321,15 +328,18 @@ export class SceneQualityAccumulator {
     const shapesP = uniformP(configured(totals));
     const slotPs = this.#perSlot.map((slot) => uniformP(configured(slot.slice(1))));
     const worstSlotP = Math.min(1, ...slotPs);
+    const balance = verdictOfP(Math.min(shapesP, worstSlotP * slots));
+    const apart = config.overlap === false;
     const classes: SceneCheck = {
       name: "classes",
-      verdict: this.#strayShapes > 0 ? "fail" : verdictOfP(Math.min(shapesP, worstSlotP * slots)),
+      verdict: this.#strayShapes > 0 ? "fail" : balance === "fail" && apart ? "warn" : balance,
       summary: `${
         config.shapes.map((code) => `${config.shapeNames[code - 1]} ${totals[code - 1]}`)
           .join(", ")
       } objects (uniform p = ${shapesP.toPrecision(3)}; worst slot p = ${
         worstSlotP.toPrecision(3)
-      })` + (this.#strayShapes > 0 ? `; ${this.#strayShapes} of shapes not configured` : ""),
+      })` + (this.#strayShapes > 0 ? `; ${this.#strayShapes} of shapes not configured` : "") +
+        (apart ? "; without overlap, placement favours shapes that fit" : ""),
       examples: examples("classes"),
     };
     const countCheck = (
