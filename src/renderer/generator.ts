@@ -20,10 +20,11 @@ import type { RendererDescription } from "./protocol.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { externalGenerator } from "./generator.ts";
- * const generator = externalGenerator({
- *   name: "blobs", version: "1.0", protocolVersion: 1, capabilities: ["render"], imageSize: 16,
- *   dtype: "float32", classes: ["blob"], latents: ["x"], parameters: {},
- * });
+ * import { parseDescription } from "./protocol.ts";
+ * const generator = externalGenerator(parseDescription(JSON.stringify({
+ *   protocol: "dsgen-renderer", version: 1, capabilities: ["render"], name: "blobs",
+ *   renderer_version: "1.0", image_size: 16, dtype: "float32", classes: ["blob"], latents: ["x"],
+ * })));
  * assert.equal(generator.latents[0]!.name, "x");
  * assert.throws(() => generator.sample(1, 0, new Float32Array(1), 0));
  * ```

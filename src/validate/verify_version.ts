@@ -480,10 +480,12 @@ async function openRenderer(
         label,
         stderrTail: renderer.stderrTail,
       });
+      // Version 1's arrays: images, labels, latents.
+      const [image, labels, latents] = checked.arrays;
       return {
-        image: checked.images,
-        label: answer.labels[0]!,
-        latents: new Float32Array(checked.latents.slice().buffer),
+        image: image!,
+        label: labels![0]!,
+        latents: new Float32Array(latents!.slice().buffer),
       };
     },
     hint: `: the renderer is not deterministic (image i must depend only on the seed and i)`,
