@@ -22,7 +22,7 @@ import {
   elementsPerSample,
   type SampleDtype,
   type SampleView,
-} from "../pipeline/sample_schema.ts";
+} from "../generators/sample_schema.ts";
 
 /** Options of {@linkcode externalImageChunks}. */
 export interface ExternalChunkOptions {

@@ -11,7 +11,7 @@
  */
 
 import type { OptionMessage } from "../exit/errors.ts";
-import { bytesPerSample } from "../pipeline/sample_schema.ts";
+import { bytesPerSample } from "../generators/sample_schema.ts";
 import {
   ANSWER_HEADER_BYTES,
   answerBytes,

@@ -26,7 +26,7 @@
  */
 
 import type { JsonValue } from "../generators/generator.ts";
-import { type ArraySpec, bytesPerSample, checkSampleSchema } from "../pipeline/sample_schema.ts";
+import { type ArraySpec, bytesPerSample, checkSampleSchema } from "../generators/sample_schema.ts";
 
 /** The protocol's name, in both handshake lines. */
 export const PROTOCOL_NAME = "dsgen-renderer";
