@@ -1,0 +1,215 @@
+/**
+ * Renderer protocol version 2: a program declares its arrays as a sample schema and answers
+ * one length-prefixed buffer per array. The handshake's checks, the answer's framing and size
+ * checks, and each way a version 2 renderer can fail, with tests/renderers/v2.py.
+ */
+
+import assert from "node:assert/strict";
+import { RendererError, RendererProcess } from "../src/renderer/process.ts";
+import { answerBytes, parseDescription } from "../src/renderer/protocol.ts";
+import { checkAnswer } from "../src/renderer/chunks.ts";
+import { REPO_ROOT } from "./support/cli.ts";
+import { requireNumpy } from "./support/python.ts";
+
+const V2 = ["python3", "tests/renderers/v2.py"];
+
+const GOOD = {
+  protocol: "dsgen-renderer",
+  version: 2,
+  capabilities: ["render"],
+  name: "rgbmask",
+  renderer_version: "2.0",
+  arrays: [
+    { name: "images", dtype: "float32", shape: [8, 8, 3], role: "image" },
+    { name: "shape", dtype: "uint8", shape: [], role: "label" },
+    { name: "counts", dtype: "int32", shape: [3], role: "other" },
+    { name: "mask", dtype: "uint8", shape: [8, 8], role: "mask" },
+  ],
+  classes: ["square", "disc"],
+};
+
+function start(mode: string): Promise<RendererProcess> {
+  return RendererProcess.start([...V2, mode], {
+    label: `python3 tests/renderers/v2.py ${mode}`,
+    timeoutSeconds: 20,
+    cwd: REPO_ROOT,
+  });
+}
+
+/** The RendererError a promise rejects with. */
+async function failure(promise: Promise<unknown>): Promise<RendererError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof RendererError, String(error));
+    return error;
+  }
+  assert.fail("expected a RendererError");
+}
+
+Deno.test("a version 2 handshake declares arrays; the image array gives the size and dtype", () => {
+  const description = parseDescription(JSON.stringify(GOOD));
+  assert.equal(description.protocolVersion, 2);
+  assert.equal(description.imageSize, 8);
+  assert.equal(description.dtype, "float32");
+  assert.deepEqual(description.latents, []);
+  assert.deepEqual(description.arrays.map((spec) => spec.name), [
+    "images",
+    "shape",
+    "counts",
+    "mask",
+  ]);
+  // Each array after its 8-byte length: 3 samples.
+  assert.equal(answerBytes(description, 3), 4 * 8 + 3 * (8 * 8 * 3 * 4 + 1 + 12 + 64));
+  // Classes are optional without a label array.
+  const noLabel = { ...GOOD, arrays: [GOOD.arrays[0], GOOD.arrays[3]], classes: undefined };
+  assert.deepEqual(parseDescription(JSON.stringify(noLabel)).classes, []);
+});
+
+Deno.test("a malformed version 2 schema names the field, the value and what is accepted", () => {
+  const arrays = (change: (list: Record<string, unknown>[]) => void) => {
+    const list = GOOD.arrays.map((spec) => ({ ...spec }));
+    change(list);
+    return { ...GOOD, arrays: list };
+  };
+  const bad: [unknown, RegExp][] = [
+    [
+      { ...GOOD, arrays: "images" },
+      /"arrays" is "images": cannot use sample schema "images": expected a list/,
+    ],
+    [{ ...GOOD, arrays: [] }, /cannot use a sample schema of 0 arrays: expected 1 to 64/],
+    [
+      arrays((list) => list[2]!.dtype = "int64"),
+      /cannot use dtype "int64" for sample schema array "counts": expected one of uint8, int8/,
+    ],
+    [
+      arrays((list) => list[3]!.shape = [8, 0]),
+      /shape \[8,0\] for sample schema array "mask": dimension 0 is not a positive integer/,
+    ],
+    [
+      arrays((list) => list[0]!.role = "other"),
+      /a sample schema with 0 image arrays: expected exactly one array of role image/,
+    ],
+    [
+      arrays((list) => list[2]!.name = "mask"),
+      /sample schema array name "mask" twice: expected unique names/,
+    ],
+    [
+      arrays((list) => list[2]!.name = "class_names"),
+      /declares an array named "class_names", expected other names than class_names and latent_names/,
+    ],
+    [
+      arrays((list) => list[0]!.shape = [8, 9, 3]),
+      /image "images" of shape \[8,9,3\], expected \[S, S\] or \[S, S, C\] with S from 4 to 256/,
+    ],
+    [
+      arrays((list) => list[0]!.dtype = "int16"),
+      /image "images" of dtype "int16", expected one of uint8, float32, float64/,
+    ],
+    [
+      arrays((list) => list[1]!.dtype = "float32"),
+      /label "shape" of dtype "float32", expected an integer dtype/,
+    ],
+    [
+      { ...GOOD, classes: undefined },
+      /"classes" is missing, expected a list of 1 to 65536 non-empty strings: the values of "shape"/,
+    ],
+    [{ ...GOOD, image_size: 8 }, /"image_size" is 8, expected no "image_size" in version 2/],
+    [{ ...GOOD, dtype: "uint8" }, /"dtype" is "uint8", expected no "dtype" in version 2/],
+  ];
+  for (const [handshake, message] of bad) {
+    assert.throws(() => parseDescription(JSON.stringify(handshake)), message);
+  }
+});
+
+Deno.test({
+  name: "a version 2 renderer answers one buffer per array; sample i depends only on (seed, i)",
+  async fn() {
+    await requireNumpy();
+    const renderer = await start("ok");
+    try {
+      assert.equal(renderer.description.protocolVersion, 2);
+      const many = await renderer.render(7, 10, 5);
+      const one = await renderer.render(7, 13, 1);
+      const sizes = renderer.description.arrays.map((spec) =>
+        spec.shape.reduce((product, dim) => product * dim, 1) *
+        (spec.dtype === "uint8" ? 1 : 4)
+      );
+      assert.deepEqual(many.arrays.map((bytes) => bytes.length), sizes.map((size) => 5 * size));
+      for (const [index, size] of sizes.entries()) {
+        assert.deepEqual(many.arrays[index]!.slice(3 * size, 4 * size), one.arrays[index]!.slice());
+      }
+      const context = { description: renderer.description, start: 10, label: "v2" };
+      const checked = checkAnswer(many, { ...context, dtype: "uint8" });
+      assert.equal(checked.arrays[0]!.length, 5 * 8 * 8 * 3); // quantized to uint8
+      assert.deepEqual(checked.arrays.slice(1), many.arrays.slice(1));
+      await renderer.close();
+    } finally {
+      await renderer.kill();
+    }
+  },
+});
+
+Deno.test({
+  name: "a version 2 renderer's malformed schema fails its handshake in one line",
+  async fn() {
+    await requireNumpy();
+    const error = await failure(start("badschema-dtype"));
+    assert.equal(error.message.split("\n").length, 1);
+    assert.match(
+      error.message,
+      /^Renderer "python3 tests\/renderers\/v2.py badschema-dtype" sent a bad handshake: "arrays" is .*cannot use dtype "int64" for sample schema array "counts": expected one of uint8/,
+    );
+  },
+});
+
+const FAILURES: { mode: string; line: RegExp; stderr?: RegExp }[] = [
+  {
+    mode: "wrongsize",
+    line:
+      /announced 448 bytes for array "mask" in its answer to request "render 7 5 8", expected 512 \(8 samples of uint8 \[8, 8\]; too few bytes\)/,
+  },
+  {
+    mode: "badtotal",
+    line: /announced \d+ bytes for request "render 7 5 8", expected \d+ \(too many bytes\)/,
+  },
+  {
+    mode: "crash",
+    line: /exited with code 3 before answering request "render 7 5 8"/,
+    stderr: /ZeroDivisionError: division by zero/,
+  },
+  { mode: "label", line: /sent label "shape" = 2 for sample #5, expected 0 to 1 \(2 classes\)/ },
+  {
+    mode: "nan",
+    line: /sent factor "position" = NaN for sample #6 \(element 1\), expected a finite number/,
+  },
+];
+
+for (const { mode, line, stderr } of FAILURES) {
+  Deno.test({
+    name: `a version 2 renderer that fails (${mode}) names what it sent and what is expected`,
+    async fn() {
+      await requireNumpy();
+      const renderer = await start(mode);
+      try {
+        const first = await renderer.render(7, 0, 5);
+        const description = renderer.description;
+        const check = (answer: typeof first, at: number) =>
+          checkAnswer(answer, {
+            description,
+            start: at,
+            dtype: "uint8",
+            label: renderer.label,
+          });
+        check(first, 0);
+        const error = await failure(renderer.render(7, 5, 8).then((answer) => check(answer, 5)));
+        assert.equal(error.message.split("\n").length, 1);
+        assert.match(error.message, /^Renderer "python3 tests\/renderers\/v2.py \w+" /);
+        assert.match(error.message, line);
+        if (stderr !== undefined) assert.match(error.stderrTail.join("\n"), stderr);
+      } finally {
+        await renderer.kill();
+      }
+    },
+  });
+}
