@@ -110,6 +110,11 @@ export class ExternalRenderers {
     return rendererItemSize(this.#processes[0]!.description.dtype);
   }
 
+  /** The protocol version the renderer chose: 1 or 2. */
+  get protocolVersion(): number {
+    return this.#processes[0]!.description.protocolVersion;
+  }
+
   /** The declared description, as metadata.json records it. */
   get declared(): { [key: string]: JsonValue } {
     return describedAsJson(this.#processes[0]!.description);
@@ -251,6 +256,17 @@ async function startRenderersFor(
     );
   }
   const resolved = { ...spec, family: renderers.family, imageSize: declared };
+  if (resolved.dtype === "float64" && renderers.protocolVersion === 2) {
+    await renderers.abort();
+    throw new OptionError(
+      "dtype",
+      (option) =>
+        `Cannot use "${option}" value "float64" with renderer ${
+          JSON.stringify(renderers.label)
+        }: it declares its own arrays (protocol version 2), whose image is stored as uint8; ` +
+        `expected ${option} uint8`,
+    );
+  }
   if (resolved.dtype === "float64" && renderers.answerBytesPerPixel === 1) {
     await renderers.abort();
     throw new OptionError(
