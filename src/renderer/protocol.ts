@@ -269,9 +269,7 @@ function parseArrays(
     arrays = checkSampleSchema(value.arrays as ArraySpec[]).arrays;
   } catch (error) {
     const message = (error as Error).message.replace(/^Cannot use /, "");
-    throw new TypeError(
-      `"arrays" is ${preview(value.arrays)}: cannot use ${message}`,
-    );
+    throw new TypeError(`"arrays": cannot use ${message}`);
   }
   const reserved = arrays.find((spec) => RESERVED_ARRAY_NAMES.includes(spec.name));
   if (reserved !== undefined) {
