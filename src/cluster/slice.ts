@@ -15,7 +15,9 @@ import { hostname } from "node:os";
 import type { DatasetSpec } from "../generators/spec.ts";
 import { crc32 } from "../format/crc32.ts";
 import { chunkBytes } from "../format/npz.ts";
-import { workerImageChunks } from "../pipeline/worker_pool.ts";
+import { schemaOf } from "../generators/family_schema.ts";
+import { bytesPerSample } from "../generators/sample_schema.ts";
+import { chunkProducer } from "../run/write.ts";
 import { estimateSliceThenMerge, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { outputProgress } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
@@ -33,7 +35,7 @@ import {
 import type { ResourceProbe } from "../run/resources.ts";
 import { type MergeResult, mergeRun } from "./merge.ts";
 import { type ExternalRenderers, rendererRunError, withRenderersFor } from "../renderer/pool.ts";
-import { chunkImages, localImageChunks, type RowSink } from "../pipeline/dataset.ts";
+import { chunkImages } from "../pipeline/dataset.ts";
 import { SpilledArrays } from "../pipeline/spill.ts";
 import { RendererError } from "../renderer/process.ts";
 import {
@@ -217,7 +219,9 @@ async function sliceWith(
     return { status: "already complete", record: done, ...await mergeIfComplete() };
   }
 
-  const bytes = range.count * spec.imageSize ** 2 * (spec.dtype === "uint8" ? 1 : 8);
+  const schema = schemaOf(slicePlan.generator, spec.dtype);
+  const bytesPerFirst = bytesPerSample(schema.arrays[0]!);
+  const bytes = range.count * bytesPerFirst;
   checkDiskRoom(bytes, { outputDir, datasetDir });
   const workers = slicePlan.workers;
   info(
@@ -253,33 +257,24 @@ async function sliceWith(
   const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
   let spill: SpilledArrays | undefined;
   try {
-    // The labels and latents go to two more slice files as the images stream (for the merge
-    // to copy): an external renderer's, or those the render pass drew.
-    const side = (suffix: string) => `${sliceName(index, shards)}.${suffix}.bin`;
-    const sideTemporaries = {
-      labels: temporaryName(side("labels")),
-      latents: temporaryName(side("latents")),
-    };
-    const sides = { labels: join(folder, side("labels")), latents: join(folder, side("latents")) };
-    const kept = SpilledArrays.create(folder, sideTemporaries);
+    // The schema's other arrays go to a slice file each as the first streams (for the merge
+    // to copy).
+    const later = schema.arrays.slice(1).map((array) => array.name);
+    const side = (array: string) => `${sliceName(index, shards)}.${array}.bin`;
+    const kept = SpilledArrays.create(folder, later.map((array) => temporaryName(side(array))));
     spill = kept;
-    const rows: RowSink = (labels, latents) => kept.append(labels, latents);
-    const chunks = renderers !== undefined
-      ? (await renderers.writeOptions({
-        workers: workers.count,
-        signal,
-        firstImage: range.start,
-      })).imageChunks!(slicePlan.dataset, signal, rows)
-      : workers.count > 1
-      ? workerImageChunks(slicePlan.dataset, {
-        workers: workers.count,
-        family: slicePlan.spec.family,
-        signal,
-        firstImage: range.start,
-        rows,
-      })
-      : localImageChunks(slicePlan.dataset, signal, rows, range.start);
-    const bytesPerImage = bytes / range.count;
+    const produce = await chunkProducer(slicePlan, {
+      renderers,
+      firstSample: range.start,
+      signal,
+    });
+    const chunks = (async function* () {
+      for await (const chunk of produce(slicePlan.dataset, signal)) {
+        kept.append(chunk.numSamples, chunk.arrays.slice(1).map(chunkBytes));
+        yield chunk.arrays[0]!;
+      }
+    })();
+    const bytesPerImage = bytesPerFirst;
     let written = 0;
     const checksums = new ChunkChecksums();
     for await (const chunk of chunks) {
@@ -298,10 +293,10 @@ async function sliceWith(
     await file.sync();
     file.close();
     signal?.throwIfAborted();
-    if (kept.images !== range.count) {
-      throw new RangeError(`The render gave labels for ${kept.images} of ${range.count} images`);
+    if (kept.samples !== range.count) {
+      throw new RangeError(`The render gave ${kept.samples} of ${range.count} samples`);
     }
-    await kept.keep(sides);
+    await kept.keep(later.map((array) => join(folder, side(array))));
     await renderers?.finish();
     // The checksums first: a slice file is never published without them.
     await writeChunkChecksums(folder, index, shards, checksums);

@@ -1,12 +1,13 @@
 /**
- * The images of a dataset from external renderer processes (`--generator-cmd`), in order.
+ * The samples of a dataset from external renderer processes (`--generator-cmd`), in order.
  *
  * Chunks are requested round-robin from the processes, a few ahead per process, and yielded
  * in index order, like the worker pool's. Each answer is checked (finite pixels in [0, 1],
- * labels below the number of classes, finite latents), float pixels are quantized with the
- * same rule as dsgen's own ({@linkcode quantize}), and the labels and latents, which only the
- * program knows, go to the writer's row sink while the images stream, as our own families'
- * do (the writer spills them beside the archive; a slice keeps them as its files).
+ * labels below the number of classes, finite factors), float pixels are quantized with the
+ * same rule as dsgen's own ({@linkcode quantize}), and each chunk goes to the writer as one
+ * buffer per array of the run's schema: version 1's images, labels and latents, or the arrays
+ * a version 2 renderer declared (the writer spills all but the first beside the archive; a
+ * slice keeps them as its files).
  *
  * @module
  */
@@ -14,7 +15,8 @@
 import type { RendererAnswer, RendererProcess } from "./process.ts";
 import type { RendererDescription } from "./protocol.ts";
 import { RendererError } from "./process.ts";
-import type { DatasetPlan, RowSink } from "../pipeline/dataset.ts";
+import type { DatasetPlan } from "../pipeline/dataset.ts";
+import type { SampleChunk } from "../pipeline/sample_chunk.ts";
 import { inOrder } from "../pipeline/in_order.ts";
 import { quantize } from "../pipeline/quantize.ts";
 import {
@@ -28,8 +30,6 @@ import {
 export interface ExternalChunkOptions {
   /** The running renderers, handshakes done; one per worker. */
   renderers: readonly RendererProcess[];
-  /** Receives each chunk's labels and latents, in order, before the chunk is yielded. */
-  rows: RowSink;
   /** Stops between chunks (the processes themselves stop on their own signal). */
   signal?: AbortSignal | undefined;
   /** The index of the plan's first image in the dataset (a slice's start; default 0). */
@@ -44,13 +44,13 @@ export interface ExternalChunkOptions {
  * exit) or kills them.
  *
  * @param plan What to generate (its generator stands for the renderers' description).
- * @param options The processes, the row sink and the abort signal.
- * @returns The chunks' bytes, in image order.
+ * @param options The processes and the abort signal.
+ * @returns The chunks (images, labels, latents), in image order.
  */
 export async function* externalImageChunks(
   plan: DatasetPlan,
   options: ExternalChunkOptions,
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<SampleChunk> {
   const { renderers } = options;
   const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
   const ahead = renderers.length * (options.aheadPerRenderer ?? 4);
@@ -77,10 +77,12 @@ export async function* externalImageChunks(
       label: renderer.label,
       stderrTail: renderer.stderrTail,
     });
-    // Version 1's arrays: images, labels, latents.
-    const [images, labels, latents] = checked.arrays;
-    options.rows(labels!, latents!);
-    yield images!;
+    // One entry per array, in the order of the run's schema: the renderer's wire order
+    // (version 1: images, labels, latents; version 2: as declared).
+    yield {
+      numSamples: Math.min(plan.chunkImages, plan.numImages - (start - first)),
+      arrays: checked.arrays,
+    };
     chunk++;
   }
 }

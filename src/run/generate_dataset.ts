@@ -110,14 +110,14 @@ export interface GenerateDatasetOptions {
  */
 export interface RunOptions extends GenerateDatasetOptions {
   /**
-   * The labels and latents, in order; default: those the render pass drew, spilled beside the
-   * archive (a merge reads them from the slices' files).
+   * The arrays after the schema's first, by name; default: those the render pass made,
+   * spilled beside the archive (a merge reads them from the slices' files).
    */
-  labelsAndLatents?: WriteOptions["labelsAndLatents"];
+  laterArrays?: WriteOptions["laterArrays"];
   /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */
   copying?: boolean;
-  /** The image chunks, in order; default: rendered (a merge reads them from slice files). */
-  imageChunks?: WriteOptions["imageChunks"];
+  /** The chunks, in order; default: rendered (a merge reads them from slice files). */
+  sampleChunks?: WriteOptions["sampleChunks"];
   /** The writer; a test may inject a failing one. */
   writeDataset?: typeof writeDatasetNpz;
   /** A merge's record of the slices, kept in metadata.json. */
@@ -126,8 +126,8 @@ export interface RunOptions extends GenerateDatasetOptions {
   probe?: ResourceProbe;
   /**
    * For a merge of an external renderer's run: the handshake its plan recorded
-   * (`describedAsJson`). The family is taken from it and no process is started; the images,
-   * labels and latents must come from `imageChunks` and `labelsAndLatents`.
+   * (`describedAsJson`). The family is taken from it and no process is started; every array
+   * must come from `sampleChunks` and `laterArrays`.
    */
   rendererDeclared?: { [key: string]: JsonValue };
   /**
@@ -230,9 +230,9 @@ type RendererFacts = Pick<
  * render nor be closed.
  */
 function recordedRenderer(spec: DatasetSpec, options: RunOptions): RendererFacts {
-  if (options.imageChunks === undefined || options.labelsAndLatents === undefined) {
+  if (options.sampleChunks === undefined || options.laterArrays === undefined) {
     throw new TypeError(
-      "Cannot use a recorded renderer's handshake without the images, labels and latents",
+      "Cannot use a recorded renderer's handshake without every array's chunks",
     );
   }
   const declared = options.rendererDeclared!;
@@ -266,7 +266,7 @@ async function generateWith(
   await checkWritable(outputDir, datasetDir);
   // An external renderer's memory is measured on a pilot request of one chunk's size.
   // A merge brings its own images: its renderer only declared the family, and idles.
-  const rendering = renderers !== undefined && options.imageChunks === undefined;
+  const rendering = renderers !== undefined && options.sampleChunks === undefined;
   const renderer = external === undefined ? undefined : {
     peakBytes: rendering
       ? await renderers!.pilot(spec.seed, chunkImages(spec.imageSize, spec.dtype)) ?? 0
@@ -277,7 +277,7 @@ async function generateWith(
     workers: options.workers,
     probe: options.probe,
     ...(external === undefined ? {} : { generator: external.generator, renderer }),
-    merge: options.imageChunks !== undefined && options.copying === true,
+    merge: options.sampleChunks !== undefined && options.copying === true,
   };
   // One archive per split (`<name>.npz`), else dataset.npz.
   const parts = options.splits === undefined
@@ -342,16 +342,11 @@ async function generateWith(
         await writeArchive(part.plan, join(staging.path, part.file), {
           onProgress: (images) => progress.update(done + images),
           signal,
-          imageChunks: options.imageChunks,
+          sampleChunks: options.sampleChunks,
+          renderers: rendering ? renderers : undefined,
           writeDataset: options.writeDataset,
-          ...(options.labelsAndLatents === undefined
-            ? {}
-            : { labelsAndLatents: options.labelsAndLatents }),
+          laterArrays: options.laterArrays,
           copying: options.copying,
-          ...(renderers === undefined || !rendering ? {} : await renderers.writeOptions({
-            workers: plan.workers.count,
-            signal,
-          })),
         }),
       );
       before += part.plan.spec.numImages;
