@@ -8,8 +8,11 @@ import assert from "node:assert/strict";
 import { RendererError, RendererProcess } from "../src/renderer/process.ts";
 import { answerBytes, parseDescription } from "../src/renderer/protocol.ts";
 import { checkAnswer } from "../src/renderer/chunks.ts";
-import { REPO_ROOT } from "./support/cli.ts";
-import { requireNumpy } from "./support/python.ts";
+import { join } from "node:path";
+import { entriesOf, REPO_ROOT, runCli } from "./support/cli.ts";
+import { requireNumpy, runPythonJson } from "./support/python.ts";
+import { withTempDir } from "./support/folders.ts";
+import { rendererGenerateArgs } from "./support/renderers.ts";
 
 const V2 = ["python3", "tests/renderers/v2.py"];
 
@@ -212,4 +215,163 @@ for (const { mode, line, stderr } of FAILURES) {
       }
     },
   });
+}
+
+const V2_COMMAND = "python3 tests/renderers/v2.py ok";
+
+/** Every array of a version, checked by numpy against the renderer's own `render`. */
+async function checkArchive(version: string, numSamples: number): Promise<void> {
+  const found = await runPythonJson<{ arrays: [string, number[], string][]; same: string[] }>(
+    `
+import json, sys
+import numpy as np
+sys.path.insert(0, "tests/renderers")
+from v2 import render, ARRAYS
+d = np.load(sys.argv[1] + "/dataset.npz")
+n = int(sys.argv[2])
+expected = render(7, 0, n)
+expected[0] = np.round(np.clip(expected[0].astype(np.float64), 0, 1) * 255).astype(np.uint8)
+same = [spec["name"] for spec, array in zip(ARRAYS, expected)
+        if d[spec["name"]].dtype == array.dtype and np.array_equal(d[spec["name"]], array)]
+print(json.dumps({"arrays": [[k, list(d[k].shape), str(d[k].dtype)] for k in d.files],
+                  "same": same}))
+`,
+    [version, String(numSamples)],
+  );
+  assert.deepEqual(found.arrays, [
+    ["images", [numSamples, 8, 8, 3], "uint8"],
+    ["shape", [numSamples], "uint8"],
+    ["counts", [numSamples, 3], "int32"],
+    ["mask", [numSamples, 8, 8], "uint8"],
+    ["position", [numSamples, 2], "float32"],
+    ["class_names", [2], "<U6"],
+    ["latent_names", [0], "<U1"],
+  ]);
+  assert.deepEqual(found.same, ["images", "shape", "counts", "mask", "position"]);
+}
+
+Deno.test({
+  name: "generate through a version 2 renderer writes every declared array, as numpy reads it",
+  async fn() {
+    await requireNumpy();
+    await withTempDir("dsgen_renderer_v2_test_", async (out) => {
+      const run = await runCli(
+        rendererGenerateArgs(out, V2_COMMAND, ["--num-images", "10000", "--workers", "2"]),
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const version = run.stdout.trim();
+      assert.match(version, /rgbmask8\/v0001-/);
+      await checkArchive(version, 10000);
+      const metadata = JSON.parse(await Deno.readTextFile(join(version, "metadata.json")));
+      assert.equal(metadata.renderer.declared.version, 2);
+      assert.deepEqual(
+        metadata.renderer.declared.arrays.map((spec: { name: string }) => spec.name),
+        ["images", "shape", "counts", "mask", "position"],
+      );
+    });
+  },
+});
+
+Deno.test({
+  name: "--shards with a version 2 renderer: the merge keeps every array, byte-identical",
+  async fn() {
+    await requireNumpy();
+    await withTempDir("dsgen_renderer_v2_test_", async (out) => {
+      const args = (extra: string[]) =>
+        rendererGenerateArgs(out, V2_COMMAND, ["--num-images", "2500", ...extra]);
+      const single = await runCli(args(["--name", "single"]));
+      assert.equal(single.code, 0, single.stderr);
+      let merged = "";
+      for (const index of ["1", "2", "0"]) {
+        const run = await runCli(
+          args(["--name", "sharded", "--shards", "3", "--shard-index", index, "--run-id", "r"]),
+        );
+        assert.equal(run.code, 0, run.stderr);
+        merged = run.stdout.trim();
+      }
+      const sha = async (version: string) =>
+        JSON.parse(await Deno.readTextFile(join(version, "metadata.json"))).files[0].sha256;
+      assert.equal(await sha(merged), await sha(single.stdout.trim()));
+      await checkArchive(merged, 2500);
+    });
+  },
+});
+
+Deno.test({
+  name: "--dtype float64 with a version 2 renderer is a usage error that creates nothing",
+  async fn() {
+    await requireNumpy();
+    await withTempDir("dsgen_renderer_v2_test_", async (out) => {
+      const run = await runCli(
+        rendererGenerateArgs(out, V2_COMMAND, ["--num-images", "10", "--dtype", "float64"]),
+      );
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        /^dsgen: Cannot use "--dtype" value "float64" with renderer ".*": it declares its own arrays \(protocol version 2\), whose image is stored as uint8; expected --dtype uint8\n$/,
+      );
+      assert.deepEqual(await entriesOf(out), []);
+    });
+  },
+});
+
+const RUN_FAILURES: { mode: string; line: RegExp; stderr?: RegExp }[] = [
+  {
+    mode: "badschema-shape",
+    line:
+      /sent a bad handshake: "arrays": cannot use shape \[8,0\] for sample schema array "mask": dimension 0 is not a positive integer; nothing was created$/,
+  },
+  {
+    mode: "wrongsize",
+    line:
+      /announced \d+ bytes for array "mask" in its answer to request "render 7 \d+ \d+", expected \d+ \(\d+ samples of uint8 \[8, 8\]; too few bytes\); the unfinished version was removed$/,
+  },
+  {
+    mode: "crash",
+    line: /exited with code 3 before answering request "render 7 \d+ \d+"/,
+    stderr: /renderer stderr: ZeroDivisionError: division by zero/,
+  },
+];
+
+for (const failure of RUN_FAILURES) {
+  Deno.test({
+    name:
+      `generate through a version 2 renderer that fails (${failure.mode}): exit 1, nothing kept`,
+    async fn() {
+      await requireNumpy();
+      const marker = `marker-${crypto.randomUUID().slice(0, 8)}`;
+      await withTempDir("dsgen_renderer_v2_test_", async (out) => {
+        const run = await runCli(
+          rendererGenerateArgs(out, `python3 tests/renderers/v2.py ${failure.mode} ${marker}`, [
+            "--num-images",
+            "6000",
+            "--name",
+            "faulty",
+          ]),
+        );
+        assert.equal(run.code, 1, run.stderr);
+        const [first, ...rest] = run.stderr.trimEnd().split("\n");
+        assert.match(first!, /^dsgen: Renderer "python3 tests\/renderers\/v2.py /);
+        assert.match(first!, failure.line);
+        assert.ok(rest.every((line) => line.startsWith("  renderer stderr: ")), run.stderr);
+        if (failure.stderr !== undefined) assert.match(run.stderr, failure.stderr);
+        assert.equal(run.stdout, "");
+        assert.deepEqual(await entriesOf(join(out, "faulty")), []);
+        assert.deepEqual(await processesWith(marker), []);
+      });
+    },
+  });
+}
+
+/** The processes other than dsgen whose command line holds a marker (renderers left behind). */
+async function processesWith(marker: string): Promise<string[]> {
+  for (let tries = 0;; tries++) {
+    const output = await new Deno.Command("ps", { args: ["-eo", "args="], stdout: "piped" })
+      .output();
+    const left = new TextDecoder().decode(output.stdout).split("\n").filter((line) =>
+      line.includes(marker) && !line.includes("main.ts")
+    );
+    if (left.length === 0 || tries >= 20) return left;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

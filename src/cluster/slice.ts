@@ -35,7 +35,7 @@ import {
 import type { ResourceProbe } from "../run/resources.ts";
 import { type MergeResult, mergeRun } from "./merge.ts";
 import { type ExternalRenderers, rendererRunError, withRenderersFor } from "../renderer/pool.ts";
-import { chunkImages } from "../pipeline/dataset.ts";
+import { chunkSamples } from "../pipeline/dataset.ts";
 import { SpilledArrays } from "../pipeline/spill.ts";
 import { RendererError } from "../renderer/process.ts";
 import {
@@ -158,7 +158,8 @@ async function sliceWith(
   await checkWritable(outputDir, datasetDir);
   const range = sliceRange(spec.numImages, shards, index);
   const renderer = renderers === undefined ? undefined : {
-    peakBytes: await renderers.pilot(spec.seed, chunkImages(spec.imageSize, spec.dtype)) ?? 0,
+    peakBytes: await renderers.pilot(spec.seed, chunkSamples(renderers.generator, spec.dtype)) ??
+      0,
     answerBytesPerPixel: renderers.answerBytesPerPixel,
   };
   const slicePlan = await planRun({ ...spec, numImages: range.count }, {

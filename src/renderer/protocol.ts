@@ -382,6 +382,35 @@ export function rendererItemSize(dtype: RendererDtype): number {
   return dtype === "uint8" ? 1 : dtype === "float32" ? 4 : 8;
 }
 
+/**
+ * The bytes an answer holds per pixel of its images, for the memory estimate: the pixel's size
+ * for version 1 (as the estimate was measured); for version 2, every declared array's bytes of
+ * one sample over S², so that the estimate counts every array.
+ *
+ * @param description The renderer's description.
+ * @returns Bytes per pixel; not a whole number for version 2.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { answerBytesPerPixel, parseDescription } from "./protocol.ts";
+ * const v2 = parseDescription(JSON.stringify({
+ *   protocol: "dsgen-renderer", version: 2, capabilities: ["render"], name: "blobs",
+ *   renderer_version: "2.0", arrays: [
+ *     { name: "images", dtype: "float32", shape: [4, 4], role: "image" },
+ *     { name: "mask", dtype: "uint8", shape: [4, 4], role: "mask" },
+ *   ],
+ * }));
+ * assert.equal(answerBytesPerPixel(v2), 5);
+ * ```
+ */
+export function answerBytesPerPixel(
+  description: Pick<RendererDescription, "protocolVersion" | "dtype" | "arrays" | "imageSize">,
+): number {
+  if (description.protocolVersion === 1) return rendererItemSize(description.dtype);
+  const perSample = description.arrays.reduce((total, spec) => total + bytesPerSample(spec), 0);
+  return perSample / description.imageSize ** 2;
+}
+
 /** The length of the byte-length field before each array of a version 2 answer. */
 export const ARRAY_LENGTH_BYTES = 8;
 

@@ -31,11 +31,11 @@ import { recordRun, type RunFacts } from "./record.ts";
 import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
-import { chunkImages } from "../pipeline/dataset.ts";
+import { chunkSamples } from "../pipeline/dataset.ts";
 import { ExternalRenderers, withRenderersFor } from "../renderer/pool.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { externalGenerator } from "../renderer/generator.ts";
-import { parseDescription, rendererItemSize } from "../renderer/protocol.ts";
+import { answerBytesPerPixel, parseDescription } from "../renderer/protocol.ts";
 import { quoteCommand } from "../generators/named_program.ts";
 import type { SplitRef } from "../recipe/split_generator.ts";
 import { compareRemake, type RecordedArchives } from "./remake.ts";
@@ -239,7 +239,7 @@ function recordedRenderer(spec: DatasetSpec, options: RunOptions): RendererFacts
   const description = parseDescription(JSON.stringify(declared));
   return {
     generator: externalGenerator(description),
-    answerBytesPerPixel: rendererItemSize(description.dtype),
+    answerBytesPerPixel: answerBytesPerPixel(description),
     label: quoteCommand(spec.family.command!),
     declared,
   };
@@ -269,7 +269,7 @@ async function generateWith(
   const rendering = renderers !== undefined && options.sampleChunks === undefined;
   const renderer = external === undefined ? undefined : {
     peakBytes: rendering
-      ? await renderers!.pilot(spec.seed, chunkImages(spec.imageSize, spec.dtype)) ?? 0
+      ? await renderers!.pilot(spec.seed, chunkSamples(external.generator, spec.dtype)) ?? 0
       : 0,
     answerBytesPerPixel: external.answerBytesPerPixel,
   };

@@ -8,12 +8,12 @@ Its first argument chooses how it behaves. Modes:
 - badtotal: the second answer's header announces one byte too many;
 - crash: exits with code 3 at the second request;
 - label, nan: a label out of range, a NaN factor in the second answer.
-Used by tests/renderer_v2_test.ts.
+Used by tests/renderer_v2_test.ts, which also imports `render` to check archives.
 """
 import json, struct, sys
 import numpy as np
 
-MODE = sys.argv[1]
+MODE = sys.argv[1] if __name__ == "__main__" else "ok"
 SIZE = 8
 stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
 
@@ -72,26 +72,31 @@ def answer(status, payload, extra=0):
     stdout.flush()
 
 
-hello = json.loads(stdin.readline())
-if 2 not in hello["versions"]:
-    print("renderer: dsgen offers no version 2", file=sys.stderr, flush=True)
-    sys.exit(4)
-stdout.write(json.dumps(describe()).encode() + b"\n")
-stdout.flush()
-served = 0
-for line in stdin:
-    seed, first, count = map(int, line.split()[1:])
-    arrays = render(seed, first, count)
-    served += 1
-    if MODE == "crash" and served == 2:
-        print("Traceback (most recent call last):", file=sys.stderr)
-        print("ZeroDivisionError: division by zero", file=sys.stderr, flush=True)
-        sys.exit(3)
-    if MODE == "label" and served == 2:
-        arrays[1][0] = 2
-    if MODE == "nan" and served == 2:
-        arrays[4][1, 1] = np.nan
-    if MODE == "wrongsize" and served == 2:
-        arrays[3] = arrays[3][1:]
-    payload = b"".join(struct.pack("<Q", array.nbytes) + array.tobytes() for array in arrays)
-    answer(0, payload, 1 if MODE == "badtotal" and served == 2 else 0)
+def main():
+    hello = json.loads(stdin.readline())
+    if 2 not in hello["versions"]:
+        print("renderer: dsgen offers no version 2", file=sys.stderr, flush=True)
+        sys.exit(4)
+    stdout.write(json.dumps(describe()).encode() + b"\n")
+    stdout.flush()
+    served = 0
+    for line in stdin:
+        seed, first, count = map(int, line.split()[1:])
+        arrays = render(seed, first, count)
+        served += 1
+        if MODE == "crash" and served == 2:
+            print("Traceback (most recent call last):", file=sys.stderr)
+            print("ZeroDivisionError: division by zero", file=sys.stderr, flush=True)
+            sys.exit(3)
+        if MODE == "label" and served == 2:
+            arrays[1][0] = 2
+        if MODE == "nan" and served == 2:
+            arrays[4][1, 1] = np.nan
+        if MODE == "wrongsize" and served == 2:
+            arrays[3] = arrays[3][1:]
+        payload = b"".join(struct.pack("<Q", array.nbytes) + array.tobytes() for array in arrays)
+        answer(0, payload, 1 if MODE == "badtotal" and served == 2 else 0)
+
+
+if __name__ == "__main__":
+    main()
