@@ -219,6 +219,11 @@ for (const { mode, line, stderr } of FAILURES) {
 
 const V2_COMMAND = "python3 tests/renderers/v2.py ok";
 
+/** `verify` of a version, re-rendering 10 samples with a command. */
+function verifyArgs(version: string, command: string): string[] {
+  return ["verify", version, "--samples", "10", "--seed", "1", "--generator-cmd", command];
+}
+
 /** Every array of a version, checked by numpy against the renderer's own `render`. */
 async function checkArchive(version: string, numSamples: number): Promise<void> {
   const found = await runPythonJson<{ arrays: [string, number[], string][]; same: string[] }>(
@@ -262,6 +267,16 @@ Deno.test({
       const version = run.stdout.trim();
       assert.match(version, /rgbmask8\/v0001-/);
       await checkArchive(version, 10000);
+      const verify = await runCli(verifyArgs(version, V2_COMMAND));
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      assert.match(
+        verify.stdout,
+        /ok +samples +10 of 10000 samples .* re-rendered byte-identical in every array \(images, shape, counts, mask, position\)/,
+      );
+      // Without the command named, nothing runs: the samples are skipped.
+      const unnamed = await runCli(["verify", version, "--samples", "10", "--seed", "1"]);
+      assert.equal(unnamed.code, 0, unnamed.stdout + unnamed.stderr);
+      assert.match(unnamed.stdout, /SKIPPED +samples/);
       const metadata = JSON.parse(await Deno.readTextFile(join(version, "metadata.json")));
       assert.equal(metadata.renderer.declared.version, 2);
       assert.deepEqual(
@@ -293,6 +308,26 @@ Deno.test({
         JSON.parse(await Deno.readTextFile(join(version, "metadata.json"))).files[0].sha256;
       assert.equal(await sha(merged), await sha(single.stdout.trim()));
       await checkArchive(merged, 2500);
+      const verify = await runCli(verifyArgs(merged, V2_COMMAND));
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    });
+  },
+});
+
+Deno.test({
+  name: "a nondeterministic version 2 renderer fails verify, naming the array and element",
+  async fn() {
+    await requireNumpy();
+    await withTempDir("dsgen_renderer_v2_test_", async (out) => {
+      const command = "python3 tests/renderers/v2.py nondeterministic";
+      const run = await runCli(rendererGenerateArgs(out, command, ["--num-images", "50"]));
+      assert.equal(run.code, 0, run.stderr);
+      const verify = await runCli(verifyArgs(run.stdout.trim(), command));
+      assert.equal(verify.code, 1, verify.stdout + verify.stderr);
+      assert.match(
+        verify.stdout,
+        /FAIL +samples +counts of sample #0 differs from its re-render at 1 of 3 elements \(first at \[2\]\)/,
+      );
     });
   },
 });

@@ -7,7 +7,8 @@ Its first argument chooses how it behaves. Modes:
 - wrongsize: the second answer's "mask" array has one sample too few;
 - badtotal: the second answer's header announces one byte too many;
 - crash: exits with code 3 at the second request;
-- label, nan: a label out of range, a NaN factor in the second answer.
+- label, nan: a label out of range, a NaN factor in the second answer;
+- nondeterministic: the last column of "counts" is drawn from a global random state.
 Used by tests/renderer_v2_test.ts, which also imports `render` to check archives.
 """
 import json, struct, sys
@@ -88,6 +89,8 @@ def main():
             print("Traceback (most recent call last):", file=sys.stderr)
             print("ZeroDivisionError: division by zero", file=sys.stderr, flush=True)
             sys.exit(3)
+        if MODE == "nondeterministic":
+            arrays[2][:, 2] = np.random.default_rng().integers(1000, 2000, count)
         if MODE == "label" and served == 2:
             arrays[1][0] = 2
         if MODE == "nan" and served == 2:
