@@ -23,19 +23,13 @@ import { outputProgress } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { RunError, UsageError } from "../exit/errors.ts";
 import { defaultName, type RunOutput } from "../run/generate_dataset.ts";
-import { confirmOrStop, interruption } from "../exit/interrupt.ts";
+import { interruption } from "../exit/interrupt.ts";
 import { describeWorkers, planRun } from "../run/plan.ts";
-import {
-  checkDiskRoom,
-  checkMemory,
-  checkOutputFolder,
-  checkWritable,
-  systemReason,
-} from "../run/preflight.ts";
+import { checkDiskRoom, systemReason } from "../run/preflight.ts";
+import { announceAndConfirm, checkDestination, rendererPlanOptions } from "../run/steps.ts";
 import type { ResourceProbe } from "../run/resources.ts";
 import { type MergeResult, mergeRun } from "./merge.ts";
 import { type ExternalRenderers, rendererRunError, withRenderersFor } from "../renderer/pool.ts";
-import { chunkSamples } from "../pipeline/dataset.ts";
 import { SpilledArrays } from "../pipeline/spill.ts";
 import { RendererError } from "../renderer/process.ts";
 import {
@@ -154,25 +148,20 @@ async function sliceWith(
   // A run folder, plan or record that cannot be trusted, or is malformed, fails the slice
   // before anything is written (the write check below leaves a probe's trace in the folder).
   await runFolderRead(() => readPlan(runFolder(datasetDir, runId), runId));
-  await checkOutputFolder(outputDir, name);
-  await checkWritable(outputDir, datasetDir);
+  await checkDestination(outputDir, name);
   const range = sliceRange(spec.numImages, shards, index);
-  const renderer = renderers === undefined ? undefined : {
-    peakBytes: await renderers.pilot(spec.seed, chunkSamples(renderers.generator, spec.dtype)) ??
-      0,
-    answerBytesPerPixel: renderers.answerBytesPerPixel,
-  };
+  const rendererOptions = await rendererPlanOptions(spec, renderers);
   const slicePlan = await planRun({ ...spec, numImages: range.count }, {
     hashes: false,
     workers: options.workers,
     probe: options.probe,
-    ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
+    ...rendererOptions,
   });
   // The slice that completes the run merges it in this process: its estimate covers that.
   const mergePlan = await planRun(spec, {
     workers: 1,
     probe: options.probe,
-    ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
+    ...rendererOptions,
   });
   const estimatedPeak = estimateSliceThenMerge(slicePlan.estimate, mergePlan);
   const folder = runFolder(datasetDir, runId);
@@ -225,20 +214,23 @@ async function sliceWith(
   const bytes = range.count * bytesPerFirst;
   checkDiskRoom(bytes, { outputDir, datasetDir });
   const workers = slicePlan.workers;
-  info(
+  await announceAndConfirm([
     `Plan: ${title}: ${range.count} images of ${spec.imageSize}x${spec.imageSize} ${spec.dtype}, ` +
-      `generator ${slicePlan.generator.name} ${slicePlan.generator.version}, seed ${spec.seed}, ` +
-      describeWorkers(workers),
-  );
-  info(`Output: ${resolve(folder)}/${sliceName(index, shards)}.bin`);
-  info(`Disk: ${formatMegabytes(bytes)} (${bytes} bytes)`);
-  info(
+    `generator ${slicePlan.generator.name} ${slicePlan.generator.version}, seed ${spec.seed}, ` +
+    describeWorkers(workers),
+    `Output: ${resolve(folder)}/${sliceName(index, shards)}.bin`,
+    `Disk: ${formatMegabytes(bytes)} (${bytes} bytes)`,
     `Estimated memory: ${formatMegabytes(estimatedPeak)} for ${range.count} images and the ` +
-      `merge, if this slice completes the run ` +
-      `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
-  );
-  checkMemory(estimatedPeak, slicePlan.memory);
-  await confirmOrStop(options.confirm, { signal, output, outcome: "nothing was written" });
+    `merge, if this slice completes the run ` +
+    `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
+  ], {
+    estimatedPeak,
+    memory: slicePlan.memory,
+    output,
+    confirm: options.confirm,
+    signal,
+    outcome: "nothing was written",
+  });
   try {
     refuseDifferent(await recordPlan(folder, mine));
   } catch (error) {

@@ -19,7 +19,8 @@
  * `j x elementsPerSample` of that array's view, and a writer or a worker hands the buffers on
  * one by one without copying.
  *
- * This module is groundwork: the pipeline (writer, workers, verify) does not read it yet.
+ * The pipeline (writer, workers, slices, merge, verify, memory estimate) reads a run's schema
+ * through `schemaOf` (`family_schema.ts`).
  *
  * @module
  */

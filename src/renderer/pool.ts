@@ -9,7 +9,7 @@
  * 2. {@linkcode ExternalRenderers.pilot}: one chunk-sized request, then the process tree's peak
  *    resident memory: what each renderer adds to the estimate.
  * 3. {@linkcode ExternalRenderers.writeOptions}: start the other processes (one per worker)
- *    and hand the writer their image chunks, with their labels and latents for its row sink.
+ *    and hand the writer their chunks: images, labels and latents each.
  * 4. {@linkcode ExternalRenderers.finish} closes them (a non-zero exit, bytes after the last
  *    answer fail the run); {@linkcode ExternalRenderers.abort} kills them.
  *

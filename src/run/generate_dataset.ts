@@ -23,15 +23,14 @@ import { outputProgress } from "../report/progress_bar.ts";
 import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { NpzRecord } from "../pipeline/dataset.ts";
 import type { Staging, StagingEntry } from "../store/versions.ts";
-import { confirmOrStop } from "../exit/interrupt.ts";
 import { describePlan, planRun, type RunPlan } from "./plan.ts";
-import { checkDiskRoom, checkMemory, checkOutputFolder, checkWritable } from "./preflight.ts";
+import { checkDiskRoom } from "./preflight.ts";
+import { announceAndConfirm, checkDestination, rendererPlanOptions } from "./steps.ts";
 import { abandonVersion, publishVersion } from "./publish.ts";
 import { recordRun, type RunFacts } from "./record.ts";
 import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
-import { chunkSamples } from "../pipeline/dataset.ts";
 import { ExternalRenderers, withRenderersFor } from "../renderer/pool.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { externalGenerator } from "../renderer/generator.ts";
@@ -262,21 +261,15 @@ async function generateWith(
   const notice = (line: string) => output?.write(line + "\n");
   const seedSource = options.seedSource ?? "flag";
 
-  await checkOutputFolder(outputDir, name);
-  await checkWritable(outputDir, datasetDir);
+  await checkDestination(outputDir, name);
   // An external renderer's memory is measured on a pilot request of one chunk's size.
-  // A merge brings its own images: its renderer only declared the family, and idles.
+  // A merge brings its own chunks: its renderer only declared the family, and idles.
   const rendering = renderers !== undefined && options.sampleChunks === undefined;
-  const renderer = external === undefined ? undefined : {
-    peakBytes: rendering
-      ? await renderers!.pilot(spec.seed, chunkSamples(external.generator, spec.dtype)) ?? 0
-      : 0,
-    answerBytesPerPixel: external.answerBytesPerPixel,
-  };
+  const rendererOptions = await rendererPlanOptions(spec, external, { rendering });
   const planOptions = {
     workers: options.workers,
     probe: options.probe,
-    ...(external === undefined ? {} : { generator: external.generator, renderer }),
+    ...rendererOptions,
     merge: options.sampleChunks !== undefined && options.copying === true,
   };
   // One archive per split (`<name>.npz`), else dataset.npz.
@@ -306,14 +299,14 @@ async function generateWith(
       }`,
     );
   }
-  for (const line of lines) info(line);
   if (seedSource === "drawn" && output?.quiet) notice(`Seed: ${spec.seed} (drawn)`);
-  checkMemory(plan.estimate.total, plan.memory);
-
   const confirm = options.confirm;
-  await confirmOrStop(confirm && (() => confirm(plan)), {
-    signal,
+  await announceAndConfirm(lines, {
+    estimatedPeak: plan.estimate.total,
+    memory: plan.memory,
     output,
+    confirm: confirm && (() => confirm(plan)),
+    signal,
     outcome: "nothing was created",
   });
   // The run starts now: time spent reading the plan and answering is not the run's.
