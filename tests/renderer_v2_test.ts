@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { RendererError, RendererProcess } from "../src/renderer/process.ts";
-import { answerBytes, parseDescription } from "../src/renderer/protocol.ts";
+import { answerBytes, answerBytesPerPixel, parseDescription } from "../src/renderer/protocol.ts";
+import { estimatePeakMemory } from "../src/report/memory.ts";
 import { checkAnswer } from "../src/renderer/chunks.ts";
 import { join } from "node:path";
 import { entriesOf, REPO_ROOT, runCli } from "./support/cli.ts";
@@ -328,6 +329,67 @@ Deno.test({
         verify.stdout,
         /FAIL +samples +counts of sample #0 differs from its re-render at 1 of 3 elements \(first at \[2\]\)/,
       );
+    });
+  },
+});
+
+Deno.test("the memory estimate counts every array a version 2 renderer answers", () => {
+  const description = parseDescription(JSON.stringify(GOOD));
+  // Per sample: images 768, shape 1, counts 12, mask 64 bytes; over S² = 64 pixels.
+  assert.equal(answerBytesPerPixel(description) * 64, 768 + 1 + 12 + 64);
+  const plan = {
+    numImages: 1_000_000,
+    imageSize: 8,
+    chunkImages: 4096,
+    bytesPerPixel: 1,
+    sampleBytes: 192 + 1 + 12 + 64,
+    workers: 1,
+    runtimeBytes: 50_000_000,
+  };
+  const estimate = (answerBytes: number) =>
+    estimatePeakMemory({
+      ...plan,
+      renderers: { processes: 2, peakBytes: 30_000_000, answerBytesPerPixel: answerBytes },
+    });
+  const everyArray = estimate(answerBytesPerPixel(description));
+  const imageOnly = estimate(4);
+  assert.ok(everyArray.buffers > imageOnly.buffers);
+  assert.ok(everyArray.renderers > imageOnly.renderers);
+  assert.ok(everyArray.total > imageOnly.total);
+});
+
+Deno.test({
+  name: "the library runs a version 2 renderer from a spec with a command",
+  async fn() {
+    await requireNumpy();
+    await withTempDir("dsgen_renderer_v2_test_", async (out) => {
+      const { generateDataset } = await import("../mod.ts");
+      const { path, metadata } = await generateDataset(
+        {
+          family: {
+            name: "renderer",
+            command: ["python3", "tests/renderers/v2.py", "ok"],
+            cwd: REPO_ROOT,
+            options: {},
+          },
+          seed: 7,
+          numImages: 40,
+          imageSize: 0,
+          dtype: "uint8",
+        },
+        out,
+      );
+      assert.equal(metadata.image_size, 8);
+      assert.deepEqual(metadata.arrays.map((array) => array.name), [
+        "images",
+        "shape",
+        "counts",
+        "mask",
+        "position",
+        "class_names",
+        "latent_names",
+      ]);
+      await checkArchive(path, 40);
     });
   },
 });
