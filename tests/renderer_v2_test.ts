@@ -333,6 +333,28 @@ Deno.test({
   },
 });
 
+Deno.test("a version 2 answer's RGB image is checked per channel and quantized", () => {
+  const description = parseDescription(JSON.stringify({
+    ...GOOD,
+    arrays: [GOOD.arrays[0], GOOD.arrays[2]],
+    classes: undefined,
+  }));
+  const pixels = new Float32Array(2 * 8 * 8 * 3).fill(0.5);
+  pixels[192 + (3 * 8 + 5) * 3 + 2] = 1.5; // sample 1, row 3, column 5, channel 2
+  const counts = new Uint8Array(new Int32Array([1, 2, 3, -4, 5, 6]).buffer);
+  const answer = { arrays: [new Uint8Array(pixels.buffer), counts] };
+  const context = { description, start: 40, dtype: "uint8" as const, label: "r" };
+  assert.throws(
+    () => checkAnswer(answer, context),
+    /sent pixel value 1\.5 at image #41 \(row 3, column 5, channel 2\), expected a number/,
+  );
+  pixels[192 + (3 * 8 + 5) * 3 + 2] = 1;
+  const checked = checkAnswer(answer, context);
+  assert.equal(checked.arrays[0]!.length, 2 * 192);
+  assert.equal(checked.arrays[0]![192 + (3 * 8 + 5) * 3 + 2], 255);
+  assert.equal(checked.arrays[1], counts); // an "other" array is stored as sent
+});
+
 Deno.test("the memory estimate counts every array a version 2 renderer answers", () => {
   const description = parseDescription(JSON.stringify(GOOD));
   // Per sample: images 768, shape 1, counts 12, mask 64 bytes; over S² = 64 pixels.
