@@ -16,12 +16,15 @@ import { runSlice } from "../src/cluster/slice.ts";
 import { listVersions } from "../src/store/versions.ts";
 import { openVersion } from "../src/store/open_version.ts";
 import { verifyVersion } from "../src/validate/verify_version.ts";
+import { archiveDisagreement } from "../src/validate/metadata_agreement.ts";
+import { NpzReader } from "../src/format/npz_reader.ts";
 import { localSampleChunks } from "../src/pipeline/sample_chunk.ts";
 import { workerSampleChunks } from "../src/pipeline/worker_pool.ts";
 import { chunkBytes } from "../src/format/npz.ts";
 import { UsageError } from "../src/exit/errors.ts";
 import { runPythonJson } from "./support/python.ts";
 import { withTempDir } from "./support/folders.ts";
+import { dataOffset, fixChecksum, flipByte } from "./support/datasets.ts";
 import { tilesFamily } from "./support/tiles_family.ts";
 
 generators.register(tilesFamily);
@@ -71,7 +74,17 @@ Deno.test("a family's own schema is what the archive holds, and numpy reads it",
 
 Deno.test("verify re-renders and compares every array of a family's own schema", async () => {
   await withTempDir("dsgen_schema_test_", async (folder) => {
-    const { path } = await generateDataset(SPEC, folder, { workers: 1 });
+    const { path, metadata } = await generateDataset(SPEC, folder, { workers: 1 });
+    const reader = await NpzReader.open(join(path, "dataset.npz"));
+    try {
+      assert.equal(archiveDisagreement(metadata, reader), undefined);
+      assert.equal(
+        archiveDisagreement({ ...metadata, num_images: 300 }, reader),
+        "metadata.json says num_images 300 but dataset.npz's image holds 301",
+      );
+    } finally {
+      reader.close();
+    }
     const steps = await verifyVersion(await openVersion(path), { samples: 10, seed: 2 });
     assert.ok(steps.every((step) => step.ok), JSON.stringify(steps));
     assert.match(
@@ -140,4 +153,22 @@ Deno.test("the plan and memory estimate read bytes per sample from the schema", 
       error instanceof UsageError &&
       /Cannot use --dtype float64 with family "tiles": .* expected uint8/.test(error.message),
   );
+});
+
+Deno.test("verify names the array, sample and element of a family's own schema that differs", async () => {
+  await withTempDir("dsgen_schema_test_", async (folder) => {
+    const { path } = await generateDataset(SPEC, folder, { workers: 1 });
+    // masks (3, 8, 8) of sample 0: element [1, 2, 3]. With the checksum fixed, only the
+    // re-rendered samples (or the CRC after them) can see it.
+    await flipByte(join(path, "dataset.npz"), (await dataOffset(path, "masks")) + 64 + 2 * 8 + 3);
+    await fixChecksum(path);
+    const steps = await verifyVersion(await openVersion(path), { samples: 3, seed: 2 });
+    const failed = steps.at(-1)!;
+    assert.equal(failed.name, "samples");
+    assert.equal(failed.ok, false);
+    assert.equal(
+      failed.detail,
+      "masks of sample #0 differs from its re-render at 1 of 192 elements (first at [1, 2, 3])",
+    );
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * One slice of a sharded run: the contiguous images `start .. start + count - 1` of a dataset,
- * rendered into the run folder as the images array's raw bytes. The slice that completes the
+ * rendered into the run folder as the raw bytes of each array of the family's schema (the
+ * first in `<slice>.bin`, each other in `<slice>.<array>.bin`). The slice that completes the
  * run merges it (see `merge.ts`).
  *
  * A slice refuses to join a run whose recorded plan differs from its own (exit 2, naming the
@@ -16,7 +17,7 @@ import type { DatasetSpec } from "../generators/spec.ts";
 import { crc32 } from "../format/crc32.ts";
 import { chunkBytes } from "../format/npz.ts";
 import { schemaOf } from "../generators/family_schema.ts";
-import { bytesPerSample } from "../generators/sample_schema.ts";
+import { bytesPerSample, sampleBytes } from "../generators/sample_schema.ts";
 import { chunkProducer } from "../run/write.ts";
 import { estimateSliceThenMerge, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { outputProgress } from "../report/progress_bar.ts";
@@ -211,7 +212,8 @@ async function sliceWith(
 
   const schema = schemaOf(slicePlan.generator, spec.dtype);
   const bytesPerFirst = bytesPerSample(schema.arrays[0]!);
-  const bytes = range.count * bytesPerFirst;
+  // Every array's files: the first's `.bin` and a side file per later array.
+  const bytes = range.count * sampleBytes(schema);
   checkDiskRoom(bytes, { outputDir, datasetDir });
   const workers = slicePlan.workers;
   await announceAndConfirm([
