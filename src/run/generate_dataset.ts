@@ -306,8 +306,8 @@ async function generateWith(
           }`,
         );
       }
-      if (seedSource === "drawn" && output?.quiet) notice(`Seed: ${spec.seed} (drawn)`);
       return {
+        notices: seedSource === "drawn" && output?.quiet ? [`Seed: ${spec.seed} (drawn)`] : [],
         lines,
         diskBytes: archiveBytes,
         estimatedPeak: plan.estimate.total,

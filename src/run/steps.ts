@@ -111,6 +111,8 @@ export interface AnnounceOptions {
   signal?: AbortSignal | undefined;
   /** What an interruption leaves, for its message, e.g. `nothing was created`. */
   outcome: string;
+  /** Lines printed after the plan's even when the output is quiet, e.g. a drawn seed. */
+  notices?: readonly string[] | undefined;
 }
 
 /**
@@ -142,6 +144,7 @@ export async function announceAndConfirm(
   if (output !== undefined && output.quiet !== true) {
     for (const line of lines) output.write(line + "\n");
   }
+  for (const line of options.notices ?? []) output?.write(line + "\n");
   checkMemory(options.estimatedPeak, options.memory);
   await confirmOrStop(options.confirm, {
     signal: options.signal,
@@ -164,6 +167,8 @@ export interface PlannedRun {
   confirm?: (() => Promise<void>) | undefined;
   /** What an interruption before the write leaves, e.g. `nothing was created`. */
   outcome: string;
+  /** Lines printed after the plan's even when the output is quiet, e.g. a drawn seed. */
+  notices?: string[];
 }
 
 /** The part of a run that differs: what it plans, and where it writes. */
@@ -238,6 +243,7 @@ export async function runSteps<R>(
     confirm: planned.confirm,
     signal: run.signal,
     outcome: planned.outcome,
+    notices: planned.notices,
   });
   return await destination.write();
 }
