@@ -72,9 +72,10 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
         await splits.runInspectSplits(options, io);
         return;
       }
-      // Scenes: their own report and a grid of masks (src/cli/inspect_scenes.ts).
+      // Scenes, and any other family or renderer with its own arrays: a report that knows
+      // their schema, and a grid of their images (src/cli/inspect_scenes.ts).
       const scenes = await import("./src/cli/inspect_scenes.ts");
-      if (await scenes.isScenesVersion(options.path)) {
+      if (await scenes.ownSchemaKind(options.path) !== undefined) {
         await scenes.runInspectScenes(options, io);
         return;
       }

@@ -78,7 +78,9 @@ traversals.png (one row per factor stepping through its values), into
 <version>/${INSPECTION_FOLDER}/, or into the --out folder (needed when the version is
 read-only); dataset files are never changed. Exits 1 when a check fails. A scenes version
 gets the scene checks (object counts, shapes, masks, occlusion: docs/scenes.md), and grid.png
-shows each scene beside its masks.
+shows each scene beside its masks. Any other version with its own arrays (a version 2
+renderer's) gets the schema checks: every array's length and CRC-32, finite floats, blank
+images, label counts; grid.png shows its images.
 Relative paths mean the folder the command was typed in.
 ${NUMBER_SYNTAX}
 

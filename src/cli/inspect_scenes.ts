@@ -12,9 +12,14 @@ import { join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ProgressReporter } from "../report/progress_bar.ts";
 import { writeFileAtomic } from "../store/atomic_write.ts";
-import { ARCHIVE_FILE } from "../store/metadata.ts";
+import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
 import { openVersion } from "../store/open_version.ts";
 import { inspectScenes, type SceneInspection } from "../validate/inspect_scenes.ts";
+import {
+  inspectSchema,
+  type SchemaHints,
+  type SchemaInspection,
+} from "../validate/inspect_schema.ts";
 import type { Console } from "./console.ts";
 import { RunError, UsageError } from "./errors.ts";
 import { computeGridLayout } from "../report/grid_layout.ts";
@@ -36,15 +41,39 @@ import { snakeCaseKeys } from "./inspect.ts";
  * ```
  */
 export async function isScenesVersion(path: string): Promise<boolean> {
+  return await ownSchemaKind(path) === "scenes";
+}
+
+/**
+ * Which report a version with its own sample schema gets: `scenes` for the scenes family,
+ * `schema` for any other family or renderer with its own arrays (a version 2 renderer's, or
+ * a version without the classic `images` array), undefined for a classic version (or one
+ * that cannot be opened: inspect then says why).
+ *
+ * @param path A version or dataset folder.
+ * @returns The kind of report.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ownSchemaKind } from "./inspect_scenes.ts";
+ * assert.equal(await ownSchemaKind("/nonexistent"), undefined);
+ * ```
+ */
+export async function ownSchemaKind(path: string): Promise<"scenes" | "schema" | undefined> {
+  let metadata;
   try {
-    return (await openVersion(path)).metadata.generator.name === "scenes";
+    metadata = (await openVersion(path)).metadata;
   } catch {
-    return false;
+    return undefined;
   }
+  if (metadata.generator.name === "scenes") return "scenes";
+  if (metadata.renderer?.declared.version === 2) return "schema";
+  if (metadata.splits !== undefined) return undefined;
+  return metadata.arrays.some((array) => array.name === "images") ? undefined : "schema";
 }
 
 /** The report as a table: check, verdict, result. */
-function formatSceneTable(inspection: SceneInspection): string {
+function formatSceneTable(inspection: SceneInspection | SchemaInspection): string {
   const rows = [
     ["check", "verdict", "result"],
     ...inspection.report.checks.map((check) => [
@@ -76,7 +105,10 @@ function formatSceneTable(inspection: SceneInspection): string {
 export async function runInspectScenes(
   options: InspectCommandOptions,
   io: Console,
-): Promise<{ inspection: SceneInspection; gridPath: string; reportPath: string }> {
+): Promise<
+  { inspection: SceneInspection | SchemaInspection; gridPath: string; reportPath: string }
+> {
+  const kind = await ownSchemaKind(options.path);
   let version;
   try {
     version = await openVersion(options.path);
@@ -108,7 +140,9 @@ export async function runInspectScenes(
     throw asRunError(error, `Cannot write the inspection into ${outputDir}`);
   }
   io.stderr(
-    `Inspecting ${version.path} (${metadata.num_images} scenes of ${imageSize}x${imageSize}, ` +
+    `Inspecting ${version.path} (${metadata.num_images} ${
+      kind === "schema" ? "samples" : "scenes"
+    } of ${imageSize}x${imageSize}, ` +
       `generator ${metadata.generator.name} ${metadata.generator.version}); sampling seed ` +
       `${seed}${options.seed === undefined ? " (drawn)" : ""}\n`,
   );
@@ -121,14 +155,18 @@ export async function runInspectScenes(
     noColor: io.noColor,
     description: "Inspecting",
   });
-  let inspection: SceneInspection;
+  let inspection: SceneInspection | SchemaInspection;
   try {
-    inspection = await inspectScenes(join(version.path, ARCHIVE_FILE), {
-      parameters: metadata.generator.parameters ?? {},
-      samples,
-      seed,
-      onProgress: (done) => progress.update(done),
-    });
+    const archive = join(version.path, ARCHIVE_FILE);
+    const onProgress = (done: number) => progress.update(done);
+    inspection = kind === "schema"
+      ? await inspectSchema(archive, schemaHints(metadata), { samples, seed, onProgress })
+      : await inspectScenes(archive, {
+        parameters: metadata.generator.parameters ?? {},
+        samples,
+        seed,
+        onProgress,
+      });
     progress.finish();
   } catch (error) {
     progress.clear();
@@ -140,7 +178,7 @@ export async function runInspectScenes(
   const { renderSceneGridPng } = await import("../report/scene_grid.ts");
   const png = await renderSceneGridPng(inspection.cells, {
     imageSize,
-    channels: inspection.channels,
+    channels: "channels" in inspection ? inspection.channels : inspection.image.channels,
     scale,
     title,
   });
@@ -174,4 +212,23 @@ export async function runInspectScenes(
     );
   }
   return { inspection, gridPath, reportPath };
+}
+
+/** What the schema inspection reads from metadata.json: roles and classes a renderer declared. */
+function schemaHints(metadata: VersionMetadata): SchemaHints {
+  const declared = metadata.renderer?.declared ?? {};
+  const roles = new Map<string, string>();
+  if (Array.isArray(declared.arrays)) {
+    for (const array of declared.arrays) {
+      if (array !== null && typeof array === "object" && !Array.isArray(array)) {
+        if (typeof array.name === "string" && typeof array.role === "string") {
+          roles.set(array.name, array.role);
+        }
+      }
+    }
+  }
+  const classes = Array.isArray(declared.classes)
+    ? declared.classes.filter((name): name is string => typeof name === "string")
+    : [];
+  return { numSamples: metadata.num_images, roles, classes };
 }

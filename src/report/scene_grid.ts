@@ -31,9 +31,9 @@ export interface SceneCell {
   index: number;
   /** Its number of objects. */
   numObjects: number;
-  /** The image: S x S x C bytes (C 1 or 3). */
+  /** The image: S x S x C bytes (C from 1 to 4). */
   image: Uint8Array;
-  /** The masks: (K+1) x S x S bytes, 255 where the entity owns the pixel. */
+  /** The masks: (K+1) x S x S bytes, 255 where the entity owns the pixel; empty for none. */
   masks: Uint8Array;
 }
 
@@ -68,7 +68,8 @@ export function maskPicture(masks: Uint8Array, pixels: number): Uint8Array {
  * Draws sampled scenes and their masks as a PNG grid.
  *
  * @param cells The scenes.
- * @param options Image side S, colour channels C (1 or 3), upscaling and the title.
+ * @param options Image side S, colour channels C (1 to 4), upscaling and the title. Cells
+ *   with empty `masks` are drawn alone, one cell per sample.
  * @returns The PNG's bytes.
  * @example
  * ```ts
@@ -86,14 +87,21 @@ export async function renderSceneGridPng(
 ): Promise<Uint8Array> {
   const size = options.imageSize, pixels = size * size;
   const blank = new Uint8Array(pixels);
-  const gridCells = cells.flatMap((cell) => [
-    { pixels: blank, caption: `#${cell.index} ${cell.numObjects} obj` },
-    { pixels: blank, caption: "masks" },
-  ]);
+  // Without masks (a schema dsgen has no scene report for), one cell per sample.
+  const withMasks = cells.some((cell) => cell.masks.length > 0);
+  const perCell = withMasks ? 2 : 1;
+  const gridCells = cells.flatMap((cell) =>
+    withMasks
+      ? [
+        { pixels: blank, caption: `#${cell.index} ${cell.numObjects} obj` },
+        { pixels: blank, caption: "masks" },
+      ]
+      : [{ pixels: blank, caption: `#${cell.index}` }]
+  );
   const perRow = Math.max(1, Math.ceil(Math.sqrt(cells.length)));
   const gridOptions = {
     imageSize: size,
-    columns: 2 * perRow,
+    columns: perCell * perRow,
     scale: options.scale,
     title: options.title,
   };
@@ -113,12 +121,15 @@ export async function renderSceneGridPng(
       }
     }
   };
+  const channels = options.channels;
   cells.forEach((cell, index) => {
-    const rgb = options.channels === 3
-      ? cell.image
-      : Uint8Array.from({ length: pixels * 3 }, (_, at) => cell.image[Math.floor(at / 3)]!);
-    paint(2 * index, rgb);
-    paint(2 * index + 1, maskPicture(cell.masks, pixels));
+    // RGB as it is; RGBA without its alpha; one or two channels as gray from the first.
+    const rgb = channels === 3 ? cell.image : Uint8Array.from(
+      { length: pixels * 3 },
+      (_, at) => cell.image[Math.floor(at / 3) * channels + (channels >= 3 ? at % 3 : 0)]!,
+    );
+    paint(perCell * index, rgb);
+    if (withMasks) paint(2 * index + 1, maskPicture(cell.masks, pixels));
   });
   return await encodePng(bitmap);
 }
