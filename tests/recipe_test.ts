@@ -63,6 +63,10 @@ const MALFORMED: [string, unknown, string][] = [
     family: { name: "dsprites", options: { grid: true } },
     splits: [{ name: "test", where: { preset: "montero_extrapolation" } }],
   }, '"splits"'],
+  ["splits of a family without a grid (scenes)", {
+    family: { name: "scenes", options: { preset: "binarized" } },
+    splits: [{ name: "a", where: true, num_images: 5 }],
+  }, "a family with a grid of factors, not scenes"],
   ["two splits of one name", {
     family: "dsprites",
     splits: [{ name: "a", where: true, num_images: 5 }, {

@@ -275,19 +275,21 @@ function checkSplits(
   }
   const imageSize = recipe.image_size ?? created.defaultImageSize ?? 16;
   const options = gridRun ? family.options : { ...family.options, grid: true };
+  const notGridded = () =>
+    new RecipeError("splits", "(splits)", `a family with a grid of factors, not ${family.name}`);
   let grid;
   try {
     grid = created.create({ imageSize, options });
   } catch (error) {
+    // A family that takes its options but not a grid (scenes) has no regions to split.
+    if (!gridRun && canCreate(() => created.create({ imageSize, options: family.options }))) {
+      throw notGridded();
+    }
     throw new RecipeError("family.options", family.options, (error as Error).message);
   }
   const table = gridTable(grid);
   if (grid.sampleClasses === undefined || grid.fixedNumImages !== table.combinations) {
-    throw new RecipeError(
-      "splits",
-      "(splits)",
-      `a family with a grid of factors, not ${family.name}`,
-    );
+    throw notGridded();
   }
   // Each split's region (kept for the run's plan), then which split holds each combination.
   const owner = new Int8Array(table.combinations).fill(-1);
@@ -379,4 +381,14 @@ export function recordedRecipe(
     name: filled.name,
     ...(recipe.splits === undefined ? {} : { splits: recipe.splits as unknown as JsonValue[] }),
   };
+}
+
+/** Whether creating a family this way succeeds. */
+function canCreate(create: () => unknown): boolean {
+  try {
+    create();
+    return true;
+  } catch {
+    return false;
+  }
 }
