@@ -37,6 +37,20 @@ export type {
   ShapeExtent,
 } from "./src/generators/generator.ts";
 export { imageKey, uniform } from "./src/generators/random.ts";
+// A family with its own sample schema declares it with checkSampleSchema (see generator.ts).
+export {
+  allocateChunk,
+  ARRAY_ROLES,
+  type ArrayRole,
+  type ArraySpec,
+  checkSampleSchema,
+  type ChunkArray,
+  type ChunkLayout,
+  SAMPLE_DTYPES,
+  type SampleDtype,
+  type SampleSchema,
+  type SampleView,
+} from "./src/generators/sample_schema.ts";
 export { type OpenedVersion, openVersion } from "./src/store/open_version.ts";
 export {
   type VerifyOptions,

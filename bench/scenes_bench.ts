@@ -25,7 +25,7 @@ import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
 import { crc32 } from "node:zlib";
 import { createSceneFactors, SceneRenderer } from "../src/generators/scenes.ts";
-import { allocateChunk, sampleBytes } from "../src/pipeline/sample_schema.ts";
+import { allocateChunk, sampleBytes } from "../src/generators/sample_schema.ts";
 import { machineLine, printTable, range } from "./run_dsgen.ts";
 
 const { values } = parseArgs({

@@ -50,7 +50,7 @@ import { parseArgs } from "node:util";
 import { generators } from "../src/generators/registry.ts";
 import { renderImageBytes } from "../src/pipeline/render.ts";
 import { chunkImages } from "../src/pipeline/dataset.ts";
-import { workerImageChunks } from "../src/pipeline/worker_pool.ts";
+import { workerSampleChunks } from "../src/pipeline/worker_pool.ts";
 import {
   machineLine,
   measureGenerate,
@@ -164,8 +164,8 @@ await printCapacity("at the start");
     };
     const seconds = async (workers: number) => {
       const started = performance.now();
-      const options = { workers, family: { name: "shapes", options: {} }, rows: () => {} };
-      for await (const _ of workerImageChunks(plan, options)) { /* taken, not written */ }
+      const options = { workers, family: { name: "shapes", options: {} } };
+      for await (const _ of workerSampleChunks(plan, options)) { /* taken, not written */ }
       return (performance.now() - started) / 1000;
     };
     const one: number[] = [], two: number[] = [], ratios: number[] = [];

@@ -7,7 +7,7 @@ import {
   npyDescr,
   npyShape,
   sampleBytes,
-} from "../src/pipeline/sample_schema.ts";
+} from "../src/generators/sample_schema.ts";
 
 const IMAGE: ArraySpec = { name: "image", dtype: "uint8", shape: [64, 64, 3], role: "image" };
 const MASKS: ArraySpec = { name: "masks", dtype: "uint8", shape: [5, 64, 64], role: "mask" };

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeNpyHeader, type NpyDtype } from "../src/format/npy.ts";
 import { SceneRenderer } from "../src/generators/scenes.ts";
-import { allocateChunk, npyDescr, npyShape } from "../src/pipeline/sample_schema.ts";
+import { allocateChunk, npyDescr, npyShape } from "../src/generators/sample_schema.ts";
 import { runPythonJson } from "./support/python.ts";
 
 const CHECK = `

@@ -9,7 +9,7 @@ import {
   SceneRenderer,
   type ScenesOptions,
 } from "../src/generators/scenes.ts";
-import { allocateChunk, type ChunkLayout } from "../src/pipeline/sample_schema.ts";
+import { allocateChunk, type ChunkLayout } from "../src/generators/sample_schema.ts";
 
 /** One sample's elements of one array of a chunk. */
 function sampleOf(chunk: ChunkLayout, name: string, sample: number): number[] {

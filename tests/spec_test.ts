@@ -13,7 +13,7 @@ import {
   specDifference,
 } from "../src/generators/spec.ts";
 import { renderImageBytes } from "../src/pipeline/render.ts";
-import { workerImageChunks } from "../src/pipeline/worker_pool.ts";
+import { workerSampleChunks } from "../src/pipeline/worker_pool.ts";
 
 const SHAPES_URL = new URL("../src/generators/shapes.ts", import.meta.url).href;
 
@@ -42,8 +42,8 @@ Deno.test("a family loaded from a module renders in workers exactly as on the ma
     const generator = await createGenerator(spec);
     const plan = { generator, numImages: 40, seed: 9, dtype: "uint8" as const, chunkImages: 7 };
     const parts: Uint8Array[] = [];
-    for await (const chunk of workerImageChunks(plan, { workers: 2, family: spec.family })) {
-      parts.push(chunk.bytes.slice());
+    for await (const chunk of workerSampleChunks(plan, { workers: 2, family: spec.family })) {
+      parts.push((chunk.arrays[0] as { bytes: Uint8Array }).bytes.slice());
     }
     const threaded = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
     parts.reduce((offset, part) => (threaded.set(part, offset), offset + part.length), 0);

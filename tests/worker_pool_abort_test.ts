@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { generators } from "../src/generators/registry.ts";
-import { workerImageChunks } from "../src/pipeline/worker_pool.ts";
+import { workerSampleChunks } from "../src/pipeline/worker_pool.ts";
 
 Deno.test("aborting the worker pool between chunks leaves no unhandled rejection", async () => {
   const generator = generators.get("shapes").create({ imageSize: 16 });
@@ -23,7 +23,7 @@ Deno.test("aborting the worker pool between chunks leaves no unhandled rejection
   let chunks = 0;
   const error = await (async () => {
     for await (
-      const _ of workerImageChunks(plan, {
+      const _ of workerSampleChunks(plan, {
         workers: 2,
         family: { name: "shapes", options: {} },
         signal: controller.signal,

@@ -15,8 +15,13 @@
 import { basename, dirname, join } from "node:path";
 import { hostname } from "node:os";
 import type { DataChunk } from "../format/npz.ts";
-import type { DatasetPlan } from "../pipeline/dataset.ts";
-import { bytesPerPixel } from "../pipeline/render.ts";
+import { type DatasetPlan, drawnClassicArray } from "../pipeline/dataset.ts";
+import { schemaOf } from "../generators/family_schema.ts";
+import { bytesPerSample, type SampleSchema } from "../generators/sample_schema.ts";
+import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
+import type { ImageGenerator, JsonValue } from "../generators/generator.ts";
+import { externalGenerator } from "../renderer/generator.ts";
+import { parseDescription } from "../renderer/protocol.ts";
 import { readMetadata } from "../store/metadata.ts";
 import { listVersions } from "../store/versions.ts";
 import { claimOwnerFile, tryLockOwnerFile } from "../store/owner_lock.ts";
@@ -123,6 +128,9 @@ export async function mergeRun(
         `(missing ${shown}); rerun them with --shard-index`,
     );
   }
+  // The family's arrays: the first in the slices' `.bin` files, the others in side files.
+  const schema = schemaOf(await familyOf(spec, plan.renderer?.declared), spec.dtype);
+  const later = schema.arrays.slice(1).map((array) => array.name);
   // The records, and every file the merge copies, are checked before the lock is taken, so
   // that a bad or untrusted one leaves the run folder as it was (records read again below).
   for (let index = 0; index < shards; index++) {
@@ -130,7 +138,7 @@ export async function mergeRun(
       readSliceRecord(folder, { index, shards, numImages: spec.numImages })
     );
     const name = sliceName(index, shards);
-    for (const suffix of [".bin", ".crc32", ".labels.bin", ".latents.bin"]) {
+    for (const suffix of [".bin", ".crc32", ...later.map((array) => `.${array}.bin`)]) {
       await runFolderRead(() => checkTrusted(join(folder, name + suffix)));
     }
   }
@@ -169,15 +177,26 @@ export async function mergeRun(
       if (record === undefined) throw new RunError(`Cannot read slice ${index}'s record`);
       slices.push(record);
     }
-    const imageBytes = spec.imageSize ** 2 * bytesPerPixel(spec.dtype);
-    const imageChunks = (_plan: DatasetPlan, signal?: AbortSignal) =>
-      sliceChunks(folder, { shards, numImages: spec.numImages, imageBytes, signal });
-    // The labels and latents, kept in two files per slice: an external renderer's always, our
-    // families' since slices keep them (a run sliced by an older dsgen draws them again).
-    const side = (suffix: string) => () =>
-      sideChunks(folder, { shards, suffix, signal: options.signal });
+    const imageBytes = bytesPerSample(schema.arrays[0]!);
+    const sampleChunks = async function* (_plan: DatasetPlan, signal?: AbortSignal) {
+      const chunks = sliceChunks(folder, { shards, numImages: spec.numImages, imageBytes, signal });
+      for await (const chunk of chunks) {
+        const bytes = chunk instanceof Uint8Array ? chunk : chunk.bytes;
+        yield { numSamples: bytes.length / imageBytes, arrays: [chunk] };
+      }
+    };
+    // The later arrays, kept in a file per array per slice: an external renderer's always,
+    // our families' since slices keep them (a classic run sliced by an older dsgen draws its
+    // labels and latents again).
     const sideFiles = spec.family.command !== undefined ||
-      await hasSideFiles(folder, { shards, numImages: spec.numImages });
+      await hasSideFiles(folder, { shards, numImages: spec.numImages, schema });
+    const laterArrays = (dataset: DatasetPlan) => () =>
+      new Map(later.map((array) => [
+        array,
+        sideFiles
+          ? sideChunks(folder, { shards, suffix: array, signal: options.signal })
+          : drawnClassicArray(dataset, array as "labels" | "latents"),
+      ]));
     const version = await runDataset(spec, dirname(datasetDir), {
       name: basename(datasetDir),
       // An external renderer's family, from its handshake as the plan keeps it: no program
@@ -185,11 +204,13 @@ export async function mergeRun(
       rendererDeclared: plan.renderer?.declared,
       workers: 1,
       seedSource: "flag",
-      imageChunks,
+      sampleChunks,
       copying: true,
-      ...(sideFiles
-        ? { labelsAndLatents: () => ({ labels: side("labels")(), latents: side("latents")() }) }
-        : {}),
+      laterArrays: laterArrays({
+        ...spec,
+        generator: await familyOf(spec, plan.renderer?.declared),
+        chunkImages: 1,
+      }),
       shardedRun: { run_id: runId, shards, slices },
       signal: options.signal,
       output: options.output,
@@ -396,28 +417,44 @@ async function* sliceChunks(
 }
 
 /**
- * Whether every slice kept its labels and latents (each published by rename, before its image
- * file, so a file that is there is whole): the labels' size is checked, one byte per image.
+ * The configured family of a run's spec: dsgen's own or a module's, or an external renderer's
+ * from the handshake its plan recorded (no process is started).
+ */
+async function familyOf(
+  spec: DatasetSpec,
+  declared: { [key: string]: JsonValue } | undefined,
+): Promise<ImageGenerator> {
+  if (spec.family.command !== undefined && declared !== undefined) {
+    return externalGenerator(parseDescription(JSON.stringify(declared)));
+  }
+  return await createGenerator(spec);
+}
+
+/**
+ * Whether every slice kept the arrays after the first (each published by rename, before its
+ * first array's file, so a file that is there is whole): each file's size is checked.
  */
 async function hasSideFiles(
   folder: string,
-  layout: { shards: number; numImages: number },
+  layout: { shards: number; numImages: number; schema: SampleSchema },
 ): Promise<boolean> {
   for (let index = 0; index < layout.shards; index++) {
     const name = sliceName(index, layout.shards);
     const count = sliceRange(layout.numImages, layout.shards, index).count;
-    const labels = await Deno.stat(join(folder, `${name}.labels.bin`)).catch(() => undefined);
-    const latents = await Deno.stat(join(folder, `${name}.latents.bin`)).catch(() => undefined);
-    if (labels?.size !== count || latents === undefined) return false;
+    for (const array of layout.schema.arrays.slice(1)) {
+      const path = join(folder, `${name}.${array.name}.bin`);
+      const stat = await Deno.stat(path).catch(() => undefined);
+      if (stat?.size !== count * bytesPerSample(array)) return false;
+    }
   }
   return true;
 }
 
 /**
- * The labels or latents of every slice, from the slices' side files, in order.
+ * One later array of every slice, from the slices' side files, in order.
  *
  * @param folder The run folder.
- * @param layout The number of slices, the files' suffix (`labels` or `latents`), the signal.
+ * @param layout The number of slices, the array's name (the files' suffix), the signal.
  * @returns The bytes, in image order.
  */
 async function* sideChunks(

@@ -5,9 +5,9 @@
  * ```
  * <dataset>/.run-<id>/
  *   plan.json                        the spec and the number of slices, written once
- *   slice-00003-of-00016.bin         slice 3's images, as the images array's bytes
- *   slice-00003-of-00016.labels.bin  with --generator-cmd: slice 3's labels and latents, as
- *   slice-00003-of-00016.latents.bin the renderer answered them (uint8; float32 bytes)
+ *   slice-00003-of-00016.bin         slice 3's images (the schema's first array), as its bytes
+ *   slice-00003-of-00016.labels.bin  slice 3's labels and latents (each later array of the
+ *   slice-00003-of-00016.latents.bin schema, `.<name>.bin`): uint8; float32 bytes
  *   slice-00003-of-00016.crc32       the CRC-32 of each chunk of it (see checksums.ts)
  *   slice-00003-of-00016.json        slice 3's record: written last, so it marks the slice done
  *   .slice-00003-of-00016.bin.<host>.<pid>.tmp   slice 3 being rendered

@@ -1,6 +1,7 @@
 /**
  * One slice of a sharded run: the contiguous images `start .. start + count - 1` of a dataset,
- * rendered into the run folder as the images array's raw bytes. The slice that completes the
+ * rendered into the run folder as the raw bytes of each array of the family's schema (the
+ * first in `<slice>.bin`, each other in `<slice>.<array>.bin`). The slice that completes the
  * run merges it (see `merge.ts`).
  *
  * A slice refuses to join a run whose recorded plan differs from its own (exit 2, naming the
@@ -15,25 +16,21 @@ import { hostname } from "node:os";
 import type { DatasetSpec } from "../generators/spec.ts";
 import { crc32 } from "../format/crc32.ts";
 import { chunkBytes } from "../format/npz.ts";
-import { workerImageChunks } from "../pipeline/worker_pool.ts";
+import { schemaOf } from "../generators/family_schema.ts";
+import { bytesPerSample, sampleBytes, type SampleSchema } from "../generators/sample_schema.ts";
+import { chunkProducer } from "../run/write.ts";
 import { estimateSliceThenMerge, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { outputProgress } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
 import { RunError, UsageError } from "../exit/errors.ts";
 import { defaultName, type RunOutput } from "../run/generate_dataset.ts";
-import { confirmOrStop, interruption } from "../exit/interrupt.ts";
-import { describeWorkers, planRun } from "../run/plan.ts";
-import {
-  checkDiskRoom,
-  checkMemory,
-  checkOutputFolder,
-  checkWritable,
-  systemReason,
-} from "../run/preflight.ts";
+import { interruption } from "../exit/interrupt.ts";
+import { describeWorkers, planRun, type RunPlan } from "../run/plan.ts";
+import { systemReason } from "../run/preflight.ts";
+import { runSteps } from "../run/steps.ts";
 import type { ResourceProbe } from "../run/resources.ts";
 import { type MergeResult, mergeRun } from "./merge.ts";
 import { type ExternalRenderers, rendererRunError, withRenderersFor } from "../renderer/pool.ts";
-import { chunkImages, localImageChunks, type RowSink } from "../pipeline/dataset.ts";
 import { SpilledArrays } from "../pipeline/spill.ts";
 import { RendererError } from "../renderer/process.ts";
 import {
@@ -152,201 +149,218 @@ async function sliceWith(
   // A run folder, plan or record that cannot be trusted, or is malformed, fails the slice
   // before anything is written (the write check below leaves a probe's trace in the folder).
   await runFolderRead(() => readPlan(runFolder(datasetDir, runId), runId));
-  await checkOutputFolder(outputDir, name);
-  await checkWritable(outputDir, datasetDir);
-  const range = sliceRange(spec.numImages, shards, index);
-  const renderer = renderers === undefined ? undefined : {
-    peakBytes: await renderers.pilot(spec.seed, chunkImages(spec.imageSize, spec.dtype)) ?? 0,
-    answerBytesPerPixel: renderers.answerBytesPerPixel,
-  };
-  const slicePlan = await planRun({ ...spec, numImages: range.count }, {
-    hashes: false,
-    workers: options.workers,
-    probe: options.probe,
-    ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
-  });
-  // The slice that completes the run merges it in this process: its estimate covers that.
-  const mergePlan = await planRun(spec, {
-    workers: 1,
-    probe: options.probe,
-    ...(renderers === undefined ? {} : { generator: renderers.generator, renderer }),
-  });
-  const estimatedPeak = estimateSliceThenMerge(slicePlan.estimate, mergePlan);
   const folder = runFolder(datasetDir, runId);
-  const mine: RunPlanFile = {
-    schema_version: 1,
-    run_id: runId,
-    dataset: name,
-    shards,
-    spec: { ...slicePlan.spec, numImages: spec.numImages },
-    created_at: new Date().toISOString(),
-    // The handshake, so that the merge learns the family from the plan and starts nothing.
-    ...(renderers === undefined ? {} : { renderer: { declared: renderers.declared } }),
-  };
-  const refuseDifferent = (recorded: RunPlanFile | undefined) => {
-    const differs = recorded === undefined ? undefined : planDifference(recorded, mine);
-    if (differs === undefined) return;
-    const planPath = join(folder, "plan.json");
-    if (differs.startsWith("--generator-cmd")) {
-      // Both programs, as the words and folder that run (never a stored label).
-      const describe = (plan: RunPlanFile) =>
-        plan.spec.family.command === undefined
-          ? `dsgen's own ${plan.spec.family.name}`
-          : `${quoteCommand(plan.spec.family.command)} (run in ${plan.spec.family.cwd})`;
-      throw new UsageError(
-        `Cannot join run "${runId}": "${differs}" differs from the run's plan in ${planPath}: ` +
-          `this slice runs ${describe(mine)} but the plan names ${describe(recorded!)}, ` +
-          "expected the same command, typed in the same folder, for every slice",
-      );
-    }
-    throw new UsageError(
-      `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
-        `${planPath}, expected the same flags for every slice`,
-    );
-  };
-  // Checked before anything is created, and again once the plan is recorded (a slice with
-  // other flags may have recorded it meanwhile).
-  refuseDifferent(await runFolderRead(() => readPlan(folder, runId)));
-  const title = `Slice ${index} of ${shards} (images ${range.start} to ` +
-    `${range.start + range.count - 1}) of run "${runId}"`;
-  const done = await runFolderRead(() =>
-    readSliceRecord(folder, { index, shards, numImages: spec.numImages })
-  );
-  if (done !== undefined) {
-    output?.write(`${title} is already complete: nothing to do\n`);
-    return { status: "already complete", record: done, ...await mergeIfComplete() };
-  }
+  // Set by the plan step, read by the write step.
+  let range!: ReturnType<typeof sliceRange>;
+  let slicePlan!: RunPlan;
+  let mine!: RunPlanFile;
+  let refuseDifferent!: (recorded: RunPlanFile | undefined) => void;
+  let schema!: SampleSchema;
+  let bytesPerFirst = 0;
+  let bytes = 0;
+  let workers!: RunPlan["workers"];
+  return await runSteps<SliceResult>(
+    spec,
+    { outputDir, name, external: renderers, output, signal },
+    {
+      plan: async (rendererOptions) => {
+        range = sliceRange(spec.numImages, shards, index);
+        slicePlan = await planRun({ ...spec, numImages: range.count }, {
+          hashes: false,
+          workers: options.workers,
+          probe: options.probe,
+          ...rendererOptions,
+        });
+        // The slice that completes the run merges it in this process: its estimate covers that.
+        const mergePlan = await planRun(spec, {
+          workers: 1,
+          probe: options.probe,
+          ...rendererOptions,
+        });
+        const estimatedPeak = estimateSliceThenMerge(slicePlan.estimate, mergePlan);
+        mine = {
+          schema_version: 1,
+          run_id: runId,
+          dataset: name,
+          shards,
+          spec: { ...slicePlan.spec, numImages: spec.numImages },
+          created_at: new Date().toISOString(),
+          // The handshake, so that the merge learns the family from the plan and starts nothing.
+          ...(renderers === undefined ? {} : { renderer: { declared: renderers.declared } }),
+        };
+        refuseDifferent = (recorded: RunPlanFile | undefined) => {
+          const differs = recorded === undefined ? undefined : planDifference(recorded, mine);
+          if (differs === undefined) return;
+          const planPath = join(folder, "plan.json");
+          if (differs.startsWith("--generator-cmd")) {
+            // Both programs, as the words and folder that run (never a stored label).
+            const describe = (plan: RunPlanFile) =>
+              plan.spec.family.command === undefined
+                ? `dsgen's own ${plan.spec.family.name}`
+                : `${quoteCommand(plan.spec.family.command)} (run in ${plan.spec.family.cwd})`;
+            throw new UsageError(
+              `Cannot join run "${runId}": "${differs}" differs from the run's plan in ${planPath}: ` +
+                `this slice runs ${describe(mine)} but the plan names ${describe(recorded!)}, ` +
+                "expected the same command, typed in the same folder, for every slice",
+            );
+          }
+          throw new UsageError(
+            `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
+              `${planPath}, expected the same flags for every slice`,
+          );
+        };
+        // Checked before anything is created, and again once the plan is recorded (a slice with
+        // other flags may have recorded it meanwhile).
+        refuseDifferent(await runFolderRead(() => readPlan(folder, runId)));
+        const title = `Slice ${index} of ${shards} (images ${range.start} to ` +
+          `${range.start + range.count - 1}) of run "${runId}"`;
+        const done = await runFolderRead(() =>
+          readSliceRecord(folder, { index, shards, numImages: spec.numImages })
+        );
+        if (done !== undefined) {
+          output?.write(`${title} is already complete: nothing to do\n`);
+          return { done: { status: "already complete", record: done, ...await mergeIfComplete() } };
+        }
 
-  const bytes = range.count * spec.imageSize ** 2 * (spec.dtype === "uint8" ? 1 : 8);
-  checkDiskRoom(bytes, { outputDir, datasetDir });
-  const workers = slicePlan.workers;
-  info(
-    `Plan: ${title}: ${range.count} images of ${spec.imageSize}x${spec.imageSize} ${spec.dtype}, ` +
-      `generator ${slicePlan.generator.name} ${slicePlan.generator.version}, seed ${spec.seed}, ` +
-      describeWorkers(workers),
-  );
-  info(`Output: ${resolve(folder)}/${sliceName(index, shards)}.bin`);
-  info(`Disk: ${formatMegabytes(bytes)} (${bytes} bytes)`);
-  info(
-    `Estimated memory: ${formatMegabytes(estimatedPeak)} for ${range.count} images and the ` +
-      `merge, if this slice completes the run ` +
-      `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
-  );
-  checkMemory(estimatedPeak, slicePlan.memory);
-  await confirmOrStop(options.confirm, { signal, output, outcome: "nothing was written" });
-  try {
-    refuseDifferent(await recordPlan(folder, mine));
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
-    throw new RunError(
-      `Cannot record the plan of run "${runId}" in ${folder}: ${systemReason(error)}`,
-      { cause: error },
-    );
-  }
+        schema = schemaOf(slicePlan.generator, spec.dtype);
+        bytesPerFirst = bytesPerSample(schema.arrays[0]!);
+        // Every array's files: the first's `.bin` and a side file per later array.
+        bytes = range.count * sampleBytes(schema);
+        workers = slicePlan.workers;
+        return {
+          lines: [
+            `Plan: ${title}: ${range.count} images of ${spec.imageSize}x${spec.imageSize} ${spec.dtype}, ` +
+            `generator ${slicePlan.generator.name} ${slicePlan.generator.version}, seed ${spec.seed}, ` +
+            describeWorkers(workers),
+            `Output: ${resolve(folder)}/${sliceName(index, shards)}.bin`,
+            `Disk: ${formatMegabytes(bytes)} (${bytes} bytes)`,
+            `Estimated memory: ${
+              formatMegabytes(estimatedPeak)
+            } for ${range.count} images and the ` +
+            `merge, if this slice completes the run ` +
+            `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
+          ],
+          diskBytes: bytes,
+          estimatedPeak,
+          memory: slicePlan.memory,
+          confirm: options.confirm,
+          outcome: "nothing was written",
+        };
+      },
+      write: async () => {
+        try {
+          refuseDifferent(await recordPlan(folder, mine));
+        } catch (error) {
+          if (error instanceof UsageError) throw error;
+          if (error instanceof TypeError) throw new RunError(error.message, { cause: error });
+          throw new RunError(
+            `Cannot record the plan of run "${runId}" in ${folder}: ${systemReason(error)}`,
+            { cause: error },
+          );
+        }
 
-  const startedAt = new Date();
-  const startTime = performance.now();
-  const finalPath = join(folder, `${sliceName(index, shards)}.bin`);
-  const temporary = join(folder, temporaryName(`${sliceName(index, shards)}.bin`));
-  const progress = outputProgress(range.count, output);
-  const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
-  let spill: SpilledArrays | undefined;
-  try {
-    // The labels and latents go to two more slice files as the images stream (for the merge
-    // to copy): an external renderer's, or those the render pass drew.
-    const side = (suffix: string) => `${sliceName(index, shards)}.${suffix}.bin`;
-    const sideTemporaries = {
-      labels: temporaryName(side("labels")),
-      latents: temporaryName(side("latents")),
-    };
-    const sides = { labels: join(folder, side("labels")), latents: join(folder, side("latents")) };
-    const kept = SpilledArrays.create(folder, sideTemporaries);
-    spill = kept;
-    const rows: RowSink = (labels, latents) => kept.append(labels, latents);
-    const chunks = renderers !== undefined
-      ? (await renderers.writeOptions({
-        workers: workers.count,
-        signal,
-        firstImage: range.start,
-      })).imageChunks!(slicePlan.dataset, signal, rows)
-      : workers.count > 1
-      ? workerImageChunks(slicePlan.dataset, {
-        workers: workers.count,
-        family: slicePlan.spec.family,
-        signal,
-        firstImage: range.start,
-        rows,
-      })
-      : localImageChunks(slicePlan.dataset, signal, rows, range.start);
-    const bytesPerImage = bytes / range.count;
-    let written = 0;
-    const checksums = new ChunkChecksums();
-    for await (const chunk of chunks) {
-      const data = chunkBytes(chunk);
-      // The CRC-32 of each chunk, so the merge need not compute them (a worker already did).
-      checksums.add(
-        data.length,
-        typeof chunk === "object" && "crc32" in chunk ? chunk.crc32 : crc32(data),
-      );
-      // Asynchronous on purpose: each write lets the event loop run, where a signal arrives.
-      let offset = 0;
-      while (offset < data.length) offset += await file.write(data.subarray(offset));
-      written += data.length;
-      progress.update(written / bytesPerImage);
-    }
-    await file.sync();
-    file.close();
-    signal?.throwIfAborted();
-    if (kept.images !== range.count) {
-      throw new RangeError(`The render gave labels for ${kept.images} of ${range.count} images`);
-    }
-    await kept.keep(sides);
-    await renderers?.finish();
-    // The checksums first: a slice file is never published without them.
-    await writeChunkChecksums(folder, index, shards, checksums);
-    await Deno.rename(temporary, finalPath);
-    progress.finish();
-  } catch (error) {
-    progress.clear();
-    try {
-      file.close();
-    } catch {
-      // Already closed.
-    }
-    await Deno.remove(temporary).catch(() => {});
-    spill?.remove();
-    await renderers?.abort();
-    throw interruption(signal, `slice ${index}'s partial file was removed, other slices kept`) ??
-      (error instanceof RendererError
-        ? rendererRunError(error, `slice ${index}'s partial files were removed`)
-        : undefined) ??
-      new RunError(
-        `Cannot write slice ${index} of run "${runId}" to ${temporary}: ${
-          systemReason(error)
-        }; its partial file was removed`,
-        { cause: error },
-      );
-  }
-  const seconds = (performance.now() - startTime) / 1000;
-  const peak = measuredPeakMemory();
-  const record: SliceMetadata = {
-    index,
-    start_image: range.start,
-    num_images: range.count,
-    host: hostname(),
-    started_at: startedAt.toISOString(),
-    duration_seconds: Number(seconds.toFixed(3)),
-    images_per_second: Math.round(range.count / seconds),
-    peak_memory_bytes: peak ?? null,
-    workers: workers.count,
-  };
-  await writeSliceRecord(folder, shards, record);
-  info(
-    `Wrote slice ${index}: ${range.count} images, ${formatMegabytes(bytes)}, in ` +
-      `${seconds.toFixed(2)} s (${record.images_per_second} img/s)`,
+        const startedAt = new Date();
+        const startTime = performance.now();
+        const finalPath = join(folder, `${sliceName(index, shards)}.bin`);
+        const temporary = join(folder, temporaryName(`${sliceName(index, shards)}.bin`));
+        const progress = outputProgress(range.count, output);
+        const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
+        let spill: SpilledArrays | undefined;
+        try {
+          // The schema's other arrays go to a slice file each as the first streams (for the merge
+          // to copy).
+          const later = schema.arrays.slice(1).map((array) => array.name);
+          const side = (array: string) => `${sliceName(index, shards)}.${array}.bin`;
+          const kept = SpilledArrays.create(
+            folder,
+            later.map((array) => temporaryName(side(array))),
+          );
+          spill = kept;
+          const produce = await chunkProducer(slicePlan, {
+            renderers,
+            firstSample: range.start,
+            signal,
+          });
+          const chunks = (async function* () {
+            for await (const chunk of produce(slicePlan.dataset, signal)) {
+              kept.append(chunk.numSamples, chunk.arrays.slice(1).map(chunkBytes));
+              yield chunk.arrays[0]!;
+            }
+          })();
+          const bytesPerImage = bytesPerFirst;
+          let written = 0;
+          const checksums = new ChunkChecksums();
+          for await (const chunk of chunks) {
+            const data = chunkBytes(chunk);
+            // The CRC-32 of each chunk, so the merge need not compute them (a worker already did).
+            checksums.add(
+              data.length,
+              typeof chunk === "object" && "crc32" in chunk ? chunk.crc32 : crc32(data),
+            );
+            // Asynchronous on purpose: each write lets the event loop run, where a signal arrives.
+            let offset = 0;
+            while (offset < data.length) offset += await file.write(data.subarray(offset));
+            written += data.length;
+            progress.update(written / bytesPerImage);
+          }
+          await file.sync();
+          file.close();
+          signal?.throwIfAborted();
+          if (kept.samples !== range.count) {
+            throw new RangeError(`The render gave ${kept.samples} of ${range.count} samples`);
+          }
+          await kept.keep(later.map((array) => join(folder, side(array))));
+          await renderers?.finish();
+          // The checksums first: a slice file is never published without them.
+          await writeChunkChecksums(folder, index, shards, checksums);
+          await Deno.rename(temporary, finalPath);
+          progress.finish();
+        } catch (error) {
+          progress.clear();
+          try {
+            file.close();
+          } catch {
+            // Already closed.
+          }
+          await Deno.remove(temporary).catch(() => {});
+          spill?.remove();
+          await renderers?.abort();
+          throw interruption(
+            signal,
+            `slice ${index}'s partial file was removed, other slices kept`,
+          ) ??
+            (error instanceof RendererError
+              ? rendererRunError(error, `slice ${index}'s partial files were removed`)
+              : undefined) ??
+            new RunError(
+              `Cannot write slice ${index} of run "${runId}" to ${temporary}: ${
+                systemReason(error)
+              }; its partial file was removed`,
+              { cause: error },
+            );
+        }
+        const seconds = (performance.now() - startTime) / 1000;
+        const peak = measuredPeakMemory();
+        const record: SliceMetadata = {
+          index,
+          start_image: range.start,
+          num_images: range.count,
+          host: hostname(),
+          started_at: startedAt.toISOString(),
+          duration_seconds: Number(seconds.toFixed(3)),
+          images_per_second: Math.round(range.count / seconds),
+          peak_memory_bytes: peak ?? null,
+          workers: workers.count,
+        };
+        await writeSliceRecord(folder, shards, record);
+        info(
+          `Wrote slice ${index}: ${range.count} images, ${formatMegabytes(bytes)}, in ` +
+            `${seconds.toFixed(2)} s (${record.images_per_second} img/s)`,
+        );
+        return { status: "rendered", record, ...await mergeIfComplete() };
+      },
+    },
   );
-  return { status: "rendered", record, ...await mergeIfComplete() };
 
   async function mergeIfComplete(): Promise<{ merge?: MergeResult }> {
     const { missing } = await runProgress(folder, shards);

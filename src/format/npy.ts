@@ -27,7 +27,17 @@ export const NPY_MAGIC: Uint8Array = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x5
 export const NPY_ALIGN = 64;
 
 /** A dtype descriptor dsgen reads and writes. */
-export type NpyDtype = "|u1" | "<f4" | "<f8" | "<i8" | `<U${number}`;
+export type NpyDtype =
+  | "|u1"
+  | "|i1"
+  | "<u2"
+  | "<i2"
+  | "<u4"
+  | "<i4"
+  | "<f4"
+  | "<f8"
+  | "<i8"
+  | `<U${number}`;
 
 /** What an NPY header says about the array that follows it. */
 export interface NpyHeader {
@@ -55,7 +65,13 @@ export interface NpyHeader {
 export function itemSize(descr: NpyDtype): number {
   switch (descr) {
     case "|u1":
+    case "|i1":
       return 1;
+    case "<u2":
+    case "<i2":
+      return 2;
+    case "<u4":
+    case "<i4":
     case "<f4":
       return 4;
     case "<f8":

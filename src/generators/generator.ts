@@ -21,8 +21,23 @@
  * {@linkcode ImageGenerator.supersampling} for `cut`. A new family gets every check from its
  * own file.
  *
+ * ## The sample schema
+ * What a run stores per sample is the family's {@linkcode SampleSchema} (`sample_schema.ts`):
+ * a list of arrays, each with a name, dtype, per-sample shape and role. A classic family
+ * (one grayscale image, a label and a row of latents) declares nothing: its schema is derived
+ * by `schemaOf` (`family_schema.ts`) as `images` (S, S) uint8 or float64, `labels` () uint8
+ * and `latents` (K,) float32, the arrays every archive had before schemas, and the pipeline
+ * fills it from {@linkcode ImageGenerator.sample} and {@linkcode ImageGenerator.render}.
+ * Any other family declares {@linkcode ImageGenerator.schema} and fills whole chunks with
+ * {@linkcode ImageGenerator.fillChunk}; the writer, workers, slices, merge, verify and the
+ * memory estimate follow the schema and know no array by name.
+ *
  * @module
  */
+
+import type { ChunkLayout, SampleSchema } from "./sample_schema.ts";
+
+export type { ChunkLayout, SampleSchema };
 
 /** How a factor varies: a class, a grid of values, or a range. */
 export type FactorKind = "categorical" | "discrete" | "continuous";
@@ -140,6 +155,29 @@ export interface ImageGenerator {
     pixelsOut: Float64Array,
     pixelOffset: number,
   ): void;
+  /**
+   * The arrays of one sample, for a family that does not store the classic `images`,
+   * `labels` and `latents` (a {@linkcode SampleSchema} from `checkSampleSchema`). The archive
+   * holds one `<name>.npy` of shape `(N, ...shape)` per array, in this order; the first array
+   * streams straight into the archive while the others wait in spill files, so put the largest
+   * first. With a schema, the family must give {@linkcode ImageGenerator.fillChunk}, and the
+   * pipeline calls neither `sample` nor `render` (they may throw); `classes` and `latents` are
+   * still recorded (as `class_names` and `latent_names`) and may be empty.
+   */
+  readonly schema?: SampleSchema;
+  /**
+   * For a family with a {@linkcode ImageGenerator.schema}: fills samples `start .. start +
+   * chunk.numSamples - 1` under `seed` into the chunk, sample j of each array at `j x
+   * elementsPerSample` of its view. The views are zeroed before the call. Sample i must depend
+   * only on (seed, i), whatever the chunking or thread.
+   */
+  fillChunk?(seed: number, start: number, chunk: ChunkLayout): void;
+  /**
+   * For a family with a {@linkcode ImageGenerator.schema}, if `dsgen render` is to draw it:
+   * fills every array that is not of role `factor` from the `factor` arrays already in the
+   * chunk (the other views are zeroed), giving the bytes `fillChunk` gives for those factors.
+   */
+  renderFromFactors?(chunk: ChunkLayout): void;
   /**
    * Optional, for speed: renders one image straight to the bytes quantizing `render`'s values
    * would give (numpy's `round(clip(x, 0, 1) * 255)`), writing every one of the `imageSize²`

@@ -3,7 +3,7 @@
  * masks, amodal masks and occlusion, like DeepMind's Multi-dSprites.
  *
  * This module is groundwork: pure rendering into the typed views of a sample schema
- * (`../pipeline/sample_schema.ts`); `dsgen generate` does not offer it yet.
+ * (`./sample_schema.ts`); `dsgen generate` does not offer it yet.
  *
  * ## The model
  * A scene has a background (entity 0) and `numObjects` objects in slots 1 to numObjects of K
@@ -48,7 +48,7 @@ import {
   checkSampleSchema,
   type ChunkLayout,
   type SampleSchema,
-} from "../pipeline/sample_schema.ts";
+} from "./sample_schema.ts";
 
 /**
  * The most objects (K) a scene may have: blending and mask weights stay exact in float64
@@ -736,7 +736,7 @@ export class SceneRenderer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { allocateChunk } from "../pipeline/sample_schema.ts";
+   * import { allocateChunk } from "./sample_schema.ts";
    * import { createSceneFactors, SceneRenderer } from "./scenes.ts";
    * const renderer = new SceneRenderer({ imageSize: 16 });
    * const chunk = allocateChunk(renderer.schema, 1);
@@ -891,7 +891,7 @@ export class SceneRenderer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { allocateChunk } from "../pipeline/sample_schema.ts";
+   * import { allocateChunk } from "./sample_schema.ts";
    * import { SceneRenderer } from "./scenes.ts";
    * const renderer = new SceneRenderer({ imageSize: 16, preset: "binarized" });
    * const chunk = allocateChunk(renderer.schema, 2);
@@ -912,7 +912,7 @@ export class SceneRenderer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { allocateChunk } from "../pipeline/sample_schema.ts";
+   * import { allocateChunk } from "./sample_schema.ts";
    * import { SceneRenderer } from "./scenes.ts";
    * const renderer = new SceneRenderer({ imageSize: 16 });
    * const chunk = allocateChunk(renderer.schema, 3);

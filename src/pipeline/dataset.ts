@@ -1,26 +1,30 @@
 /**
  * The whole pipeline for one archive: render -> quantize -> NPZ, streamed chunk by chunk.
  *
- * `dataset.npz` holds the arrays of `dataset_schema.ts` (`DATASET_ARRAYS`), then, for a family
- * whose factors lie on a grid, the factor arrays of `factor_arrays.ts`. Today
- * `images` (N, S, S) uint8 or float64, `labels` (N,) uint8, `latents` (N, K) float32, and the
- * unicode `class_names` (C,) and `latent_names` (K,).
+ * `dataset.npz` holds one array per array of the family's sample schema (`schemaOf`), in its
+ * order, each `(N, ...shape)`: for a classic family `images` (N, S, S) uint8 or float64,
+ * `labels` (N,) uint8 and `latents` (N, K) float32; then the unicode `class_names` (C,) and
+ * `latent_names` (K,); then, for a family whose factors lie on a grid, the factor arrays of
+ * `factor_arrays.ts`.
  *
- * Images stream first, in chunks; the labels and latents the render pass drew go to two spill
- * files beside the archive meanwhile (`spill.ts`) and are copied from there afterwards, so no
- * array of the dataset is ever held whole in memory.
+ * The schema's first array streams first, in chunks; the chunks' other arrays go to spill
+ * files beside the archive meanwhile (`spill.ts`), one per array, and are copied from there
+ * afterwards, so no array of the dataset is ever held whole in memory.
  *
  * @module
  */
 
 import { basename, dirname } from "node:path";
 import type { ImageGenerator } from "../generators/generator.ts";
-import { encodeNpyHeader, itemSize, npyDataLength, type NpyHeader } from "../format/npy.ts";
-import { chunkBytes, type DataChunk, NpzWriter, planNpzLayout } from "../format/npz.ts";
-import { bytesPerPixel, type ImageDtype, renderImageBytes, type RowSink } from "./render.ts";
+import { schemaOf } from "../generators/family_schema.ts";
+import { sampleBytes } from "../generators/sample_schema.ts";
+import { encodeNpyHeader, npyDataLength, type NpyHeader } from "../format/npy.ts";
+import { chunkBytes, NpzWriter, planNpzLayout } from "../format/npz.ts";
+import { bytesPerPixel, type ImageDtype, sampleChunk } from "./render.ts";
 import { dimensionsOf } from "./dataset_schema.ts";
 import { datasetArrays } from "./factor_arrays.ts";
 import { InlineHasher, ThreadHasher } from "./file_hasher.ts";
+import { localSampleChunks, type SampleChunk } from "./sample_chunk.ts";
 import { SpilledArrays } from "./spill.ts";
 
 /** What to generate. */
@@ -64,7 +68,15 @@ export interface NpzRecord {
   arrays: ArrayRecord[];
 }
 
-export type { RowSink };
+/**
+ * Produces a plan's chunks of samples, in order (see {@linkcode SampleChunk}): the bytes of
+ * every array of the run's schema, or of its first array only when the writer is given the
+ * others ({@linkcode WriteOptions.laterArrays}).
+ */
+export type SampleChunkProducer = (
+  plan: DatasetPlan,
+  signal?: AbortSignal,
+) => AsyncIterable<SampleChunk> | Iterable<SampleChunk>;
 
 /** Options of {@linkcode writeDatasetNpz}. */
 export interface WriteOptions {
@@ -73,16 +85,11 @@ export interface WriteOptions {
   /** Stops the run between chunks. */
   signal?: AbortSignal;
   /**
-   * Produces the image chunks in order; the default renders them on this thread. A chunk is
-   * plain bytes, or bytes with their CRC-32 (computed where they were made, so the writer
-   * only combines checksums). A producer that passes every chunk's labels and latents to
-   * `rows` spares the writer drawing them again; one that ignores it leaves them to be drawn.
+   * Produces the chunks of samples in order; the default fills them on this thread. Each
+   * array's bytes are plain, or with their CRC-32 (computed where they were made, so the
+   * writer only combines checksums).
    */
-  imageChunks?: (
-    plan: DatasetPlan,
-    signal?: AbortSignal,
-    rows?: RowSink,
-  ) => AsyncIterable<DataChunk>;
+  sampleChunks?: SampleChunkProducer;
   /**
    * Whether SHA-256 runs on a thread of its own, reading the file back (default false: on
    * this thread); the run's plan decides (`thread_plan.ts`).
@@ -95,14 +102,12 @@ export interface WriteOptions {
    */
   copying?: boolean;
   /**
-   * Produces the bytes of the labels and latents, once the images are written; the default
-   * copies them from the spill files the render pass filled (see `imageChunks`). An external
-   * renderer's come from its own spill files, and a merge's from the files its slices kept.
+   * The bytes of every array of the schema after the first, by name, once the first is
+   * written: then the producer gives each chunk's first array only. A merge's come from the
+   * files its slices kept. Default: the producer gives every array, and the later ones go to
+   * spill files beside the archive meanwhile.
    */
-  labelsAndLatents?: () => {
-    labels: AsyncIterable<Uint8Array>;
-    latents: AsyncIterable<Uint8Array>;
-  };
+  laterArrays?: () => ReadonlyMap<string, AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
 }
 
 /**
@@ -132,6 +137,27 @@ export function chunkImages(imageSize: number, dtype: ImageDtype = "float64"): n
     1,
     Math.floor(CHUNK_BYTES[dtype] / (imageSize * imageSize * bytesPerPixel(dtype))),
   );
+}
+
+/**
+ * How many samples a chunk holds for a configured family: a classic family's
+ * {@linkcode chunkImages}; for a family with its own schema, about 1 MiB of samples over all
+ * its arrays, at least one.
+ *
+ * @param generator The configured family.
+ * @param dtype The image dtype (a classic family's; default uint8).
+ * @returns Samples per chunk.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { chunkSamples } from "./dataset.ts";
+ * assert.equal(chunkSamples(generators.get("shapes").create({ imageSize: 16 })), 4096);
+ * ```
+ */
+export function chunkSamples(generator: ImageGenerator, dtype: ImageDtype = "uint8"): number {
+  if (generator.schema === undefined) return chunkImages(generator.imageSize, dtype);
+  return Math.max(1, Math.floor(CHUNK_BYTES.uint8 / sampleBytes(schemaOf(generator, dtype))));
 }
 
 /**
@@ -171,58 +197,6 @@ const COLLECT_EVERY_BYTES = 256 * 1024 * 1024;
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: (options?: { type: string }) => void }).gc;
   gc?.();
-}
-
-/**
- * The image chunks of a plan, rendered on this thread, in order.
- *
- * @param plan What to generate.
- * @param signal Stops between chunks.
- * @param rows Receives each chunk's labels and latents, before the chunk is yielded.
- * @param firstImage The dataset index of the plan's first image (default 0: a cluster slice
- *   renders the images `firstImage .. firstImage + plan.numImages - 1`).
- * @returns The chunks' bytes, valid until the next chunk is requested (the buffer is reused).
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { generators } from "../generators/registry.ts";
- * import { localImageChunks } from "./dataset.ts";
- * const generator = generators.get("shapes").create({ imageSize: 8 });
- * const plan = { generator, numImages: 5, seed: 1, dtype: "uint8" as const, chunkImages: 2 };
- * let bytes = 0;
- * for await (const chunk of localImageChunks(plan)) bytes += chunk.length;
- * assert.ok(bytes === 5 * 64);
- * ```
- */
-export async function* localImageChunks(
-  plan: DatasetPlan,
-  signal?: AbortSignal,
-  rows?: RowSink,
-  firstImage = 0,
-): AsyncGenerator<Uint8Array> {
-  // One buffer, rendered into again for each chunk: a fresh buffer per chunk (zeroed, then
-  // page-faulted in) cost as much as rendering 256x256 images into it.
-  let out: Uint8Array | undefined;
-  // The labels and latents too, drawn into again: the rows sink copies them out at once.
-  let rowsInto: { labels: Uint8Array; latents: Float32Array } | undefined;
-  const factors: RowSink | undefined = rows === undefined ? undefined : (labels, latents) => {
-    rows(labels, latents);
-    rowsInto = {
-      labels,
-      latents: new Float32Array(latents.buffer, latents.byteOffset, latents.byteLength / 4),
-    };
-  };
-  for (let start = 0; start < plan.numImages; start += plan.chunkImages) {
-    signal?.throwIfAborted();
-    out = renderImageBytes(plan, {
-      start: firstImage + start,
-      count: Math.min(plan.chunkImages, plan.numImages - start),
-      out,
-      factors,
-      rowsInto,
-    });
-    yield out;
-  }
 }
 
 /**
@@ -300,12 +274,11 @@ export async function writeDatasetNpz(
   const collectEvery = options.copying === true ? Infinity : COLLECT_EVERY_BYTES;
   let lastTurn = performance.now();
   const file = await Deno.open(path, { write: true, createNew: true });
-  // The labels and latents of the render pass, unless the caller brings its own.
-  const spill = options.labelsAndLatents === undefined
-    ? SpilledArrays.create(dirname(path), {
-      labels: `.${basename(path)}.labels`,
-      latents: `.${basename(path)}.latents`,
-    })
+  // The later arrays of the schema, spilled as the first streams, unless the caller brings
+  // its own.
+  const later = schemaOf(plan.generator, plan.dtype).arrays.slice(1);
+  const spill = options.laterArrays === undefined
+    ? SpilledArrays.create(dirname(path), later.map((spec) => `.${basename(path)}.${spec.name}`))
     : undefined;
   // SHA-256 here as the bytes pass, or on a thread of its own that reads them back.
   const hasher = options.hashThread === true ? new ThreadHasher(path) : new InlineHasher();
@@ -374,29 +347,26 @@ async function streamDatasetNpz(
   const npz = new NpzWriter(writable, {
     arrays: arrays.map((array, index) => ({ name: array.name, header: headers[index]! })),
   });
-  let given = options.labelsAndLatents?.();
+  const given = options.laterArrays?.();
   for (const [index, array] of datasetArrays(plan).entries()) {
     const header = headers[index]!;
     const data = array.data;
-    if (data.kind === "images") {
-      await writeImages(plan, npz, header, options, spill);
-      // A producer that passed no rows leaves them to be drawn again.
-      if (spill !== undefined && spill.images > 0) {
-        if (spill.images !== plan.numImages) {
-          throw new RangeError(
-            `Cannot write the labels: the images' producer gave them for ${spill.images} of ` +
-              `${plan.numImages} images`,
-          );
-        }
-        given = { labels: spill.labels(), latents: spill.latents() };
+    if (data.kind === "sample" && data.index === 0) {
+      await writeFirstArray(plan, npz, { name: array.name, header }, options, spill);
+      if (spill !== undefined && spill.samples !== plan.numImages) {
+        throw new RangeError(
+          `Cannot write the arrays after ${array.name}: the producer gave them for ` +
+            `${spill.samples} of ${plan.numImages} samples`,
+        );
       }
+    } else if (data.kind === "sample") {
+      const chunks = given?.get(array.name) ?? spill?.read(data.index - 1);
+      if (chunks === undefined) {
+        throw new RangeError(`Cannot write ${array.name}: no producer gave its bytes`);
+      }
+      await npz.addArray(array.name, header, chunks);
     } else if (data.kind === "rows") {
-      const rows = array.name === "labels"
-        ? given?.labels
-        : array.name === "latents"
-        ? given?.latents
-        : undefined;
-      await npz.addArray(array.name, header, rows ?? rowChunks(plan, data.rows, signal));
+      await npz.addArray(array.name, header, rowChunks(plan, data.rows, signal));
     } else await npz.addArray(array.name, header, [data.bytes(plan)]);
   }
   await npz.close();
@@ -412,38 +382,75 @@ async function streamDatasetNpz(
   return arrays;
 }
 
-async function writeImages(
+async function writeFirstArray(
   plan: DatasetPlan,
   npz: NpzWriter,
-  header: NpyHeader,
+  first: { name: string; header: NpyHeader },
   options: WriteOptions,
   spill: SpilledArrays | undefined,
 ): Promise<void> {
   const { signal, onProgress } = options;
-  const produce = options.imageChunks ?? localImageChunks;
-  const bytesPerImage = itemSize(header.descr) * plan.generator.imageSize ** 2;
-  let imagesDone = 0;
-  const rows = spill === undefined
-    ? undefined
-    : (labels: Uint8Array, latents: Uint8Array) => spill.append(labels, latents);
-  const images = produce(plan, signal, rows)[Symbol.asyncIterator]();
+  const produce = options.sampleChunks ??
+    ((p: DatasetPlan, s?: AbortSignal) => localSampleChunks(p, { signal: s }));
+  let samplesDone = 0;
+  const produced = produce(plan, signal);
+  const chunks = Symbol.asyncIterator in produced
+    ? produced[Symbol.asyncIterator]()
+    : produced[Symbol.iterator]();
   try {
     await npz.addArray(
-      "images",
-      header,
+      first.name,
+      first.header,
       (async function* () {
-        for (let next = await images.next(); !next.done; next = await images.next()) {
-          yield next.value;
-          imagesDone += chunkBytes(next.value).length / bytesPerImage;
-          onProgress?.(imagesDone);
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+          const chunk = next.value;
+          if (spill !== undefined) {
+            if (chunk.arrays.length !== spill.paths.length + 1) {
+              throw new RangeError(
+                `Cannot write a chunk of ${chunk.arrays.length} arrays: the schema has ` +
+                  `${spill.paths.length + 1}`,
+              );
+            }
+            spill.append(chunk.numSamples, chunk.arrays.slice(1).map(chunkBytes));
+          }
+          yield chunk.arrays[0]!;
+          samplesDone += chunk.numSamples;
+          onProgress?.(samplesDone);
         }
       })(),
     );
   } finally {
     // When writing fails, the producer may be left suspended mid-stream; closing it
     // runs its cleanup (the worker pool terminates its threads). A no-op once it is done.
-    await images.return?.(undefined);
+    await chunks.return?.(undefined);
   }
+}
+
+/**
+ * A classic family's labels or latents for every image of a plan, drawn again from the family
+ * (a merge of slices from a dsgen that kept no side files), 65,536 images at a time.
+ *
+ * @param plan What to generate.
+ * @param name `labels` or `latents`.
+ * @returns The array's bytes, in order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { drawnClassicArray } from "./dataset.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 8 });
+ * const plan = { generator, numImages: 5, seed: 1, dtype: "uint8" as const, chunkImages: 2 };
+ * assert.equal([...drawnClassicArray(plan, "latents")][0]!.length, 5 * 4 * 4);
+ * ```
+ */
+export function* drawnClassicArray(
+  plan: DatasetPlan,
+  name: "labels" | "latents",
+): Generator<Uint8Array> {
+  yield* rowChunks(plan, (_plan, start, count) => {
+    const { labels, latents } = sampleChunk(plan.generator, plan.seed, { start, count });
+    return name === "labels" ? labels : new Uint8Array(latents.buffer);
+  });
 }
 
 function* rowChunks(

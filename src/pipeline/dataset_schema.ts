@@ -13,7 +13,6 @@
 import type { ImageGenerator } from "../generators/generator.ts";
 import type { ImageDtype } from "../generators/spec.ts";
 import { encodeUnicodeArray, type NpyDtype } from "../format/npy.ts";
-import { sampleChunk } from "./render.ts";
 
 /** What the layout of an archive depends on. */
 export interface LayoutPlan {
@@ -29,15 +28,15 @@ export interface LayoutPlan {
 
 /**
  * How an array's data is produced:
- * - `images`: streamed from the image chunk producer (rendered, or handed in by the caller);
+ * - `sample`: the `index`-th array of the run's sample schema (`schemaOf`), from the chunk
+ *   producer: the first streams into the archive as it is made, the others go to spill files
+ *   beside it meanwhile and are copied after it, so no per-sample array is held whole;
  * - `rows`: per image, `rows(plan, start, count)` gives the bytes of images `start ..
- *   start + count - 1`, for a producer that does not hand the writer the render pass's rows
- *   (those stream to spill files beside the archive); either way written after the images,
- *   so no per-image array is held whole;
+ *   start + count - 1`, drawn again from the family (a grid's `latents_classes`);
  * - `whole`: small enough to build at once.
  */
 export type ArrayData =
-  | { kind: "images" }
+  | { kind: "sample"; index: number }
   | { kind: "rows"; rows: (plan: LayoutPlan, start: number, count: number) => Uint8Array }
   | { kind: "whole"; bytes: (plan: LayoutPlan) => Uint8Array };
 
@@ -102,7 +101,7 @@ export const DATASET_ARRAYS: readonly ArrayDescriptor[] = [
       text: "|u1 (uint8) or <f8 (float64)",
     },
     shape: ["N", "S", "S"],
-    data: { kind: "images" },
+    data: { kind: "sample", index: 0 },
   },
   {
     name: "labels",
@@ -110,10 +109,7 @@ export const DATASET_ARRAYS: readonly ArrayDescriptor[] = [
     dtype: () => "|u1",
     accepts: exactly("|u1", "uint8"),
     shape: ["N"],
-    data: {
-      kind: "rows",
-      rows: (plan, start, count) => sampleChunk(plan.generator, plan.seed, { start, count }).labels,
-    },
+    data: { kind: "sample", index: 1 },
   },
   {
     name: "latents",
@@ -121,11 +117,7 @@ export const DATASET_ARRAYS: readonly ArrayDescriptor[] = [
     dtype: () => "<f4",
     accepts: exactly("<f4", "float32"),
     shape: ["N", "K"],
-    data: {
-      kind: "rows",
-      rows: (plan, start, count) =>
-        new Uint8Array(sampleChunk(plan.generator, plan.seed, { start, count }).latents.buffer),
-    },
+    data: { kind: "sample", index: 2 },
   },
   {
     name: "class_names",

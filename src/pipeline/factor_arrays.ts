@@ -19,6 +19,8 @@
  */
 
 import type { FactorSpec, ImageGenerator } from "../generators/generator.ts";
+import { schemaOf } from "../generators/family_schema.ts";
+import { npyDescr } from "../generators/sample_schema.ts";
 import { encodeUnicodeArray, type NpyHeader } from "../format/npy.ts";
 import { type ArrayDescriptor, DATASET_ARRAYS, type LayoutPlan } from "./dataset_schema.ts";
 
@@ -180,8 +182,9 @@ export function factorArrays(
 }
 
 /**
- * The arrays of a plan's archive: the five of every dataset, then the factor arrays of a grid
- * family, as descriptors of the one-place schema.
+ * The arrays of a plan's archive: one per array of the family's sample schema, in its order,
+ * then `class_names` and `latent_names`, then the factor arrays of a grid family. For a
+ * classic family the first five are {@linkcode DATASET_ARRAYS}, with their named dimensions.
  *
  * @param plan The plan.
  * @returns The descriptors, in the order they are written.
@@ -198,9 +201,10 @@ export function factorArrays(
  */
 export function datasetArrays(plan: LayoutPlan): readonly ArrayDescriptor[] {
   const factors = factorArrays(plan.generator, plan);
-  if (factors.length === 0) return DATASET_ARRAYS;
+  const fixed = plan.generator.schema === undefined ? DATASET_ARRAYS : schemaArrays(plan);
+  if (factors.length === 0) return fixed;
   return [
-    ...DATASET_ARRAYS,
+    ...fixed,
     ...factors.map((factor): ArrayDescriptor => ({
       name: factor.name,
       content: "factor grid array (see factor_arrays.ts)",
@@ -216,5 +220,21 @@ export function datasetArrays(plan: LayoutPlan): readonly ArrayDescriptor[] {
         ? { kind: "whole", bytes: () => factor.whole!() }
         : { kind: "rows", rows: (_plan, start, count) => factor.rows!(start, count) },
     })),
+  ];
+}
+
+/** A family's own schema as descriptors, then the class and latent names. */
+function schemaArrays(plan: LayoutPlan): ArrayDescriptor[] {
+  const names = DATASET_ARRAYS.filter((array) => array.data.kind === "whole");
+  return [
+    ...schemaOf(plan.generator, plan.dtype).arrays.map((spec, index): ArrayDescriptor => ({
+      name: spec.name,
+      content: `${spec.role} array of the family's schema`,
+      dtype: () => npyDescr(spec),
+      accepts: { test: (descr) => descr === npyDescr(spec), text: npyDescr(spec) },
+      shape: ["N", ...spec.shape],
+      data: { kind: "sample", index },
+    })),
+    ...names,
   ];
 }

@@ -29,13 +29,6 @@ export function bytesPerPixel(dtype: ImageDtype): number {
   return dtype === "uint8" ? 1 : 8;
 }
 
-/**
- * Receives the labels and latents of each image chunk, as the archive stores them (one byte,
- * and K little-endian float32 values, per image), in image order. The bytes are valid during
- * the call only: their memory is drawn into again for a later chunk.
- */
-export type RowSink = (labels: Uint8Array, latents: Uint8Array) => void;
-
 /** The rendered images of a chunk, with their labels and latent factors. */
 export interface RenderedChunk {
   /** Index of the chunk's first image. */
@@ -134,9 +127,8 @@ export function renderChunk(
  *
  * @param plan The generator, seed and dtype.
  * @param range The first image and the number of images; `out` may pass a buffer to reuse,
- *   used when its length is exactly the chunk's bytes; `factors`, if given, receives the
- *   images' labels and latents (drawn for the render anyway), as the archive stores them;
- *   `rowsInto` may pass the arrays to draw them into (see {@linkcode sampleChunk}).
+ *   used when its length is exactly the chunk's bytes; `rowsInto` may pass the arrays to draw
+ *   the labels and latents into (see {@linkcode sampleChunk}), where a caller reads them.
  * @returns uint8 pixels, or float64 values as little-endian bytes (in `out` when it was used).
  * @example
  * ```ts
@@ -154,18 +146,14 @@ export function renderImageBytes(
     start: number;
     count: number;
     out?: Uint8Array;
-    factors?: RowSink | undefined;
     rowsInto?: { labels: Uint8Array; latents: Float32Array } | undefined;
   },
 ): Uint8Array {
   const area = plan.generator.imageSize ** 2;
   const generator = plan.generator;
-  const giveFactors = (labels: Uint8Array, latents: Float32Array) =>
-    range.factors?.(labels, new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength));
   if (plan.dtype === "uint8" && generator.renderBytes !== undefined) {
     // Straight to bytes: no float image, no zeroing, no quantizing pass.
     const { labels, latents } = sampleChunk(generator, plan.seed, { ...range, ...range.rowsInto });
-    giveFactors(labels, latents);
     const out = range.out?.length === range.count * area
       ? range.out
       : new Uint8Array(range.count * area);
@@ -177,7 +165,6 @@ export function renderImageBytes(
   }
   if (plan.dtype === "uint8") {
     const { labels, latents } = sampleChunk(generator, plan.seed, { ...range, ...range.rowsInto });
-    giveFactors(labels, latents);
     const out = range.out?.length === range.count * area
       ? range.out
       : new Uint8Array(range.count * area);
@@ -211,7 +198,6 @@ export function renderImageBytes(
     pixels,
     ...range.rowsInto,
   });
-  giveFactors(chunk.labels, chunk.latents);
   // Typed arrays use the platform's byte order; every platform Deno ships on is little-endian.
   return new Uint8Array(chunk.pixels.buffer, chunk.pixels.byteOffset, chunk.pixels.byteLength);
 }

@@ -1,20 +1,24 @@
 /**
- * A rendering thread: receives chunk requests, renders them and sends the bytes back.
+ * A rendering thread: receives chunk requests, fills them and sends the arrays back.
  *
- * Messages in: `{ family, imageSize, seed, dtype, id, start, count, factors, buffer, rows }`
- * (`buffer` and `rows`: memory of an earlier chunk, transferred back to be used again); out:
- * `{ id, bytes, crc32, labels, latents }` (the buffers are transferred, not copied; `crc32` is
- * the bytes' CRC-32, computed here so the writer needs not; `labels` and `latents`, the bytes
- * of the images' factors, only when `factors` was asked) or `{ id, error }`. The family is a
- * {@linkcode FamilyRef}, so a family loaded from the user's module renders here too.
+ * Messages in: `{ family, imageSize, seed, dtype, id, start, count, buffers }` (`buffers`:
+ * memory of an earlier chunk, one per array of the schema, transferred back to be filled
+ * again); out: `{ id, numSamples, arrays, crc32 }` (one `Uint8Array` per array of the
+ * family's schema, in its order, each over its own transferred buffer; `crc32` is the first
+ * array's CRC-32, computed here so the writer, which streams that array, needs not) or
+ * `{ id, error }`. The family is a {@linkcode FamilyRef}, so a family loaded from the user's
+ * module renders here too.
  *
  * @module
  */
 
 import { crc32 } from "../format/crc32.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
+import { schemaOf } from "../generators/family_schema.ts";
+import { allocateChunk } from "../generators/sample_schema.ts";
 import { createGenerator, type FamilyRef } from "../generators/spec.ts";
-import { type ImageDtype, renderImageBytes } from "./render.ts";
+import type { ImageDtype } from "./render.ts";
+import { fillSamples, viewBytes } from "./sample_chunk.ts";
 
 /** A chunk request. */
 export interface RenderRequest {
@@ -24,34 +28,28 @@ export interface RenderRequest {
   family: FamilyRef;
   /** Side of every (square) image in pixels. */
   imageSize: number;
-  /** The dataset seed; image i depends only on it and i, not on the chunking. */
+  /** The dataset seed; sample i depends only on it and i, not on the chunking. */
   seed: number;
-  /** The element type of the bytes to send back. */
+  /** The images' dtype (a classic family's). */
   dtype: ImageDtype;
-  /** The index of the chunk's first image in the dataset, from 0. */
+  /** The index of the chunk's first sample in the dataset, from 0. */
   start: number;
-  /** The number of images in the chunk, from 1. */
+  /** The number of samples in the chunk, from 1. */
   count: number;
-  /** A buffer of an earlier chunk to render into (transferred), if its size fits. */
-  buffer?: ArrayBuffer;
-  /** Whether to send the images' labels and latents back too. */
-  factors?: boolean;
-  /** The labels' and latents' buffers of an earlier chunk to draw into (transferred). */
-  rows?: { labels: ArrayBuffer; latents: ArrayBuffer };
+  /** The buffers of an earlier chunk to fill again (transferred), one per schema array. */
+  buffers?: ArrayBuffer[];
 }
 
-/** A rendered chunk, sent back. */
+/** A filled chunk, sent back. */
 export interface RenderReply {
   /** The request's id. */
   id: number;
-  /** The images' bytes. */
-  bytes: Uint8Array;
-  /** Their CRC-32. */
+  /** The number of samples. */
+  numSamples: number;
+  /** Each array's bytes, in schema order. */
+  arrays: Uint8Array[];
+  /** The first array's CRC-32. */
   crc32: number;
-  /** The labels' bytes, if asked. */
-  labels?: Uint8Array;
-  /** The latents' bytes (float32), if asked. */
-  latents?: Uint8Array;
 }
 
 const configured = new Map<string, Promise<ImageGenerator>>();
@@ -71,36 +69,24 @@ const scope = self as any;
 scope.onmessage = async (event: MessageEvent<RenderRequest>) => {
   const request = event.data;
   try {
-    const { buffer, start, count } = request;
-    let factors: { labels: Uint8Array; latents: Uint8Array } | undefined;
-    const bytes = renderImageBytes(
-      { generator: await generatorFor(request), seed: request.seed, dtype: request.dtype },
-      {
-        start,
-        count,
-        ...(buffer === undefined ? {} : { out: new Uint8Array(buffer) }),
-        ...(request.rows === undefined ? {} : {
-          rowsInto: {
-            labels: new Uint8Array(request.rows.labels),
-            latents: new Float32Array(request.rows.latents),
-          },
-        }),
-        ...(request.factors === true
-          ? {
-            factors: (labels: Uint8Array, latents: Uint8Array) => factors = { labels, latents },
-          }
-          : {}),
-      },
+    const generator = await generatorFor(request);
+    const chunk = allocateChunk(schemaOf(generator, request.dtype), request.count, {
+      buffers: request.buffers ?? [],
+    });
+    fillSamples(
+      { generator, seed: request.seed, dtype: request.dtype },
+      request.start,
+      chunk,
     );
+    const arrays = chunk.arrays.map((array) => viewBytes(array.view));
     // The CRC-32 is computed here, so the writer on the main thread only combines checksums.
-    const reply: RenderReply = { id: request.id, bytes, crc32: crc32(bytes), ...factors };
-    scope.postMessage(
-      reply,
-      [
-        bytes.buffer,
-        ...(factors === undefined ? [] : [factors.labels.buffer, factors.latents.buffer]),
-      ],
-    );
+    const reply: RenderReply = {
+      id: request.id,
+      numSamples: request.count,
+      arrays,
+      crc32: crc32(arrays[0]!),
+    };
+    scope.postMessage(reply, arrays.map((bytes) => bytes.buffer));
   } catch (error) {
     scope.postMessage({ id: request.id, error: String((error as Error)?.message ?? error) });
   }

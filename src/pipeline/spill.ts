@@ -1,10 +1,11 @@
 /**
- * Two files beside a run's archive that the labels and latents of each image chunk are
- * appended to as the images stream, and read back for the `labels` and `latents` entries:
- * an external renderer's (only the program knows them), and our families' (the render pass
- * samples them already; drawing them again, once for each array, cost the writing thread
- * 189-226 ms per 1,000,000 16x16 images, after the images). The files keep memory flat
- * whatever the number of images.
+ * Files beside a run's archive, one per array of the sample schema after the first, that each
+ * chunk's bytes of those arrays are appended to as the first array streams into the archive,
+ * and read back for their entries afterwards (an archive's entries are written one after the
+ * other). For classic families these are `labels` and `latents`: drawing them again, once for
+ * each array, cost the writing thread 189-226 ms per 1,000,000 16x16 images, after the images;
+ * an external renderer's are known only to the program. The files keep memory flat whatever
+ * the number of samples.
  *
  * @module
  */
@@ -14,113 +15,101 @@ import { join } from "node:path";
 /** Bytes read back per piece from a spill file. */
 const SPILL_READ_BYTES = 1024 * 1024;
 
-/** Two files the labels and latents of each answered chunk are appended to, in order. */
+/** One file per array that each chunk's bytes are appended to, in order. */
 export class SpilledArrays {
-  /** The labels file. */
-  readonly labelsPath: string;
-  /** The latents file. */
-  readonly latentsPath: string;
-  #labels: Deno.FsFile;
-  #latents: Deno.FsFile;
-  #images = 0;
+  /** The files' paths, one per array, in the order given. */
+  readonly paths: readonly string[];
+  #files: Deno.FsFile[];
+  #samples = 0;
 
-  private constructor(folder: string, names: { labels: string; latents: string }) {
-    this.labelsPath = join(folder, names.labels);
-    this.latentsPath = join(folder, names.latents);
-    this.#labels = Deno.openSync(this.labelsPath, { write: true, createNew: true, mode: 0o644 });
-    this.#latents = Deno.openSync(this.latentsPath, { write: true, createNew: true, mode: 0o644 });
+  private constructor(folder: string, names: readonly string[]) {
+    this.paths = names.map((name) => join(folder, name));
+    this.#files = [];
+    try {
+      for (const path of this.paths) {
+        this.#files.push(Deno.openSync(path, { write: true, createNew: true, mode: 0o644 }));
+      }
+    } catch (error) {
+      this.remove();
+      throw error;
+    }
   }
 
   /**
-   * Creates the two (hidden) files in a folder, e.g. the run's staging folder.
+   * Creates one (hidden) file per array in a folder, e.g. the run's staging folder.
    *
    * @param folder Where to put them.
-   * @param names The files' names (default `.labels.spill` and `.latents.spill`).
+   * @param names The files' names, one per array.
    * @returns The spill.
    * @example
    * ```ts
    * import assert from "node:assert/strict";
    * import { SpilledArrays } from "./spill.ts";
    * const dir = await Deno.makeTempDir();
-   * const spill = SpilledArrays.create(dir);
-   * spill.append(new Uint8Array([1, 2]), new Uint8Array(8));
+   * const spill = SpilledArrays.create(dir, [".labels.spill", ".latents.spill"]);
+   * spill.append(2, [new Uint8Array([1, 2]), new Uint8Array(8)]);
    * let labels = 0;
-   * for await (const chunk of spill.labels()) labels += chunk.length;
+   * for await (const chunk of spill.read(0)) labels += chunk.length;
    * assert.equal(labels, 2);
+   * assert.equal(spill.samples, 2);
    * spill.remove();
    * await Deno.remove(dir);
    * ```
    */
-  static create(
-    folder: string,
-    names: { labels: string; latents: string } = {
-      labels: ".labels.spill",
-      latents: ".latents.spill",
-    },
-  ): SpilledArrays {
+  static create(folder: string, names: readonly string[]): SpilledArrays {
     return new SpilledArrays(folder, names);
   }
 
   /**
-   * Closes both files and gives them their final names, e.g. a slice's, to keep them.
+   * Closes the files and gives them their final names, e.g. a slice's, to keep them.
    *
-   * @param names The final paths.
-   * @returns When both are renamed.
+   * @param paths The final paths, one per array.
+   * @returns When every file is renamed.
    */
-  async keep(names: { labels: string; latents: string }): Promise<void> {
-    for (const file of [this.#labels, this.#latents]) {
+  async keep(paths: readonly string[]): Promise<void> {
+    for (const file of this.#files) {
       file.syncSync();
       file.close();
     }
-    await Deno.rename(this.labelsPath, names.labels);
-    await Deno.rename(this.latentsPath, names.latents);
+    for (const [index, path] of this.paths.entries()) await Deno.rename(path, paths[index]!);
   }
 
   /**
-   * Appends one chunk's labels and latents.
+   * Appends one chunk: the bytes of each array, in the order of the files.
    *
-   * @param labels The labels' bytes.
-   * @param latents The latents' bytes.
+   * @param numSamples The chunk's number of samples.
+   * @param arrays Each array's bytes.
    */
-  append(labels: Uint8Array, latents: Uint8Array): void {
-    writeAll(this.#labels, labels);
-    writeAll(this.#latents, latents);
-    this.#images += labels.length;
+  append(numSamples: number, arrays: readonly Uint8Array[]): void {
+    for (const [index, file] of this.#files.entries()) writeAll(file, arrays[index]!);
+    this.#samples += numSamples;
   }
 
-  /** The number of images whose labels were appended (one byte each). */
-  get images(): number {
-    return this.#images;
+  /** The number of samples appended. */
+  get samples(): number {
+    return this.#samples;
   }
 
   /**
-   * The labels written so far, read back in pieces.
+   * One array's bytes written so far, read back in pieces.
    *
+   * @param index The array's position in the names given.
    * @returns The bytes, in order; a piece is valid until the next one is requested.
    */
-  labels(): AsyncGenerator<Uint8Array> {
-    return readBack(this.labelsPath);
+  read(index: number): AsyncGenerator<Uint8Array> {
+    return readBack(this.paths[index]!);
   }
 
-  /**
-   * The latents written so far, read back in pieces.
-   *
-   * @returns The bytes, in order; a piece is valid until the next one is requested.
-   */
-  latents(): AsyncGenerator<Uint8Array> {
-    return readBack(this.latentsPath);
-  }
-
-  /** Closes and deletes both files; safe to call twice. */
+  /** Closes and deletes the files; safe to call twice. */
   remove(): void {
-    for (const file of [this.#labels, this.#latents]) {
+    for (const file of this.#files) {
       try {
         file.close();
       } catch {
         // Closed already.
       }
     }
-    for (const path of [this.labelsPath, this.latentsPath]) {
+    for (const path of this.paths) {
       try {
         Deno.removeSync(path);
       } catch {

@@ -8,10 +8,10 @@
  * @module
  */
 
-import type { ChecksummedChunk } from "../format/npz.ts";
 import type { FamilyRef, ImageDtype } from "../generators/spec.ts";
 import { modelSeconds } from "./thread_plan.ts";
-import type { DatasetPlan, RowSink } from "./dataset.ts";
+import type { DatasetPlan } from "./dataset.ts";
+import type { SampleChunk } from "./sample_chunk.ts";
 import { inOrder } from "./in_order.ts";
 import type { RenderReply, RenderRequest } from "./render_worker.ts";
 
@@ -98,14 +98,12 @@ export function effectiveWorkers(
   return Math.max(1, Math.min(requested, Math.ceil(plan.numImages / plan.chunkImages)));
 }
 
-/** Options of {@linkcode workerImageChunks}. */
+/** Options of {@linkcode workerSampleChunks}. */
 export interface WorkerPoolOptions {
   /** Number of worker threads. */
   workers: number;
   /** The plan's family: each worker imports and configures its own copy. */
   family: FamilyRef;
-  /** Receives each chunk's labels and latents, in order, before the chunk is yielded. */
-  rows?: RowSink | undefined;
   /** Stops between chunks; the workers are terminated. */
   signal?: AbortSignal | undefined;
   /** Chunks requested ahead per worker (default 4). */
@@ -123,34 +121,36 @@ interface Pending {
 }
 
 /**
- * The image chunks of a plan, rendered by worker threads, in order.
+ * The chunks of a plan, filled by worker threads, in order.
  *
  * @param plan What to generate.
- * @param options Worker count, generator name and abort signal.
- * @returns The chunks' bytes with their CRC-32 (computed by the workers), in image order. A
- *   chunk's bytes are valid until the next chunk is requested: then its buffer goes back to
- *   its worker to be rendered into again (it is detached here; copy bytes to keep them).
+ * @param options Worker count, family and abort signal.
+ * @returns The chunks, every array of the schema, the first with its CRC-32 (computed by the
+ *   workers), in sample order. A chunk's bytes are valid until the next chunk is requested:
+ *   then its buffers go back to its worker to be filled again (they are detached here; copy
+ *   bytes to keep them).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { generators } from "../generators/registry.ts";
- * import { workerImageChunks } from "./worker_pool.ts";
+ * import { workerSampleChunks } from "./worker_pool.ts";
  * const generator = generators.get("shapes").create({ imageSize: 8 });
  * const plan = { generator, numImages: 5, seed: 1, dtype: "uint8" as const, chunkImages: 2 };
- * let bytes = 0;
- * for await (const chunk of workerImageChunks(plan, {
+ * let samples = 0;
+ * for await (const chunk of workerSampleChunks(plan, {
  *   workers: 2,
  *   family: { name: "shapes", options: {} },
  * })) {
- *   bytes += chunk.bytes.length;
+ *   assert.equal(chunk.arrays.length, 3); // images, labels, latents
+ *   samples += chunk.numSamples;
  * }
- * assert.ok(bytes === 5 * 64);
+ * assert.equal(samples, 5);
  * ```
  */
-export async function* workerImageChunks(
+export async function* workerSampleChunks(
   plan: DatasetPlan,
   options: WorkerPoolOptions,
-): AsyncGenerator<ChecksummedChunk> {
+): AsyncGenerator<SampleChunk> {
   const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
   const workerCount = Math.max(1, Math.min(options.workers, chunkCount));
   const ahead = workerCount * (options.aheadPerWorker ?? 4);
@@ -177,20 +177,16 @@ export async function* workerImageChunks(
     };
     return worker;
   });
-  // Buffers the caller is done with, per worker: sent back to be rendered into again, since
-  // allocating a fresh buffer per chunk (zeroed, page-faulted) cost as much as rendering it.
-  // The labels' and latents' buffers too: fresh ones per chunk, made on a worker's thread and
-  // freed on this one, grew the workers' malloc arenas with the run (1,000,000 16x16 images
-  // peaked at 113 MB, 30,000,000 at 128 MB).
-  const spare: ArrayBuffer[][] = workers.map(() => []);
-  const spareRows: { labels: ArrayBuffer; latents: ArrayBuffer }[][] = workers.map(() => []);
+  // Buffers the caller is done with, per worker: sent back to be filled again, since
+  // allocating fresh buffers per chunk (zeroed, page-faulted) cost as much as rendering them,
+  // and fresh ones made on a worker's thread and freed on this one grew the workers' malloc
+  // arenas with the run (1,000,000 16x16 images peaked at 113 MB, 30,000,000 at 128 MB).
+  const spare: ArrayBuffer[][][] = workers.map(() => []);
   const render = (chunk: number) => {
     const start = chunk * plan.chunkImages;
-    const buffer = spare[chunk % workerCount]!.pop();
-    const rows = spareRows[chunk % workerCount]!.pop();
+    const buffers = spare[chunk % workerCount]!.pop();
     const message: RenderRequest = {
-      buffer,
-      rows,
+      buffers,
       id: chunk,
       family: options.family,
       imageSize: plan.generator.imageSize,
@@ -198,15 +194,11 @@ export async function* workerImageChunks(
       dtype: plan.dtype,
       start: (options.firstImage ?? 0) + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
-      factors: options.rows !== undefined,
     };
     return new Promise<RenderReply>((resolve, reject) => {
       if (failure !== undefined) return reject(failure);
       pending.set(chunk, { resolve, reject });
-      workers[chunk % workerCount]!.postMessage(message, [
-        ...(buffer === undefined ? [] : [buffer]),
-        ...(rows === undefined ? [] : [rows.labels, rows.latents]),
-      ]);
+      workers[chunk % workerCount]!.postMessage(message, buffers ?? []);
     });
   };
   const onAbort = () => failAll(options.signal?.reason ?? new Error("Aborted"));
@@ -216,24 +208,18 @@ export async function* workerImageChunks(
     for await (
       const rendered of inOrder(chunkCount, { ahead, start: render, signal: options.signal })
     ) {
-      if (options.rows !== undefined) {
-        if (rendered.labels === undefined || rendered.latents === undefined) {
-          throw new Error("A render worker sent no labels");
-        }
-        options.rows(rendered.labels, rendered.latents);
-      }
-      yield { bytes: rendered.bytes, crc32: rendered.crc32 };
+      const [first, ...rest] = rendered.arrays;
+      yield {
+        numSamples: rendered.numSamples,
+        arrays: [{ bytes: first!, crc32: rendered.crc32 }, ...rest],
+      };
       // The caller asked for the next chunk, so it is done with this one's bytes.
-      const buffer = rendered.bytes.buffer;
-      if (buffer instanceof ArrayBuffer && spare[chunk % workerCount]!.length < 2) {
-        spare[chunk % workerCount]!.push(buffer);
-      }
-      const labels = rendered.labels?.buffer, latents = rendered.latents?.buffer;
+      const buffers = rendered.arrays.map((bytes) => bytes.buffer);
       if (
-        labels instanceof ArrayBuffer && latents instanceof ArrayBuffer &&
-        spareRows[chunk % workerCount]!.length < 2
+        buffers.every((buffer) => buffer instanceof ArrayBuffer) &&
+        spare[chunk % workerCount]!.length < 2
       ) {
-        spareRows[chunk % workerCount]!.push({ labels, latents });
+        spare[chunk % workerCount]!.push(buffers as ArrayBuffer[]);
       }
       chunk++;
     }

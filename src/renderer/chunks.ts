@@ -4,9 +4,9 @@
  * Chunks are requested round-robin from the processes, a few ahead per process, and yielded
  * in index order, like the worker pool's. Each answer is checked (finite pixels in [0, 1],
  * labels below the number of classes, finite latents), float pixels are quantized with the
- * same rule as dsgen's own ({@linkcode quantize}), and the labels and latents, which only the
- * program knows, go to the writer's row sink while the images stream, as our own families'
- * do (the writer spills them beside the archive; a slice keeps them as its files).
+ * same rule as dsgen's own ({@linkcode quantize}), and each chunk goes to the writer as the
+ * arrays of the classic schema (images, labels, latents), as our own families' do (the writer
+ * spills the labels and latents beside the archive; a slice keeps them as its files).
  *
  * @module
  */
@@ -14,7 +14,8 @@
 import type { RendererAnswer, RendererProcess } from "./process.ts";
 import type { RendererDescription } from "./protocol.ts";
 import { RendererError } from "./process.ts";
-import type { DatasetPlan, RowSink } from "../pipeline/dataset.ts";
+import type { DatasetPlan } from "../pipeline/dataset.ts";
+import type { SampleChunk } from "../pipeline/sample_chunk.ts";
 import { inOrder } from "../pipeline/in_order.ts";
 import { quantize } from "../pipeline/quantize.ts";
 
@@ -22,8 +23,6 @@ import { quantize } from "../pipeline/quantize.ts";
 export interface ExternalChunkOptions {
   /** The running renderers, handshakes done; one per worker. */
   renderers: readonly RendererProcess[];
-  /** Receives each chunk's labels and latents, in order, before the chunk is yielded. */
-  rows: RowSink;
   /** Stops between chunks (the processes themselves stop on their own signal). */
   signal?: AbortSignal | undefined;
   /** The index of the plan's first image in the dataset (a slice's start; default 0). */
@@ -38,13 +37,13 @@ export interface ExternalChunkOptions {
  * exit) or kills them.
  *
  * @param plan What to generate (its generator stands for the renderers' description).
- * @param options The processes, the row sink and the abort signal.
- * @returns The chunks' bytes, in image order.
+ * @param options The processes and the abort signal.
+ * @returns The chunks (images, labels, latents), in image order.
  */
 export async function* externalImageChunks(
   plan: DatasetPlan,
   options: ExternalChunkOptions,
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<SampleChunk> {
   const { renderers } = options;
   const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
   const ahead = renderers.length * (options.aheadPerRenderer ?? 4);
@@ -71,8 +70,10 @@ export async function* externalImageChunks(
       label: renderer.label,
       stderrTail: renderer.stderrTail,
     });
-    options.rows(answer.labels, checked.latents);
-    yield checked.images;
+    yield {
+      numSamples: answer.labels.length,
+      arrays: [checked.images, answer.labels, checked.latents],
+    };
     chunk++;
   }
 }

@@ -9,7 +9,7 @@
  * 2. {@linkcode ExternalRenderers.pilot}: one chunk-sized request, then the process tree's peak
  *    resident memory: what each renderer adds to the estimate.
  * 3. {@linkcode ExternalRenderers.writeOptions}: start the other processes (one per worker)
- *    and hand the writer their image chunks, with their labels and latents for its row sink.
+ *    and hand the writer their chunks: images, labels and latents each.
  * 4. {@linkcode ExternalRenderers.finish} closes them (a non-zero exit, bytes after the last
  *    answer fail the run); {@linkcode ExternalRenderers.abort} kills them.
  *
@@ -24,7 +24,7 @@ import type { JsonValue } from "../generators/generator.ts";
 import type { DatasetSpec, FamilyRef } from "../generators/spec.ts";
 import { OptionError, RunError } from "../exit/errors.ts";
 import { interruption } from "../exit/interrupt.ts";
-import type { DatasetPlan, RowSink, WriteOptions } from "../pipeline/dataset.ts";
+import type { DatasetPlan, WriteOptions } from "../pipeline/dataset.ts";
 import { externalImageChunks } from "./chunks.ts";
 
 /** The default of `--generator-timeout`, in seconds. */
@@ -142,8 +142,7 @@ export class ExternalRenderers {
 
   /**
    * Starts the renderers still missing for `workers` processes, and returns the writer's
-   * image producer. It hands each chunk's labels and latents to the row sink it is given,
-   * as our own families' producers do.
+   * chunk producer: every array of each chunk, as our own families' producers give them.
    *
    * @param options The number of processes, the abort signal, and the first image's index.
    * @returns The writer's image producer.
@@ -154,7 +153,7 @@ export class ExternalRenderers {
       signal?: AbortSignal | undefined;
       firstImage?: number;
     },
-  ): Promise<Pick<WriteOptions, "imageChunks">> {
+  ): Promise<Required<Pick<WriteOptions, "sampleChunks">>> {
     const missing = Math.max(0, options.workers - this.#processes.length);
     const started = await Promise.allSettled(
       Array.from({ length: missing }, () =>
@@ -174,11 +173,8 @@ export class ExternalRenderers {
     const processes = [...this.#processes];
     const firstImage = options.firstImage ?? 0;
     return {
-      imageChunks: (p: DatasetPlan, signal?: AbortSignal, rows?: RowSink) => {
-        // Only the program knows its labels and latents: nothing could draw them again.
-        if (rows === undefined) throw new TypeError("An external renderer needs a row sink");
-        return externalImageChunks(p, { renderers: processes, rows, signal, firstImage });
-      },
+      sampleChunks: (p: DatasetPlan, signal?: AbortSignal) =>
+        externalImageChunks(p, { renderers: processes, signal, firstImage }),
     };
   }
 

@@ -22,6 +22,11 @@ export interface MemoryPlan {
   chunkImages: number;
   /** Bytes per stored pixel: 1 for uint8, 8 for float64. */
   bytesPerPixel: number;
+  /**
+   * Bytes of one sample over every array of the family's schema (`sampleBytes`), which chunk
+   * buffers hold; default: one image, `imageSize² x bytesPerPixel`.
+   */
+  sampleBytes?: number;
   /** Rendering threads; 1 renders on the main thread. */
   workers: number;
   /** Whether SHA-256 runs on a thread of its own (`thread_plan.ts`). */
@@ -163,7 +168,8 @@ export const MERGE_BUFFER_BYTES = 16 * 1024 * 1024;
  */
 export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   const area = plan.imageSize * plan.imageSize;
-  const outputChunk = plan.chunkImages * area * plan.bytesPerPixel;
+  const perSample = plan.sampleBytes ?? area * plan.bytesPerPixel;
+  const outputChunk = plan.chunkImages * perSample;
   const threaded = plan.workers > 1;
   const runtime = plan.runtimeBytes ?? Deno.memoryUsage().rss;
   const mainRenders = !threaded && plan.merge !== true && plan.renderers === undefined &&
@@ -173,7 +179,7 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
       ? (plan.floatScratch === true ? MAIN_RENDER_BYTES.floats : MAIN_RENDER_BYTES.bytes)
       : 0) +
     (plan.hashThread === true ? HASH_THREAD_BYTES : 0);
-  const imageBytes = plan.numImages * area * plan.bytesPerPixel;
+  const imageBytes = plan.numImages * perSample;
   const mode = threaded ? "threaded" : "single";
   const chunks = threaded ? plan.workers * CHUNKS_IN_FLIGHT.perWorker : CHUNKS_IN_FLIGHT.single;
   // A family drawn through floats keeps a block of float images per rendering thread.

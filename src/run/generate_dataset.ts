@@ -23,15 +23,13 @@ import { outputProgress } from "../report/progress_bar.ts";
 import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
 import type { NpzRecord } from "../pipeline/dataset.ts";
 import type { Staging, StagingEntry } from "../store/versions.ts";
-import { confirmOrStop } from "../exit/interrupt.ts";
 import { describePlan, planRun, type RunPlan } from "./plan.ts";
-import { checkDiskRoom, checkMemory, checkOutputFolder, checkWritable } from "./preflight.ts";
+import { runSteps } from "./steps.ts";
 import { abandonVersion, publishVersion } from "./publish.ts";
 import { recordRun, type RunFacts } from "./record.ts";
 import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
-import { chunkImages } from "../pipeline/dataset.ts";
 import { ExternalRenderers, withRenderersFor } from "../renderer/pool.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { externalGenerator } from "../renderer/generator.ts";
@@ -110,14 +108,14 @@ export interface GenerateDatasetOptions {
  */
 export interface RunOptions extends GenerateDatasetOptions {
   /**
-   * The labels and latents, in order; default: those the render pass drew, spilled beside the
-   * archive (a merge reads them from the slices' files).
+   * The arrays after the schema's first, by name; default: those the render pass made,
+   * spilled beside the archive (a merge reads them from the slices' files).
    */
-  labelsAndLatents?: WriteOptions["labelsAndLatents"];
+  laterArrays?: WriteOptions["laterArrays"];
   /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */
   copying?: boolean;
-  /** The image chunks, in order; default: rendered (a merge reads them from slice files). */
-  imageChunks?: WriteOptions["imageChunks"];
+  /** The chunks, in order; default: rendered (a merge reads them from slice files). */
+  sampleChunks?: WriteOptions["sampleChunks"];
   /** The writer; a test may inject a failing one. */
   writeDataset?: typeof writeDatasetNpz;
   /** A merge's record of the slices, kept in metadata.json. */
@@ -126,8 +124,8 @@ export interface RunOptions extends GenerateDatasetOptions {
   probe?: ResourceProbe;
   /**
    * For a merge of an external renderer's run: the handshake its plan recorded
-   * (`describedAsJson`). The family is taken from it and no process is started; the images,
-   * labels and latents must come from `imageChunks` and `labelsAndLatents`.
+   * (`describedAsJson`). The family is taken from it and no process is started; every array
+   * must come from `sampleChunks` and `laterArrays`.
    */
   rendererDeclared?: { [key: string]: JsonValue };
   /**
@@ -230,9 +228,9 @@ type RendererFacts = Pick<
  * render nor be closed.
  */
 function recordedRenderer(spec: DatasetSpec, options: RunOptions): RendererFacts {
-  if (options.imageChunks === undefined || options.labelsAndLatents === undefined) {
+  if (options.sampleChunks === undefined || options.laterArrays === undefined) {
     throw new TypeError(
-      "Cannot use a recorded renderer's handshake without the images, labels and latents",
+      "Cannot use a recorded renderer's handshake without every array's chunks",
     );
   }
   const declared = options.rendererDeclared!;
@@ -262,183 +260,188 @@ async function generateWith(
   const notice = (line: string) => output?.write(line + "\n");
   const seedSource = options.seedSource ?? "flag";
 
-  await checkOutputFolder(outputDir, name);
-  await checkWritable(outputDir, datasetDir);
   // An external renderer's memory is measured on a pilot request of one chunk's size.
-  // A merge brings its own images: its renderer only declared the family, and idles.
-  const rendering = renderers !== undefined && options.imageChunks === undefined;
-  const renderer = external === undefined ? undefined : {
-    peakBytes: rendering
-      ? await renderers!.pilot(spec.seed, chunkImages(spec.imageSize, spec.dtype)) ?? 0
-      : 0,
-    answerBytesPerPixel: external.answerBytesPerPixel,
-  };
-  const planOptions = {
-    workers: options.workers,
-    probe: options.probe,
-    ...(external === undefined ? {} : { generator: external.generator, renderer }),
-    merge: options.imageChunks !== undefined && options.copying === true,
-  };
-  // One archive per split (`<name>.npz`), else dataset.npz.
-  const parts = options.splits === undefined
-    ? [{ file: ARCHIVE_FILE, plan: await planRun(spec, planOptions) }]
-    : await Promise.all(options.splits.map(async ({ numImages, split }) => ({
-      file: `${split.name}.npz`,
-      plan: await planRun({ ...spec, numImages, family: { ...spec.family, split } }, planOptions),
-    })));
-  // The largest part speaks for the run: its threads and memory estimate.
-  const plan =
-    parts.reduce((largest, part) =>
-      part.plan.spec.numImages > largest.plan.spec.numImages ? part : largest
-    ).plan;
-  const archiveBytes = parts.reduce((sum, part) => sum + part.plan.archiveBytes, 0);
-  checkDiskRoom(archiveBytes, { outputDir, datasetDir });
-  const lines = describePlan(plan, {
-    output: `${resolve(datasetDir)}/v????-<time>/`,
-    seedDrawn: seedSource === "drawn",
-  });
-  if (parts.length > 1 || options.splits !== undefined) {
-    lines[0] = lines[0]!.replace(/^Plan: \d+ images/, `Plan: ${spec.numImages} images`);
-    lines[2] = `Disk: ${formatMegabytes(archiveBytes)} (${archiveBytes} bytes)`;
-    lines.push(
-      `Splits: ${
-        parts.map((part) => `${part.file} ${part.plan.spec.numImages} images`).join(", ")
-      }`,
-    );
-  }
-  for (const line of lines) info(line);
-  if (seedSource === "drawn" && output?.quiet) notice(`Seed: ${spec.seed} (drawn)`);
-  checkMemory(plan.estimate.total, plan.memory);
-
+  // A merge brings its own chunks: its renderer only declared the family, and idles.
+  const rendering = renderers !== undefined && options.sampleChunks === undefined;
   const confirm = options.confirm;
-  await confirmOrStop(confirm && (() => confirm(plan)), {
-    signal,
-    output,
-    outcome: "nothing was created",
-  });
-  // The run starts now: time spent reading the plan and answering is not the run's.
-  const startedAt = new Date();
-  const startTime = performance.now();
+  // One archive per split (`<name>.npz`), else dataset.npz; the largest part speaks for the
+  // run: its threads and memory estimate.
+  let parts: { file: string; plan: RunPlan }[] = [];
+  let plan: RunPlan;
+  let archiveBytes = 0;
+  return await runSteps(spec, { outputDir, name, external, rendering, output, signal }, {
+    plan: async (rendererOptions) => {
+      const planOptions = {
+        workers: options.workers,
+        probe: options.probe,
+        ...rendererOptions,
+        merge: options.sampleChunks !== undefined && options.copying === true,
+      };
+      // One archive per split (`<name>.npz`), else dataset.npz.
+      parts = options.splits === undefined
+        ? [{ file: ARCHIVE_FILE, plan: await planRun(spec, planOptions) }]
+        : await Promise.all(options.splits.map(async ({ numImages, split }) => ({
+          file: `${split.name}.npz`,
+          plan: await planRun(
+            { ...spec, numImages, family: { ...spec.family, split } },
+            planOptions,
+          ),
+        })));
+      // The largest part speaks for the run: its threads and memory estimate.
+      plan = parts.reduce((largest, part) =>
+        part.plan.spec.numImages > largest.plan.spec.numImages ? part : largest
+      ).plan;
+      archiveBytes = parts.reduce((sum, part) =>
+        sum + part.plan.archiveBytes, 0);
+      const lines = describePlan(plan, {
+        output: `${resolve(datasetDir)}/v????-<time>/`,
+        seedDrawn: seedSource === "drawn",
+      });
+      if (parts.length > 1 || options.splits !== undefined) {
+        lines[0] = lines[0]!.replace(/^Plan: \d+ images/, `Plan: ${spec.numImages} images`);
+        lines[2] = `Disk: ${formatMegabytes(archiveBytes)} (${archiveBytes} bytes)`;
+        lines.push(
+          `Splits: ${
+            parts.map((part) => `${part.file} ${part.plan.spec.numImages} images`).join(", ")
+          }`,
+        );
+      }
+      return {
+        notices: seedSource === "drawn" && output?.quiet ? [`Seed: ${spec.seed} (drawn)`] : [],
+        lines,
+        diskBytes: archiveBytes,
+        estimatedPeak: plan.estimate.total,
+        memory: plan.memory,
+        confirm: confirm && (() => confirm(plan)),
+        outcome: "nothing was created",
+      };
+    },
+    write: async () => {
+      // The run starts now: time spent reading the plan and answering is not the run's.
+      const startedAt = new Date();
+      const startTime = performance.now();
 
-  const removedStale: StagingEntry[] = [];
-  const staging: Staging = await openStaging(datasetDir, {
-    onRemoved: (line, entry) => {
-      removedStale.push(entry);
-      notice(line); // Always said, even quiet: it deletes files this run did not write.
+      const removedStale: StagingEntry[] = [];
+      const staging: Staging = await openStaging(datasetDir, {
+        onRemoved: (line, entry) => {
+          removedStale.push(entry);
+          notice(line); // Always said, even quiet: it deletes files this run did not write.
+        },
+      });
+      const progress = outputProgress(
+        spec.numImages,
+        output,
+        options.copying === true ? "Merging" : "Generating",
+      );
+      try {
+        signal?.throwIfAborted();
+        const archives: NpzRecord[] = [];
+        let before = 0;
+        for (const part of parts) {
+          const done = before;
+          archives.push(
+            await writeArchive(part.plan, join(staging.path, part.file), {
+              onProgress: (images) => progress.update(done + images),
+              signal,
+              sampleChunks: options.sampleChunks,
+              renderers: rendering ? renderers : undefined,
+              writeDataset: options.writeDataset,
+              laterArrays: options.laterArrays,
+              copying: options.copying,
+            }),
+          );
+          before += part.plan.spec.numImages;
+        }
+        const archive = archives[0]!;
+        if (options.remake !== undefined) {
+          const problem = await compareRemake(
+            parts.map((part, index) => ({
+              file: part.file,
+              path: join(staging.path, part.file),
+              record: archives[index]!,
+            })),
+            options.remake,
+          );
+          if (problem !== undefined) throw new RunError(problem);
+        }
+        const rendererPeak = await renderers?.finish();
+        progress.finish();
+        const seconds = (performance.now() - startTime) / 1000;
+        const ownPeak = measuredPeakMemory();
+        // With renderers, the whole process tree: each process's peak, summed.
+        const peak =
+          ownPeak === undefined || (renderers !== undefined && rendererPeak === undefined)
+            ? undefined
+            : ownPeak + (rendererPeak ?? 0);
+        let metadata = recordRun(plan, {
+          dataset: name,
+          version: staging.number,
+          startedAt,
+          finishedAt: new Date(),
+          seconds,
+          seedSource,
+          archive,
+          commandLine: options.commandLine,
+          peakBytes: peak,
+          shardedRun: options.shardedRun,
+          ...(external === undefined
+            ? {}
+            : { renderer: { command: external.label, declared: external.declared } }),
+          rendererPeakBytes: rendererPeak,
+        });
+        if (options.splits !== undefined) {
+          metadata = recordSplits(metadata, {
+            spec: { ...spec, family: { ...spec.family, version: plan.spec.family.version } },
+            parts: parts.map((part, index) => ({ ...part, archive: archives[index]! })),
+            seconds,
+          });
+        }
+        {
+          // The recipe that makes this version again; a library call or a merge gets the spec's.
+          const recipe = structuredClone(
+            options.recipe?.recipe ?? specRecipe(spec, name, options),
+          );
+          const family = recipe.family as { [key: string]: JsonValue } | undefined;
+          if (family !== undefined && family.version === undefined) {
+            family.version = plan.spec.family.version ?? null;
+          }
+          metadata.recipe = recipe;
+          if (options.recipe?.source !== undefined) metadata.recipe_source = options.recipe.source;
+        }
+        const version = await publishVersion(staging, metadata, {
+          signal,
+        });
+        if (options.remake !== undefined) {
+          notice(
+            `Remade byte-identical: ${
+              parts.map((part, index) => `${part.file} SHA-256 ${archives[index]!.sha256}`).join(
+                ", ",
+              )
+            }, as metadata.json records`,
+          );
+        }
+        info(
+          `Wrote ${spec.numImages} images, ${formatMegabytes(archiveBytes)}, in ` +
+            `${seconds.toFixed(2)} s (${metadata.run.images_per_second} img/s)`,
+        );
+        if (peak !== undefined) {
+          info(
+            `Peak memory: ${formatMegabytes(peak)} (estimated ${
+              formatMegabytes(plan.estimate.total)
+            })`,
+          );
+        }
+        return { path: version.path, metadata, removedStale };
+      } catch (error) {
+        progress.clear();
+        await renderers?.abort();
+        throw await abandonVersion(staging, error, {
+          datasetDir,
+          signal,
+        });
+      }
     },
   });
-  const progress = outputProgress(
-    spec.numImages,
-    output,
-    options.copying === true ? "Merging" : "Generating",
-  );
-  try {
-    signal?.throwIfAborted();
-    const archives: NpzRecord[] = [];
-    let before = 0;
-    for (const part of parts) {
-      const done = before;
-      archives.push(
-        await writeArchive(part.plan, join(staging.path, part.file), {
-          onProgress: (images) => progress.update(done + images),
-          signal,
-          imageChunks: options.imageChunks,
-          writeDataset: options.writeDataset,
-          ...(options.labelsAndLatents === undefined
-            ? {}
-            : { labelsAndLatents: options.labelsAndLatents }),
-          copying: options.copying,
-          ...(renderers === undefined || !rendering ? {} : await renderers.writeOptions({
-            workers: plan.workers.count,
-            signal,
-          })),
-        }),
-      );
-      before += part.plan.spec.numImages;
-    }
-    const archive = archives[0]!;
-    if (options.remake !== undefined) {
-      const problem = await compareRemake(
-        parts.map((part, index) => ({
-          file: part.file,
-          path: join(staging.path, part.file),
-          record: archives[index]!,
-        })),
-        options.remake,
-      );
-      if (problem !== undefined) throw new RunError(problem);
-    }
-    const rendererPeak = await renderers?.finish();
-    progress.finish();
-    const seconds = (performance.now() - startTime) / 1000;
-    const ownPeak = measuredPeakMemory();
-    // With renderers, the whole process tree: each process's peak, summed.
-    const peak = ownPeak === undefined || (renderers !== undefined && rendererPeak === undefined)
-      ? undefined
-      : ownPeak + (rendererPeak ?? 0);
-    let metadata = recordRun(plan, {
-      dataset: name,
-      version: staging.number,
-      startedAt,
-      finishedAt: new Date(),
-      seconds,
-      seedSource,
-      archive,
-      commandLine: options.commandLine,
-      peakBytes: peak,
-      shardedRun: options.shardedRun,
-      ...(external === undefined
-        ? {}
-        : { renderer: { command: external.label, declared: external.declared } }),
-      rendererPeakBytes: rendererPeak,
-    });
-    if (options.splits !== undefined) {
-      metadata = recordSplits(metadata, {
-        spec: { ...spec, family: { ...spec.family, version: plan.spec.family.version } },
-        parts: parts.map((part, index) => ({ ...part, archive: archives[index]! })),
-        seconds,
-      });
-    }
-    {
-      // The recipe that makes this version again; a library call or a merge gets the spec's.
-      const recipe = structuredClone(
-        options.recipe?.recipe ?? specRecipe(spec, name, options),
-      );
-      const family = recipe.family as { [key: string]: JsonValue } | undefined;
-      if (family !== undefined && family.version === undefined) {
-        family.version = plan.spec.family.version ?? null;
-      }
-      metadata.recipe = recipe;
-      if (options.recipe?.source !== undefined) metadata.recipe_source = options.recipe.source;
-    }
-    const version = await publishVersion(staging, metadata, {
-      signal,
-    });
-    if (options.remake !== undefined) {
-      notice(
-        `Remade byte-identical: ${
-          parts.map((part, index) => `${part.file} SHA-256 ${archives[index]!.sha256}`).join(", ")
-        }, as metadata.json records`,
-      );
-    }
-    info(
-      `Wrote ${spec.numImages} images, ${formatMegabytes(archiveBytes)}, in ` +
-        `${seconds.toFixed(2)} s (${metadata.run.images_per_second} img/s)`,
-    );
-    if (peak !== undefined) {
-      info(
-        `Peak memory: ${formatMegabytes(peak)} (estimated ${formatMegabytes(plan.estimate.total)})`,
-      );
-    }
-    return { path: version.path, metadata, removedStale };
-  } catch (error) {
-    progress.clear();
-    await renderers?.abort();
-    throw await abandonVersion(staging, error, {
-      datasetDir,
-      signal,
-    });
-  }
 }
 
 /**

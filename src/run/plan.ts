@@ -8,7 +8,9 @@
 import { UsageError } from "../exit/errors.ts";
 import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
-import { chunkImages, type DatasetPlan, predictArchiveBytes } from "../pipeline/dataset.ts";
+import { chunkSamples, type DatasetPlan, predictArchiveBytes } from "../pipeline/dataset.ts";
+import { schemaOf } from "../generators/family_schema.ts";
+import { sampleBytes, type SampleSchema } from "../generators/sample_schema.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { effectiveWorkers } from "../pipeline/worker_pool.ts";
 import { chooseThreadPlan } from "../pipeline/thread_plan.ts";
@@ -82,6 +84,12 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
         `${generator.fixedNumImages}`,
     );
   }
+  let schema: SampleSchema;
+  try {
+    schema = schemaOf(generator, spec.dtype);
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
+  }
   const resolved: DatasetSpec = {
     ...spec,
     family: { ...spec.family, version: generator.version },
@@ -91,7 +99,7 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     numImages: spec.numImages,
     seed: spec.seed,
     dtype: spec.dtype,
-    chunkImages: chunkImages(spec.imageSize, spec.dtype),
+    chunkImages: chunkSamples(generator, spec.dtype),
   };
   const probe = options.probe ?? {};
   const allocated = allocatedWorkers(options.workers, probe);
@@ -126,6 +134,7 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     imageSize: spec.imageSize,
     chunkImages: dataset.chunkImages,
     bytesPerPixel: bytesPerPixel(spec.dtype),
+    sampleBytes: sampleBytes(schema),
     workers: options.renderer === undefined ? workers.count : 1,
     hashThread: threads.hashThread,
     floatScratch: options.renderer === undefined && generator.renderBytes === undefined,

@@ -1,6 +1,10 @@
 /**
- * Writing the archive of a plan: on worker threads when the plan has more than one, else on
- * this thread, or from chunks a caller produces (a merge reads them from slice files).
+ * Writing the archive of a plan, and where its chunks come from: chosen here, in one place,
+ * for a whole run and for a cluster slice alike.
+ *
+ * The chunks come from the caller (a merge reads them from slice files), else from external
+ * renderer processes (`--generator-cmd`), else from worker threads when the plan has more than
+ * one, else from this thread.
  *
  * @module
  */
@@ -8,25 +12,81 @@
 import {
   type DatasetPlan,
   type NpzRecord,
-  type RowSink,
+  type SampleChunkProducer,
   writeDatasetNpz,
   type WriteOptions,
 } from "../pipeline/dataset.ts";
-import { workerImageChunks } from "../pipeline/worker_pool.ts";
+import { localSampleChunks } from "../pipeline/sample_chunk.ts";
+import { workerSampleChunks } from "../pipeline/worker_pool.ts";
 import type { RunPlan } from "./plan.ts";
 
+/** What a run's chunks may come from besides its own threads. */
+export interface ChunkSources {
+  /** Chunks the caller brings (a merge), in order. */
+  sampleChunks?: SampleChunkProducer | undefined;
+  /**
+   * External renderer processes, when the run has them: their `writeOptions` starts the
+   * processes still missing and returns their producer.
+   */
+  renderers?: {
+    writeOptions(options: {
+      workers: number;
+      signal?: AbortSignal | undefined;
+      firstImage?: number;
+    }): Promise<{ sampleChunks: SampleChunkProducer }>;
+  } | undefined;
+  /** The dataset index of the plan's first sample (a cluster slice's start; default 0). */
+  firstSample?: number;
+  /** Stops the producer between chunks. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The one choice of a run's chunk producer: the caller's, else the external renderers', else
+ * the worker threads' when the plan has more than one, else this thread's.
+ *
+ * @param plan The run's plan (threads, family).
+ * @param sources What the run has besides its own threads.
+ * @returns The producer.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planRun } from "./plan.ts";
+ * import { chunkProducer } from "./write.ts";
+ * const plan = await planRun({ family: { name: "shapes", options: {} }, seed: 1,
+ *   numImages: 10, imageSize: 16, dtype: "uint8" });
+ * const produce = await chunkProducer(plan, { firstSample: 5 });
+ * let samples = 0;
+ * for await (const chunk of produce(plan.dataset)) samples += chunk.numSamples;
+ * assert.equal(samples, 10);
+ * ```
+ */
+export async function chunkProducer(
+  plan: RunPlan,
+  sources: ChunkSources = {},
+): Promise<SampleChunkProducer> {
+  if (sources.sampleChunks !== undefined) return sources.sampleChunks;
+  const workers = plan.workers.count;
+  const firstImage = sources.firstSample ?? 0;
+  if (sources.renderers !== undefined) {
+    return (await sources.renderers.writeOptions({ workers, signal: sources.signal, firstImage }))
+      .sampleChunks;
+  }
+  const family = plan.spec.family;
+  return workers > 1
+    ? (p: DatasetPlan, signal?: AbortSignal) =>
+      workerSampleChunks(p, { workers, family, signal, firstImage })
+    : (p: DatasetPlan, signal?: AbortSignal) => localSampleChunks(p, { signal, first: firstImage });
+}
+
 /** Options of {@linkcode writeArchive}. */
-export interface WriteArchiveOptions {
-  /** Called with the number of images written so far. */
+export interface WriteArchiveOptions extends ChunkSources {
+  /** Called with the number of samples written so far. */
   onProgress?: (imagesDone: number) => void;
-  /** Stops the write between chunks. */
-  signal?: AbortSignal;
-  /** The image chunks, in order; default: rendered by the plan's threads. */
-  imageChunks?: WriteOptions["imageChunks"];
   /** The writer; a test may inject a failing one. */
   writeDataset?: typeof writeDatasetNpz;
-  /** The labels and latents; default: those the render pass drew, spilled beside the archive. */
-  labelsAndLatents?: WriteOptions["labelsAndLatents"];
+  /** The arrays after the first, by name (a merge's); see `WriteOptions.laterArrays`. */
+  laterArrays?: WriteOptions["laterArrays"];
   /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */
   copying?: boolean;
 }
@@ -36,7 +96,7 @@ export interface WriteArchiveOptions {
  *
  * @param plan The run's plan.
  * @param path The archive to create.
- * @param options Progress, signal, chunk producer and writer.
+ * @param options Progress, signal, chunk sources and writer.
  * @returns The archive's size, SHA-256 and arrays.
  * @example
  * ```ts
@@ -51,24 +111,17 @@ export interface WriteArchiveOptions {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function writeArchive(
+export async function writeArchive(
   plan: RunPlan,
   path: string,
   options: WriteArchiveOptions = {},
 ): Promise<NpzRecord> {
-  const workers = plan.workers.count;
-  const family = plan.spec.family;
-  const imageChunks = options.imageChunks ??
-    (workers > 1
-      ? (p: DatasetPlan, signal?: AbortSignal, rows?: RowSink) =>
-        workerImageChunks(p, { workers, family, signal, rows })
-      : undefined);
-  return (options.writeDataset ?? writeDatasetNpz)(plan.dataset, path, {
+  return await (options.writeDataset ?? writeDatasetNpz)(plan.dataset, path, {
     hashThread: plan.hashThread,
     onProgress: options.onProgress,
     signal: options.signal,
-    imageChunks,
-    labelsAndLatents: options.labelsAndLatents,
+    sampleChunks: await chunkProducer(plan, options),
+    laterArrays: options.laterArrays,
     copying: options.copying,
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Whether a version's metadata.json agrees with its archive's own headers: the images array's
- * shape and dtype against `num_images`, `image_size` and `dtype`, and every recorded array
+ * shape and dtype against `num_images`, `image_size` and `dtype` (for a family with its own
+ * sample schema, its first array's length against `num_images`), and every recorded array
  * against the entry of that name (dtype, shape, data offset). The headers are what the data
  * is; metadata.json only says so, and a reader that trusts it would, for a record claiming
  * 10^12 images, plan and report on images that do not exist.
@@ -45,6 +46,19 @@ export function archiveDisagreement(
   reader: NpzReader,
 ): string | undefined {
   const images = reader.entries.find((entry) => entry.name === "images");
+  const classic = metadata.arrays.some((array) =>
+    ["images", "labels", "latents"].includes(array.name)
+  );
+  if (images === undefined && !classic) {
+    // A family with its own sample schema: its first array holds one entry per sample.
+    const first = reader.entries[0];
+    if (first === undefined) return "dataset.npz holds no arrays";
+    if (first.header.shape[0] !== metadata.num_images) {
+      return `${METADATA_FILE} says num_images ${metadata.num_images} but dataset.npz's ` +
+        `${first.name} holds ${first.header.shape[0]}`;
+    }
+    return arraysDisagreement(reader, metadata);
+  }
   if (images === undefined) return "dataset.npz holds no images.npy";
   const [count, rows, columns] = images.header.shape;
   const { num_images: numImages, image_size: size, dtype } = metadata;

@@ -191,12 +191,12 @@ export async function verifySplitVersion(
           count: options.samples ?? 100,
         })
       ) {
-        labels = [];
-        const expected = renderImageBytes(plan, {
-          start: image,
-          count: 1,
-          factors: (rowLabels) => labels.push(rowLabels[0]!),
-        });
+        const rows = {
+          labels: new Uint8Array(1),
+          latents: new Float32Array(generator.latents.length),
+        };
+        const expected = renderImageBytes(plan, { start: image, count: 1, rowsInto: rows });
+        labels = [rows.labels[0]!];
         let stored: Uint8Array, label: number | undefined;
         try {
           stored = await reader.read("images", {

@@ -11,7 +11,8 @@
  *    parameters; otherwise re-rendering cannot be trusted and is not attempted.
  * 6. `samples`: K images (the first, the last, and K - 2 drawn at random) re-rendered from the
  *    seed and their index are byte-identical to the stored ones, and so are their labels and
- *    latents, and the class and latent names.
+ *    latents, and the class and latent names. For a family with its own sample schema, every
+ *    array of the schema is re-rendered and compared, sample by sample.
  *
  * A version whose family is a program (an external renderer's command, a family module) is
  * re-rendered only when the caller names that same program (`named`; see
@@ -37,6 +38,14 @@ import {
   loadFamily,
 } from "../generators/spec.ts";
 import { bytesPerPixel, renderImageBytes, sampleChunk } from "../pipeline/render.ts";
+import { fillSamples, viewBytes } from "../pipeline/sample_chunk.ts";
+import {
+  allocateChunk,
+  type ArraySpec,
+  bytesPerSample,
+  type SampleSchema,
+} from "../generators/sample_schema.ts";
+import { decodeUnicodeArray, itemSize } from "../format/npy.ts";
 import { checkAnswer } from "../renderer/chunks.ts";
 import { RendererError, RendererProcess } from "../renderer/process.ts";
 import { describedAsJson } from "../renderer/protocol.ts";
@@ -223,7 +232,11 @@ export async function verifyVersion(
     if (arraysProblem !== undefined) failStep("arrays", arraysProblem);
     let arrays;
     try {
-      arrays = await readDatasetArrays(reader!);
+      // A family with its own schema: its arrays are checked against metadata.json above, and
+      // against the family's schema in the samples step.
+      arrays = hasClassicArrays(metadata)
+        ? await readDatasetArrays(reader!)
+        : { ...await readNames(reader!), numImages: metadata.num_images };
     } catch (error) {
       failStep("arrays", (error as Error).message);
     }
@@ -328,6 +341,16 @@ function checkMetadata(metadata: VersionMetadata): string | undefined {
       return `arrays[${index}] needs a name, a dtype and a shape of integers`;
     }
   }
+  if (!hasClassicArrays(metadata)) {
+    // A family with its own schema: its first array holds one entry per sample.
+    const first = metadata.arrays[0];
+    if (first === undefined) return "arrays is empty";
+    if (first.shape[0] !== metadata.num_images) {
+      return `${first.name} has shape (${first.shape.join(", ")}) but num_images is ` +
+        `${metadata.num_images}`;
+    }
+    return undefined;
+  }
   const images = metadata.arrays.find((array) => array.name === "images");
   if (images === undefined) return "arrays does not list images";
   const { num_images: numImages, image_size: size, dtype } = metadata;
@@ -389,6 +412,11 @@ function specOf(metadata: VersionMetadata): DatasetSpec {
 
 /** What re-draws the samples: the installed family, or the external renderer. */
 interface Resampler {
+  /**
+   * For a family with its own sample schema: the schema, and sample `index` of every array
+   * (classic families and renderers use `draw`).
+   */
+  schema?: { schema: SampleSchema; fill(index: number): Uint8Array[] };
   /** Class names it declares. */
   classes: readonly string[];
   /** Latent names it declares. */
@@ -415,7 +443,18 @@ async function openResampler(
   if (problem !== undefined) return { problem };
   const generator = await createGenerator(spec);
   const plan = { generator, seed: metadata.seed, dtype: spec.dtype };
+  const schema = generator.schema;
   return {
+    ...(schema === undefined ? {} : {
+      schema: {
+        schema,
+        fill: (index: number) => {
+          const chunk = allocateChunk(schema, 1);
+          fillSamples(plan, index, chunk);
+          return chunk.arrays.map((array) => viewBytes(array.view));
+        },
+      },
+    }),
     classes: generator.classes,
     latentNames: generator.latents.map((latent) => latent.name),
     draw: (index) => {
@@ -535,7 +574,9 @@ function describeLatents(values: ArrayLike<number>): string {
 /** Re-renders the samples; returns a success detail, or the first difference as a problem. */
 async function checkSamples(
   reader: NpzReader,
-  arrays: Awaited<ReturnType<typeof readDatasetArrays>>,
+  arrays:
+    | Awaited<ReturnType<typeof readDatasetArrays>>
+    | { numImages: number; classNames: string[]; latentNames: string[] },
   source: Resampler,
   options: VerifyOptions,
 ): Promise<string | { problem: string }> {
@@ -552,7 +593,7 @@ async function checkSamples(
         `are ${latentNames.join(", ")}`,
     };
   }
-  const { numImages, imageBytes, dtype } = arrays;
+  const { numImages } = arrays;
   const count = Math.min(options.samples ?? 100, numImages);
   const interior = drawSampleIndices(Math.max(0, numImages - 2), options.seed, {
     count: Math.max(0, count - 2),
@@ -560,6 +601,13 @@ async function checkSamples(
   const indices = [...new Set([0, ...interior, numImages - 1])].filter((index) =>
     index >= 0 && index < numImages
   ).slice(0, Math.max(count, 0));
+  if (source.schema !== undefined) {
+    return await checkSchemaSamples(reader, { ...source.schema, indices, numImages, options });
+  }
+  if (!("imageBytes" in arrays)) {
+    return { problem: "the archive's arrays are not the classic ones its family stores" };
+  }
+  const { imageBytes, dtype, imageSize } = arrays;
   const width = latentNames.length;
   for (const index of indices) {
     const stored = await reader.read("images", { offset: index * imageBytes, length: imageBytes });
@@ -570,7 +618,7 @@ async function checkSamples(
       if (!(error instanceof RendererError)) throw error;
       return { problem: `re-rendering image #${index}: ${withTail(error)}` };
     }
-    const difference = compareImages(stored, expected.image, dtype);
+    const difference = compareImages(stored, expected.image, { dtype, side: imageSize });
     if (difference !== undefined) {
       return { problem: `image #${index} differs from its re-render ${difference}${source.hint}` };
     }
@@ -612,15 +660,15 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 function compareImages(
   stored: Uint8Array,
   rendered: Uint8Array,
-  dtype: "uint8" | "float64",
+  image: { dtype: "uint8" | "float64"; side: number },
 ): string | undefined {
+  const { dtype, side: size } = image;
   const valueBytes = bytesPerPixel(dtype);
   const read = (bytes: Uint8Array, pixel: number) =>
     dtype === "uint8"
       ? bytes[pixel]!
       : new DataView(bytes.buffer, bytes.byteOffset).getFloat64(pixel * 8, true);
   const pixels = stored.length / valueBytes;
-  const size = Math.round(Math.sqrt(pixels));
   let differing = 0;
   let first = -1;
   for (let pixel = 0; pixel < pixels; pixel++) {
@@ -635,4 +683,100 @@ function compareImages(
   if (differing === 0) return undefined;
   return `at ${differing} of ${pixels} pixels (first at row ${Math.floor(first / size)}, ` +
     `column ${first % size}: stored ${read(stored, first)}, re-rendered ${read(rendered, first)})`;
+}
+
+/**
+ * Whether a version's arrays are the classic ones (`images`, `labels`, `latents`) rather than
+ * those of a family with its own schema.
+ */
+function hasClassicArrays(metadata: VersionMetadata): boolean {
+  return metadata.arrays.some((array) => ["images", "labels", "latents"].includes(array.name));
+}
+
+/** The class and latent names of an archive, whatever its other arrays. */
+async function readNames(
+  reader: NpzReader,
+): Promise<{ classNames: string[]; latentNames: string[] }> {
+  const names = async (name: string) =>
+    decodeUnicodeArray(
+      await reader.readAll(name),
+      itemSize(reader.entry(name).header.descr) / 4,
+    );
+  return { classNames: await names("class_names"), latentNames: await names("latent_names") };
+}
+
+/**
+ * Re-renders samples of a family with its own schema and compares every array, sample by
+ * sample; returns a success detail, or the first difference as a problem.
+ */
+async function checkSchemaSamples(
+  reader: NpzReader,
+  check: {
+    schema: SampleSchema;
+    fill(index: number): Uint8Array[];
+    indices: number[];
+    numImages: number;
+    options: VerifyOptions;
+  },
+): Promise<string | { problem: string }> {
+  const { schema, indices } = check;
+  for (const spec of schema.arrays) {
+    const entry = reader.entries.find((candidate) => candidate.name === spec.name);
+    const expected = `(${[check.numImages, ...spec.shape].join(", ")})`;
+    const actual = entry === undefined ? undefined : `(${entry.header.shape.join(", ")})`;
+    if (actual !== expected) {
+      return {
+        problem: `${spec.name}.npy is ` +
+          (actual === undefined ? "missing" : `of shape ${actual}`) +
+          ` but the family declares ${expected}`,
+      };
+    }
+  }
+  for (const index of indices) {
+    const rendered = check.fill(index);
+    for (const [position, spec] of schema.arrays.entries()) {
+      const bytes = bytesPerSample(spec);
+      const stored = await reader.read(spec.name, { offset: index * bytes, length: bytes });
+      const difference = firstDifference(stored, rendered[position]!, spec);
+      if (difference !== undefined) {
+        return {
+          problem: `${spec.name} of sample #${index} differs from its re-render ${difference}`,
+        };
+      }
+    }
+  }
+  return `${indices.length} of ${check.numImages} samples (first, last and ${
+    Math.max(0, indices.length - 2)
+  } drawn with seed ${check.options.seed}) re-rendered byte-identical in every array (${
+    schema.arrays.map((spec) => spec.name).join(", ")
+  })`;
+}
+
+/** Where one sample's array differs from its re-render, by element index, in words. */
+function firstDifference(
+  stored: Uint8Array,
+  rendered: Uint8Array,
+  spec: ArraySpec,
+): string | undefined {
+  const size = bytesPerSample(spec) / Math.max(1, spec.shape.reduce((a, b) => a * b, 1));
+  let differing = 0;
+  let first = -1;
+  for (let element = 0; element * size < stored.length; element++) {
+    for (let byte = 0; byte < size; byte++) {
+      if (stored[element * size + byte] !== rendered[element * size + byte]) {
+        differing++;
+        if (first < 0) first = element;
+        break;
+      }
+    }
+  }
+  if (differing === 0) return undefined;
+  // The element's index in the sample's shape, e.g. [2, 5, 7] for masks (K, S, S).
+  const at: number[] = [];
+  let rest = first;
+  for (let axis = spec.shape.length - 1; axis >= 0; axis--) {
+    at.unshift(rest % spec.shape[axis]!);
+    rest = Math.floor(rest / spec.shape[axis]!);
+  }
+  return `at ${differing} of ${stored.length / size} elements (first at [${at.join(", ")}])`;
 }

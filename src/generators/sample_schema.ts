@@ -19,7 +19,8 @@
  * `j x elementsPerSample` of that array's view, and a writer or a worker hands the buffers on
  * one by one without copying.
  *
- * This module is groundwork: the pipeline (writer, workers, verify) does not read it yet.
+ * The pipeline (writer, workers, slices, merge, verify, memory estimate) reads a run's schema
+ * through `schemaOf` (`family_schema.ts`).
  *
  * @module
  */
@@ -311,7 +312,7 @@ export function npyShape(spec: ArraySpec, numSamples: number): number[] {
  * assert.equal(npyDescr({ name: "x", dtype: "int32", shape: [4], role: "label" }), "<i4");
  * ```
  */
-export function npyDescr(spec: ArraySpec): string {
+export function npyDescr(spec: ArraySpec): typeof SAMPLE_DTYPES[SampleDtype] {
   return SAMPLE_DTYPES[spec.dtype];
 }
 
@@ -341,6 +342,9 @@ export interface ChunkLayout {
  *
  * @param schema A schema from {@linkcode checkSampleSchema}.
  * @param numSamples The chunk's number of samples, 0 to 2^31 - 1.
+ * @param options `buffers`: memory of an earlier chunk, one per array in schema order, used
+ *   (as it is, not zeroed) for each array whose size it has exactly; e.g. buffers a worker
+ *   sent back to be filled again.
  * @returns The chunk's arrays.
  * @example
  * ```ts
@@ -355,11 +359,17 @@ export interface ChunkLayout {
  * assert.ok(x.view instanceof Float32Array && x.view.length === 6);
  * x.view[2 * x.elementsPerSample] = 0.5; // sample 2, element 0
  * assert.equal(chunk.arrays[0]!.view.byteLength, 48);
+ * const again = allocateChunk(schema, 3, { buffers: chunk.arrays.map((a) => a.view.buffer) });
+ * assert.equal(again.byName.get("x")!.view[2 * 2], 0.5);
  * ```
  */
-export function allocateChunk(schema: SampleSchema, numSamples: number): ChunkLayout {
+export function allocateChunk(
+  schema: SampleSchema,
+  numSamples: number,
+  options: { buffers?: readonly (ArrayBufferLike | undefined)[] } = {},
+): ChunkLayout {
   checkCount(numSamples);
-  const arrays = schema.arrays.map((spec) => {
+  const arrays = schema.arrays.map((spec, index) => {
     const perSample = elementsPerSample(spec);
     const length = perSample * numSamples;
     if (length * BYTES_PER_ELEMENT[spec.dtype] > 2 ** 31 - 1) {
@@ -368,10 +378,13 @@ export function allocateChunk(schema: SampleSchema, numSamples: number): ChunkLa
           `${length * BYTES_PER_ELEMENT[spec.dtype]} bytes, expected at most ${2 ** 31 - 1}`,
       );
     }
+    const buffer = options.buffers?.[index];
+    const reuse = buffer !== undefined &&
+      buffer.byteLength === length * BYTES_PER_ELEMENT[spec.dtype];
     return Object.freeze({
       spec,
       elementsPerSample: perSample,
-      view: createView(spec.dtype, length),
+      view: reuse ? viewOver(spec.dtype, buffer) : createView(spec.dtype, length),
     });
   });
   return Object.freeze({
@@ -399,6 +412,27 @@ function createView(dtype: SampleDtype, length: number): SampleView {
       return new Float32Array(length);
     case "float64":
       return new Float64Array(length);
+  }
+}
+
+function viewOver(dtype: SampleDtype, buffer: ArrayBufferLike): SampleView {
+  switch (dtype) {
+    case "uint8":
+      return new Uint8Array(buffer);
+    case "int8":
+      return new Int8Array(buffer);
+    case "uint16":
+      return new Uint16Array(buffer);
+    case "int16":
+      return new Int16Array(buffer);
+    case "uint32":
+      return new Uint32Array(buffer);
+    case "int32":
+      return new Int32Array(buffer);
+    case "float32":
+      return new Float32Array(buffer);
+    case "float64":
+      return new Float64Array(buffer);
   }
 }
 
