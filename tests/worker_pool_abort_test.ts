@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { generators } from "../src/generators/registry.ts";
-import { workerSampleChunks } from "../src/pipeline/worker_pool.ts";
+import { chunkBytes } from "../src/format/npz.ts";
+import { RenderThreads, workerSampleChunks } from "../src/pipeline/worker_pool.ts";
 
 Deno.test("aborting the worker pool between chunks leaves no unhandled rejection", async () => {
   const generator = generators.get("shapes").create({ imageSize: 16 });
@@ -38,4 +39,28 @@ Deno.test("aborting the worker pool between chunks leaves no unhandled rejection
   })().catch((e) => e);
   assert.equal(String(error), "Error: stop");
   assert.equal(chunks, 5);
+});
+
+Deno.test("render threads kept for the next archive are reused only when they answered everything", async () => {
+  const generator = generators.get("shapes").create({ imageSize: 8 });
+  const plan = { generator, numImages: 40, seed: 3, dtype: "uint8" as const, chunkImages: 2 };
+  const family = { name: "shapes", options: {} };
+  const bytesOf = async (options: Parameters<typeof workerSampleChunks>[1], stopAt?: number) => {
+    const parts: number[] = [];
+    for await (const chunk of workerSampleChunks(plan, options)) {
+      parts.push(...chunkBytes(chunk.arrays[0]!));
+      if (parts.length === stopAt) break;
+    }
+    return parts;
+  };
+  const expected = await bytesOf({ workers: 2, family });
+  using threads = new RenderThreads(2);
+  assert.deepEqual(await bytesOf({ workers: 2, family, threads }), expected);
+  assert.equal(threads.started, 2);
+  // Stopped with chunks under way: those threads would answer the next archive with them.
+  await bytesOf({ workers: 2, family, threads }, 2 * 64);
+  assert.deepEqual(await bytesOf({ workers: 2, family, threads }), expected);
+  assert.equal(threads.started, 4);
+  assert.deepEqual(await bytesOf({ workers: 2, family, threads }), expected);
+  assert.equal(threads.started, 4);
 });

@@ -178,10 +178,13 @@ class DspritesGenerator implements ImageGenerator {
 
   sampleClasses(seed: number, index: number, classesOut: Int32Array, offset: number): void {
     if (this.#grid) {
-      let rest = index;
+      // Integer division, one per factor: the index is below 2^31 (the grid has 737,280).
+      let rest = index | 0;
       for (let factor = SIZES.length - 1; factor >= 0; factor--) {
-        classesOut[offset + factor] = rest % SIZES[factor]!;
-        rest = Math.floor(rest / SIZES[factor]!);
+        const size = SIZES[factor]!;
+        const next = (rest / size) | 0;
+        classesOut[offset + factor] = rest - next * size;
+        rest = next;
       }
       return;
     }

@@ -15,7 +15,13 @@
 
 import type { GeneratorFamily, ImageGenerator, JsonValue } from "./generator.ts";
 import { generators } from "./registry.ts";
-import { createSplitGenerator, type SplitRef } from "../recipe/split_generator.ts";
+import {
+  adoptRegions,
+  createSplitGenerator,
+  type SharedRegions,
+  sharedRegions,
+  type SplitRef,
+} from "../recipe/split_generator.ts";
 
 /** The image dtypes dsgen writes. */
 export type ImageDtype = "uint8" | "float64";
@@ -140,6 +146,42 @@ export async function createGenerator(
     );
   }
   return generator;
+}
+
+/**
+ * What configuring families computed on this thread that another thread may reuse: today the
+ * regions of recipe splits, in shared memory (posting them copies nothing). A render thread
+ * {@linkcode adoptFamilyTables adopts} them before making its generators.
+ */
+export type FamilyTables = SharedRegions;
+
+/**
+ * The tables this thread's families computed, for worker threads (see {@linkcode FamilyTables}).
+ *
+ * @returns The tables; empty when there are none.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { familyTables } from "./spec.ts";
+ * assert.ok(Array.isArray(familyTables()));
+ * ```
+ */
+export function familyTables(): FamilyTables {
+  return sharedRegions();
+}
+
+/**
+ * Adopts another thread's {@linkcode familyTables}: generators made here afterwards reuse them.
+ *
+ * @param tables The other thread's tables.
+ * @example
+ * ```ts
+ * import { adoptFamilyTables } from "./spec.ts";
+ * adoptFamilyTables([]);
+ * ```
+ */
+export function adoptFamilyTables(tables: FamilyTables): void {
+  adoptRegions(tables);
 }
 
 /** JSON with object keys sorted, so that equal values compare equal whatever their key order. */

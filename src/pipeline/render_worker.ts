@@ -1,7 +1,7 @@
 /**
  * A rendering thread: receives chunk requests, fills them and sends the arrays back.
  *
- * Messages in: `{ family, imageSize, seed, dtype, id, start, count, buffers }` (`buffers`:
+ * Messages in: `{ family, imageSize, seed, dtype, id, start, count, buffers, tables }` (`buffers`:
  * memory of an earlier chunk, one per array of the schema, transferred back to be filled
  * again); out: `{ id, numSamples, arrays, crc32 }` (one `Uint8Array` per array of the
  * family's schema, in its order, each over its own transferred buffer; `crc32` is the first
@@ -16,7 +16,12 @@ import { crc32 } from "../format/crc32.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
 import { schemaOf } from "../generators/family_schema.ts";
 import { allocateChunk } from "../generators/sample_schema.ts";
-import { createGenerator, type FamilyRef } from "../generators/spec.ts";
+import {
+  adoptFamilyTables,
+  createGenerator,
+  type FamilyRef,
+  type FamilyTables,
+} from "../generators/spec.ts";
 import type { ImageDtype } from "./render.ts";
 import { fillSamples, viewBytes } from "./sample_chunk.ts";
 
@@ -38,6 +43,8 @@ export interface RenderRequest {
   count: number;
   /** The buffers of an earlier chunk to fill again (transferred), one per schema array. */
   buffers?: ArrayBuffer[];
+  /** What the main thread computed configuring families (a thread's first request only). */
+  tables?: FamilyTables;
 }
 
 /** A filled chunk, sent back. */
@@ -69,6 +76,7 @@ const scope = self as any;
 scope.onmessage = async (event: MessageEvent<RenderRequest>) => {
   const request = event.data;
   try {
+    if (request.tables !== undefined) adoptFamilyTables(request.tables);
     const generator = await generatorFor(request);
     const chunk = allocateChunk(schemaOf(generator, request.dtype), request.count, {
       buffers: request.buffers ?? [],

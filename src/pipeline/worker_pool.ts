@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { FamilyRef, ImageDtype } from "../generators/spec.ts";
+import { type FamilyRef, familyTables, type ImageDtype } from "../generators/spec.ts";
 import { modelSeconds } from "./thread_plan.ts";
 import type { DatasetPlan } from "./dataset.ts";
 import type { SampleChunk } from "./sample_chunk.ts";
@@ -98,6 +98,86 @@ export function effectiveWorkers(
   return Math.max(1, Math.min(requested, Math.ceil(plan.numImages / plan.chunkImages)));
 }
 
+/**
+ * Render threads that outlive one archive: a run that writes several archives (a recipe's
+ * splits) starts its threads once, not once per archive (about 0.1 s each time), and every
+ * archive renders on them, however few its images. Threads that were stopped in the middle
+ * of an archive are ended, not reused.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { RenderThreads, workerSampleChunks } from "./worker_pool.ts";
+ * const generator = generators.get("shapes").create({ imageSize: 8 });
+ * const plan = { generator, numImages: 5, seed: 1, dtype: "uint8" as const, chunkImages: 2 };
+ * using threads = new RenderThreads(2);
+ * for (const _archive of [1, 2]) {
+ *   let samples = 0;
+ *   for await (const chunk of workerSampleChunks(plan, {
+ *     workers: threads.count,
+ *     family: { name: "shapes", options: {} },
+ *     threads,
+ *   })) samples += chunk.numSamples;
+ *   assert.equal(samples, 5);
+ * }
+ * assert.equal(threads.started, 2);
+ * ```
+ */
+export class RenderThreads implements Disposable {
+  /** The number of threads each archive renders on. */
+  readonly count: number;
+  #idle: Worker[] = [];
+  #started = 0;
+
+  /**
+   * Threads to be started as archives need them.
+   *
+   * @param count The number of threads each archive renders on.
+   */
+  constructor(count: number) {
+    this.count = count;
+  }
+
+  /** How many threads were started so far. */
+  get started(): number {
+    return this.#started;
+  }
+
+  /**
+   * Threads to render one archive on: idle ones first, then new ones.
+   *
+   * @param count How many.
+   * @returns The threads; give them back with {@linkcode RenderThreads.giveBack}.
+   */
+  take(count: number): Worker[] {
+    return Array.from({ length: count }, () => {
+      const idle = this.#idle.pop();
+      if (idle !== undefined) return idle;
+      this.#started++;
+      return new Worker(new URL("./render_worker.ts", import.meta.url), { type: "module" });
+    });
+  }
+
+  /**
+   * Takes back threads an archive rendered on.
+   *
+   * @param workers The threads.
+   * @param reusable Whether every request sent to them was answered; if not, they are ended.
+   */
+  giveBack(workers: Worker[], reusable: boolean): void {
+    for (const worker of workers) {
+      if (reusable) this.#idle.push(worker);
+      else worker.terminate();
+    }
+  }
+
+  /** Ends the idle threads. */
+  [Symbol.dispose](): void {
+    for (const worker of this.#idle.splice(0)) worker.terminate();
+  }
+}
+
 /** Options of {@linkcode workerSampleChunks}. */
 export interface WorkerPoolOptions {
   /** Number of worker threads. */
@@ -113,6 +193,8 @@ export interface WorkerPoolOptions {
    * images `firstImage .. firstImage + plan.numImages - 1` of its dataset.
    */
   firstImage?: number;
+  /** Threads to render on, kept for the next archive; default: threads of this call's own. */
+  threads?: RenderThreads | undefined;
 }
 
 interface Pending {
@@ -161,8 +243,9 @@ export async function* workerSampleChunks(
     for (const entry of pending.values()) entry.reject(error);
     pending.clear();
   };
-  const workers = Array.from({ length: workerCount }, () => {
-    const worker = new Worker(new URL("./render_worker.ts", import.meta.url), { type: "module" });
+  const own = options.threads === undefined;
+  const threads = options.threads ?? new RenderThreads(workerCount);
+  const workers = threads.take(workerCount).map((worker) => {
     worker.onmessage = (event: MessageEvent<RenderReply | { id: number; error: string }>) => {
       const reply = event.data;
       const entry = pending.get(reply.id);
@@ -182,6 +265,9 @@ export async function* workerSampleChunks(
   // and fresh ones made on a worker's thread and freed on this one grew the workers' malloc
   // arenas with the run (1,000,000 16x16 images peaked at 113 MB, 30,000,000 at 128 MB).
   const spare: ArrayBuffer[][][] = workers.map(() => []);
+  // The regions of a recipe's split, found here when the run was planned: shared, not found
+  // again by each thread.
+  const tables = familyTables();
   const render = (chunk: number) => {
     const start = chunk * plan.chunkImages;
     const buffers = spare[chunk % workerCount]!.pop();
@@ -194,6 +280,7 @@ export async function* workerSampleChunks(
       dtype: plan.dtype,
       start: (options.firstImage ?? 0) + start,
       count: Math.min(plan.chunkImages, plan.numImages - start),
+      ...(chunk < workerCount && tables.length > 0 ? { tables } : {}),
     };
     return new Promise<RenderReply>((resolve, reject) => {
       if (failure !== undefined) return reject(failure);
@@ -203,6 +290,7 @@ export async function* workerSampleChunks(
   };
   const onAbort = () => failAll(options.signal?.reason ?? new Error("Aborted"));
   options.signal?.addEventListener("abort", onAbort);
+  let finished = false;
   try {
     let chunk = 0;
     for await (
@@ -223,8 +311,15 @@ export async function* workerSampleChunks(
       }
       chunk++;
     }
+    finished = true;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
-    for (const worker of workers) worker.terminate();
+    // Threads with requests under way would answer the next archive with this one's chunks.
+    const reusable = !own && finished && pending.size === 0;
+    for (const worker of workers) {
+      worker.onmessage = null;
+      worker.onerror = null;
+    }
+    threads.giveBack(workers, reusable);
   }
 }

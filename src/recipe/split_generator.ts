@@ -90,6 +90,11 @@ export interface SplitRegion {
   combinations: Uint32Array;
   /** For a weighted random split: cumulative weights, one per combination. */
   cumulative?: Float64Array;
+  /**
+   * For a weighted random split, once a generator was made of it: per slot of its alias table,
+   * the probability of keeping the slot, its combination and its alias's.
+   */
+  slots?: Float64Array;
 }
 
 /**
@@ -112,17 +117,83 @@ export interface SplitRegion {
  * ```
  */
 export function splitRegion(grid: ImageGenerator, split: SplitRef, path = "split"): SplitRegion {
-  const key = JSON.stringify([grid.name, grid.version, grid.parameters.grid ?? null, split]);
+  const key = regionKey(grid, split);
   const cached = regions.get(key);
   if (cached !== undefined) return cached;
   const region = findRegion(grid, split, path);
-  // A run asks for each split's region when it checks the recipe and again when it plans.
-  if (regions.size >= 8) regions.delete(regions.keys().next().value!);
-  regions.set(key, region);
+  keepRegion(key, region);
   return region;
 }
 
+function regionKey(grid: ImageGenerator, split: SplitRef): string {
+  return JSON.stringify([grid.name, grid.version, grid.parameters.grid ?? null, split]);
+}
+
+// A run asks for each split's region when it checks the recipe, when it plans, and on each
+// render thread: the threads adopt this thread's regions (shared memory) instead of finding
+// them again, which cost each thread about 70 ms per split of the dSprites grid.
+function keepRegion(key: string, region: SplitRegion): void {
+  if (!regions.has(key) && regions.size >= 8) regions.delete(regions.keys().next().value!);
+  regions.set(key, region);
+}
+
 const regions = new Map<string, SplitRegion>();
+
+/** Split regions found on one thread, to be adopted by another: see {@linkcode sharedRegions}. */
+export type SharedRegions = [key: string, region: SplitRegion][];
+
+/**
+ * The split regions this thread has found, with their alias tables where made. Their arrays
+ * are in shared memory, so posting them to a worker thread copies no combination; a thread
+ * that adopts them ({@linkcode adoptRegions}) makes the same generators without finding them.
+ *
+ * @returns The regions, keyed by grid and split; empty when no split was made.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dspritesFamily } from "../generators/dsprites.ts";
+ * import { adoptRegions, createSplitGenerator, sharedRegions } from "./split_generator.ts";
+ * createSplitGenerator(dspritesFamily, { imageSize: 16, options: { grid: true },
+ *   split: { name: "test", mode: "grid", where: { preset: "montero_extrapolation" } } });
+ * const shared = sharedRegions();
+ * assert.ok(shared.length >= 1);
+ * assert.ok(shared[0]![1].combinations.buffer instanceof SharedArrayBuffer);
+ * adoptRegions(shared); // what a render thread does with them
+ * ```
+ */
+export function sharedRegions(): SharedRegions {
+  // Once the alias table is made, the cumulative weights are not needed.
+  return [...regions].map(([key, { combinations, cumulative, slots }]) => [key, {
+    combinations,
+    ...(slots !== undefined ? { slots } : cumulative !== undefined ? { cumulative } : {}),
+  }]);
+}
+
+/**
+ * Adopts regions found on another thread ({@linkcode sharedRegions}): generators made here
+ * afterwards use them instead of finding them again. The regions are the same for the same key,
+ * so the bytes rendered are the same either way.
+ *
+ * @param shared The other thread's regions.
+ * @example
+ * ```ts
+ * import { adoptRegions } from "./split_generator.ts";
+ * adoptRegions([]);
+ * ```
+ */
+export function adoptRegions(shared: SharedRegions): void {
+  for (const [key, region] of shared) {
+    if (!regions.has(key)) keepRegion(key, region);
+  }
+}
+
+/** A copy of a typed array in shared memory, so that posting it to a thread copies nothing. */
+function sharedCopy<T extends Uint32Array | Float64Array>(array: T): T {
+  const Kind = array.constructor as new (buffer: SharedArrayBuffer) => T;
+  const copy = new Kind(new SharedArrayBuffer(array.byteLength));
+  copy.set(array);
+  return copy;
+}
 
 /**
  * Which factor's value index is the label, if one is: checked on every combination where only
@@ -225,8 +296,8 @@ function findRegion(grid: ImageGenerator, split: SplitRef, path: string): SplitR
     found[count++] = combination;
   }
   return {
-    combinations: found.slice(0, count),
-    ...(weights === undefined ? {} : { cumulative: weights.slice(0, count) }),
+    combinations: sharedCopy(found.subarray(0, count)),
+    ...(weights === undefined ? {} : { cumulative: sharedCopy(weights.subarray(0, count)) }),
   };
 }
 
@@ -271,6 +342,39 @@ export function aliasTable(
   return { probability, other };
 }
 
+/** Images whose combinations a random split draws at once (see `createSplitGenerator`). */
+const DRAW_BATCH = 256;
+
+/** Two combinations below this, packed in one double as `own + alias * PAIR_RADIX`, exactly. */
+const PAIR_RADIX = 2 ** 26;
+
+/**
+ * An alias table laid out for drawing: per slot, the probability of keeping it, then its
+ * combination and its alias's packed in one number (16 bytes: a slot never straddles two
+ * cache lines, and the table is two thirds of three numbers per slot), or, for grids of 2^26
+ * combinations or more, the two as numbers of their own. Drawing from a large region misses
+ * the cache once per image, so the table's size is the draw's cost.
+ */
+function slotTable(
+  combinations: Uint32Array,
+  { probability, other }: { probability: Float64Array; other: Uint32Array },
+): Float64Array {
+  const count = combinations.length;
+  const packed = combinations[count - 1]! < PAIR_RADIX;
+  const width = packed ? 2 : 3;
+  const table = new Float64Array(new SharedArrayBuffer(width * count * 8));
+  for (let slot = 0; slot < count; slot++) {
+    const own = combinations[slot]!, alias = combinations[other[slot]!]!;
+    table[width * slot] = probability[slot]!;
+    if (packed) table[2 * slot + 1] = own + alias * PAIR_RADIX;
+    else {
+      table[3 * slot + 1] = own;
+      table[3 * slot + 2] = alias;
+    }
+  }
+  return table;
+}
+
 /**
  * The family for one split: configures the family's grid and restricts it to the split.
  *
@@ -305,31 +409,58 @@ export function createSplitGenerator(
       `Cannot make split "${split.name}": no combination of ${grid.name}'s grid is in it`,
     );
   }
-  // Per slot, in one cache line: the probability of keeping it, its combination, its alias's.
-  let slots: Float64Array | undefined;
-  if (cumulative !== undefined) {
-    const { probability, other } = aliasTable(cumulative);
-    slots = new Float64Array(3 * count);
-    for (let slot = 0; slot < count; slot++) {
-      slots[3 * slot] = probability[slot]!;
-      slots[3 * slot + 1] = combinations[slot]!;
-      slots[3 * slot + 2] = combinations[other[slot]!]!;
-    }
+  // Made once per region (a run makes each split's generator several times), shared.
+  if (cumulative !== undefined && region.slots === undefined) {
+    region.slots = slotTable(combinations, aliasTable(cumulative));
   }
+  const slots = region.slots;
   let seedOf = -1, keySeed = 0;
+  const draw = (seed: number, index: number) => {
+    if (seed !== seedOf) {
+      seedOf = seed;
+      keySeed = splitSeed(seed, split.name);
+    }
+    const key = imageKey(keySeed, index);
+    // 53 bits: two 32-bit draws.
+    return (uniform(key, 0) + uniform(key, 1) / 4294967296) * count;
+  };
+  // A random split's combinations are drawn a batch of consecutive images at a time (the
+  // pipeline asks for images in order): first every draw, then every table read, which do not
+  // depend on each other, so the processor overlaps their cache misses (the table of a large
+  // region does not fit in the cache; one read at a time, each image waited for one miss).
+  const batch = new Uint32Array(DRAW_BATCH);
+  const scaledBatch = new Float64Array(DRAW_BATCH);
+  let batchSeed = -1, batchStart = 0, batchEnd = 0;
+  const fillBatch = (seed: number, start: number) => {
+    for (let at = 0; at < DRAW_BATCH; at++) scaledBatch[at] = draw(seed, start + at);
+    if (slots === undefined) {
+      for (let at = 0; at < DRAW_BATCH; at++) {
+        batch[at] = combinations[Math.floor(scaledBatch[at]!)]!;
+      }
+    } else if (slots.length === 2 * count) {
+      for (let at = 0; at < DRAW_BATCH; at++) {
+        const scaled = scaledBatch[at]!;
+        const slot = Math.floor(scaled);
+        const pair = slots[2 * slot + 1]!;
+        const alias = Math.floor(pair * (1 / PAIR_RADIX));
+        batch[at] = scaled - slot < slots[2 * slot]! ? pair - alias * PAIR_RADIX : alias;
+      }
+    } else {
+      for (let at = 0; at < DRAW_BATCH; at++) {
+        const scaled = scaledBatch[at]!;
+        const slot = Math.floor(scaled);
+        batch[at] = scaled - slot < slots[3 * slot]! ? slots[3 * slot + 1]! : slots[3 * slot + 2]!;
+      }
+    }
+    batchSeed = seed;
+    batchStart = start;
+    batchEnd = start + DRAW_BATCH;
+  };
   const combinationOf = split.mode === "grid"
     ? (_seed: number, index: number) => combinations[index]!
     : (seed: number, index: number) => {
-      if (seed !== seedOf) {
-        seedOf = seed;
-        keySeed = splitSeed(seed, split.name);
-      }
-      const key = imageKey(keySeed, index);
-      // 53 bits: two 32-bit draws.
-      const scaled = (uniform(key, 0) + uniform(key, 1) / 4294967296) * count;
-      const slot = Math.floor(scaled);
-      if (slots === undefined) return combinations[slot]!;
-      return scaled - slot < slots[3 * slot]! ? slots[3 * slot + 1]! : slots[3 * slot + 2]!;
+      if (seed !== batchSeed || index < batchStart || index >= batchEnd) fillBatch(seed, index);
+      return batch[index - batchStart]!;
     };
   const generator: ImageGenerator = {
     name: grid.name,

@@ -99,6 +99,16 @@ const WRITER_BYTES = 4 * 1024 * 1024;
  */
 const CHURN_CAP_BYTES = { single: 6 * 1024 * 1024, threaded: 14 * 1024 * 1024 };
 /**
+ * What each chunk rendered on a worker thread leaves resident for good, outside V8's heaps:
+ * runs with threads grow with their number of chunks where one thread stays flat
+ * (bench:memory, 16x16 uint8, 4,096 images a chunk, default plan: 111.5 MB at 1,000,000
+ * images, 116.2 at 30,000,000, 125.2 at 100,000,000, about 600 bytes a chunk; one thread
+ * 74.1 and 74.4). The worker pool alone, rendering nothing and writing nothing, grows the
+ * same way, and so, by 20 to 160 bytes a message, do plain `postMessage` round trips between
+ * two Deno 2.9.6 threads: the runtime's, not a buffer dsgen keeps. The heaps' sizes stay flat.
+ */
+const THREAD_MESSAGE_BYTES_PER_CHUNK = 600;
+/**
  * float64 runs keep growing slowly past that cap, by up to about 24 MB over tens of GB, where
  * uint8 runs of as many chunks stay flat (bench:memory: 1,000,000 64x64 float64 images, 33 GB,
  * peaked at 115 MB on one render thread with the hashing thread against 91 MB for 100,000,
@@ -151,8 +161,10 @@ export const MERGE_BUFFER_BYTES = 16 * 1024 * 1024;
  * The runtime part is measured, not guessed: it is the process's resident size when the
  * estimate is made, with every module loaded. On top come the worker isolates, the writer's
  * state, the chunk buffers in flight between renderers and the file (reused, not reallocated),
- * a float buffer per rendering thread for a family drawn through floats, and the dead buffers that pile up between two collections, growing with the bytes written
- * towards a cap.
+ * a float buffer per rendering thread for a family drawn through floats, and the dead buffers
+ * that pile up between two collections, growing with the bytes written towards a cap; with
+ * worker threads, also what each chunk's messages leave behind, which grows with the number
+ * of chunks without a cap.
  *
  * @param plan The run's size, chunking, dtype width and workers.
  * @returns The estimate and its parts.
@@ -194,6 +206,9 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   let churn = cap * (1 - Math.exp(-imageBytes / cap));
   if (plan.bytesPerPixel === 8) {
     churn += FLOAT_GROWTH_BYTES * (1 - Math.exp(-imageBytes / FLOAT_GROWTH_SCALE_BYTES));
+  }
+  if (threaded && plan.merge !== true && plan.renderers === undefined) {
+    churn += THREAD_MESSAGE_BYTES_PER_CHUNK * Math.ceil(plan.numImages / plan.chunkImages);
   }
   let answers = 0;
   const external = plan.renderers;

@@ -30,6 +30,7 @@ import { recordRun, type RunFacts } from "./record.ts";
 import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
 import { writeArchive } from "./write.ts";
+import { RenderThreads } from "../pipeline/worker_pool.ts";
 import { ExternalRenderers, withRenderersFor } from "../renderer/pool.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { externalGenerator } from "../renderer/generator.ts";
@@ -333,6 +334,11 @@ async function generateWith(
         output,
         options.copying === true ? "Merging" : "Generating",
       );
+      // Several archives (a recipe's splits) render on one set of threads, started once.
+      using threads = parts.length > 1 && plan.workers.count > 1 && external === undefined &&
+          options.sampleChunks === undefined
+        ? new RenderThreads(plan.workers.count)
+        : undefined;
       try {
         signal?.throwIfAborted();
         const archives: NpzRecord[] = [];
@@ -348,6 +354,7 @@ async function generateWith(
               writeDataset: options.writeDataset,
               laterArrays: options.laterArrays,
               copying: options.copying,
+              threads,
             }),
           );
           before += part.plan.spec.numImages;

@@ -17,7 +17,7 @@ import {
   type WriteOptions,
 } from "../pipeline/dataset.ts";
 import { localSampleChunks } from "../pipeline/sample_chunk.ts";
-import { workerSampleChunks } from "../pipeline/worker_pool.ts";
+import { type RenderThreads, workerSampleChunks } from "../pipeline/worker_pool.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** What a run's chunks may come from besides its own threads. */
@@ -39,6 +39,11 @@ export interface ChunkSources {
   firstSample?: number;
   /** Stops the producer between chunks. */
   signal?: AbortSignal | undefined;
+  /**
+   * The run's render threads, when it writes several archives (a recipe's splits): each
+   * archive renders on them, however few its images; default: the plan's own threads.
+   */
+  threads?: RenderThreads | undefined;
 }
 
 /**
@@ -66,7 +71,8 @@ export async function chunkProducer(
   sources: ChunkSources = {},
 ): Promise<SampleChunkProducer> {
   if (sources.sampleChunks !== undefined) return sources.sampleChunks;
-  const workers = plan.workers.count;
+  const { threads } = sources;
+  const workers = threads?.count ?? plan.workers.count;
   const firstImage = sources.firstSample ?? 0;
   if (sources.renderers !== undefined) {
     return (await sources.renderers.writeOptions({ workers, signal: sources.signal, firstImage }))
@@ -75,7 +81,7 @@ export async function chunkProducer(
   const family = plan.spec.family;
   return workers > 1
     ? (p: DatasetPlan, signal?: AbortSignal) =>
-      workerSampleChunks(p, { workers, family, signal, firstImage })
+      workerSampleChunks(p, { workers, family, signal, firstImage, threads })
     : (p: DatasetPlan, signal?: AbortSignal) => localSampleChunks(p, { signal, first: firstImage });
 }
 

@@ -39,20 +39,35 @@ const TWO_POW_21 = 2 ** 21;
  * ```
  */
 export function hashImage(bytes: Uint8Array): number {
-  let h1 = 0x811c9dc5 ^ bytes.length, h2 = 0x2545f491 ^ bytes.length;
   const words = bytes.byteOffset % 4 === 0 ? bytes.length >>> 2 : 0;
-  if (words > 0) {
-    const view = new Uint32Array(bytes.buffer, bytes.byteOffset, words);
-    for (let index = 0; index < words; index++) {
-      const word = view[index]!;
-      h1 = Math.imul(h1 ^ word, 0x9e3779b1);
-      h1 = (h1 << 13) | (h1 >>> 19);
-      h2 = Math.imul(h2 ^ word, 0x85ebca77);
-      h2 = (h2 << 17) | (h2 >>> 15);
-    }
+  const view = words > 0
+    ? new Uint32Array(bytes.buffer, bytes.byteOffset, words)
+    : new Uint32Array(0);
+  return hashWords(bytes, view, 0, bytes.length, words);
+}
+
+/**
+ * {@linkcode hashImage} of `bytes[start, start + length)`, whose first `words` 32-bit words are
+ * `view[start / 4 ...]` (0 when `start` is not aligned): no view made per image.
+ */
+function hashWords(
+  bytes: Uint8Array,
+  view: Uint32Array,
+  start: number,
+  length: number,
+  words: number,
+): number {
+  let h1 = 0x811c9dc5 ^ length, h2 = 0x2545f491 ^ length;
+  const first = start >>> 2;
+  for (let index = first; index < first + words; index++) {
+    const word = view[index]!;
+    h1 = Math.imul(h1 ^ word, 0x9e3779b1);
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h2 = Math.imul(h2 ^ word, 0x85ebca77);
+    h2 = (h2 << 17) | (h2 >>> 15);
   }
-  for (let index = words * 4; index < bytes.length; index++) {
-    const byte = bytes[index]! + 0x100 * (index + 1);
+  for (let index = words * 4; index < length; index++) {
+    const byte = bytes[start + index]! + 0x100 * (index + 1);
     h1 = Math.imul(h1 ^ byte, 0x9e3779b1);
     h1 = (h1 << 13) | (h1 >>> 19);
     h2 = Math.imul(h2 ^ byte, 0x85ebca77);
@@ -103,6 +118,39 @@ export class DuplicateFinder {
   }
 
   /**
+   * Records image `index`, the bytes `start .. start + length` of a chunk: {@linkcode add}
+   * without a view per image (the dsprites grid has 737,280).
+   *
+   * @param index The image's index.
+   * @param chunk The chunk's bytes (not kept).
+   * @param words The chunk as 32-bit words, when its bytes are aligned to 4.
+   * @param start Where the image starts in the chunk.
+   * @param length The image's bytes.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DuplicateFinder } from "./duplicates.ts";
+   *
+   * const chunk = new Uint8Array([1, 2, 3, 4, 1, 2, 3, 4]);
+   * const finder = new DuplicateFinder(2);
+   * finder.addFromChunk(0, chunk, new Uint32Array(chunk.buffer), 0, 4);
+   * finder.addFromChunk(1, chunk, undefined, 4, 4);
+   * assert.equal((await finder.finish((index) => chunk.subarray(4 * index, 4 * index + 4))).count, 1);
+   * ```
+   */
+  addFromChunk(
+    index: number,
+    chunk: Uint8Array,
+    words: Uint32Array | undefined,
+    start: number,
+    length: number,
+  ): void {
+    this.#keys[index] = words !== undefined && start % 4 === 0
+      ? hashWords(chunk, words, start, length, length >>> 2)
+      : hashImage(chunk.subarray(start, start + length));
+  }
+
+  /**
    * Finds the images with equal keys and compares them byte by byte.
    *
    * @param readImage Reads image `index` again, at once or by a promise (a cache hit needs no
@@ -135,21 +183,35 @@ export class DuplicateFinder {
     const summary: DuplicateSummary = { count: 0, groups: 0, examples: [] };
     if (repeatedCount === 0) return summary;
     const repeated = sorted.subarray(0, repeatedCount);
-    // Each image's group (the rank of its key among the repeated ones, by binary search), or
-    // -1; then the groups' members in ascending index, by a counting sort, and the groups in
-    // the order of their first member. Typed arrays, not a Map of arrays: the dsprites grid
-    // has 430,000 candidates in 123,000 groups.
+    // Each image's group (the rank of its key among the repeated ones, from an open-addressing
+    // table of the repeated keys: one probe or two, where a binary search took 17), or -1; then
+    // the groups' members in ascending index, by a counting sort, and the groups in the order
+    // of their first member. Typed arrays, not a Map of arrays: the dsprites grid has 430,000
+    // candidates in 123,000 groups.
+    const tableSize = 2 ** Math.ceil(Math.log2(2 * repeatedCount + 1));
+    const mask = tableSize - 1;
+    const tableKeys = new Float64Array(tableSize).fill(-1);
+    const tableGroups = new Int32Array(tableSize);
+    for (let group = 0; group < repeatedCount; group++) {
+      const key = repeated[group]!;
+      let slot = (key >>> 0) & mask;
+      while (tableKeys[slot] !== -1) slot = (slot + 1) & mask;
+      tableKeys[slot] = key;
+      tableGroups[slot] = group;
+    }
     const groupOf = new Int32Array(keys.length);
     const sizes = new Int32Array(repeatedCount + 1);
     for (let index = 0; index < keys.length; index++) {
       const key = keys[index]!;
-      let low = 0, high = repeatedCount;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (repeated[middle]! < key) low = middle + 1;
-        else high = middle;
+      let slot = (key >>> 0) & mask;
+      let group = -1;
+      for (let found = tableKeys[slot]!; found !== -1; found = tableKeys[slot]!) {
+        if (found === key) {
+          group = tableGroups[slot]!;
+          break;
+        }
+        slot = (slot + 1) & mask;
       }
-      const group = low < repeatedCount && repeated[low] === key ? low : -1;
       groupOf[index] = group;
       if (group >= 0) sizes[group + 1]!++;
     }
@@ -191,15 +253,37 @@ export class DuplicateFinder {
   }
 }
 
+// Word views of the last two buffers compared: a view per comparison was two allocations per
+// candidate image (the dsprites grid has 430,000), a third of inspect's garbage.
+const wordViews: [ArrayBufferLike | undefined, Int32Array][] = [
+  [undefined, new Int32Array(0)],
+  [undefined, new Int32Array(0)],
+];
+
+function wordsOf(bytes: Uint8Array): Int32Array {
+  const buffer = bytes.buffer;
+  if (wordViews[0]![0] === buffer) return wordViews[0]![1];
+  if (wordViews[1]![0] === buffer) {
+    wordViews.reverse();
+    return wordViews[0]![1];
+  }
+  const view = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+  wordViews.pop();
+  wordViews.unshift([buffer, view]);
+  return view;
+}
+
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   // Four bytes per comparison where both are aligned (images read back are).
   let index = 0;
   if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
     const words = a.length >>> 2;
-    const left = new Int32Array(a.buffer, a.byteOffset, words);
-    const right = new Int32Array(b.buffer, b.byteOffset, words);
-    for (let word = 0; word < words; word++) if (left[word] !== right[word]) return false;
+    const left = wordsOf(a), right = wordsOf(b);
+    const leftStart = a.byteOffset >>> 2, rightStart = b.byteOffset >>> 2;
+    for (let word = 0; word < words; word++) {
+      if (left[leftStart + word] !== right[rightStart + word]) return false;
+    }
     index = words * 4;
   }
   for (; index < a.length; index++) if (a[index] !== b[index]) return false;

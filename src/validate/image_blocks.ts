@@ -60,35 +60,40 @@ export function blockImageReader(
   const { imageBytes, numImages } = layout;
   const perBlock = Math.max(1, Math.floor((options.blockBytes ?? 64 * 1024) / imageBytes));
   const kept = Math.max(1, options.blocks ?? 16);
-  // Insertion order is recency order: a hit moves its block to the end.
-  const cache = new Map<number, Uint8Array>();
-  let lastBlock = -1;
+  // The cache: a few slots scanned in turn, each with its block, bytes and last use. A Map kept
+  // in recency order (a delete and a set per hit) cost more than the comparisons it served.
+  const slotBlocks = new Float64Array(kept).fill(-1);
+  const slotBytes: Uint8Array[] = new Array(kept).fill(new Uint8Array(0));
+  const slotUsed = new Float64Array(kept);
+  let clock = 0;
   const view = (bytes: Uint8Array, index: number, block: number) => {
     const offset = (index - block * perBlock) * imageBytes;
-    return bytes.subarray(offset, offset + imageBytes);
+    // The constructor, not `subarray`, which looks up a species constructor on every call.
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + offset, imageBytes);
   };
   return (index: number) => {
     if (!Number.isSafeInteger(index) || index < 0 || index >= numImages) {
       throw new RangeError(`Cannot read image ${index}: expected 0 to ${numImages - 1}`);
     }
     const block = Math.floor(index / perBlock);
-    const cached = cache.get(block);
-    if (cached !== undefined) {
-      // The most recent block is hit most: leave the order alone then.
-      if (block !== lastBlock) {
-        cache.delete(block);
-        cache.set(block, cached);
-        lastBlock = block;
+    for (let slot = 0; slot < kept; slot++) {
+      if (slotBlocks[slot] === block) {
+        slotUsed[slot] = ++clock;
+        return view(slotBytes[slot]!, index, block);
       }
-      return view(cached, index, block);
     }
     const first = block * perBlock;
     const count = Math.min(perBlock, numImages - first);
     return reader.read("images", { offset: first * imageBytes, length: count * imageBytes })
       .then((bytes) => {
-        if (cache.size >= kept) cache.delete(cache.keys().next().value!);
-        cache.set(block, bytes);
-        lastBlock = block;
+        // The least recently used slot (an empty one first).
+        let oldest = 0;
+        for (let slot = 1; slot < kept; slot++) {
+          if (slotUsed[slot]! < slotUsed[oldest]!) oldest = slot;
+        }
+        slotBlocks[oldest] = block;
+        slotBytes[oldest] = bytes;
+        slotUsed[oldest] = ++clock;
         return view(bytes, index, block);
       });
   };

@@ -310,10 +310,7 @@ export class QualityAccumulator {
       const summary = words === undefined
         ? this.#addPixels(values, image * this.#area, index)
         : this.#addPixelWords(chunk.images, words, image * this.#area, index);
-      this.#duplicates.add(
-        index,
-        chunk.images.subarray(image * imageBytes, (image + 1) * imageBytes),
-      );
+      this.#duplicates.addFromChunk(index, chunk.images, words, image * imageBytes, imageBytes);
       const extent = layout.shapes?.measure(label, chunk.latents, image * width);
       if (
         extent !== undefined &&
