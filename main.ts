@@ -72,6 +72,12 @@ function commands(commandLine: readonly string[]): Record<string, Command> {
         await splits.runInspectSplits(options, io);
         return;
       }
+      // Scenes: their own report and a grid of masks (src/cli/inspect_scenes.ts).
+      const scenes = await import("./src/cli/inspect_scenes.ts");
+      if (await scenes.isScenesVersion(options.path)) {
+        await scenes.runInspectScenes(options, io);
+        return;
+      }
       await runInspect(options, io);
     },
     verify: async (args) => {

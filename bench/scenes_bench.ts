@@ -1,7 +1,7 @@
 /**
- * `deno task bench:scenes`: how fast one thread renders scenes with every array, so that the
- * session wiring scenes into `dsgen generate` knows whether 100,000 colored_on_colored 64x64
- * scenes in 10 s end to end on 2 cores is within reach.
+ * `deno task bench:scenes`: how fast one thread renders scenes with every array, and how long
+ * `dsgen generate` takes end to end for 100,000 colored_on_colored 64x64 scenes (4.9 GB of
+ * arrays), so that the time can be split between rendering and writing.
  *
  * Renders `--scenes` scenes (default 20,000) in chunks of 1,000 reused from one allocation,
  * into every array of the schema, `--rounds` times (default 5) after a warm-up round, and
@@ -15,6 +15,11 @@
  * run the file with `deno run -A` for `--dir /dev/shm/...`). `--preset`, `--image-size` and `--no-overlap`
  * choose another configuration.
  *
+ * Then, end to end: `--e2e-scenes` scenes (default 100,000; 0 to skip) through
+ * `dsgen generate --generator scenes` in a child process, `--e2e-rounds` times (default 2),
+ * every array written to `dataset.npz` in `--dir`: wall and CPU seconds, the bytes written,
+ * and the peak RSS against the plan's estimate.
+ *
  * The machine may be shared: the CPU seconds are steadier than the wall-clock rates.
  *
  * @module
@@ -26,12 +31,14 @@ import { parseArgs } from "node:util";
 import { crc32 } from "node:zlib";
 import { createSceneFactors, SceneRenderer } from "../src/generators/scenes.ts";
 import { allocateChunk, sampleBytes } from "../src/generators/sample_schema.ts";
-import { machineLine, printTable, range } from "./run_dsgen.ts";
+import { machineLine, measureGenerate, megabytes, printTable, range } from "./run_dsgen.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     scenes: { type: "string" },
+    "e2e-scenes": { type: "string" },
+    "e2e-rounds": { type: "string" },
     rounds: { type: "string" },
     preset: { type: "string" },
     "image-size": { type: "string" },
@@ -136,3 +143,59 @@ printTable(
   ["stage", "scenes/s", "CPU s per 100K", "MB/s of arrays", "100K on 2 threads, s (best)"],
   rows,
 );
+
+// End to end: `dsgen generate --generator scenes` in a child process, every array written to
+// dataset.npz in --dir (default: a temporary folder on the temporary folder's disk), with the
+// SHA-256, the spills of the later arrays and the metadata; wall time, CPU seconds of all
+// threads and peak RSS from /usr/bin/time, against the plan's memory estimate.
+const e2eScenes = Number(values["e2e-scenes"] ?? 100_000);
+const e2eRounds = Number(values["e2e-rounds"] ?? 2);
+if (e2eScenes > 0 && e2eRounds > 0) {
+  const e2eRows: string[][] = [];
+  const walls: number[] = [], cpus: number[] = [], peaks: number[] = [];
+  let estimate = 0, bytes = 0;
+  for (let round = 0; round < e2eRounds; round++) {
+    const out = await Deno.makeTempDir({
+      prefix: "dsgen-scenes-e2e-",
+      ...(values.dir === undefined ? {} : { dir: values.dir }),
+    });
+    try {
+      const measured = await measureGenerate([
+        "--generator",
+        "scenes",
+        "--preset",
+        options.preset,
+        "--image-size",
+        String(options.imageSize),
+        ...(options.overlap ? [] : ["--no-overlap"]),
+        "--num-images",
+        String(e2eScenes),
+        "--seed",
+        "1",
+      ], out);
+      walls.push(measured.seconds);
+      cpus.push(measured.cpuSeconds);
+      peaks.push(measured.peakRssBytes);
+      estimate = measured.metadata.run.memory.estimated_peak_bytes;
+      bytes = measured.metadata.files.reduce((total, file) => total + file.bytes, 0);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  }
+  e2eRows.push([
+    `${e2eScenes} ${options.preset} ${options.imageSize}x${options.imageSize}`,
+    range(walls, 1),
+    range(cpus, 1),
+    megabytes(bytes),
+    range(peaks.map((peak) => peak / 1e6), 1),
+    megabytes(estimate),
+  ]);
+  console.log(
+    `\nend to end (dsgen generate, every array, ${e2eRounds} rounds, in ` +
+      `${values.dir ?? "a temporary folder"}):`,
+  );
+  printTable(
+    ["run", "wall s", "CPU s", "MB written", "peak RSS MB", "estimated MB"],
+    e2eRows,
+  );
+}

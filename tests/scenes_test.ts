@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { dspritesFamily } from "../src/generators/dsprites.ts";
 import {
   createSceneFactors,
-  MAX_PLACEMENT_ATTEMPTS,
+  MAX_OBJECTS_WITHOUT_OVERLAP,
   resolveScenesOptions,
   type SceneFactors,
   SceneRenderer,
@@ -279,15 +279,48 @@ Deno.test("without overlap, no pixel is touched by two objects", () => {
   assert.ok(objects > 150);
 });
 
-Deno.test("objects that cannot be placed without overlap give one precise error", () => {
+Deno.test("without overlap, more objects than the documented limit are refused up front", () => {
   assert.throws(
-    () => render({ imageSize: 16, minObjects: 10, maxObjects: 10, overlap: false }, 0, 0, 1),
+    () => resolveScenesOptions({ maxObjects: MAX_OBJECTS_WITHOUT_OVERLAP + 1, overlap: false }),
     new RangeError(
-      "Cannot place 10 objects without overlap in scene 0 of seed 0: object 7 overlapped " +
-        `another in all ${MAX_PLACEMENT_ATTEMPTS} attempts; expected fewer objects, a larger ` +
-        "imageSize, or overlap allowed",
+      `Cannot use maxObjects ${MAX_OBJECTS_WITHOUT_OVERLAP + 1} for scenes without overlap: ` +
+        `expected an integer from 1 to ${MAX_OBJECTS_WITHOUT_OVERLAP} when overlap is false`,
     ),
   );
+  // At the limit, with the largest shape at the smallest size, every scene is placed.
+  const options = {
+    imageSize: 16,
+    minObjects: MAX_OBJECTS_WITHOUT_OVERLAP,
+    maxObjects: MAX_OBJECTS_WITHOUT_OVERLAP,
+    shapes: ["square"],
+    overlap: false,
+  };
+  const chunk = render(options, 3, 0, 300);
+  const counts = chunk.byName.get("num_objects")!.view;
+  assert.ok(counts.every((count) => count === MAX_OBJECTS_WITHOUT_OVERLAP));
+});
+
+Deno.test("without overlap, a scene that fails one arrangement is drawn again, keeping its colours", () => {
+  // About a third of these scenes have an object that fails all its attempts in the first
+  // arrangement (before arrangements, drawing them threw); all are drawn, with the count and
+  // colours of the first arrangement's draws.
+  const options = {
+    imageSize: 16,
+    minObjects: 6,
+    maxObjects: 6,
+    shapes: ["square"],
+    overlap: false,
+  };
+  const renderer = new SceneRenderer(options);
+  const withOverlap = new SceneRenderer({ ...options, overlap: true });
+  let retried = 0;
+  for (let index = 0; index < 200; index++) {
+    const apart = renderer.draw(0, index, createSceneFactors(6, 3));
+    const together = withOverlap.draw(0, index, createSceneFactors(6, 3));
+    assert.deepEqual(apart.level, together.level, `scene ${index}: colours`);
+    if (apart.x.some((x, slot) => x !== together.x[slot])) retried++;
+  }
+  assert.ok(retried > 0);
 });
 
 Deno.test("bad options give one precise error each", () => {

@@ -222,7 +222,7 @@ Deno.test("metadata that lies about the seed, the arrays or the generator fails 
   );
   assert.match(
     failure(await steps(unknown)).detail,
-    /^generator "mnist" is not installed \(installed: dsprites, shapes\)/,
+    /^generator "mnist" is not installed \(installed: dsprites, scenes, shapes\)/,
   );
 });
 

@@ -34,6 +34,7 @@ import {
 import { confirm, type Console, runOutput } from "./console.ts";
 import { type CallerFolder, callerPath } from "./paths.ts";
 import { readRecipeRun, type RecipeRun, recordedRecipe } from "./recipe_args.ts";
+import { SCENE_FLAGS, SCENE_FLAGS_HELP, sceneOptionsOfFlags } from "./scene_flags.ts";
 
 export type { GenerateResult };
 export { defaultName };
@@ -128,6 +129,7 @@ const FLAGS: Record<string, { type: "string" | "boolean"; short?: string; accept
   shards: { type: "string", accepts: `an integer from 1 to ${MAX_SHARDS}` },
   "shard-index": { type: "string", accepts: "an integer from 0 to shards - 1" },
   "run-id": { type: "string", accepts: "1 to 64 letters, digits, '-', '_' and '.'" },
+  ...SCENE_FLAGS,
   yes: { type: "boolean", short: "y" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
@@ -147,8 +149,8 @@ Options:
   --seed S          integer 0 to ${MAX_SEED}; drawn, printed and recorded if omitted
   --name NAME       dataset folder name (default: <generator><size>, e.g. shapes16,
                     and shapes16-float64 for --dtype float64)
-  --image-size S    image side in pixels, 4 to 256 (default 16; dsprites: 16 to 256,
-                    default 64)
+  --image-size S    image side in pixels, 4 to 256 (default 16; dsprites and scenes:
+                    16 to 256, default 64)
   --generator G     dataset family: ${generators.names().join(", ")} (default shapes)
   --dtype T         uint8 (default) or float64 (the unquantized baseline, 8x larger)
   --grid            every combination of the factors once, in dSprites' order (the last
@@ -164,7 +166,7 @@ Options:
                     the CPUs this process may use; runs shorter than about 0.3 s
                     stay on the main thread, and large images may render there
                     with SHA-256 on a second thread: the plan line says so)
-  --generator-cmd CMD
+${SCENE_FLAGS_HELP}  --generator-cmd CMD
                     an external renderer speaking docs/renderer_protocol.md, one
                     process per worker (at most one per chunk, however few the
                     images), e.g. "python3 render.py" (instead of --generator;
@@ -218,6 +220,13 @@ export function parseGenerateArgs(
     );
   }
   if (values.recipe !== undefined) {
+    const sceneFlag = Object.keys(SCENE_FLAGS).find((flag) => values[flag] !== undefined);
+    if (sceneFlag !== undefined) {
+      throw new UsageError(
+        `Cannot use "--${sceneFlag}" with "--recipe": expected the scenes options in the ` +
+          "recipe's family options",
+      );
+    }
     if (values["generator-module"] !== undefined) {
       const module = text("generator-module");
       // A URL as given; a path, from the folder the command was typed in.
@@ -244,11 +253,14 @@ export function parseGenerateArgs(
     ? undefined
     : parseGridValues(text("grid-values"));
   const grid = values.grid === true || gridValues !== undefined;
+  if (grid && generator === "scenes") {
+    throw new UsageError(`Cannot use "--grid" with generator "${generator}": it has no grid`);
+  }
   const familyOptions: { [key: string]: JsonValue } = gridValues !== undefined
     ? { grid: gridValues }
     : grid
     ? { grid: true }
-    : {};
+    : sceneOptionsOfFlags(values, { generator, imageSize });
   const fixed = values["generator-cmd"] === undefined
     ? fixedNumImages(generator, imageSize, familyOptions)
     : undefined;
@@ -269,6 +281,12 @@ export function parseGenerateArgs(
   const dtype = values.dtype === undefined
     ? "uint8"
     : parseChoice("--dtype", text("dtype"), ["uint8", "float64"] as const);
+  if (dtype !== "uint8" && generator === "scenes") {
+    throw new UsageError(
+      `Cannot use "--dtype" value ${quote(dtype)} with generator "scenes": expected uint8 ` +
+        "(scenes declare the dtype of each array)",
+    );
+  }
   const workers = values.workers === undefined
     ? (defaults.workers === undefined
       ? undefined
@@ -402,7 +420,7 @@ function recipeOptions(
   } else {
     const fixed = registered === undefined
       ? undefined
-      : fixedNumImages(family.name, imageSize, family.options);
+      : fixedNumImages(family.name, imageSize, family.options, run.file);
     const given = recipe.num_images ?? fixed;
     if (given === undefined) {
       throw new UsageError(
@@ -496,10 +514,18 @@ function fixedNumImages(
   generator: string,
   imageSize: number,
   options: { [key: string]: JsonValue },
+  recipeFile?: string,
 ): number | undefined {
   try {
     return generators.get(generator).create({ imageSize, options }).fixedNumImages;
   } catch (error) {
+    if (recipeFile !== undefined) {
+      // The family's own message names the option, its value and what is accepted.
+      throw new UsageError(
+        `Cannot use recipe field "family.options" value ${JSON.stringify(options)}: ` +
+          `${(error as Error).message} (in ${recipeFile})`,
+      );
+    }
     const flag = Object.keys(options).length > 0 ? "--grid-values" : "--generator";
     throw new UsageError(
       `Cannot use "${flag}" with generator "${generator}": ${

@@ -76,7 +76,9 @@ PATH is a version folder, or a dataset folder (its newest version is inspected).
 grid.png, report.json and factors.png (a histogram per factor), and for a full factor grid
 traversals.png (one row per factor stepping through its values), into
 <version>/${INSPECTION_FOLDER}/, or into the --out folder (needed when the version is
-read-only); dataset files are never changed. Exits 1 when a check fails.
+read-only); dataset files are never changed. Exits 1 when a check fails. A scenes version
+gets the scene checks (object counts, shapes, masks, occlusion: docs/scenes.md), and grid.png
+shows each scene beside its masks.
 Relative paths mean the folder the command was typed in.
 ${NUMBER_SYNTAX}
 

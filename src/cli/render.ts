@@ -16,6 +16,7 @@ import { generators } from "../generators/registry.ts";
 import { createGenerator } from "../generators/spec.ts";
 import { checkLatentRows, latentColumns, renderLatentRows } from "../pipeline/render_latents.ts";
 import type { Console } from "./console.ts";
+import { runSchemaRender } from "./render_schema.ts";
 import { RunError, UsageError } from "./errors.ts";
 import {
   type FlagSpec,
@@ -41,7 +42,10 @@ export interface RenderCommandOptions {
 
 const FLAGS: Record<string, FlagSpec> = {
   generator: { type: "string", accepts: `one of ${generators.names().join(", ")}` },
-  latents: { type: "string", accepts: "a .npy file of float32 or float64 rows" },
+  latents: {
+    type: "string",
+    accepts: "a .npy file of float32 or float64 rows (scenes: an .npz of factor arrays)",
+  },
   output: { type: "string", accepts: "a .npy file path" },
   "image-size": { type: "string", accepts: "an integer from 4 to 256" },
   help: { type: "boolean", short: "h" },
@@ -58,11 +62,16 @@ pos_x, pos_y). Writes OUT.npy, (N, S, S) uint8, the same bytes generate stores f
 values. A categorical factor takes one of its values; a grid factor any value in its range.
 A bad value exits 2 naming its row and column, and writes nothing.
 
+For scenes, IN is an .npz holding the factor arrays shape, scale, orientation, x, y, color
+and depth_order (a dataset.npz works as it is; K and the colour channels are read from
+them), and OUT.npz receives every array generate stores, masks included, byte-identical.
+
 Options:
   --generator G     dataset family: ${generators.names().join(", ")} (required)
   --latents FILE    the factor values (required)
   --output FILE     the images to write, replaced if it exists (required)
-  --image-size S    image side in pixels (default 64 for dsprites, 16 otherwise)
+  --image-size S    image side in pixels (default 64 for dsprites and scenes, 16
+                    otherwise)
   -h, --help        show this help
 `;
 
@@ -128,6 +137,9 @@ const BATCH_IMAGES = 1024;
  * ```
  */
 export async function runRender(options: RenderCommandOptions, io: Console): Promise<number> {
+  if (generators.get(options.generator).create({ imageSize: options.imageSize }).schema) {
+    return await runSchemaRender(options, io);
+  }
   const refuse = (problem: string) =>
     new UsageError(`Cannot use "--latents" value ${quote(options.latents)}: ${problem}`);
   let bytes: Uint8Array;

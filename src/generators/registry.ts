@@ -6,6 +6,7 @@
 
 import type { GeneratorFamily } from "./generator.ts";
 import { dspritesFamily } from "./dsprites.ts";
+import { scenesFamily } from "./scenes_family.ts";
 import { shapesFamily } from "./shapes.ts";
 
 /** A set of families that rejects duplicate names and lists the known ones on a miss. */
@@ -75,3 +76,4 @@ export class GeneratorRegistry {
 export const generators: GeneratorRegistry = new GeneratorRegistry();
 generators.register(shapesFamily);
 generators.register(dspritesFamily);
+generators.register(scenesFamily);
