@@ -63,18 +63,19 @@ Deno.test("requests and the hello are lines; answer sizes follow the description
   assert.equal(requestLine(4294967295, 999_999_999, 1), "render 4294967295 999999999 1\n");
   assert.deepEqual(JSON.parse(helloLine(undefined)), {
     protocol: "dsgen-renderer",
-    versions: [1],
+    versions: [1, 2],
     capabilities: ["render"],
     image_size: null,
   });
-  assert.equal(answerBytes({ imageSize: 4, dtype: "float64", latents: [] }, 3), 3 * (128 + 1));
+  const v1 = parseDescription(JSON.stringify({ ...GOOD, dtype: "float64", latents: [] }));
+  assert.equal(answerBytes(v1, 3), 3 * (128 + 1));
 });
 
 Deno.test("a handshake is checked field by field", () => {
   assert.equal(parseDescription(JSON.stringify(GOOD)).name, "blobs");
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ protocol: "x" }, /"protocol" is "x", expected "dsgen-renderer"/],
-    [{ version: 2 }, /"version" is 2, expected one of 1/],
+    [{ version: 3 }, /"version" is 3, expected one of 1, 2/],
     [{ capabilities: ["other"] }, /"capabilities" .* expected a list that holds "render"/],
     [{ name: "../x" }, /"name" is "..\/x", expected 1 to 100 letters/],
     [{ renderer_version: 3 }, /"renderer_version" is 3, expected a non-empty string/],
@@ -100,14 +101,11 @@ Deno.test("commands split like a shell's plain words", () => {
 });
 
 Deno.test("an answer's values are checked, and floats quantized with numpy's rule", () => {
-  const description = { imageSize: 4, dtype: "float32" as const, classes: ["a"], latents: ["x"] };
+  const description = parseDescription(JSON.stringify({ ...GOOD, classes: ["a"] }));
   const pixels = new Float32Array(32).fill(0.5);
   pixels[16 + 5] = 1.5;
-  const answer = {
-    images: new Uint8Array(pixels.buffer),
-    labels: new Uint8Array(2),
-    latents: new Uint8Array(new Float32Array([0.1, 0.2]).buffer),
-  };
+  const latents = new Uint8Array(new Float32Array([0.1, 0.2]).buffer);
+  const answer = { arrays: [new Uint8Array(pixels.buffer), new Uint8Array(2), latents] };
   const context = { description, start: 100, dtype: "uint8" as const, label: "r" };
   assert.throws(
     () => checkAnswer(answer, context),
@@ -118,16 +116,22 @@ Deno.test("an answer's values are checked, and floats quantized with numpy's rul
   );
   pixels[16 + 5] = 0.5;
   const checked = checkAnswer(answer, context);
-  assert.deepEqual([...checked.images.subarray(0, 2)], [128, 128]); // 127.5 rounds to even
-  const nanLatent = { ...answer, latents: new Uint8Array(new Float32Array([0.1, NaN]).buffer) };
-  assert.throws(() => checkAnswer(nanLatent, context), /latent "x" = NaN for image #101/);
-  const badLabel = { ...answer, labels: new Uint8Array([0, 1]) };
+  assert.deepEqual([...checked.arrays[0]!.subarray(0, 2)], [128, 128]); // 127.5 rounds to even
+  const nanLatent = {
+    arrays: [
+      answer.arrays[0]!,
+      answer.arrays[1]!,
+      new Uint8Array(new Float32Array([0.1, NaN]).buffer),
+    ],
+  };
+  assert.throws(() => checkAnswer(nanLatent, context), /latent "x" = NaN for image #101,/);
+  const badLabel = { arrays: [answer.arrays[0]!, new Uint8Array([0, 1]), latents] };
   assert.throws(() => checkAnswer(badLabel, context), /label 1 for image #101, expected 0 to 0/);
   // Unaligned answers (a payload inside a pipe chunk) are copied, not misread.
   const shifted = new Uint8Array(pixels.byteLength + 1);
   shifted.set(new Uint8Array(pixels.buffer), 1);
-  const unaligned = { ...answer, images: shifted.subarray(1) };
-  assert.equal(checkAnswer(unaligned, context).images[31], 128);
+  const unaligned = { arrays: [shifted.subarray(1), answer.arrays[1]!, latents] };
+  assert.equal(checkAnswer(unaligned, context).arrays[0]![31], 128);
   const wide = checkAnswer(answer, { ...context, dtype: "float64" });
-  assert.equal(new Float64Array(wide.images.buffer, wide.images.byteOffset)[0], 0.5);
+  assert.equal(new Float64Array(wide.arrays[0]!.buffer, wide.arrays[0]!.byteOffset)[0], 0.5);
 });

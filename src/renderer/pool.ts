@@ -19,7 +19,12 @@
 import { externalGenerator } from "./generator.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
 import { RendererError, RendererProcess } from "./process.ts";
-import { describedAsJson, rendererItemSize, splitCommand } from "./protocol.ts";
+import {
+  answerBytesPerPixel,
+  describedAsJson,
+  rendererItemSize,
+  splitCommand,
+} from "./protocol.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import type { DatasetSpec, FamilyRef } from "../generators/spec.ts";
 import { OptionError, RunError } from "../exit/errors.ts";
@@ -105,9 +110,22 @@ export class ExternalRenderers {
     return externalGenerator(this.#processes[0]!.description);
   }
 
-  /** Bytes per pixel of the answers: 1, 4 or 8. */
+  /**
+   * Bytes of the answers per image pixel, for the memory estimate: 1, 4 or 8 (version 1);
+   * every array's bytes per sample over S² (version 2).
+   */
   get answerBytesPerPixel(): number {
+    return answerBytesPerPixel(this.#processes[0]!.description);
+  }
+
+  /** Bytes per pixel of the answers' images: 1, 4 or 8. */
+  get imageBytesPerPixel(): number {
     return rendererItemSize(this.#processes[0]!.description.dtype);
+  }
+
+  /** The protocol version the renderer chose: 1 or 2. */
+  get protocolVersion(): number {
+    return this.#processes[0]!.description.protocolVersion;
   }
 
   /** The declared description, as metadata.json records it. */
@@ -247,7 +265,18 @@ async function startRenderersFor(
     );
   }
   const resolved = { ...spec, family: renderers.family, imageSize: declared };
-  if (resolved.dtype === "float64" && renderers.answerBytesPerPixel === 1) {
+  if (resolved.dtype === "float64" && renderers.protocolVersion === 2) {
+    await renderers.abort();
+    throw new OptionError(
+      "dtype",
+      (option) =>
+        `Cannot use "${option}" value "float64" with renderer ${
+          JSON.stringify(renderers.label)
+        }: it declares its own arrays (protocol version 2), whose image is stored as uint8; ` +
+        `expected ${option} uint8`,
+    );
+  }
+  if (resolved.dtype === "float64" && renderers.imageBytesPerPixel === 1) {
     await renderers.abort();
     throw new OptionError(
       "dtype",

@@ -11,10 +11,13 @@
  */
 
 import type { OptionMessage } from "../exit/errors.ts";
+import { bytesPerSample } from "../generators/sample_schema.ts";
 import {
   ANSWER_HEADER_BYTES,
   answerBytes,
+  ARRAY_LENGTH_BYTES,
   decodeAnswerHeader,
+  describeArray,
   helloLine,
   parseDescription,
   type RendererDescription,
@@ -71,14 +74,13 @@ export interface RendererStartOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** An ok answer: the payload's three arrays, as views of one buffer. */
+/**
+ * An ok answer: one buffer per array of the description's `arrays`, in their order, each
+ * `count` samples as raw little-endian bytes (version 1: images, labels, latents).
+ */
 export interface RendererAnswer {
-  /** `count × S²` pixels in the declared dtype, as raw little-endian bytes. */
-  images: Uint8Array;
-  /** `count` class indices. */
-  labels: Uint8Array;
-  /** `count × K` float32 latents, as raw little-endian bytes. */
-  latents: Uint8Array;
+  /** The arrays' bytes, in the order of `description.arrays`. */
+  arrays: Uint8Array[];
 }
 
 const live = new Set<Deno.ChildProcess>();
@@ -373,19 +375,47 @@ export class RendererProcess {
       throw await this.#fail(`reported an error for ${during}: ${message.trim()}`);
     }
     const expected = answerBytes(this.description, count);
-    if (header.payloadBytes !== expected) {
-      throw await this.#fail(
+    const announcedWrong = () =>
+      this.#fail(
         `announced ${header.payloadBytes} bytes for ${during}, expected ${expected} ` +
           `(${header.payloadBytes > expected ? "too many" : "too few"} bytes)`,
       );
+    const { arrays, protocolVersion } = this.description;
+    if (protocolVersion === 1) {
+      if (header.payloadBytes !== expected) throw await announcedWrong();
+      const payload = await read(expected, "payload");
+      let offset = 0;
+      return {
+        arrays: arrays.map((spec) => {
+          const bytes = count * bytesPerSample(spec);
+          offset += bytes;
+          return payload.subarray(offset - bytes, offset);
+        }),
+      };
     }
-    const payload = await read(expected, "payload");
-    const imageBytes = answerBytes({ ...this.description, latents: [] }, count) - count;
-    return {
-      images: payload.subarray(0, imageBytes),
-      labels: payload.subarray(imageBytes, imageBytes + count),
-      latents: payload.subarray(imageBytes + count),
-    };
+    // Version 2: each array after its own length, checked before its bytes are read, so
+    // that a wrong size names the array.
+    const buffers: Uint8Array[] = [];
+    for (const spec of arrays) {
+      const what = `array "${spec.name}"`;
+      const lengthBytes = await read(ARRAY_LENGTH_BYTES, `length of ${what}`);
+      const length = Number(
+        new DataView(lengthBytes.buffer, lengthBytes.byteOffset, ARRAY_LENGTH_BYTES)
+          .getBigUint64(0, true),
+      );
+      const wanted = count * bytesPerSample(spec);
+      if (length !== wanted) {
+        throw await this.#fail(
+          `announced ${length} bytes for ${what} in its answer to ${during}, expected ` +
+            `${wanted} (${count} samples of ${describeArray(spec)}; ` +
+            `${length > wanted ? "too many" : "too few"} bytes)`,
+        );
+      }
+      buffers.push(await read(wanted, what));
+    }
+    // Every array had its size: a wrong total is the header's own mistake.
+    if (header.payloadBytes !== expected) throw await announcedWrong();
+    return { arrays: buffers };
   }
 
   async #fail(problem: string | OptionMessage): Promise<RendererError> {

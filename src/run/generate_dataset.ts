@@ -34,7 +34,7 @@ import { RenderThreads } from "../pipeline/worker_pool.ts";
 import { ExternalRenderers, withRenderersFor } from "../renderer/pool.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { externalGenerator } from "../renderer/generator.ts";
-import { parseDescription, rendererItemSize } from "../renderer/protocol.ts";
+import { answerBytesPerPixel, parseDescription } from "../renderer/protocol.ts";
 import { quoteCommand } from "../generators/named_program.ts";
 import type { SplitRef } from "../recipe/split_generator.ts";
 import { compareRemake, type RecordedArchives } from "./remake.ts";
@@ -238,7 +238,7 @@ function recordedRenderer(spec: DatasetSpec, options: RunOptions): RendererFacts
   const description = parseDescription(JSON.stringify(declared));
   return {
     generator: externalGenerator(description),
-    answerBytesPerPixel: rendererItemSize(description.dtype),
+    answerBytesPerPixel: answerBytesPerPixel(description),
     label: quoteCommand(spec.family.command!),
     declared,
   };

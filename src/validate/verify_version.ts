@@ -49,6 +49,7 @@ import { decodeUnicodeArray, itemSize } from "../format/npy.ts";
 import { checkAnswer } from "../renderer/chunks.ts";
 import { RendererError, RendererProcess } from "../renderer/process.ts";
 import { describedAsJson } from "../renderer/protocol.ts";
+import { storedSchema } from "../renderer/generator.ts";
 import {
   checkNamedProgram,
   describeProgram,
@@ -416,7 +417,7 @@ interface Resampler {
    * For a family with its own sample schema: the schema, and sample `index` of every array
    * (classic families and renderers use `draw`).
    */
-  schema?: { schema: SampleSchema; fill(index: number): Uint8Array[] };
+  schema?: { schema: SampleSchema; fill(index: number): Uint8Array[] | Promise<Uint8Array[]> };
   /** Class names it declares. */
   classes: readonly string[];
   /** Latent names it declares. */
@@ -507,22 +508,27 @@ async function openRenderer(
         `${canonicalJson(then[differing])}: the samples cannot be re-rendered`,
     };
   }
+  const renderOne = async (index: number) =>
+    checkAnswer(await renderer.render(metadata.seed, index, 1), {
+      description: renderer.description,
+      start: index,
+      dtype: spec.dtype,
+      label,
+      stderrTail: renderer.stderrTail,
+    }).arrays;
+  const schema = storedSchema(renderer.description);
   return {
+    // Version 2: every declared array, re-requested sample by sample.
+    ...(schema === undefined ? {} : { schema: { schema, fill: renderOne } }),
     classes: renderer.description.classes,
     latentNames: renderer.description.latents,
     draw: async (index) => {
-      const answer = await renderer.render(metadata.seed, index, 1);
-      const checked = checkAnswer(answer, {
-        description: renderer.description,
-        start: index,
-        dtype: spec.dtype,
-        label,
-        stderrTail: renderer.stderrTail,
-      });
+      // Version 1's arrays: images, labels, latents.
+      const [image, labels, latents] = await renderOne(index);
       return {
-        image: checked.images,
-        label: answer.labels[0]!,
-        latents: new Float32Array(checked.latents.slice().buffer),
+        image: image!,
+        label: labels![0]!,
+        latents: new Float32Array(latents!.slice().buffer),
       };
     },
     hint: `: the renderer is not deterministic (image i must depend only on the seed and i)`,
@@ -690,6 +696,8 @@ function compareImages(
  * those of a family with its own schema.
  */
 function hasClassicArrays(metadata: VersionMetadata): boolean {
+  // A version 2 renderer declares its own arrays, whatever their names.
+  if (metadata.renderer?.declared.version === 2) return false;
   return metadata.arrays.some((array) => ["images", "labels", "latents"].includes(array.name));
 }
 
@@ -713,7 +721,7 @@ async function checkSchemaSamples(
   reader: NpzReader,
   check: {
     schema: SampleSchema;
-    fill(index: number): Uint8Array[];
+    fill(index: number): Uint8Array[] | Promise<Uint8Array[]>;
     indices: number[];
     numImages: number;
     options: VerifyOptions;
@@ -733,7 +741,13 @@ async function checkSchemaSamples(
     }
   }
   for (const index of indices) {
-    const rendered = check.fill(index);
+    let rendered;
+    try {
+      rendered = await check.fill(index);
+    } catch (error) {
+      if (!(error instanceof RendererError)) throw error;
+      return { problem: `re-rendering sample #${index}: ${withTail(error)}` };
+    }
     for (const [position, spec] of schema.arrays.entries()) {
       const bytes = bytesPerSample(spec);
       const stored = await reader.read(spec.name, { offset: index * bytes, length: bytes });
