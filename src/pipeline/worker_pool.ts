@@ -3,17 +3,28 @@
  *
  * Chunks are handed out round-robin, a few per worker ahead of the writer, and yielded in
  * index order. Since image i depends only on (seed, i), the bytes are the same for any number
- * of workers, including one.
+ * of workers, including one. Each worker fills a small ring of slots in shared memory,
+ * signalled with `Atomics` (see `render_worker.ts`): messages only start an archive and report
+ * failures, since every message between threads left Deno 2.9.6 a little more memory for good.
  *
  * @module
  */
 
 import { type FamilyRef, familyTables, type ImageDtype } from "../generators/spec.ts";
+import { schemaOf } from "../generators/family_schema.ts";
+import { bytesPerSample } from "../generators/sample_schema.ts";
 import { modelSeconds } from "./thread_plan.ts";
 import type { DatasetPlan } from "./dataset.ts";
 import type { SampleChunk } from "./sample_chunk.ts";
 import { inOrder } from "./in_order.ts";
-import type { RenderReply, RenderRequest } from "./render_worker.ts";
+import {
+  CONTROL_HEADER_BYTES,
+  DONE,
+  type RenderFailure,
+  type RenderSetup,
+  REQUESTED,
+  SLOT_FIELDS,
+} from "./render_worker.ts";
 
 /**
  * Starting worker threads costs about 0.1 s (two isolates loading the modules, measured with
@@ -166,6 +177,8 @@ export class RenderThreads implements Disposable {
    * @param reusable Whether every request sent to them was answered; if not, they are ended.
    */
   giveBack(workers: Worker[], reusable: boolean): void {
+    // Each was told to stop taking requests first: terminate() waits for a turn of the
+    // thread's event loop, which a thread blocked on its control block never takes.
     for (const worker of workers) {
       if (reusable) this.#idle.push(worker);
       else worker.terminate();
@@ -198,8 +211,23 @@ export interface WorkerPoolOptions {
 }
 
 interface Pending {
-  resolve: (chunk: RenderReply) => void;
+  chunk: number;
+  resolve: (chunk: SampleChunk) => void;
   reject: (error: Error) => void;
+}
+
+/** One worker's side of an archive: its control block, its slots and its requests. */
+interface Lane {
+  worker: Worker;
+  control: Int32Array;
+  fields: Float64Array;
+  slots: SharedArrayBuffer[][];
+  /** Requests made, answered, in order; `queue` holds the unanswered ones. */
+  requested: number;
+  answered: number;
+  queue: Pending[];
+  /** Whether a loop awaits this lane's control block. */
+  watching: boolean;
 }
 
 /**
@@ -208,9 +236,9 @@ interface Pending {
  * @param plan What to generate.
  * @param options Worker count, family and abort signal.
  * @returns The chunks, every array of the schema, the first with its CRC-32 (computed by the
- *   workers), in sample order. A chunk's bytes are valid until the next chunk is requested:
- *   then its buffers go back to its worker to be filled again (they are detached here; copy
- *   bytes to keep them).
+ *   workers), in sample order. A chunk's bytes (views over `SharedArrayBuffer`s) are valid
+ *   until the chunk after the next one is requested: then its memory is filled again. That one
+ *   chunk more than the producer's contract lets a hashing thread hash shared bytes in place.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -235,91 +263,124 @@ export async function* workerSampleChunks(
 ): AsyncGenerator<SampleChunk> {
   const chunkCount = Math.ceil(plan.numImages / plan.chunkImages);
   const workerCount = Math.max(1, Math.min(options.workers, chunkCount));
-  const ahead = workerCount * (options.aheadPerWorker ?? 4);
-  const pending = new Map<number, Pending>();
+  const aheadPerWorker = options.aheadPerWorker ?? 4;
+  const ahead = workerCount * aheadPerWorker;
+  // Chunk n of a lane reuses the slot of its chunk n - slots. inOrder starts chunk c + ahead
+  // when chunk c is taken, so the caller is done with chunk c - 1, and the chunk before it is
+  // kept too (see @returns): the slots of a lane must cover ahead + 2 chunks of all lanes.
+  const slotCount = Math.min(
+    aheadPerWorker + Math.ceil(2 / workerCount),
+    Math.ceil(chunkCount / workerCount),
+  );
+  const slotImages = Math.min(plan.chunkImages, plan.numImages);
+  const specs = schemaOf(plan.generator, plan.dtype).arrays;
   let failure: Error | undefined;
-  const failAll = (error: Error) => {
-    failure ??= error;
-    for (const entry of pending.values()) entry.reject(error);
-    pending.clear();
-  };
+  let closed = false;
   const own = options.threads === undefined;
   const threads = options.threads ?? new RenderThreads(workerCount);
-  const workers = threads.take(workerCount).map((worker) => {
-    worker.onmessage = (event: MessageEvent<RenderReply | { id: number; error: string }>) => {
-      const reply = event.data;
-      const entry = pending.get(reply.id);
-      pending.delete(reply.id);
-      if (entry === undefined) return;
-      if ("error" in reply) entry.reject(new Error(reply.error));
-      else entry.resolve(reply);
+  const tables = familyTables();
+  const failAll = (error: Error) => {
+    failure ??= error;
+    for (const lane of lanes) {
+      for (const entry of lane.queue.splice(0)) entry.reject(error);
+      Atomics.notify(lane.control, DONE);
+    }
+  };
+  const lanes: Lane[] = threads.take(workerCount).map((worker) => {
+    const control = new SharedArrayBuffer(CONTROL_HEADER_BYTES + slotCount * SLOT_FIELDS * 8);
+    const slots = Array.from(
+      { length: slotCount },
+      () => specs.map((spec) => new SharedArrayBuffer(slotImages * bytesPerSample(spec))),
+    );
+    worker.onmessage = (event: MessageEvent<RenderFailure>) => {
+      failAll(new Error(event.data.error));
     };
     worker.onerror = (event) => {
       event.preventDefault();
       failAll(new Error(`A render worker failed: ${event.message}`));
     };
-    return worker;
-  });
-  // Buffers the caller is done with, per worker: sent back to be filled again, since
-  // allocating fresh buffers per chunk (zeroed, page-faulted) cost as much as rendering them,
-  // and fresh ones made on a worker's thread and freed on this one grew the workers' malloc
-  // arenas with the run (1,000,000 16x16 images peaked at 113 MB, 30,000,000 at 128 MB).
-  const spare: ArrayBuffer[][][] = workers.map(() => []);
-  // The regions of a recipe's split, found here when the run was planned: shared, not found
-  // again by each thread.
-  const tables = familyTables();
-  const render = (chunk: number) => {
-    const start = chunk * plan.chunkImages;
-    const buffers = spare[chunk % workerCount]!.pop();
-    const message: RenderRequest = {
-      buffers,
-      id: chunk,
+    const setup: RenderSetup = {
       family: options.family,
       imageSize: plan.generator.imageSize,
       seed: plan.seed,
       dtype: plan.dtype,
-      start: (options.firstImage ?? 0) + start,
-      count: Math.min(plan.chunkImages, plan.numImages - start),
-      ...(chunk < workerCount && tables.length > 0 ? { tables } : {}),
+      chunkImages: slotImages,
+      control,
+      slots,
+      ...(tables.length > 0 ? { tables } : {}),
     };
-    return new Promise<RenderReply>((resolve, reject) => {
-      if (failure !== undefined) return reject(failure);
-      pending.set(chunk, { resolve, reject });
-      workers[chunk % workerCount]!.postMessage(message, buffers ?? []);
-    });
+    worker.postMessage(setup);
+    return {
+      worker,
+      control: new Int32Array(control, 0, CONTROL_HEADER_BYTES / 4),
+      fields: new Float64Array(control, CONTROL_HEADER_BYTES),
+      slots,
+      requested: 0,
+      answered: 0,
+      queue: [],
+      watching: false,
+    };
+  });
+  const answer = (lane: Lane, entry: Pending) => {
+    const slot = lane.answered % slotCount;
+    const numSamples = lane.fields[slot * SLOT_FIELDS + 1]!;
+    const crc32 = lane.fields[slot * SLOT_FIELDS + 2]!;
+    lane.answered++;
+    const arrays = lane.slots[slot]!.map((buffer, index) =>
+      new Uint8Array(buffer, 0, numSamples * bytesPerSample(specs[index]!))
+    );
+    const [first, ...rest] = arrays;
+    entry.resolve({ numSamples, arrays: [{ bytes: first!, crc32 }, ...rest] });
   };
+  // One loop per lane awaits its control block while it has requests unanswered.
+  const watch = async (lane: Lane) => {
+    lane.watching = true;
+    try {
+      while (!closed && failure === undefined && lane.queue.length > 0) {
+        const done = Atomics.load(lane.control, DONE);
+        while (lane.answered < done && lane.queue.length > 0) answer(lane, lane.queue.shift()!);
+        if (lane.queue.length === 0) break;
+        const waiting = Atomics.waitAsync(lane.control, DONE, done);
+        if (waiting.async) await waiting.value;
+      }
+    } finally {
+      lane.watching = false;
+    }
+  };
+  const render = (chunk: number) =>
+    new Promise<SampleChunk>((resolve, reject) => {
+      if (failure !== undefined) return reject(failure);
+      const lane = lanes[chunk % workerCount]!;
+      const slot = lane.requested % slotCount;
+      const start = chunk * plan.chunkImages;
+      lane.fields[slot * SLOT_FIELDS] = (options.firstImage ?? 0) + start;
+      lane.fields[slot * SLOT_FIELDS + 1] = Math.min(plan.chunkImages, plan.numImages - start);
+      lane.queue.push({ chunk, resolve, reject });
+      lane.requested++;
+      Atomics.store(lane.control, REQUESTED, lane.requested);
+      Atomics.notify(lane.control, REQUESTED);
+      if (!lane.watching) watch(lane);
+    });
   const onAbort = () => failAll(options.signal?.reason ?? new Error("Aborted"));
   options.signal?.addEventListener("abort", onAbort);
   let finished = false;
   try {
-    let chunk = 0;
-    for await (
-      const rendered of inOrder(chunkCount, { ahead, start: render, signal: options.signal })
-    ) {
-      const [first, ...rest] = rendered.arrays;
-      yield {
-        numSamples: rendered.numSamples,
-        arrays: [{ bytes: first!, crc32: rendered.crc32 }, ...rest],
-      };
-      // The caller asked for the next chunk, so it is done with this one's bytes.
-      const buffers = rendered.arrays.map((bytes) => bytes.buffer);
-      if (
-        buffers.every((buffer) => buffer instanceof ArrayBuffer) &&
-        spare[chunk % workerCount]!.length < 2
-      ) {
-        spare[chunk % workerCount]!.push(buffers as ArrayBuffer[]);
-      }
-      chunk++;
-    }
+    yield* inOrder(chunkCount, { ahead, start: render, signal: options.signal });
     finished = true;
   } finally {
+    closed = true;
     options.signal?.removeEventListener("abort", onAbort);
-    // Threads with requests under way would answer the next archive with this one's chunks.
-    const reusable = !own && finished && pending.size === 0;
-    for (const worker of workers) {
-      worker.onmessage = null;
-      worker.onerror = null;
+    // Threads with requests under way would go on filling this archive's slots: end them.
+    const reusable = !own && finished && failure === undefined &&
+      lanes.every((lane) => lane.queue.length === 0);
+    for (const lane of lanes) {
+      lane.worker.onmessage = null;
+      lane.worker.onerror = null;
+      // Back to its event loop: for the next archive's setup, or to be terminated.
+      Atomics.store(lane.control, REQUESTED, -1);
+      Atomics.notify(lane.control, REQUESTED);
+      Atomics.notify(lane.control, DONE);
     }
-    threads.giveBack(workers, reusable);
+    threads.giveBack(lanes.map((lane) => lane.worker), reusable);
   }
 }

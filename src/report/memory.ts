@@ -94,20 +94,11 @@ const WRITER_BYTES = 4 * 1024 * 1024;
 /**
  * The most dead buffers resident at once: the labels' and latents' chunks, message and promise
  * objects, the hash's input. Chunk buffers are reused (dataset.ts, worker_pool.ts), so this is
- * small; with worker threads, the messages and transferred buffers add more. Below the cap,
+ * small; with worker threads, more (fitted when chunks went by message; runs through shared
+ * memory stay 3-5 MB below the estimate at 16x16, not refitted). Below the cap,
  * the dead buffers grow with the bytes written and level off towards it.
  */
 const CHURN_CAP_BYTES = { single: 6 * 1024 * 1024, threaded: 14 * 1024 * 1024 };
-/**
- * What each chunk rendered on a worker thread leaves resident for good, outside V8's heaps:
- * runs with threads grow with their number of chunks where one thread stays flat
- * (bench:memory, 16x16 uint8, 4,096 images a chunk, default plan: 111.5 MB at 1,000,000
- * images, 116.2 at 30,000,000, 125.2 at 100,000,000, about 600 bytes a chunk; one thread
- * 74.1 and 74.4). The worker pool alone, rendering nothing and writing nothing, grows the
- * same way, and so, by 20 to 160 bytes a message, do plain `postMessage` round trips between
- * two Deno 2.9.6 threads: the runtime's, not a buffer dsgen keeps. The heaps' sizes stay flat.
- */
-const THREAD_MESSAGE_BYTES_PER_CHUNK = 600;
 /**
  * float64 runs keep growing slowly past that cap, by up to about 24 MB over tens of GB, where
  * uint8 runs of as many chunks stay flat (bench:memory: 1,000,000 64x64 float64 images, 33 GB,
@@ -162,9 +153,9 @@ export const MERGE_BUFFER_BYTES = 16 * 1024 * 1024;
  * estimate is made, with every module loaded. On top come the worker isolates, the writer's
  * state, the chunk buffers in flight between renderers and the file (reused, not reallocated),
  * a float buffer per rendering thread for a family drawn through floats, and the dead buffers
- * that pile up between two collections, growing with the bytes written towards a cap; with
- * worker threads, also what each chunk's messages leave behind, which grows with the number
- * of chunks without a cap.
+ * that pile up between two collections, growing with the bytes written towards a cap. Worker
+ * threads take their chunks through shared memory, not messages (`worker_pool.ts`): a message
+ * per chunk left Deno 2.9.6 about 600 bytes resident for good, which grew with the run.
  *
  * @param plan The run's size, chunking, dtype width and workers.
  * @returns The estimate and its parts.
@@ -206,9 +197,6 @@ export function estimatePeakMemory(plan: MemoryPlan): MemoryEstimate {
   let churn = cap * (1 - Math.exp(-imageBytes / cap));
   if (plan.bytesPerPixel === 8) {
     churn += FLOAT_GROWTH_BYTES * (1 - Math.exp(-imageBytes / FLOAT_GROWTH_SCALE_BYTES));
-  }
-  if (threaded && plan.merge !== true && plan.renderers === undefined) {
-    churn += THREAD_MESSAGE_BYTES_PER_CHUNK * Math.ceil(plan.numImages / plan.chunkImages);
   }
   let answers = 0;
   const external = plan.renderers;
