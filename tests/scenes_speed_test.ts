@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { mountSmallDisk, tmpfsUnavailable } from "./fault_fixtures.ts";
 import { generators } from "../src/generators/registry.ts";
 import { allocateChunk } from "../src/generators/sample_schema.ts";
 import { SCENE_PRESETS } from "../src/generators/scenes.ts";
@@ -72,4 +75,33 @@ Deno.test("chooseThreadPlan: scenes are planned by their bytes: 100,000 at 64x64
     workers: 1,
     hashThread: true,
   });
+});
+
+const noTmpfs = await tmpfsUnavailable();
+
+Deno.test({
+  name: "generate refuses a disk with room for the archive but not for its spill files too",
+  ignore: noTmpfs !== undefined,
+  async fn() {
+    // 1,500 scenes: a 74 MB archive, and 55 MB of arrays spilled beside it while the images
+    // stream. The check once counted the archive alone, and the run failed half-way with "no
+    // space left on the disk".
+    await using disk = await mountSmallDisk(120 * 1024 * 1024);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        fileURLToPath(new URL("../main.ts", import.meta.url)),
+        ...["generate", "--generator", "scenes", "--preset", "colored_on_colored"],
+        ...["--num-images", "1500", "--image-size", "64", "--seed", "5", "--yes"],
+        ...["--output-dir", join(disk.path, "out")],
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr).trim();
+    assert.equal(output.code, 2, stderr);
+    assert.match(stderr, /^dsgen: Cannot use "--output-dir" value .* the dataset needs 129\.8 MB/);
+    assert.deepEqual([...Deno.readDirSync(disk.path)], []);
+  },
 });
