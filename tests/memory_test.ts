@@ -157,3 +157,43 @@ Deno.test("estimatePeakMemory: a merge holds its copy buffers instead of rendere
   assert.equal(merge.buffers, estimatePeakMemory({ ...base, workers: 1, merge: true }).buffers);
   assert.ok(merge.buffers > 16 * MB && merge.buffers < 24 * MB, String(merge.buffers));
 });
+
+Deno.test({
+  name: "estimatePeakMemory: a scenes run's estimate is within 10% of its peak (4 MiB chunks)",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // 10,000 scenes of 64x64 colored_on_colored (493 MB, 85 a chunk), the default plan (one
+    // render thread and a hashing thread) and --workers 1, as metadata.json records them.
+    const folder = await Deno.makeTempDir({ prefix: "dsgen-scenes-memory-" });
+    try {
+      for (const [index, workers] of [[], ["--workers", "1"]].entries()) {
+        const out = `${folder}/${index}`;
+        const output = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-all",
+            "--v8-flags=--expose-gc,--max-semi-space-size=1",
+            new URL("../main.ts", import.meta.url).pathname,
+            ...["generate", "--generator", "scenes", "--preset", "colored_on_colored"],
+            ...["--num-images", "10000", "--image-size", "64", "--seed", "5", "--yes"],
+            ...["--output-dir", out, ...workers],
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.ok(output.success, new TextDecoder().decode(output.stderr));
+        const version = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!;
+        const metadata = JSON.parse(await Deno.readTextFile(`${version}/metadata.json`));
+        const { estimated_peak_bytes: estimated, measured_peak_bytes: measured } =
+          metadata.run.memory;
+        assert.ok(
+          Math.abs(estimated - measured) <= 0.1 * measured,
+          `${workers.join(" ") || "default"}: estimated ${formatMegabytes(estimated)}, ` +
+            `measured ${formatMegabytes(measured)}`,
+        );
+      }
+    } finally {
+      await Deno.remove(folder, { recursive: true });
+    }
+  },
+});

@@ -173,6 +173,19 @@ export interface ImageGenerator {
    */
   fillChunk?(seed: number, start: number, chunk: ChunkLayout): void;
   /**
+   * For a family with a {@linkcode ImageGenerator.fillChunk}: true when it writes every byte of
+   * every view of the chunk, whatever the views held before, so the pipeline does not zero
+   * them first (default false: zeroed). A family that leaves any byte alone must not set it:
+   * tests fill the chunk with garbage first and compare.
+   */
+  readonly fillsEveryByte?: boolean;
+  /**
+   * For a family with a {@linkcode ImageGenerator.schema}: bytes of samples (over every array)
+   * a chunk holds, about (default 1 MiB). Larger chunks mean fewer messages, writes and CRC
+   * combinations per sample, and more memory per chunk in flight.
+   */
+  readonly chunkBytes?: number;
+  /**
    * For a family with a {@linkcode ImageGenerator.schema}, if `dsgen render` is to draw it:
    * fills every array that is not of role `factor` from the `factor` arrays already in the
    * chunk (the other views are zeroed), giving the bytes `fillChunk` gives for those factors.

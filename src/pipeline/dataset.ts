@@ -141,8 +141,8 @@ export function chunkImages(imageSize: number, dtype: ImageDtype = "float64"): n
 
 /**
  * How many samples a chunk holds for a configured family: a classic family's
- * {@linkcode chunkImages}; for a family with its own schema, about 1 MiB of samples over all
- * its arrays, at least one.
+ * {@linkcode chunkImages}; for a family with its own schema, about its `chunkBytes` (default
+ * 1 MiB) of samples over all its arrays, at least one.
  *
  * @param generator The configured family.
  * @param dtype The image dtype (a classic family's; default uint8).
@@ -157,7 +157,8 @@ export function chunkImages(imageSize: number, dtype: ImageDtype = "float64"): n
  */
 export function chunkSamples(generator: ImageGenerator, dtype: ImageDtype = "uint8"): number {
   if (generator.schema === undefined) return chunkImages(generator.imageSize, dtype);
-  return Math.max(1, Math.floor(CHUNK_BYTES.uint8 / sampleBytes(schemaOf(generator, dtype))));
+  const bytes = generator.chunkBytes ?? CHUNK_BYTES.uint8;
+  return Math.max(1, Math.floor(bytes / sampleBytes(schemaOf(generator, dtype))));
 }
 
 /**

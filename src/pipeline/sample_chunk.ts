@@ -66,8 +66,8 @@ export function viewBytes(view: SampleView): Uint8Array {
 
 /**
  * Fills samples `start .. start + chunk.numSamples - 1` of a plan into a chunk of its schema
- * (`schemaOf(generator, dtype)`): the family's `fillChunk` into zeroed views, or a classic
- * family's `sample` and `render`. A chunk may be filled again and again: it is zeroed here
+ * (`schemaOf(generator, dtype)`): the family's `fillChunk` into zeroed views (as they are, for
+ * a family that `fillsEveryByte`), or a classic family's `sample` and `render`. A chunk may be filled again and again: it is zeroed here
  * where the family needs it.
  *
  * @param plan The generator, seed and dtype.
@@ -90,7 +90,7 @@ export function viewBytes(view: SampleView): Uint8Array {
 export function fillSamples(plan: FillPlan, start: number, chunk: ChunkLayout): void {
   const generator = plan.generator;
   if (!isClassic(generator)) {
-    for (const array of chunk.arrays) array.view.fill(0);
+    if (generator.fillsEveryByte !== true) { for (const array of chunk.arrays) array.view.fill(0); }
     generator.fillChunk!(plan.seed, start, chunk);
     return;
   }

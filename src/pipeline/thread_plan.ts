@@ -50,6 +50,12 @@ export interface ThreadWork {
    * without, it renders floats and quantizes them, which costs more per pixel.
    */
   bytePath?: boolean;
+  /**
+   * Bytes each sample writes over every array, for a family with its own schema (default: the
+   * image's bytes). Writing, CRC-32, handing over and hashing cost per byte, and a scene of
+   * 64x64 colored_on_colored writes 12 times its image's bytes.
+   */
+  sampleBytes?: number;
 }
 
 /** A way to run: render threads (1: the main thread) and where SHA-256 runs. */
@@ -93,7 +99,9 @@ const MORE_THREADS_MARGIN = 0.9;
  */
 export function modelSeconds(work: ThreadWork, plan: ThreadPlan, cores: number): number {
   const pixels = work.numImages * work.imageSize ** 2;
-  const bytes = pixels * bytesPerPixel(work.dtype);
+  const bytes = work.sampleBytes === undefined
+    ? pixels * bytesPerPixel(work.dtype)
+    : work.numImages * work.sampleBytes;
   const pool = plan.workers > 1;
   const render = work.numImages * work.imageSize * RENDER_SECONDS_PER_SIDE_PIXEL +
     (work.dtype === "float64" ? bytes * FLOAT_RENDER_SECONDS_PER_BYTE : 0) +

@@ -310,7 +310,8 @@ async function generateWith(
       return {
         notices: seedSource === "drawn" && output?.quiet ? [`Seed: ${spec.seed} (drawn)`] : [],
         lines,
-        diskBytes: archiveBytes,
+        // The parts are written one after the other, each with its spill files beside it.
+        diskBytes: archiveBytes + Math.max(...parts.map((part) => part.plan.spillBytes)),
         estimatedPeak: plan.estimate.total,
         memory: plan.memory,
         confirm: confirm && (() => confirm(plan)),

@@ -10,7 +10,7 @@ import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
 import { chunkSamples, type DatasetPlan, predictArchiveBytes } from "../pipeline/dataset.ts";
 import { schemaOf } from "../generators/family_schema.ts";
-import { sampleBytes, type SampleSchema } from "../generators/sample_schema.ts";
+import { bytesPerSample, sampleBytes, type SampleSchema } from "../generators/sample_schema.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { effectiveWorkers } from "../pipeline/worker_pool.ts";
 import { chooseThreadPlan } from "../pipeline/thread_plan.ts";
@@ -32,6 +32,12 @@ export interface RunPlan {
   hashThread: boolean;
   /** The archive's exact size in bytes. */
   archiveBytes: number;
+  /**
+   * Bytes of the spill files beside the archive while it is written (`spill.ts`): every array
+   * of the schema after the first, once the first is written; 0 for a merge, which brings
+   * them. The disk needs room for both.
+   */
+  spillBytes: number;
   /** The estimated peak memory. */
   estimate: MemoryEstimate;
   /** The memory the run may use, and where that figure came from. */
@@ -121,6 +127,7 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
       imageSize: spec.imageSize,
       dtype: spec.dtype,
       bytePath: generator.renderBytes !== undefined,
+      ...(generator.schema === undefined ? {} : { sampleBytes: sampleBytes(schema) }),
     }, {
       workers: effectiveWorkers(allocated.count, dataset),
       fixed: options.workers !== undefined,
@@ -154,6 +161,9 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     workers,
     hashThread: threads.hashThread,
     archiveBytes,
+    spillBytes: options.merge === true
+      ? 0
+      : spec.numImages * (sampleBytes(schema) - bytesPerSample(schema.arrays[0]!)),
     estimate,
     memory: memoryLimit(probe, allocated),
   };
