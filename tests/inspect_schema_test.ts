@@ -99,3 +99,44 @@ Deno.test("an archive without an image array is refused naming what inspect look
     );
   });
 });
+
+Deno.test({
+  name: "inspect of scenes and of a version 2 renderer's dataset refuses a metadata.json that " +
+    "disagrees with the archive, before reading it",
+  async fn() {
+    await requireNumpy();
+    await withTempDir("dsgen_inspect_schema_test_", async (out) => {
+      const runs = [
+        ["generate", "--generator", "scenes", "--preset", "binarized", "--image-size", "32"],
+        ["generate", "--generator-cmd", V2_COMMAND],
+      ];
+      for (const args of runs) {
+        const run = await runCli([
+          ...args,
+          "--num-images",
+          "40",
+          "--output-dir",
+          out,
+          "--seed",
+          "1",
+          "--yes",
+          "--quiet",
+        ]);
+        assert.equal(run.code, 0, run.stderr);
+        const version = run.stdout.trim();
+        const path = join(version, "metadata.json");
+        const metadata = JSON.parse(await Deno.readTextFile(path));
+        metadata.num_images = 41;
+        await Deno.writeTextFile(path, JSON.stringify(metadata));
+        const inspect = await runCli(["inspect", version, "--quiet"]);
+        assert.equal(inspect.code, 1, inspect.stderr);
+        assert.match(
+          inspect.stderr,
+          /^dsgen: Cannot inspect .*: metadata\.json says num_images 41 .*but dataset\.npz/,
+        );
+        assert.equal(inspect.stderr.trim().split("\n").length, 1);
+        await assert.rejects(Deno.stat(join(version, "inspection", "report.json")));
+      }
+    });
+  },
+});

@@ -19,7 +19,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { computeGridLayout, MAX_CELLS, MAX_SCALE } from "../report/grid_layout.ts";
 import { ProgressReporter } from "../report/progress_bar.ts";
 import { writeFileAtomic } from "../store/atomic_write.ts";
-import { openVersion } from "../store/open_version.ts";
+import { type OpenedVersion, openVersion } from "../store/open_version.ts";
 import { type Inspection, inspectVersion } from "../validate/inspect_version.ts";
 import { NpzReader } from "../format/npz_reader.ts";
 import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
@@ -181,12 +181,7 @@ export async function runInspect(
   options: InspectCommandOptions,
   io: Console,
 ): Promise<InspectResult> {
-  let version;
-  try {
-    version = await openVersion(options.path);
-  } catch (error) {
-    throw asRunError(error, `Cannot open ${options.path}`);
-  }
+  const version = await openForInspection(options.path);
   const { metadata } = version;
   if (metadata.splits !== undefined) {
     throw new RunError(
@@ -194,11 +189,7 @@ export async function runInspect(
         "(src/cli/inspect_splits.ts) draws",
     );
   }
-  if (metadata.num_images < 1) {
-    throw new RunError(`Cannot inspect ${version.path}: it has no images`);
-  }
-  // The archive's own headers, not metadata.json's claims, say how many images there are.
-  await checkAgreement(version.path, metadata);
+  await checkArchive(version);
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const imageSize = metadata.image_size;
   const scale = options.scale ?? Math.max(1, Math.min(8, Math.floor(128 / imageSize)));
@@ -207,23 +198,14 @@ export async function runInspect(
   const title = `${metadata.dataset} ${version.id}  seed ${metadata.seed}  samples seed ${seed}`;
   checkGridSize({ samples, imageSize, columns, scale, title, numImages: metadata.num_images });
 
-  const outputDir = options.out ?? join(version.path, INSPECTION_FOLDER);
-  await checkWritable(outputDir, options.out !== undefined);
+  const outputDir = await inspectionFolder(options, version.path);
 
   io.stderr(
     `Inspecting ${version.path} (${metadata.num_images} images of ${imageSize}x${imageSize} ` +
       `${metadata.dtype}, generator ${metadata.generator.name} ${metadata.generator.version}); ` +
       `sampling seed ${seed}${options.seed === undefined ? " (drawn)" : ""}\n`,
   );
-  const progress = new ProgressReporter({
-    total: Math.max(1, metadata.num_images),
-    write: io.stderr,
-    isTerminal: io.stderrIsTerminal,
-    columns: io.columns,
-    quiet: options.quiet,
-    noColor: io.noColor,
-    description: "Inspecting",
-  });
+  const progress = inspectionProgress(io, options, metadata.num_images);
   let inspection: Inspection;
   try {
     inspection = await inspectVersion(version, {
@@ -252,14 +234,7 @@ export async function runInspect(
     { imageSize: inspection.arrays.imageSize, columns, scale, title },
   );
   const record = {
-    schema_version: 1,
-    dataset: metadata.dataset,
-    version_id: version.id,
-    path: resolve(version.path),
-    inspected_at: new Date().toISOString(),
-    dsgen_version: denoJson.version,
-    generator: { name: metadata.generator.name, version: metadata.generator.version },
-    sample_seed: seed,
+    ...recordHead(version, seed),
     sample_indices: inspection.samples.map((sample) => sample.index),
     grid: { path: resolve(gridPath), title, columns, scale },
     ...snakeCaseKeys(inspection.report),
@@ -278,14 +253,7 @@ export async function runInspect(
   io.stdout(formatQualityTable(inspection.report));
   io.stdout(`\nGrid: ${gridPath}\nReport: ${reportPath}\nFactors: ${factorsPath}\n`);
   if (inspection.traversals !== undefined) io.stdout(`Traversals: ${traversalsPath}\n`);
-  const failed = inspection.report.checks.filter((check) => check.verdict === "fail");
-  if (failed.length > 0) {
-    throw new RunError(
-      `Inspection failed: ${failed.map((check) => check.name).join(", ")} (${
-        failed.length === 1 ? "1 check" : `${failed.length} checks`
-      } of ${inspection.report.checks.length}); details in ${reportPath}`,
-    );
-  }
+  throwIfFailed(inspection.report.checks, reportPath);
   return { inspection, gridPath, reportPath, seed };
 }
 
@@ -315,6 +283,169 @@ async function renderTraversalsPng(
  * ignores them anyway). A version that cannot be written into is a failed run with a way out
  * (`--out`); an `--out` folder that cannot be written is a bad flag value.
  */
+// The steps every kind of `dsgen inspect` shares (the classic report, scenes, other schemas):
+// opening the version, checking its archive, the output folder, progress, the report's head
+// and the verdict. Each report kind adds its own pass and pictures between them.
+
+/**
+ * Opens the version to inspect.
+ *
+ * @param path A version or dataset folder.
+ * @returns The version.
+ * @throws {RunError} Exit 1 when it cannot be opened.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openForInspection } from "./inspect.ts";
+ * await assert.rejects(openForInspection("/nonexistent"), /^RunError: Cannot find \/nonexistent/);
+ * ```
+ */
+export async function openForInspection(path: string): Promise<OpenedVersion> {
+  try {
+    return await openVersion(path);
+  } catch (error) {
+    throw asRunError(error, `Cannot open ${path}`);
+  }
+}
+
+/**
+ * Refuses a version without images, and one whose metadata.json disagrees with its archive's
+ * headers: the archive's own headers, not metadata.json's claims, say how many images there are.
+ *
+ * @param version The opened version.
+ * @throws {RunError} Exit 1.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkArchive } from "./inspect.ts";
+ * const version = { path: "/x", metadata: { num_images: 0 } } as Parameters<typeof checkArchive>[0];
+ * await assert.rejects(checkArchive(version), /it has no images/);
+ * ```
+ */
+export async function checkArchive(version: OpenedVersion): Promise<void> {
+  if (version.metadata.num_images < 1) {
+    throw new RunError(`Cannot inspect ${version.path}: it has no images`);
+  }
+  await checkAgreement(version.path, version.metadata);
+}
+
+/**
+ * The folder the inspection writes to (`--out`, else `<version>/inspection`), created and
+ * checked writable.
+ *
+ * @param options The `--out` flag.
+ * @param versionPath The version's folder.
+ * @returns The folder.
+ * @throws {UsageError} Exit 2 for an `--out` dsgen cannot write to.
+ * @throws {RunError} Exit 1 for a version folder dsgen cannot write to (saying to pass --out).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inspectionFolder } from "./inspect.ts";
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await inspectionFolder({}, dir), `${dir}/inspection`);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function inspectionFolder(
+  options: { out?: string | undefined },
+  versionPath: string,
+): Promise<string> {
+  const folder = options.out ?? join(versionPath, INSPECTION_FOLDER);
+  await checkWritable(folder, options.out !== undefined);
+  return folder;
+}
+
+/**
+ * The progress bar of an inspection's pass.
+ *
+ * @param io Where it prints.
+ * @param options `--quiet`.
+ * @param total The number of images (or samples) the pass reads.
+ * @returns The reporter.
+ * @example
+ * ```ts
+ * import { inspectionProgress } from "./inspect.ts";
+ * import { denoConsole } from "./console.ts";
+ * const progress = inspectionProgress(denoConsole(), { quiet: true }, 10);
+ * progress.update(10);
+ * progress.finish();
+ * ```
+ */
+export function inspectionProgress(
+  io: Console,
+  options: { quiet?: boolean | undefined },
+  total: number,
+): ProgressReporter {
+  return new ProgressReporter({
+    total: Math.max(1, total),
+    write: io.stderr,
+    isTerminal: io.stderrIsTerminal,
+    columns: io.columns,
+    quiet: options.quiet,
+    noColor: io.noColor,
+    description: "Inspecting",
+  });
+}
+
+/**
+ * The fields every report.json starts with: which version, when, by which dsgen, and the
+ * sampling seed.
+ *
+ * @param version The inspected version.
+ * @param seed The sampling seed.
+ * @returns The fields, in snake_case.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { recordHead } from "./inspect.ts";
+ * const version = { id: "v0001-x", path: "/data/v0001-x", metadata: { dataset: "d",
+ *   generator: { name: "shapes", version: "1" } } } as Parameters<typeof recordHead>[0];
+ * assert.equal(recordHead(version, 7).sample_seed, 7);
+ * ```
+ */
+export function recordHead(version: OpenedVersion, seed: number) {
+  const { metadata } = version;
+  return {
+    schema_version: 1,
+    dataset: metadata.dataset,
+    version_id: version.id,
+    path: resolve(version.path),
+    inspected_at: new Date().toISOString(),
+    dsgen_version: denoJson.version,
+    generator: { name: metadata.generator.name, version: metadata.generator.version },
+    sample_seed: seed,
+  };
+}
+
+/**
+ * Fails (exit 1) when a check of the report failed, naming them and the report.
+ *
+ * @param checks The report's checks.
+ * @param reportPath Where report.json was written.
+ * @throws {RunError} When one failed.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { throwIfFailed } from "./inspect.ts";
+ * throwIfFailed([{ name: "blank", verdict: "pass" }], "report.json");
+ * assert.throws(() => throwIfFailed([{ name: "blank", verdict: "fail" }], "r.json"), /1 check of 1/);
+ * ```
+ */
+export function throwIfFailed(
+  checks: readonly { name: string; verdict: string }[],
+  reportPath: string,
+): void {
+  const failed = checks.filter((check) => check.verdict === "fail");
+  if (failed.length > 0) {
+    throw new RunError(
+      `Inspection failed: ${failed.map((check) => check.name).join(", ")} (${
+        failed.length === 1 ? "1 check" : `${failed.length} checks`
+      } of ${checks.length}); details in ${reportPath}`,
+    );
+  }
+}
+
 async function checkWritable(folder: string, fromFlag: boolean): Promise<void> {
   try {
     await Deno.mkdir(folder, { recursive: true });

@@ -9,8 +9,6 @@
  */
 
 import { join, resolve } from "node:path";
-import denoJson from "../../deno.json" with { type: "json" };
-import { ProgressReporter } from "../report/progress_bar.ts";
 import { writeFileAtomic } from "../store/atomic_write.ts";
 import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
 import { openVersion } from "../store/open_version.ts";
@@ -21,11 +19,19 @@ import {
   type SchemaInspection,
 } from "../validate/inspect_schema.ts";
 import type { Console } from "./console.ts";
-import { RunError, UsageError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
 import { computeGridLayout } from "../report/grid_layout.ts";
 import type { InspectCommandOptions } from "./inspect.ts";
 import { asRunError } from "./input_error.ts";
-import { snakeCaseKeys } from "./inspect.ts";
+import {
+  checkArchive,
+  inspectionFolder,
+  inspectionProgress,
+  openForInspection,
+  recordHead,
+  snakeCaseKeys,
+  throwIfFailed,
+} from "./inspect.ts";
 
 /**
  * Whether a path is a version (or a dataset whose newest version is) of the `scenes` family.
@@ -60,12 +66,15 @@ export async function isScenesVersion(path: string): Promise<boolean> {
  * ```
  */
 export async function ownSchemaKind(path: string): Promise<"scenes" | "schema" | undefined> {
-  let metadata;
   try {
-    metadata = (await openVersion(path)).metadata;
+    return schemaKindOf((await openVersion(path)).metadata);
   } catch {
     return undefined;
   }
+}
+
+/** {@linkcode ownSchemaKind} of a version's metadata. */
+function schemaKindOf(metadata: VersionMetadata): "scenes" | "schema" | undefined {
   if (metadata.generator.name === "scenes") return "scenes";
   if (metadata.renderer?.declared.version === 2) return "schema";
   if (metadata.splits !== undefined) return undefined;
@@ -108,14 +117,10 @@ export async function runInspectScenes(
 ): Promise<
   { inspection: SceneInspection | SchemaInspection; gridPath: string; reportPath: string }
 > {
-  const kind = await ownSchemaKind(options.path);
-  let version;
-  try {
-    version = await openVersion(options.path);
-  } catch (error) {
-    throw asRunError(error, `Cannot open ${options.path}`);
-  }
+  const version = await openForInspection(options.path);
   const { metadata } = version;
+  const kind = schemaKindOf(metadata);
+  await checkArchive(version);
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const imageSize = metadata.image_size;
   const scale = options.scale ?? Math.max(1, Math.min(8, Math.floor(128 / imageSize)));
@@ -133,12 +138,7 @@ export async function runInspectScenes(
         (error as Error).message.replace(/^Cannot [^:]*: /, ""),
     );
   }
-  const outputDir = options.out ?? join(version.path, "inspection");
-  try {
-    await Deno.mkdir(outputDir, { recursive: true });
-  } catch (error) {
-    throw asRunError(error, `Cannot write the inspection into ${outputDir}`);
-  }
+  const outputDir = await inspectionFolder(options, version.path);
   io.stderr(
     `Inspecting ${version.path} (${metadata.num_images} ${
       kind === "schema" ? "samples" : "scenes"
@@ -146,15 +146,7 @@ export async function runInspectScenes(
       `generator ${metadata.generator.name} ${metadata.generator.version}); sampling seed ` +
       `${seed}${options.seed === undefined ? " (drawn)" : ""}\n`,
   );
-  const progress = new ProgressReporter({
-    total: Math.max(1, metadata.num_images),
-    write: io.stderr,
-    isTerminal: io.stderrIsTerminal,
-    columns: io.columns,
-    quiet: options.quiet,
-    noColor: io.noColor,
-    description: "Inspecting",
-  });
+  const progress = inspectionProgress(io, options, metadata.num_images);
   let inspection: SceneInspection | SchemaInspection;
   try {
     const archive = join(version.path, ARCHIVE_FILE);
@@ -183,14 +175,7 @@ export async function runInspectScenes(
     title,
   });
   const record = {
-    schema_version: 1,
-    dataset: metadata.dataset,
-    version_id: version.id,
-    path: resolve(version.path),
-    inspected_at: new Date().toISOString(),
-    dsgen_version: denoJson.version,
-    generator: { name: metadata.generator.name, version: metadata.generator.version },
-    sample_seed: seed,
+    ...recordHead(version, seed),
     sample_indices: inspection.cells.map((cell) => cell.index),
     grid: { path: resolve(gridPath), title, scale },
     ...snakeCaseKeys(inspection.report),
@@ -203,14 +188,7 @@ export async function runInspectScenes(
   }
   io.stdout(formatSceneTable(inspection));
   io.stdout(`\nGrid: ${gridPath}\nReport: ${reportPath}\n`);
-  const failed = inspection.report.checks.filter((check) => check.verdict === "fail");
-  if (failed.length > 0) {
-    throw new RunError(
-      `Inspection failed: ${failed.map((check) => check.name).join(", ")} (${
-        failed.length === 1 ? "1 check" : `${failed.length} checks`
-      } of ${inspection.report.checks.length}); details in ${reportPath}`,
-    );
-  }
+  throwIfFailed(inspection.report.checks, reportPath);
   return { inspection, gridPath, reportPath };
 }
 
