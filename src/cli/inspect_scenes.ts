@@ -10,7 +10,7 @@
 
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../store/atomic_write.ts";
-import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
+import { ARCHIVE_FILE, hasClassicArrays, type VersionMetadata } from "../store/metadata.ts";
 import { openVersion } from "../store/open_version.ts";
 import { inspectScenes, type SceneInspection } from "../validate/inspect_scenes.ts";
 import {
@@ -53,7 +53,7 @@ export async function isScenesVersion(path: string): Promise<boolean> {
 /**
  * Which report a version with its own sample schema gets: `scenes` for the scenes family,
  * `schema` for any other family or renderer with its own arrays (a version 2 renderer's, or
- * a version without the classic `images` array), undefined for a classic version (or one
+ * one without the classic arrays: `hasClassicArrays`), undefined for a classic version (or one
  * that cannot be opened: inspect then says why).
  *
  * @param path A version or dataset folder.
@@ -76,9 +76,8 @@ export async function ownSchemaKind(path: string): Promise<"scenes" | "schema" |
 /** {@linkcode ownSchemaKind} of a version's metadata. */
 function schemaKindOf(metadata: VersionMetadata): "scenes" | "schema" | undefined {
   if (metadata.generator.name === "scenes") return "scenes";
-  if (metadata.renderer?.declared.version === 2) return "schema";
   if (metadata.splits !== undefined) return undefined;
-  return metadata.arrays.some((array) => array.name === "images") ? undefined : "schema";
+  return hasClassicArrays(metadata) ? undefined : "schema";
 }
 
 /** The report as a table: check, verdict, result. */

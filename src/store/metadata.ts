@@ -202,6 +202,28 @@ export const METADATA_FILE = "metadata.json";
 export const ARCHIVE_FILE = "dataset.npz";
 
 /**
+ * Whether a version's arrays are the classic ones (`images`, `labels`, `latents`) rather than
+ * those of a family or renderer with its own sample schema. A version 2 renderer declares its
+ * own arrays, whatever their names.
+ *
+ * @param metadata The version's metadata.json.
+ * @returns True for the classic arrays.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasClassicArrays, type VersionMetadata } from "./metadata.ts";
+ * const arrays = (...names: string[]) =>
+ *   ({ arrays: names.map((name) => ({ name, dtype: "|u1", shape: [1] })) }) as VersionMetadata;
+ * assert.equal(hasClassicArrays(arrays("images", "labels", "latents")), true);
+ * assert.equal(hasClassicArrays(arrays("image", "masks")), false);
+ * ```
+ */
+export function hasClassicArrays(metadata: VersionMetadata): boolean {
+  if (metadata.renderer?.declared.version === 2) return false;
+  return metadata.arrays.some((array) => ["images", "labels", "latents"].includes(array.name));
+}
+
+/**
  * Checks every field of a parsed metadata.json that dsgen reads: types, ranges, plain names,
  * array lengths.
  *

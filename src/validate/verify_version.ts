@@ -57,7 +57,12 @@ import {
   quoteCommand,
   recordedProgram,
 } from "../generators/named_program.ts";
-import { ARCHIVE_FILE, METADATA_FILE, type VersionMetadata } from "../store/metadata.ts";
+import {
+  ARCHIVE_FILE,
+  hasClassicArrays,
+  METADATA_FILE,
+  type VersionMetadata,
+} from "../store/metadata.ts";
 import type { OpenedVersion } from "../store/open_version.ts";
 import { readDatasetArrays } from "./dataset_arrays.ts";
 import { drawSampleIndices } from "./sample_indices.ts";
@@ -689,16 +694,6 @@ function compareImages(
   if (differing === 0) return undefined;
   return `at ${differing} of ${pixels} pixels (first at row ${Math.floor(first / size)}, ` +
     `column ${first % size}: stored ${read(stored, first)}, re-rendered ${read(rendered, first)})`;
-}
-
-/**
- * Whether a version's arrays are the classic ones (`images`, `labels`, `latents`) rather than
- * those of a family with its own schema.
- */
-function hasClassicArrays(metadata: VersionMetadata): boolean {
-  // A version 2 renderer declares its own arrays, whatever their names.
-  if (metadata.renderer?.declared.version === 2) return false;
-  return metadata.arrays.some((array) => ["images", "labels", "latents"].includes(array.name));
 }
 
 /** The class and latent names of an archive, whatever its other arrays. */
