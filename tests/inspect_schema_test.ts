@@ -140,3 +140,53 @@ Deno.test({
     });
   },
 });
+
+/** Flips one data byte of an array inside an archive, leaving the recorded CRC-32 as it was. */
+async function flipByte(archive: string, array: string): Promise<void> {
+  await runPython(
+    [
+      "import struct, sys, zipfile",
+      "path, name = sys.argv[1], sys.argv[2] + '.npy'",
+      "with zipfile.ZipFile(path) as z: info = z.getinfo(name)",
+      "data = bytearray(open(path, 'rb').read())",
+      "at = info.header_offset",
+      "n, e = struct.unpack('<HH', data[at + 26:at + 30])",
+      "data[at + 30 + n + e + 128 + 100] ^= 0xFF",
+      "open(path, 'wb').write(data)",
+    ].join("\n"),
+    [archive, array],
+  );
+}
+
+Deno.test({
+  name: "inspect of scenes and of a version 2 renderer's dataset checks every array's CRC-32",
+  async fn() {
+    await requireNumpy();
+    await withTempDir("dsgen_inspect_schema_test_", async (out) => {
+      const runs: [string[], string][] = [
+        [["--generator", "scenes", "--preset", "binarized", "--image-size", "32"], "visibility"],
+        [["--generator-cmd", V2_COMMAND], "mask"],
+      ];
+      for (const [args, array] of runs) {
+        const run = await runCli([
+          "generate",
+          ...args,
+          "--num-images",
+          "200",
+          "--output-dir",
+          out,
+          "--seed",
+          "1",
+          "--yes",
+          "--quiet",
+        ]);
+        assert.equal(run.code, 0, run.stderr);
+        const version = run.stdout.trim();
+        await flipByte(join(version, "dataset.npz"), array);
+        const inspect = await runCli(["inspect", version, "--quiet"]);
+        assert.equal(inspect.code, 1, inspect.stderr);
+        assert.match(inspect.stderr, new RegExp(`the CRC-32 of ${array}\\.npy is [0-9a-f]+ but`));
+      }
+    });
+  },
+});

@@ -120,24 +120,46 @@ export async function inspectScenes(
       reader.read(name, { offset: start * perScene, length: count * perScene });
     const floats = (bytes: Uint8Array) =>
       new Float32Array(bytes.slice().buffer, 0, bytes.length / 4);
+    // One read of each array, a chunk of scenes from each in step; each stream checks its
+    // array's CRC-32 once it has given its last chunk.
+    const arrays = {
+      masks: (slots + 1) * pixels,
+      amodal_masks: slots * pixels,
+      num_objects: 1,
+      shape: slots,
+      occlusion: 4 * slots,
+      visibility: slots + 1,
+    };
+    const streams = Object.fromEntries(
+      Object.entries(arrays).map(([name, perScene]) => [
+        name,
+        reader.stream(name, { chunkBytes: perChunk * perScene }),
+      ]),
+    ) as Record<keyof typeof arrays, AsyncGenerator<Uint8Array>>;
+    const next = async (name: keyof typeof arrays) => {
+      const chunk = await streams[name].next();
+      if (chunk.done) {
+        throw new TypeError(
+          `Cannot inspect ${reader.path} as scenes: "${name}" holds fewer than ${numScenes} scenes`,
+        );
+      }
+      return chunk.value;
+    };
     for (let start = 0; start < numScenes; start += perChunk) {
       const count = Math.min(perChunk, numScenes - start);
       quality.add({
         start,
         count,
-        masks: await read("masks", start, count, (slots + 1) * pixels),
-        amodal: await read("amodal_masks", start, count, slots * pixels),
-        numObjects: await read("num_objects", start, count, 1),
-        shape: await read("shape", start, count, slots),
-        occlusion: floats(await read("occlusion", start, count, 4 * slots)),
-        visibility: await read("visibility", start, count, slots + 1),
+        masks: await next("masks"),
+        amodal: await next("amodal_masks"),
+        numObjects: await next("num_objects"),
+        shape: await next("shape"),
+        occlusion: floats(await next("occlusion")),
+        visibility: await next("visibility"),
       });
       options.onProgress?.(start + count);
     }
-    // The pass read ranges; the CRC-32 of each array checks the whole of it.
-    for (const name of ["masks", "amodal_masks", "num_objects", "shape", "occlusion"]) {
-      await reader.verifyCrc(name);
-    }
+    for (const stream of Object.values(streams)) await stream.next();
     const cells: SceneCell[] = [];
     const imageBytes = pixels * channels;
     for (const index of drawSampleIndices(numScenes, options.seed, { count: options.samples })) {

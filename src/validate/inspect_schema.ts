@@ -118,12 +118,11 @@ export async function inspectSchema(
       const isFloat = FLOAT_DESCRS.has(entry.header.descr);
       const isLabel = hints.roles.get(name) === "label" && entry.header.descr === "|u1";
       if (isLabel) labelCounts[name] = new Array(hints.classes.length).fill(0);
-      for (let start = 0; start < hints.numSamples; start += perChunk) {
-        const count = Math.min(perChunk, hints.numSamples - start);
-        const bytes = await reader.read(entry.name, {
-          offset: start * bytesPerSample,
-          length: count * bytesPerSample,
-        });
+      // One read of each array: the stream checks its CRC-32 after the last chunk.
+      const chunkBytes = Math.max(1, perChunk * bytesPerSample);
+      const chunks = reader.stream(entry.name, { chunkBytes });
+      for await (const bytes of chunks) {
+        const count = bytes.length / bytesPerSample;
         if (isFloat) {
           const view = entry.header.descr === "<f4"
             ? new Float32Array(bytes.slice().buffer)
@@ -150,7 +149,6 @@ export async function inspectSchema(
         done += count;
         options.onProgress?.(Math.floor(done / Math.max(1, perSampleArrays.length)));
       }
-      await reader.verifyCrc(entry.name);
     }
     if (total === 0) options.onProgress?.(0);
     checks.push({
