@@ -171,6 +171,18 @@ export function range(numbers: number[], digits: number): string {
 }
 
 /**
+ * The median of some figures (the mean of the middle two for an even count).
+ *
+ * @param numbers The figures, at least one.
+ * @returns Their median.
+ */
+export function median(numbers: number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
  * Prints a Markdown table.
  *
  * @param header Column titles.

@@ -15,7 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { machineLine, measureGenerate, printTable, range } from "./run_dsgen.ts";
+import { machineLine, measureGenerate, median, printTable, range } from "./run_dsgen.ts";
 import { mountSmallDisk, tmpfsUnavailable } from "../tests/fault_fixtures.ts";
 
 const { values } = parseArgs({
@@ -55,12 +55,6 @@ if ((await tmpfsUnavailable()) === undefined) {
   disk = mounted;
   outputRoot = mounted.path;
 } else outputRoot = await Deno.makeTempDir({ prefix: "dsgen-compare-" });
-
-const median = (numbers: number[]) => {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 try {
   const runs: [string, string[]][] = [

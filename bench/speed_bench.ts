@@ -55,6 +55,7 @@ import {
   machineLine,
   measureGenerate,
   measureInspect,
+  median,
   megabytes,
   npzEntryBytes,
   printTable,
@@ -242,11 +243,6 @@ try {
       name: "scenes colored_on_colored",
     },
   ];
-  const median = (numbers: number[]) => {
-    const sorted = [...numbers].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  };
   const withRange = (numbers: number[], digits: number) =>
     numbers.length === 1
       ? numbers[0]!.toFixed(digits)
