@@ -388,6 +388,26 @@ export function inspectionProgress(
   });
 }
 
+/** The fields every report.json starts with, as {@linkcode recordHead} gives them. */
+export interface RecordHead {
+  /** The report's format. */
+  schema_version: number;
+  /** The dataset's name. */
+  dataset: string;
+  /** The version's id, e.g. `v0001-20261204T120000Z`. */
+  version_id: string;
+  /** The version's absolute path. */
+  path: string;
+  /** When the inspection ran (ISO 8601). */
+  inspected_at: string;
+  /** The dsgen that inspected it. */
+  dsgen_version: string;
+  /** The family (or renderer) that drew it. */
+  generator: { name: string; version: string };
+  /** The seed the samples were drawn with. */
+  sample_seed: number;
+}
+
 /**
  * The fields every report.json starts with: which version, when, by which dsgen, and the
  * sampling seed.
@@ -404,7 +424,7 @@ export function inspectionProgress(
  * assert.equal(recordHead(version, 7).sample_seed, 7);
  * ```
  */
-export function recordHead(version: OpenedVersion, seed: number) {
+export function recordHead(version: OpenedVersion, seed: number): RecordHead {
   const { metadata } = version;
   return {
     schema_version: 1,
