@@ -456,11 +456,6 @@ function recipeOptions(
     options.workers = Math.max(1, Math.min(MAX_WORKERS, defaults.workers));
   }
   if (Object.keys(family.options).length > 0) options.familyOptions = family.options;
-  if (values.shards !== undefined && run.splits !== undefined) {
-    throw new UsageError(
-      `Cannot use "--shards" with a recipe that has splits: expected a run on one machine`,
-    );
-  }
   const slice = sliceOfFlags({ values, text, integer, env: defaults.env }, {
     seed: recipe.seed,
     numImages,
@@ -615,26 +610,6 @@ export async function runGenerate(
   const { spec, seedSource } = specOf(options);
   const external = options.external;
   const output = runOutput(io, options.quiet);
-  if (options.slice !== undefined) {
-    const slice = await runSlice(spec, options.outputDir, {
-      ...(options.yes ? {} : { confirm: () => confirm(io) }),
-      ...options.slice,
-      ...(external === undefined ? { name: options.name } : {
-        name: external.name,
-        rendererLabel: external.command,
-        rendererTimeoutSeconds: external.timeoutSeconds,
-      }),
-      output,
-      workers: options.workers,
-      commandLine: io.commandLine,
-      signal: io.signal,
-    });
-    if (slice.merge?.status === "merged") {
-      io.stdout(slice.merge.version.path + "\n");
-      return slice.merge.version;
-    }
-    return undefined;
-  }
   const recipe = options.recipe;
   const recorded = recordedRecipe(
     recipe?.recipe ?? {
@@ -652,6 +627,37 @@ export async function runGenerate(
   );
   if (external !== undefined && external.imageSize === undefined) delete recorded.image_size;
   if (external !== undefined && external.name === undefined) delete recorded.name;
+  const overridden = { ...recipe?.overridden };
+  if (seedSource === "drawn") overridden.seed = "drawn";
+  const recipeRecord = {
+    recipe: recorded,
+    ...(recipe === undefined && seedSource !== "drawn"
+      ? {}
+      : { source: { file: recipe?.file ?? "", overridden } }),
+  };
+  if (options.slice !== undefined) {
+    const slice = await runSlice(spec, options.outputDir, {
+      ...(options.yes ? {} : { confirm: () => confirm(io) }),
+      ...options.slice,
+      ...(external === undefined ? { name: options.name } : {
+        name: external.name,
+        rendererLabel: external.command,
+        rendererTimeoutSeconds: external.timeoutSeconds,
+      }),
+      output,
+      workers: options.workers,
+      commandLine: io.commandLine,
+      signal: io.signal,
+      // A recipe's splits and record go to plan.json, for the merge (flags alone: the spec's).
+      ...(recipe === undefined ? {} : { recipe: recipeRecord }),
+      ...(recipe?.splits === undefined ? {} : { splits: recipe.splits }),
+    });
+    if (slice.merge?.status === "merged") {
+      io.stdout(slice.merge.version.path + "\n");
+      return slice.merge.version;
+    }
+    return undefined;
+  }
   if (recipe?.fromMetadata === true && recipe.remake === undefined) {
     io.stderr(
       `Not a remake: ${
@@ -659,15 +665,8 @@ export async function runGenerate(
       } overrides the recorded recipe, so the archives are not compared with metadata.json\n`,
     );
   }
-  const overridden = { ...recipe?.overridden };
-  if (seedSource === "drawn") overridden.seed = "drawn";
   const result = await runDataset(spec, options.outputDir, {
-    recipe: {
-      recipe: recorded,
-      ...(recipe === undefined && seedSource !== "drawn"
-        ? {}
-        : { source: { file: recipe?.file ?? "", overridden } }),
-    },
+    recipe: recipeRecord,
     splits: recipe?.splits,
     remake: recipe?.remake,
     ...(external === undefined ? { name: options.name } : {

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { join } from "node:path";
-import { sliceName, temporaryName } from "./run_folder.ts";
+import { basename } from "node:path";
+import { temporaryName } from "./run_folder.ts";
 import { writeFileAtomic } from "../store/atomic_write.ts";
 
 /** The chunks of a slice file as they were written: lengths and CRC-32s. */
@@ -62,16 +62,11 @@ export interface ChunkChecksum {
   crc32: number;
 }
 
-function checksumPath(folder: string, index: number, shards: number): string {
-  return join(folder, `${sliceName(index, shards)}.crc32`);
-}
-
 /**
- * Writes a slice's checksums, through a temporary file and a rename.
+ * Writes a slice's checksums (`<slice file stem>.crc32`), through a temporary file and a
+ * rename.
  *
- * @param folder The run folder.
- * @param index The slice's index.
- * @param shards The number of slices.
+ * @param path The checksums file, e.g. `<run folder>/slice-00003-of-00016.crc32`.
  * @param checksums The chunks' lengths and CRCs.
  * @example
  * ```ts
@@ -80,29 +75,26 @@ function checksumPath(folder: string, index: number, shards: number): string {
  * const folder = await Deno.makeTempDir();
  * const checksums = new ChunkChecksums();
  * checksums.add(5, 7);
- * await writeChunkChecksums(folder, 0, 1, checksums);
- * assert.deepEqual(await readChunkChecksums(folder, 0, 1, 5), [{ length: 5, crc32: 7 }]);
+ * await writeChunkChecksums(`${folder}/slice-00000-of-00001.crc32`, checksums);
+ * assert.deepEqual(await readChunkChecksums(`${folder}/slice-00000-of-00001.crc32`, 5),
+ *   [{ length: 5, crc32: 7 }]);
  * await Deno.remove(folder, { recursive: true });
  * ```
  */
 export async function writeChunkChecksums(
-  folder: string,
-  index: number,
-  shards: number,
+  path: string,
   checksums: ChunkChecksums,
 ): Promise<void> {
-  await writeFileAtomic(checksumPath(folder, index, shards), checksums.encode(), {
+  await writeFileAtomic(path, checksums.encode(), {
     mode: 0o644,
-    temporary: temporaryName(`${sliceName(index, shards)}.crc32`),
+    temporary: temporaryName(basename(path)),
   });
 }
 
 /**
  * Reads a slice's checksums, if they exist and cover exactly the slice file.
  *
- * @param folder The run folder.
- * @param index The slice's index.
- * @param shards The number of slices.
+ * @param path The checksums file.
  * @param size The slice file's size.
  * @returns The chunks, or undefined (missing, or not matching the size): the merge then lets
  *   the writer compute the CRC.
@@ -110,18 +102,16 @@ export async function writeChunkChecksums(
  * ```ts
  * import assert from "node:assert/strict";
  * import { readChunkChecksums } from "./checksums.ts";
- * assert.equal(await readChunkChecksums("/nonexistent", 0, 1, 5), undefined);
+ * assert.equal(await readChunkChecksums("/nonexistent/slice-00000-of-00001.crc32", 5), undefined);
  * ```
  */
 export async function readChunkChecksums(
-  folder: string,
-  index: number,
-  shards: number,
+  path: string,
   size: number,
 ): Promise<ChunkChecksum[] | undefined> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(checksumPath(folder, index, shards));
+    bytes = await Deno.readFile(path);
   } catch {
     return undefined;
   }

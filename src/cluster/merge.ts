@@ -30,14 +30,16 @@ import { type GenerateResult, runDataset, type RunOutput } from "../run/generate
 import { interruption } from "../exit/interrupt.ts";
 import {
   MERGE_LOCK,
+  planParts,
   readPlan,
   readSliceRecord,
   runFolder,
   runFolderRead,
   runProgress,
-  sliceName,
-  sliceRange,
+  type SliceShare,
+  sliceShares,
 } from "./run_folder.ts";
+import type { RunPart } from "../run/parts.ts";
 import { readChunkChecksums } from "./checksums.ts";
 import { crc32Combine } from "../format/crc32.ts";
 import { checkTrusted, TRUSTED_FOLDER_MODE, untrustedReason } from "../store/trusted_file.ts";
@@ -128,18 +130,34 @@ export async function mergeRun(
         `(missing ${shown}); rerun them with --shard-index`,
     );
   }
-  // The family's arrays: the first in the slices' `.bin` files, the others in side files.
-  const schema = schemaOf(await familyOf(spec, plan.renderer?.declared), spec.dtype);
-  const later = schema.arrays.slice(1).map((array) => array.name);
+  // The archives: dataset.npz, or one per split, each from its shares of the slices.
+  const parts = planParts(plan);
+  const generators: ImageGenerator[] = [];
+  for (const part of parts) {
+    generators.push(
+      await familyOf(part.spec, plan.renderer?.declared).catch((error) => {
+        throw new RunError(
+          `Cannot use ${join(folder, "plan.json")}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }),
+    );
+  }
+  // Each family's arrays: the first in the slices' `.bin` files, the others in side files.
+  const schemas = generators.map((generator) => schemaOf(generator, spec.dtype));
+  const partFiles: SliceShare[][] = parts.map(() => []);
   // The records, and every file the merge copies, are checked before the lock is taken, so
   // that a bad or untrusted one leaves the run folder as it was (records read again below).
   for (let index = 0; index < shards; index++) {
     await runFolderRead(() =>
       readSliceRecord(folder, { index, shards, numImages: spec.numImages })
     );
-    const name = sliceName(index, shards);
-    for (const suffix of [".bin", ".crc32", ...later.map((array) => `.${array}.bin`)]) {
-      await runFolderRead(() => checkTrusted(join(folder, name + suffix)));
+    for (const share of sliceShares(parts, shards, index)) {
+      partFiles[share.partIndex]!.push(share);
+      const later = schemas[share.partIndex]!.arrays.slice(1).map((array) => array.name);
+      for (const suffix of [".bin", ".crc32", ...later.map((array) => `.${array}.bin`)]) {
+        await runFolderRead(() => checkTrusted(join(folder, share.stem + suffix)));
+      }
     }
   }
   const lock = join(folder, MERGE_LOCK);
@@ -177,26 +195,40 @@ export async function mergeRun(
       if (record === undefined) throw new RunError(`Cannot read slice ${index}'s record`);
       slices.push(record);
     }
-    const imageBytes = bytesPerSample(schema.arrays[0]!);
-    const sampleChunks = async function* (_plan: DatasetPlan, signal?: AbortSignal) {
-      const chunks = sliceChunks(folder, { shards, numImages: spec.numImages, imageBytes, signal });
-      for await (const chunk of chunks) {
-        const bytes = chunk instanceof Uint8Array ? chunk : chunk.bytes;
-        yield { numSamples: bytes.length / imageBytes, arrays: [chunk] };
-      }
-    };
     // The later arrays, kept in a file per array per slice: an external renderer's always,
     // our families' since slices keep them (a classic run sliced by an older dsgen draws its
     // labels and latents again).
-    const sideFiles = spec.family.command !== undefined ||
-      await hasSideFiles(folder, { shards, numImages: spec.numImages, schema });
-    const laterArrays = (dataset: DatasetPlan) => () =>
-      new Map(later.map((array) => [
-        array,
-        sideFiles
-          ? sideChunks(folder, { shards, suffix: array, signal: options.signal })
-          : drawnClassicArray(dataset, array as "labels" | "latents"),
-      ]));
+    const sideFiles: boolean[] = [];
+    for (const [at, files] of partFiles.entries()) {
+      sideFiles.push(
+        spec.family.command !== undefined ||
+          await hasSideFiles(folder, { files, schema: schemas[at]! }),
+      );
+    }
+    const copy = (part: RunPart) => {
+      const at = parts.findIndex((each) => each.file === part.file);
+      const files = partFiles[at]!;
+      const schema = schemas[at]!;
+      const imageBytes = bytesPerSample(schema.arrays[0]!);
+      const dataset = { ...parts[at]!.spec, generator: generators[at]!, chunkImages: 1 };
+      return {
+        sampleChunks: async function* (_plan: DatasetPlan, signal?: AbortSignal) {
+          for await (const chunk of sliceChunks(folder, { files, imageBytes, signal })) {
+            const bytes = chunk instanceof Uint8Array ? chunk : chunk.bytes;
+            yield { numSamples: bytes.length / imageBytes, arrays: [chunk] };
+          }
+        },
+        laterArrays: () =>
+          new Map(
+            schema.arrays.slice(1).map(({ name: array }) => [
+              array,
+              sideFiles[at]
+                ? sideChunks(folder, { files, suffix: array, signal: options.signal })
+                : drawnClassicArray(dataset, array as "labels" | "latents"),
+            ]),
+          ),
+      };
+    };
     const version = await runDataset(spec, dirname(datasetDir), {
       name: basename(datasetDir),
       // An external renderer's family, from its handshake as the plan keeps it: no program
@@ -204,13 +236,12 @@ export async function mergeRun(
       rendererDeclared: plan.renderer?.declared,
       workers: 1,
       seedSource: "flag",
-      sampleChunks,
-      copying: true,
-      laterArrays: laterArrays({
-        ...spec,
-        generator: await familyOf(spec, plan.renderer?.declared),
-        chunkImages: 1,
+      copy,
+      // A recipe's splits, and the recipe the version records, as the slices recorded them.
+      ...(plan.splits === undefined ? {} : {
+        splits: plan.splits.map((split) => ({ numImages: split.num_images, split: split.split })),
       }),
+      ...(plan.recipe === undefined ? {} : { recipe: plan.recipe }),
       shardedRun: { run_id: runId, shards, slices },
       signal: options.signal,
       output: options.output,
@@ -310,25 +341,25 @@ interface Piece {
 }
 
 /**
- * The pieces of every slice file, in order, of about {@linkcode PIECE_BYTES}: whole recorded
- * chunks, their CRCs combined, or plain pieces for a slice without checksums. Checks each
- * file's size first.
+ * The pieces of every slice file of one archive, in order, of about {@linkcode PIECE_BYTES}:
+ * whole recorded chunks, their CRCs combined, or plain pieces for a slice without checksums.
+ * Checks each file's size first.
  */
 async function* slicePieces(
   folder: string,
-  layout: { shards: number; numImages: number; imageBytes: number },
+  layout: { files: readonly SliceShare[]; imageBytes: number },
 ): AsyncGenerator<Piece> {
-  for (let index = 0; index < layout.shards; index++) {
-    const path = join(folder, `${sliceName(index, layout.shards)}.bin`);
-    const expected = sliceRange(layout.numImages, layout.shards, index).count * layout.imageBytes;
+  for (const share of layout.files) {
+    const path = join(folder, `${share.stem}.bin`);
+    const expected = share.count * layout.imageBytes;
     const size = (await Deno.stat(path)).size;
     if (size !== expected) {
       throw new RunError(
         `Cannot merge ${path}: it holds ${size} bytes, expected ${expected}; rerun slice ` +
-          `${index} after removing it and its .json record`,
+          `${share.index} after removing it and its .json record`,
       );
     }
-    const checksums = await readChunkChecksums(folder, index, layout.shards, size);
+    const checksums = await readChunkChecksums(join(folder, `${share.stem}.crc32`), size);
     if (checksums === undefined) {
       for (let offset = 0; offset < size; offset += PIECE_BYTES) {
         const length = Math.min(PIECE_BYTES, size - offset);
@@ -358,18 +389,19 @@ async function* slicePieces(
 }
 
 /**
- * The images of every slice, in order, in pieces of about {@linkcode PIECE_BYTES}, each with the
+ * The images of one archive from every slice, in order, in pieces of about
+ * {@linkcode PIECE_BYTES}, each with the
  * CRC-32 its slice recorded (so the writer only combines CRCs), or plain bytes for a slice
  * without checksums. Each piece is read when asked for, into one of three buffers used in turn:
  * a piece's bytes are valid until the one after next is requested.
  *
  * @param folder The run folder.
- * @param layout The number of slices and images, the bytes per image, the signal.
+ * @param layout The archive's slice files (their shares), the bytes per image, the signal.
  * @returns The image chunks, in image order.
  */
 async function* sliceChunks(
   folder: string,
-  layout: { shards: number; numImages: number; imageBytes: number; signal?: AbortSignal },
+  layout: { files: readonly SliceShare[]; imageBytes: number; signal?: AbortSignal | undefined },
 ): AsyncGenerator<DataChunk> {
   // Shared memory, so that a hashing thread hashes the pieces in place instead of reading the
   // archive back (file_hasher.ts): a piece's memory is read into again two pieces later, once
@@ -436,15 +468,13 @@ async function familyOf(
  */
 async function hasSideFiles(
   folder: string,
-  layout: { shards: number; numImages: number; schema: SampleSchema },
+  layout: { files: readonly SliceShare[]; schema: SampleSchema },
 ): Promise<boolean> {
-  for (let index = 0; index < layout.shards; index++) {
-    const name = sliceName(index, layout.shards);
-    const count = sliceRange(layout.numImages, layout.shards, index).count;
+  for (const share of layout.files) {
     for (const array of layout.schema.arrays.slice(1)) {
-      const path = join(folder, `${name}.${array.name}.bin`);
+      const path = join(folder, `${share.stem}.${array.name}.bin`);
       const stat = await Deno.stat(path).catch(() => undefined);
-      if (stat?.size !== count * bytesPerSample(array)) return false;
+      if (stat?.size !== share.count * bytesPerSample(array)) return false;
     }
   }
   return true;
@@ -454,16 +484,16 @@ async function hasSideFiles(
  * One later array of every slice, from the slices' side files, in order.
  *
  * @param folder The run folder.
- * @param layout The number of slices, the array's name (the files' suffix), the signal.
+ * @param layout The archive's slice files, the array's name (the files' suffix), the signal.
  * @returns The bytes, in image order.
  */
 async function* sideChunks(
   folder: string,
-  layout: { shards: number; suffix: string; signal?: AbortSignal | undefined },
+  layout: { files: readonly SliceShare[]; suffix: string; signal?: AbortSignal | undefined },
 ): AsyncGenerator<Uint8Array> {
   const piece = new Uint8Array(PIECE_BYTES);
-  for (let index = 0; index < layout.shards; index++) {
-    const path = join(folder, `${sliceName(index, layout.shards)}.${layout.suffix}.bin`);
+  for (const share of layout.files) {
+    const path = join(folder, `${share.stem}.${layout.suffix}.bin`);
     using file = Deno.openSync(path, { read: true });
     for (;;) {
       layout.signal?.throwIfAborted();

@@ -10,6 +10,8 @@
  *   slice-00003-of-00016.latents.bin schema, `.<name>.bin`): uint8; float32 bytes
  *   slice-00003-of-00016.crc32       the CRC-32 of each chunk of it (see checksums.ts)
  *   slice-00003-of-00016.json        slice 3's record: written last, so it marks the slice done
+ *   slice-00003-of-00016.train.bin   with a recipe's splits: slice 3's share of split `train`
+ *   slice-00003-of-00016.train.labels.bin  (and .crc32, and each later array) per split
  *   .slice-00003-of-00016.bin.<host>.<pid>.tmp   slice 3 being rendered
  *   merge.lock/                      made by the one process that merges (mkdir is atomic)
  * ```
@@ -26,7 +28,10 @@
  * before it is used ({@linkcode checkPlanFields}, {@linkcode checkSliceRecordFields}).
  *
  * `plan.json` also keeps an external renderer's handshake (`renderer.declared`), so that the
- * merge learns the family from the file and starts no program.
+ * merge learns the family from the file and starts no program; and for a run of a recipe, the
+ * recipe as the version records it and the recipe's splits. A run of splits counts its images
+ * through the splits one after the other (`run/parts.ts`): a slice is a contiguous range of
+ * them, and holds one set of files per split that range reaches ({@linkcode sliceShares}).
  *
  * @module
  */
@@ -34,6 +39,8 @@
 import { join } from "node:path";
 import { hostname } from "node:os";
 import type { JsonValue } from "../generators/generator.ts";
+import type { SplitRef } from "../recipe/split_generator.ts";
+import { type PartShare, partShares, type RunPart, runParts } from "../run/parts.ts";
 import { canonicalJson, type DatasetSpec, specDifference } from "../generators/spec.ts";
 import { parseDescription, type RendererDescription } from "../renderer/protocol.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
@@ -79,6 +86,19 @@ export interface RunPlanFile {
    * it (`describedAsJson`); the merge takes the family from it and starts no program.
    */
   renderer?: { declared: { [key: string]: JsonValue } };
+  /**
+   * For a recipe with splits: each split and its number of images, in the recipe's order (the
+   * spec's `numImages` is their sum); the merge writes one archive per split.
+   */
+  splits?: { num_images: number; split: SplitRef }[];
+  /**
+   * For a run of a recipe: the recipe metadata.json records (`recipe`), with the file it came
+   * from and the fields flags overrode (`recipe_source`), as the first slice recorded them.
+   */
+  recipe?: {
+    recipe: { [key: string]: JsonValue };
+    source?: { file: string; overridden: { [field: string]: string } };
+  };
 }
 
 /** The largest plan.json or slice record read: far above any dsgen writes. */
@@ -145,6 +165,76 @@ export function sliceRange(
 }
 
 /**
+ * The parts (archives) a run's plan writes: `dataset.npz`, or one per split.
+ *
+ * @param plan The run's plan.
+ * @returns The parts, in order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planParts } from "./run_folder.ts";
+ * const spec = { family: { name: "shapes", options: {} }, seed: 1, numImages: 10,
+ *   imageSize: 16, dtype: "uint8" as const };
+ * assert.deepEqual(planParts({ spec }).map((part) => part.file), ["dataset.npz"]);
+ * ```
+ */
+export function planParts(plan: Pick<RunPlanFile, "spec" | "splits">): RunPart[] {
+  return runParts(
+    plan.spec,
+    plan.splits?.map((split) => ({ numImages: split.num_images, split: split.split })),
+  );
+}
+
+/** One part's share of a slice, and the name its files start with. */
+export interface SliceShare extends PartShare {
+  /** The slice's index. */
+  index: number;
+  /** The files' name without extension: `slice-00003-of-00016`, with `.<split>` for a split. */
+  stem: string;
+}
+
+/**
+ * The shares of each part that slice `index` holds: its range of the run's images
+ * ({@linkcode sliceRange}) cut at the parts' ends, each with the name of its files.
+ *
+ * @param parts The run's parts ({@linkcode planParts}).
+ * @param shards The number of slices.
+ * @param index The slice's index.
+ * @returns The shares, in the parts' order; one, the whole slice, without splits.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planParts, sliceShares } from "./run_folder.ts";
+ * const spec = { family: { name: "dsprites", options: {} }, seed: 1, numImages: 30,
+ *   imageSize: 16, dtype: "uint8" as const };
+ * const parts = planParts({ spec, splits: [
+ *   { num_images: 20, split: { name: "train", where: true, mode: "random" } },
+ *   { num_images: 10, split: { name: "test", where: true, mode: "random" } },
+ * ] });
+ * assert.deepEqual(sliceShares(parts, 3, 1).map(({ stem, start, count }) => [stem, start, count]),
+ *   [["slice-00001-of-00003.train", 10, 10]]);
+ * assert.deepEqual(sliceShares(parts, 4, 2).map(({ stem, start, count }) => [stem, start, count]),
+ *   [["slice-00002-of-00004.train", 15, 5], ["slice-00002-of-00004.test", 0, 2]]);
+ * ```
+ */
+export function sliceShares(
+  parts: readonly RunPart[],
+  shards: number,
+  index: number,
+): SliceShare[] {
+  const last = parts.at(-1)!;
+  const range = sliceRange(last.offset + last.spec.numImages, shards, index);
+  return partShares(parts, range).map((share) => {
+    const split = share.part.spec.family.split;
+    return {
+      ...share,
+      index,
+      stem: sliceName(index, shards) + (split === undefined ? "" : `.${split.name}`),
+    };
+  });
+}
+
+/**
  * The flag whose value differs between the recorded plan and a slice's, or undefined.
  *
  * @param recorded The run's plan.
@@ -161,8 +251,8 @@ export function sliceRange(
  * ```
  */
 export function planDifference(
-  recorded: Pick<RunPlanFile, "spec" | "shards" | "renderer">,
-  mine: Pick<RunPlanFile, "spec" | "shards" | "renderer">,
+  recorded: Pick<RunPlanFile, "spec" | "shards" | "renderer" | "splits" | "recipe">,
+  mine: Pick<RunPlanFile, "spec" | "shards" | "renderer" | "splits" | "recipe">,
 ): string | undefined {
   const field = specDifference(recorded.spec, mine.spec);
   if (field === undefined) {
@@ -171,6 +261,18 @@ export function planDifference(
       canonicalJson(plan.renderer?.declared ?? null);
     if ("renderer" in recorded && "renderer" in mine && declared(recorded) !== declared(mine)) {
       return "--generator-cmd (what the renderer declares)";
+    }
+    // The splits decide the archives' bytes: named as the recipe's fields (`splits[1].where`).
+    const splits = jsonDifference(
+      (recorded.splits ?? null) as unknown as JsonValue,
+      (mine.splits ?? null) as unknown as JsonValue,
+      "splits",
+    );
+    if (splits !== undefined) return splits.replace(/^(splits\[\d+\])\.split\./, "$1.");
+    // The recipe the version records, when both slices ran one.
+    if (recorded.recipe !== undefined && mine.recipe !== undefined) {
+      const recipe = jsonDifference(recorded.recipe.recipe, mine.recipe.recipe, "");
+      if (recipe !== undefined) return `recipe field ${recipe === "" ? "(the whole)" : recipe}`;
     }
     return undefined;
   }
@@ -186,6 +288,31 @@ export function planDifference(
     "family.cwd": "--generator-cmd (the folder it runs in)",
   };
   return flags[field] ?? (field.startsWith("family.options") ? "--generator (options)" : field);
+}
+
+/** The first path at which two JSON values differ (`splits[1].where`), or undefined. */
+function jsonDifference(
+  a: JsonValue | undefined,
+  b: JsonValue | undefined,
+  path: string,
+): string | undefined {
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+    for (let index = 0; index < a.length; index++) {
+      const found = jsonDifference(a[index], b[index], `${path}[${index}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  const isObject = (value: JsonValue | undefined): value is { [key: string]: JsonValue } =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
+  if (isObject(a) && isObject(b)) {
+    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      const found = jsonDifference(a[key], b[key], path === "" ? key : `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  return canonicalJson(a) === canonicalJson(b) ? undefined : path;
 }
 
 /**
@@ -252,6 +379,20 @@ export function checkPlanFields(
   const spec = checkSpecFields(plan.spec, "spec");
   fields.integer(plan.shards, "shards", 1, Math.min(MAX_SHARDS, spec.numImages));
   fields.time(plan.created_at, "created_at");
+  if (plan.splits !== undefined) checkSplitFields(plan.splits, spec);
+  if (plan.recipe !== undefined) {
+    const recipe = fields.object(plan.recipe, "recipe");
+    fields.object(recipe.recipe, "recipe.recipe");
+    if (recipe.source !== undefined) {
+      const source = fields.object(recipe.source, "recipe.source");
+      // Empty for a run from flags whose seed was drawn, as metadata.json's recipe_source.
+      if (source.file !== "") fields.string(source.file, "recipe.source.file");
+      const overridden = fields.object(source.overridden, "recipe.source.overridden");
+      for (const [field, flag] of Object.entries(overridden)) {
+        fields.string(flag, `recipe.source.overridden.${field}`);
+      }
+    }
+  }
   if (spec.family.module !== undefined) {
     // A merge imports no module named in a file (generators/named_program.ts).
     throw new FieldError(
@@ -293,6 +434,49 @@ export function checkPlanFields(
     plan: { ...plan, spec } as unknown as RunPlanFile,
     renderer: description,
   };
+}
+
+/**
+ * Checks a plan's splits: each a split name (its files' and archive's name) once, a mode, a
+ * region, its count; the counts add up to the spec's. The regions themselves are checked when
+ * the merge makes their generators.
+ */
+function checkSplitFields(value: unknown, spec: DatasetSpec): void {
+  const splits = fields.array(value, "splits", 1, 1000);
+  if (spec.family.command !== undefined) {
+    throw new FieldError("splits", "(splits)", "none with an external renderer");
+  }
+  const names = new Set<string>();
+  let total = 0;
+  splits.forEach((item, index) => {
+    const path = `splits[${index}]`;
+    const entry = fields.object(item, path);
+    total += fields.integer(entry.num_images, `${path}.num_images`, 1, spec.numImages);
+    const split = fields.object(entry.split, `${path}.split`);
+    const name = fields.matching(
+      split.name,
+      `${path}.split.name`,
+      /^[a-z0-9][a-z0-9_-]{0,39}$/,
+      "a split name (1 to 40 lowercase letters, digits, '-' and '_')",
+    );
+    if (names.has(name)) {
+      throw new FieldError(`${path}.split.name`, name, "a name no other split has");
+    }
+    names.add(name);
+    fields.choice(split.mode, `${path}.split.mode`, ["grid", "random"]);
+    if (typeof split.where !== "boolean") fields.object(split.where, `${path}.split.where`);
+    if (split.factors !== undefined) fields.object(split.factors, `${path}.split.factors`);
+    if (split.correlations !== undefined) {
+      fields.array(split.correlations, `${path}.split.correlations`, 0, 1000);
+    }
+  });
+  if (total !== spec.numImages) {
+    throw new FieldError(
+      "splits",
+      `${total} images`,
+      `splits of spec.numImages (${spec.numImages}) images in all`,
+    );
+  }
 }
 
 /**

@@ -1,8 +1,11 @@
 /**
  * One slice of a sharded run: the contiguous images `start .. start + count - 1` of a dataset,
  * rendered into the run folder as the raw bytes of each array of the family's schema (the
- * first in `<slice>.bin`, each other in `<slice>.<array>.bin`). The slice that completes the
- * run merges it (see `merge.ts`).
+ * first in `<slice>.bin`, each other in `<slice>.<array>.bin`). A recipe's splits count as
+ * one run of images, the splits one after the other: the slice holds its share of each split
+ * its range reaches, in files named `<slice>.<split>` (`run_folder.ts`'s `sliceShares`),
+ * rendered on one set of threads. The slice that completes the run merges it (see
+ * `merge.ts`).
  *
  * A slice refuses to join a run whose recorded plan differs from its own (exit 2, naming the
  * flag); a slice already done is not redone; an interrupted or failed slice removes only its
@@ -18,7 +21,8 @@ import { crc32 } from "../format/crc32.ts";
 import { chunkBytes } from "../format/npz.ts";
 import { schemaOf } from "../generators/family_schema.ts";
 import { bytesPerSample, sampleBytes, type SampleSchema } from "../generators/sample_schema.ts";
-import { chunkProducer } from "../run/write.ts";
+import { chunkProducer, sharedThreads } from "../run/write.ts";
+import { runParts, type RunSplit } from "../run/parts.ts";
 import { estimateSliceThenMerge, formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { outputProgress } from "../report/progress_bar.ts";
 import type { SliceMetadata } from "../store/metadata.ts";
@@ -42,8 +46,9 @@ import {
   runFolderRead,
   type RunPlanFile,
   runProgress,
-  sliceName,
   sliceRange,
+  type SliceShare,
+  sliceShares,
   temporaryName,
   writeSliceRecord,
 } from "./run_folder.ts";
@@ -80,6 +85,10 @@ export interface SliceOptions extends SliceId {
   rendererTimeoutSeconds?: number;
   /** Asked after the plan is printed; rejects to cancel (nothing written). */
   confirm?: () => Promise<void>;
+  /** A recipe's splits: the merge writes one archive per split (the spec's count is their sum). */
+  splits?: RunSplit[];
+  /** The recipe the merged version records (as `RunOptions.recipe`); kept in plan.json. */
+  recipe?: RunPlanFile["recipe"];
 }
 
 /** What {@linkcode runSlice} did. */
@@ -150,13 +159,17 @@ async function sliceWith(
   // before anything is written (the write check below leaves a probe's trace in the folder).
   await runFolderRead(() => readPlan(runFolder(datasetDir, runId), runId));
   const folder = runFolder(datasetDir, runId);
+  if (options.splits !== undefined && spec.family.command !== undefined) {
+    throw new UsageError(
+      `Cannot use "--shards" with a recipe that has splits and an external renderer: ` +
+        "expected a family of dsgen's own",
+    );
+  }
   // Set by the plan step, read by the write step.
   let range!: ReturnType<typeof sliceRange>;
-  let slicePlan!: RunPlan;
+  let shares!: (SliceShare & { plan: RunPlan; schema: SampleSchema })[];
   let mine!: RunPlanFile;
   let refuseDifferent!: (recorded: RunPlanFile | undefined) => void;
-  let schema!: SampleSchema;
-  let bytesPerFirst = 0;
   let bytes = 0;
   let workers!: RunPlan["workers"];
   return await runSteps<SliceResult>(
@@ -165,14 +178,26 @@ async function sliceWith(
     {
       plan: async (rendererOptions) => {
         range = sliceRange(spec.numImages, shards, index);
-        slicePlan = await planRun({ ...spec, numImages: range.count }, {
-          hashes: false,
-          workers: options.workers,
-          probe: options.probe,
-          ...rendererOptions,
-        });
-        // The slice that completes the run merges it in this process: its estimate covers that.
-        const mergePlan = await planRun(spec, {
+        const parts = runParts(spec, options.splits);
+        shares = await Promise.all(
+          sliceShares(parts, shards, index).map(async (share) => {
+            const plan = await planRun({ ...share.part.spec, numImages: share.count }, {
+              // A share of a grid's images: the grid fixes the whole archive's count.
+              wholeImages: share.part.spec.numImages,
+              hashes: false,
+              workers: options.workers,
+              probe: options.probe,
+              ...rendererOptions,
+            });
+            return { ...share, plan, schema: schemaOf(plan.generator, spec.dtype) };
+          }),
+        );
+        // The largest share speaks for the slice: its threads, shared by every share, and
+        // its memory.
+        const slicePlan = largest(shares, (share) => share.count).plan;
+        // The slice that completes the run merges it in this process: its estimate covers
+        // that, for the largest archive the merge writes.
+        const mergePlan = await planRun(largest(parts, (part) => part.spec.numImages).spec, {
           workers: 1,
           probe: options.probe,
           ...rendererOptions,
@@ -183,10 +208,17 @@ async function sliceWith(
           run_id: runId,
           dataset: name,
           shards,
-          spec: { ...slicePlan.spec, numImages: spec.numImages },
+          spec: { ...spec, family: { ...spec.family, version: slicePlan.generator.version } },
           created_at: new Date().toISOString(),
           // The handshake, so that the merge learns the family from the plan and starts nothing.
           ...(renderers === undefined ? {} : { renderer: { declared: renderers.declared } }),
+          ...(options.splits === undefined ? {} : {
+            splits: options.splits.map(({ numImages, split }) => ({
+              num_images: numImages,
+              split,
+            })),
+          }),
+          ...(options.recipe === undefined ? {} : { recipe: options.recipe }),
         };
         refuseDifferent = (recorded: RunPlanFile | undefined) => {
           const differs = recorded === undefined ? undefined : planDifference(recorded, mine);
@@ -206,7 +238,9 @@ async function sliceWith(
           }
           throw new UsageError(
             `Cannot join run "${runId}": "${differs}" differs from the run's plan in ` +
-              `${planPath}, expected the same flags for every slice`,
+              `${planPath}, expected the same ${
+                recorded!.recipe !== undefined || mine.recipe !== undefined ? "recipe and " : ""
+              }flags for every slice`,
           );
         };
         // Checked before anything is created, and again once the plan is recorded (a slice with
@@ -222,23 +256,29 @@ async function sliceWith(
           return { done: { status: "already complete", record: done, ...await mergeIfComplete() } };
         }
 
-        schema = schemaOf(slicePlan.generator, spec.dtype);
-        bytesPerFirst = bytesPerSample(schema.arrays[0]!);
         // Every array's files: the first's `.bin` and a side file per later array.
-        bytes = range.count * sampleBytes(schema);
+        bytes = shares.reduce((sum, share) => sum + share.count * sampleBytes(share.schema), 0);
         workers = slicePlan.workers;
+        const splitsLine = options.splits === undefined ? [] : [
+          `Splits: ${
+            shares.map((share) =>
+              `${share.part.file} images ${share.start} to ${share.start + share.count - 1}`
+            ).join(", ")
+          }`,
+        ];
         return {
           lines: [
             `Plan: ${title}: ${range.count} images of ${spec.imageSize}x${spec.imageSize} ${spec.dtype}, ` +
             `generator ${slicePlan.generator.name} ${slicePlan.generator.version}, seed ${spec.seed}, ` +
             describeWorkers(workers),
-            `Output: ${resolve(folder)}/${sliceName(index, shards)}.bin`,
+            `Output: ${shares.map((share) => `${resolve(folder)}/${share.stem}.bin`).join(", ")}`,
             `Disk: ${formatMegabytes(bytes)} (${bytes} bytes)`,
             `Estimated memory: ${
               formatMegabytes(estimatedPeak)
             } for ${range.count} images and the ` +
             `merge, if this slice completes the run ` +
             `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
+            ...splitsLine,
           ],
           diskBytes: bytes,
           estimatedPeak,
@@ -261,69 +301,94 @@ async function sliceWith(
 
         const startedAt = new Date();
         const startTime = performance.now();
-        const finalPath = join(folder, `${sliceName(index, shards)}.bin`);
-        const temporary = join(folder, temporaryName(`${sliceName(index, shards)}.bin`));
         const progress = outputProgress(range.count, output);
-        const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
-        let spill: SpilledArrays | undefined;
+        // Files this slice published, removed again if a later share fails: no record, no files.
+        const published: string[] = [];
+        // Several shares (a recipe's splits) render on one set of threads, started once.
+        using threads = sharedThreads(shares.length, workers.count, {
+          rendering: renderers === undefined,
+        });
+        let current: { temporary: string; file: Deno.FsFile; spill?: SpilledArrays } | undefined;
         try {
-          // The schema's other arrays go to a slice file each as the first streams (for the merge
-          // to copy).
-          const later = schema.arrays.slice(1).map((array) => array.name);
-          const side = (array: string) => `${sliceName(index, shards)}.${array}.bin`;
-          const kept = SpilledArrays.create(
-            folder,
-            later.map((array) => temporaryName(side(array))),
-          );
-          spill = kept;
-          const produce = await chunkProducer(slicePlan, {
-            renderers,
-            firstSample: range.start,
-            signal,
-          });
-          const chunks = (async function* () {
-            for await (const chunk of produce(slicePlan.dataset, signal)) {
-              kept.append(chunk.numSamples, chunk.arrays.slice(1).map(chunkBytes));
-              yield chunk.arrays[0]!;
-            }
-          })();
-          const bytesPerImage = bytesPerFirst;
-          let written = 0;
-          const checksums = new ChunkChecksums();
-          for await (const chunk of chunks) {
-            const data = chunkBytes(chunk);
-            // The CRC-32 of each chunk, so the merge need not compute them (a worker already did).
-            checksums.add(
-              data.length,
-              typeof chunk === "object" && "crc32" in chunk ? chunk.crc32 : crc32(data),
+          let before = 0;
+          for (const share of shares) {
+            const { plan, schema, stem } = share;
+            const finalPath = join(folder, `${stem}.bin`);
+            const temporary = join(folder, temporaryName(`${stem}.bin`));
+            const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
+            current = { temporary, file };
+            // The schema's other arrays go to a slice file each as the first streams (for the
+            // merge to copy).
+            const later = schema.arrays.slice(1).map((array) => array.name);
+            const side = (array: string) => `${stem}.${array}.bin`;
+            const kept = SpilledArrays.create(
+              folder,
+              later.map((array) => temporaryName(side(array))),
             );
-            // Asynchronous on purpose: each write lets the event loop run, where a signal arrives.
-            let offset = 0;
-            while (offset < data.length) offset += await file.write(data.subarray(offset));
-            written += data.length;
-            progress.update(written / bytesPerImage);
+            current.spill = kept;
+            const produce = await chunkProducer(plan, {
+              renderers,
+              firstSample: share.start,
+              signal,
+              threads,
+            });
+            const chunks = (async function* () {
+              for await (const chunk of produce(plan.dataset, signal)) {
+                kept.append(chunk.numSamples, chunk.arrays.slice(1).map(chunkBytes));
+                yield chunk.arrays[0]!;
+              }
+            })();
+            const bytesPerImage = bytesPerSample(schema.arrays[0]!);
+            const done = before;
+            let written = 0;
+            const checksums = new ChunkChecksums();
+            for await (const chunk of chunks) {
+              const data = chunkBytes(chunk);
+              // The CRC-32 of each chunk, so the merge need not compute them (a worker already
+              // did).
+              checksums.add(
+                data.length,
+                typeof chunk === "object" && "crc32" in chunk ? chunk.crc32 : crc32(data),
+              );
+              // Asynchronous on purpose: each write lets the event loop run, where a signal
+              // arrives.
+              let offset = 0;
+              while (offset < data.length) offset += await file.write(data.subarray(offset));
+              written += data.length;
+              progress.update(done + written / bytesPerImage);
+            }
+            await file.sync();
+            file.close();
+            signal?.throwIfAborted();
+            if (kept.samples !== share.count) {
+              throw new RangeError(`The render gave ${kept.samples} of ${share.count} samples`);
+            }
+            const sides = later.map((array) => join(folder, side(array)));
+            await kept.keep(sides);
+            published.push(...sides);
+            // The checksums first: a slice file is never published without them.
+            const checksumPath = join(folder, `${stem}.crc32`);
+            await writeChunkChecksums(checksumPath, checksums);
+            published.push(checksumPath);
+            await Deno.rename(temporary, finalPath);
+            published.push(finalPath);
+            current = undefined;
+            before += share.count;
           }
-          await file.sync();
-          file.close();
-          signal?.throwIfAborted();
-          if (kept.samples !== range.count) {
-            throw new RangeError(`The render gave ${kept.samples} of ${range.count} samples`);
-          }
-          await kept.keep(later.map((array) => join(folder, side(array))));
           await renderers?.finish();
-          // The checksums first: a slice file is never published without them.
-          await writeChunkChecksums(folder, index, shards, checksums);
-          await Deno.rename(temporary, finalPath);
           progress.finish();
         } catch (error) {
           progress.clear();
-          try {
-            file.close();
-          } catch {
-            // Already closed.
+          if (current !== undefined) {
+            try {
+              current.file.close();
+            } catch {
+              // Already closed.
+            }
+            await Deno.remove(current.temporary).catch(() => {});
+            current.spill?.remove();
           }
-          await Deno.remove(temporary).catch(() => {});
-          spill?.remove();
+          for (const path of published) await Deno.remove(path).catch(() => {});
           await renderers?.abort();
           throw interruption(
             signal,
@@ -333,7 +398,7 @@ async function sliceWith(
               ? rendererRunError(error, `slice ${index}'s partial files were removed`)
               : undefined) ??
             new RunError(
-              `Cannot write slice ${index} of run "${runId}" to ${temporary}: ${
+              `Cannot write slice ${index} of run "${runId}" to ${current?.temporary ?? folder}: ${
                 systemReason(error)
               }; its partial file was removed`,
               { cause: error },
@@ -381,4 +446,9 @@ async function sliceWith(
     }
     return { merge };
   }
+}
+
+/** The item with the largest measure (the first of equals). */
+function largest<T>(items: readonly T[], measure: (item: T) => number): T {
+  return items.reduce((best, item) => measure(item) > measure(best) ? item : best);
 }

@@ -20,7 +20,7 @@ import type { DatasetSpec, ImageDtype } from "../generators/spec.ts";
 import type { writeDatasetNpz, WriteOptions } from "../pipeline/dataset.ts";
 import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { outputProgress } from "../report/progress_bar.ts";
-import { ARCHIVE_FILE, type VersionMetadata } from "../store/metadata.ts";
+import type { VersionMetadata } from "../store/metadata.ts";
 import type { NpzRecord } from "../pipeline/dataset.ts";
 import type { Staging, StagingEntry } from "../store/versions.ts";
 import { describePlan, planRun, type RunPlan } from "./plan.ts";
@@ -29,14 +29,13 @@ import { abandonVersion, publishVersion } from "./publish.ts";
 import { recordRun, type RunFacts } from "./record.ts";
 import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
-import { writeArchive } from "./write.ts";
-import { RenderThreads } from "../pipeline/worker_pool.ts";
+import { sharedThreads, writeArchive } from "./write.ts";
 import { ExternalRenderers, withRenderersFor } from "../renderer/pool.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { externalGenerator } from "../renderer/generator.ts";
 import { answerBytesPerPixel, parseDescription } from "../renderer/protocol.ts";
 import { quoteCommand } from "../generators/named_program.ts";
-import type { SplitRef } from "../recipe/split_generator.ts";
+import { type RunPart, runParts, type RunSplit } from "./parts.ts";
 import { compareRemake, type RecordedArchives } from "./remake.ts";
 import { RunError } from "../exit/errors.ts";
 
@@ -109,14 +108,10 @@ export interface GenerateDatasetOptions {
  */
 export interface RunOptions extends GenerateDatasetOptions {
   /**
-   * The arrays after the schema's first, by name; default: those the render pass made,
-   * spilled beside the archive (a merge reads them from the slices' files).
+   * A merge: each archive's chunks, in order, and its arrays after the schema's first, by name,
+   * read from the slices' files and copied (`WriteOptions.copying`) instead of rendered.
    */
-  laterArrays?: WriteOptions["laterArrays"];
-  /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */
-  copying?: boolean;
-  /** The chunks, in order; default: rendered (a merge reads them from slice files). */
-  sampleChunks?: WriteOptions["sampleChunks"];
+  copy?: (part: RunPart) => Required<Pick<WriteOptions, "sampleChunks" | "laterArrays">>;
   /** The writer; a test may inject a failing one. */
   writeDataset?: typeof writeDatasetNpz;
   /** A merge's record of the slices, kept in metadata.json. */
@@ -126,7 +121,7 @@ export interface RunOptions extends GenerateDatasetOptions {
   /**
    * For a merge of an external renderer's run: the handshake its plan recorded
    * (`describedAsJson`). The family is taken from it and no process is started; every array
-   * must come from `sampleChunks` and `laterArrays`.
+   * must come from `copy`.
    */
   rendererDeclared?: { [key: string]: JsonValue };
   /**
@@ -141,7 +136,7 @@ export interface RunOptions extends GenerateDatasetOptions {
    * Named splits, each written as its own archive `<name>.npz` instead of `dataset.npz`; the
    * spec's `numImages` is then their sum.
    */
-  splits?: { numImages: number; split: SplitRef }[];
+  splits?: RunSplit[];
   /**
    * A remake: the files and arrays a version's metadata.json records. The run fails (exit 1,
    * naming the first differing array) unless every archive has its recorded SHA-256.
@@ -229,7 +224,7 @@ type RendererFacts = Pick<
  * render nor be closed.
  */
 function recordedRenderer(spec: DatasetSpec, options: RunOptions): RendererFacts {
-  if (options.sampleChunks === undefined || options.laterArrays === undefined) {
+  if (options.copy === undefined) {
     throw new TypeError(
       "Cannot use a recorded renderer's handshake without every array's chunks",
     );
@@ -263,11 +258,11 @@ async function generateWith(
 
   // An external renderer's memory is measured on a pilot request of one chunk's size.
   // A merge brings its own chunks: its renderer only declared the family, and idles.
-  const rendering = renderers !== undefined && options.sampleChunks === undefined;
+  const rendering = renderers !== undefined && options.copy === undefined;
   const confirm = options.confirm;
   // One archive per split (`<name>.npz`), else dataset.npz; the largest part speaks for the
   // run: its threads and memory estimate.
-  let parts: { file: string; plan: RunPlan }[] = [];
+  let parts: (RunPart & { plan: RunPlan })[] = [];
   let plan: RunPlan;
   let archiveBytes = 0;
   return await runSteps(spec, { outputDir, name, external, rendering, output, signal }, {
@@ -276,18 +271,15 @@ async function generateWith(
         workers: options.workers,
         probe: options.probe,
         ...rendererOptions,
-        merge: options.sampleChunks !== undefined && options.copying === true,
+        merge: options.copy !== undefined,
       };
       // One archive per split (`<name>.npz`), else dataset.npz.
-      parts = options.splits === undefined
-        ? [{ file: ARCHIVE_FILE, plan: await planRun(spec, planOptions) }]
-        : await Promise.all(options.splits.map(async ({ numImages, split }) => ({
-          file: `${split.name}.npz`,
-          plan: await planRun(
-            { ...spec, numImages, family: { ...spec.family, split } },
-            planOptions,
-          ),
-        })));
+      parts = await Promise.all(
+        runParts(spec, options.splits).map(async (part) => ({
+          ...part,
+          plan: await planRun(part.spec, planOptions),
+        })),
+      );
       // The largest part speaks for the run: its threads and memory estimate.
       plan = parts.reduce((largest, part) =>
         part.plan.spec.numImages > largest.plan.spec.numImages ? part : largest
@@ -333,13 +325,12 @@ async function generateWith(
       const progress = outputProgress(
         spec.numImages,
         output,
-        options.copying === true ? "Merging" : "Generating",
+        options.copy !== undefined ? "Merging" : "Generating",
       );
       // Several archives (a recipe's splits) render on one set of threads, started once.
-      using threads = parts.length > 1 && plan.workers.count > 1 && external === undefined &&
-          options.sampleChunks === undefined
-        ? new RenderThreads(plan.workers.count)
-        : undefined;
+      using threads = sharedThreads(parts.length, plan.workers.count, {
+        rendering: external === undefined && options.copy === undefined,
+      });
       try {
         signal?.throwIfAborted();
         const archives: NpzRecord[] = [];
@@ -350,11 +341,9 @@ async function generateWith(
             await writeArchive(part.plan, join(staging.path, part.file), {
               onProgress: (images) => progress.update(done + images),
               signal,
-              sampleChunks: options.sampleChunks,
               renderers: rendering ? renderers : undefined,
               writeDataset: options.writeDataset,
-              laterArrays: options.laterArrays,
-              copying: options.copying,
+              ...(options.copy === undefined ? {} : { ...options.copy(part), copying: true }),
               threads,
             }),
           );

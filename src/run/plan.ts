@@ -65,6 +65,11 @@ export interface PlanOptions {
   hashes?: boolean;
   /** The run copies the slice files of a sharded run (a merge) instead of rendering. */
   merge?: boolean;
+  /**
+   * For a cluster slice: the images of the whole archive the slice holds a share of, which a
+   * family that fixes its count (a grid) must fix; default: the spec's own count.
+   */
+  wholeImages?: number;
 }
 
 /**
@@ -84,9 +89,10 @@ export interface PlanOptions {
  */
 export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Promise<RunPlan> {
   const generator = options.generator ?? await createGenerator(spec);
-  if (generator.fixedNumImages !== undefined && generator.fixedNumImages !== spec.numImages) {
+  const wholeImages = options.wholeImages ?? spec.numImages;
+  if (generator.fixedNumImages !== undefined && generator.fixedNumImages !== wholeImages) {
     throw new UsageError(
-      `Cannot generate ${spec.numImages} images with ${generator.name}: its options fix ` +
+      `Cannot generate ${wholeImages} images with ${generator.name}: its options fix ` +
         `${generator.fixedNumImages}`,
     );
   }

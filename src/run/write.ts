@@ -17,7 +17,7 @@ import {
   type WriteOptions,
 } from "../pipeline/dataset.ts";
 import { localSampleChunks } from "../pipeline/sample_chunk.ts";
-import { type RenderThreads, workerSampleChunks } from "../pipeline/worker_pool.ts";
+import { RenderThreads, workerSampleChunks } from "../pipeline/worker_pool.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** What a run's chunks may come from besides its own threads. */
@@ -83,6 +83,33 @@ export async function chunkProducer(
     ? (p: DatasetPlan, signal?: AbortSignal) =>
       workerSampleChunks(p, { workers, family, signal, firstImage, threads })
     : (p: DatasetPlan, signal?: AbortSignal) => localSampleChunks(p, { signal, first: firstImage });
+}
+
+/**
+ * The render threads that several archives of a run (a recipe's splits), or a slice's shares of
+ * them, render on, started once: each then renders on them however few its images.
+ *
+ * @param parts The number of archives (or shares) the run writes.
+ * @param workers The threads the run's largest part planned.
+ * @param options Whether the run renders on its own threads (not an external renderer's
+ *   processes, not a merge's copy).
+ * @returns The threads, to be disposed of (`using`) after the last part; undefined for one part
+ *   or one thread: each part then takes its plan's own.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sharedThreads } from "./write.ts";
+ * assert.equal(sharedThreads(1, 4, { rendering: true }), undefined);
+ * using threads = sharedThreads(2, 2, { rendering: true });
+ * assert.equal(threads?.count, 2);
+ * ```
+ */
+export function sharedThreads(
+  parts: number,
+  workers: number,
+  options: { rendering: boolean },
+): RenderThreads | undefined {
+  return parts > 1 && workers > 1 && options.rendering ? new RenderThreads(workers) : undefined;
 }
 
 /** Options of {@linkcode writeArchive}. */
