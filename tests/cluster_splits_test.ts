@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { listVersions } from "../src/store/versions.ts";
-import { runFolder } from "../src/cluster/run_folder.ts";
+import { checkPlanFields, runFolder } from "../src/cluster/run_folder.ts";
 import { entriesOf } from "./support/cli.ts";
 import { runCli as runWith, startCli, taskPermissions, waitFor } from "./fault_fixtures.ts";
 import { withTempDir } from "./support/folders.ts";
@@ -149,6 +149,12 @@ for (const [label, recipe] of [["grid", GRID_RECIPE], ["random", RANDOM_RECIPE]]
         remade.stderr,
         new RegExp(`^Remade byte-identical: ${names[0]} SHA-256 [0-9a-f]{64}, ${names[1]} SHA-256`),
       );
+      // Sliced again from its metadata.json, the run says it compares nothing.
+      const resliced = await runCli(
+        sliceArgs(join(merged, "metadata.json"), join(folder, "resliced"), 2, 0, "again"),
+      );
+      assert.equal(resliced.code, 0, resliced.stderr);
+      assert.match(resliced.stderr, /^Not a remake: a slice of a sharded run does not compare/);
     });
   });
 }
@@ -293,4 +299,39 @@ Deno.test("a slice killed in its second split removes its files; rerun, the run 
     assert.equal(rerun.stdout, version!.path + "\n");
     assert.deepEqual(await entriesOf(version!.path), ["large.npz", "metadata.json", "small.npz"]);
   });
+});
+
+Deno.test("plan.json's splits are checked before a merge uses them", () => {
+  const split = { name: "train", mode: "random", where: true };
+  const plan = {
+    schema_version: 1,
+    run_id: "7",
+    dataset: "d",
+    shards: 2,
+    spec: {
+      family: { name: "dsprites", options: {} },
+      seed: 1,
+      numImages: 10,
+      imageSize: 16,
+      dtype: "uint8",
+    },
+    created_at: "2026-12-05T00:00:00.000Z",
+    splits: [{ num_images: 6, split }, { num_images: 4, split: { ...split, name: "test" } }],
+  };
+  assert.equal(checkPlanFields(plan, "7").plan.splits?.length, 2);
+  const cases: [(bad: typeof plan) => void, RegExp][] = [
+    [(bad) => void (bad.splits[1]!.split.name = "../x"), /: splits\[1\]\.split\.name is "\.\.\/x"/],
+    [
+      (bad) => void (bad.splits[1]!.split.name = "train"),
+      /: splits\[1\]\.split\.name .* no other split/,
+    ],
+    [(bad) => void (bad.splits[0]!.num_images = 7), /: splits is "11 images"/],
+    [(bad) => void (bad.splits[0]!.split.mode = "all"), /: splits\[0\]\.split\.mode/],
+    [(bad) => void (bad.splits[0]!.split.where = "rest" as never), /: splits\[0\]\.split\.where/],
+  ];
+  for (const [change, message] of cases) {
+    const bad = structuredClone(plan);
+    change(bad);
+    assert.throws(() => checkPlanFields(bad, "7"), message);
+  }
 });

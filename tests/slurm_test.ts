@@ -2,7 +2,8 @@
  * A sharded run through a real Slurm cluster (one node, started for the test): a 4-task job
  * array makes one version byte-identical to one machine's; `scancel` of one task of a second
  * array leaves no version and the other slices intact, and a rerun of that index completes
- * it. Skipped with a printed reason where Slurm is not installed or we are not root; under
+ * it; a recipe with splits as a 3-task array gives one machine's split archives. Skipped with a
+ * printed reason where Slurm is not installed or we are not root; under
  * `CI=true` a missing Slurm fails instead (.ci/run installs it as root; the GitHub workflow
  * installs it and runs this test again as root).
  *
@@ -178,6 +179,66 @@ with np.load(sys.argv[1], allow_pickle=False) as data:
       assert.equal(merged.length, 1, await logs(rerunId));
       assert.equal(await sha256(join(merged[0]!.path, "dataset.npz")), expected);
       assert.deepEqual(await entriesOf(join(second, "shapes16")), [merged[0]!.id]);
+
+      // 4. A recipe with splits (train and test, drawn from dSprites' grid), as a 3-task array:
+      // each split archive is one machine's.
+      const recipe = join(folder, "splits.json");
+      await Deno.writeTextFile(
+        recipe,
+        JSON.stringify({
+          family: "dsprites",
+          image_size: 16,
+          seed: SEED,
+          name: "splits",
+          splits: [
+            {
+              name: "train",
+              where: { not: { preset: "montero_extrapolation" } },
+              num_images: 20_000,
+              correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
+            },
+            { name: "test", where: "rest", num_images: 5_000 },
+          ],
+        }),
+      );
+      const whole = await runCli([
+        "generate",
+        "--recipe",
+        recipe,
+        "--output-dir",
+        join(folder, "whole"),
+        "-y",
+        "-q",
+      ]);
+      assert.equal(whole.code, 0, whole.stderr);
+      const third = join(folder, "third");
+      const splitsId = (await cluster.run("sbatch", [
+        "--parsable",
+        "--array=0-2",
+        "--cpus-per-task=1",
+        "--mem=2G",
+        `--chdir=${REPO_ROOT}`,
+        `--output=${folder}/slurm-%A_%a.out`,
+        `--wrap=${Deno.execPath()} ${words.join(" ")} main.ts generate --recipe ${recipe} ` +
+        `--output-dir ${third} --shards 3 --yes --quiet`,
+      ])).trim();
+      await cluster.waitForJobs([splitsId]);
+      assert.deepEqual(
+        await cluster.jobStates(splitsId),
+        Array(3).fill("COMPLETED"),
+        await logs(splitsId),
+      );
+      const [splitVersion] = await listVersions(join(third, "splits"));
+      assert.ok(splitVersion !== undefined, await logs(splitsId));
+      assert.deepEqual(await entriesOf(join(third, "splits")), [splitVersion.id]);
+      for (const name of ["test.npz", "train.npz"]) {
+        assert.equal(
+          await sha256(join(splitVersion.path, name)),
+          await sha256(join(whole.stdout.trim(), name)),
+          name,
+        );
+      }
+      assert.equal((await readMetadata(splitVersion.path)).sharded_run?.run_id, splitsId);
     } finally {
       await cluster.stop();
       await Deno.remove(folder, { recursive: true });

@@ -636,6 +636,12 @@ export async function runGenerate(
       : { source: { file: recipe?.file ?? "", overridden } }),
   };
   if (options.slice !== undefined) {
+    if (recipe?.remake !== undefined) {
+      io.stderr(
+        "Not a remake: a slice of a sharded run does not compare the merged archives with " +
+          "metadata.json; remake on one machine, or compare the merged version's `files` with it\n",
+      );
+    }
     const slice = await runSlice(spec, options.outputDir, {
       ...(options.yes ? {} : { confirm: () => confirm(io) }),
       ...options.slice,

@@ -53,7 +53,10 @@ export interface ArrayMetadata {
 export interface SliceMetadata {
   /** The slice's index, 0 to shards - 1. */
   index: number;
-  /** The first image of the slice. */
+  /**
+   * The first image of the slice; for a recipe with splits, among the splits' images one after
+   * the other, in the recipe's order.
+   */
   start_image: number;
   /** The number of images in the slice. */
   num_images: number;
