@@ -210,6 +210,14 @@ Deno.test("a slice with another recipe exits 2 naming the field, and writes noth
   await withTempDir("dsgen_cluster_splits_test_", async (folder) => {
     const file = join(folder, "recipe.json");
     await Deno.writeTextFile(file, JSON.stringify(RANDOM_RECIPE));
+    const tooMany = await runCli(sliceArgs(file, folder, 4002, 0, "d"));
+    assert.equal(tooMany.code, 2, tooMany.stderr);
+    assert.equal(
+      tooMany.stderr,
+      `dsgen: Cannot use "--shards" value "4002": expected at most the 4001 images of the ` +
+        `recipe's splits (${file})\n`,
+    );
+    assert.deepEqual(await entriesOf(folder), ["recipe.json"]);
     const first = await runCli(sliceArgs(file, folder, 3, 0, "d"));
     assert.equal(first.code, 0, first.stderr);
     const runDir = runFolder(join(folder, "random"), "d");

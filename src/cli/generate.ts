@@ -358,7 +358,7 @@ function sliceOfFlags(
     integer: (flag: string, min: number, max: number) => number;
     env: Record<string, string | undefined> | undefined;
   },
-  run: { seed: number | undefined; numImages: number },
+  run: { seed: number | undefined; numImages: number; counted?: string },
 ): SliceId | undefined {
   const { values, text, integer } = flags;
   if (values.shards === undefined) {
@@ -385,7 +385,7 @@ function sliceOfFlags(
   if (shards > run.numImages) {
     throw new UsageError(
       `Cannot use "--shards" value ${quote(String(values.shards))}: expected at most the ` +
-        `${run.numImages} images of "--num-images"`,
+        `${run.numImages} images of ${run.counted ?? '"--num-images"'}`,
     );
   }
   return { shards, index: slice.index, runId: slice.runId };
@@ -459,6 +459,7 @@ function recipeOptions(
   const slice = sliceOfFlags({ values, text, integer, env: defaults.env }, {
     seed: recipe.seed,
     numImages,
+    counted: `the recipe${run.splits === undefined ? "" : "'s splits"} (${run.file})`,
   });
   if (slice !== undefined) options.slice = slice;
   if (family.command !== undefined) {
