@@ -1,7 +1,9 @@
 /**
  * Merging a sharded run: the slices' image files, in order, streamed through the normal
- * archive writer, so that `dataset.npz` is byte for byte what one machine writes for the same
- * spec; then published as a normal version with one rename, and the run folder removed.
+ * archive writer, so that `dataset.npz` (or, for a recipe's splits, each `<split>.npz` from
+ * its slices' shares) is byte for byte what one machine writes for the same spec, and
+ * metadata.json records what one machine's does; then published as a normal version with one
+ * rename, and the run folder removed.
  *
  * Exactly one process merges: the one whose `mkdir merge.lock` succeeds (atomic on every file
  * system, NFS included). The merger keeps `merge.lock/owner.json` locked while it lives, so a
