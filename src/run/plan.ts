@@ -8,9 +8,14 @@
 import { UsageError } from "../exit/errors.ts";
 import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
-import { chunkSamples, type DatasetPlan, predictArchiveBytes } from "../pipeline/dataset.ts";
+import {
+  chunkSamples,
+  type DatasetPlan,
+  predictArchiveBytes,
+  spillBytes,
+} from "../pipeline/dataset.ts";
 import { schemaOf } from "../generators/family_schema.ts";
-import { bytesPerSample, sampleBytes, type SampleSchema } from "../generators/sample_schema.ts";
+import { sampleBytes, type SampleSchema } from "../generators/sample_schema.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { effectiveWorkers } from "../pipeline/worker_pool.ts";
 import { chooseThreadPlan } from "../pipeline/thread_plan.ts";
@@ -34,8 +39,8 @@ export interface RunPlan {
   archiveBytes: number;
   /**
    * Bytes of the spill files beside the archive while it is written (`spill.ts`): every array
-   * of the schema after the first, once the first is written; 0 for a merge, which brings
-   * them. The disk needs room for both.
+   * of the schema after the first, and the arrays drawn per image (`latents_classes`), once
+   * the first is written; 0 for a merge, which brings them. The disk needs room for both.
    */
   spillBytes: number;
   /** The estimated peak memory. */
@@ -161,9 +166,7 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     workers,
     hashThread: threads.hashThread,
     archiveBytes,
-    spillBytes: options.merge === true
-      ? 0
-      : spec.numImages * (sampleBytes(schema) - bytesPerSample(schema.arrays[0]!)),
+    spillBytes: options.merge === true ? 0 : spillBytes(dataset),
     estimate,
     memory: memoryLimit(probe, allocated),
   };
