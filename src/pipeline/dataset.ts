@@ -108,6 +108,12 @@ export interface WriteOptions {
    * spill files beside the archive meanwhile.
    */
   laterArrays?: () => ReadonlyMap<string, AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
+  /**
+   * Whether the write waits for the file to reach the disk (default true). A run of several
+   * archives syncs each with {@linkcode syncFile} while it writes the next, and waits for
+   * them all before it publishes.
+   */
+  sync?: boolean;
 }
 
 /**
@@ -311,13 +317,36 @@ export async function writeDatasetNpz(
       },
     });
     const arrays = await streamDatasetNpz(plan, writable, options, spill);
-    const [sha256] = await Promise.all([hasher.digest(), file.sync()]);
+    const [sha256] = await Promise.all([
+      hasher.digest(),
+      options.sync === false ? undefined : file.sync(),
+    ]);
     return { bytes, sha256, arrays };
   } finally {
     hasher.close();
     file.close();
     spill?.remove();
   }
+}
+
+/**
+ * Waits for a written file to reach the disk (fsync), e.g. an archive written with
+ * `sync: false`. Any descriptor of the file flushes it: this one is opened for reading.
+ *
+ * @param path The file.
+ * @returns When the file's data and size are on the disk.
+ * @example
+ * ```ts
+ * import { syncFile } from "./dataset.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "written");
+ * await syncFile(path);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function syncFile(path: string): Promise<void> {
+  using file = await Deno.open(path, { read: true });
+  await file.sync();
 }
 
 /**
