@@ -277,6 +277,8 @@ async function generateWith(
         probe: options.probe,
         ...rendererOptions,
         merge: options.sampleChunks !== undefined && options.copying === true,
+        // A recipe's splits render on one set of threads, chosen for all their images.
+        threadImages: spec.numImages,
       };
       // One archive per split (`<name>.npz`), else dataset.npz.
       parts = options.splits === undefined

@@ -70,6 +70,13 @@ export interface PlanOptions {
   hashes?: boolean;
   /** The run copies the slice files of a sharded run (a merge) instead of rendering. */
   merge?: boolean;
+  /**
+   * The samples the run's threads render in all, when they render several archives on one
+   * set of threads (a recipe's splits): the threads are chosen for these, not for this
+   * archive's alone (default: this plan's). Eight splits of 100,000 16x16 images are a
+   * run of 800,000 for the threads, not eight runs too small for them.
+   */
+  threadImages?: number;
 }
 
 /**
@@ -127,17 +134,19 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     const cores = options.workers === undefined
       ? allocated.count
       : allocatedWorkers(undefined, probe).count;
+    const threadImages = Math.max(spec.numImages, options.threadImages ?? 0);
     threads = chooseThreadPlan({
-      numImages: spec.numImages,
+      numImages: threadImages,
       imageSize: spec.imageSize,
       dtype: spec.dtype,
       bytePath: generator.renderBytes !== undefined,
       ...(generator.schema === undefined ? {} : { sampleBytes: sampleBytes(schema) }),
     }, {
-      workers: effectiveWorkers(allocated.count, dataset),
+      workers: effectiveWorkers(allocated.count, { ...dataset, numImages: threadImages }),
       fixed: options.workers !== undefined,
       cores,
-      archiveBytes: options.hashes === false ? 0 : archiveBytes,
+      // The bytes hashed over those samples.
+      archiveBytes: options.hashes === false ? 0 : archiveBytes * threadImages / spec.numImages,
     });
   }
   const workers = { count: threads.workers, source: allocated.source };
