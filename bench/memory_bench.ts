@@ -10,7 +10,9 @@
  * float64; 64x64 and 256x256; the dsprites grid; an external renderer (`zeros_renderer.py`,
  * and the float32 example `examples/python/render.py`); a Slurm-style run in two slices, the
  * slice index taken from `SLURM_ARRAY_TASK_ID`, whose second slice merges the run, and the same
- * run merged by a job of its own (`dsgen merge`, as an `afterok` job does).
+ * run merged by a job of its own (`dsgen merge`, as an `afterok` job does); recipes with splits
+ * (1,000,000 images in a train and a test split with a correlated pair, 8 splits of 100,000 and
+ * of 1,000,000 images, the dsprites grid at 64x64 in two grid splits).
  *
  * `--huge` adds 100,000,000 16x16 images (26 GB written, a few minutes) and prints the ratio of
  * its peak to the 1,000,000-image peak of the same plan: memory must stay flat. Output goes
@@ -54,6 +56,25 @@ interface Row {
    * finds the merge taken (a lock held by another host) and leaves it.
    */
   mergeJob?: boolean;
+  /** A recipe, written to a file that `--recipe` names before `args`. */
+  recipe?: { [key: string]: unknown };
+}
+
+/** A random recipe of `count` splits of `images` 16x16 dsprites images, disjoint in posX. */
+function posXSplits(count: number, images: number): { [key: string]: unknown } {
+  // posX takes 32 values from 0 to 1: split k holds those in [k / count, (k + 1) / count).
+  const edge = (k: number) => k / count - 1e-9;
+  return {
+    family: "dsprites",
+    image_size: 16,
+    splits: Array.from({ length: count }, (_, k) => ({
+      name: `part${k}`,
+      where: k === count - 1
+        ? { factor: "posX", ge: edge(k) }
+        : { factor: "posX", ge: edge(k), lt: edge(k + 1) },
+      num_images: images,
+    })),
+  };
 }
 
 const zeros = (size: number) => `python3 ${join(ROOT, "bench/zeros_renderer.py")} ${size} uint8`;
@@ -95,6 +116,37 @@ const ROWS: Row[] = [
       "--generator-cmd",
       `python3 ${join(ROOT, "examples/python/render.py")}`,
     ],
+  },
+  {
+    name: "recipe 1M 16: 2 splits, 1 correlated pair",
+    args: [],
+    recipe: {
+      family: "dsprites",
+      image_size: 16,
+      splits: [
+        {
+          name: "train",
+          where: { not: { preset: "montero_extrapolation" } },
+          num_images: 900_000,
+          correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
+        },
+        { name: "test", where: "rest", num_images: 100_000 },
+      ],
+    },
+  },
+  { name: "recipe 8 x 100K 16: 8 splits", args: [], recipe: posXSplits(8, 100_000) },
+  { name: "recipe 8 x 1M 16: 8 splits", args: [], recipe: posXSplits(8, 1_000_000) },
+  {
+    name: "recipe dsprites grid 64: 2 grid splits",
+    args: [],
+    recipe: {
+      family: { name: "dsprites", options: { grid: true } },
+      image_size: 64,
+      splits: [
+        { name: "test", where: { preset: "montero_extrapolation" } },
+        { name: "train", where: "rest" },
+      ],
+    },
   },
   { name: "10M 16 uint8 in 2 slices", args: ["--num-images", "1e7"], shards: 2 },
   {
@@ -164,10 +216,16 @@ try {
     if (row.huge === true && !values.huge) continue;
     if (values.only !== undefined && !row.name.includes(values.only)) continue;
     const out = join(outputRoot, "run");
+    const args = [...row.args];
+    if (row.recipe !== undefined) {
+      const file = join(outputRoot, "recipe.json");
+      await Deno.writeTextFile(file, JSON.stringify(row.recipe));
+      args.unshift("--recipe", file);
+    }
     if (row.shards === undefined) {
       // Not --quiet: the plan line says which threads the default chose.
       const measured = await measureTree(Deno.execPath(), [
-        ...dsgen([...row.args, "--seed", "7", "--output-dir", out]),
+        ...dsgen([...args, "--seed", "7", "--output-dir", out]),
       ]);
       record(row.name, await versionEstimate(measured.stdout), measured, planNote(measured.stderr));
     } else {
@@ -183,7 +241,7 @@ try {
         }
         const measured = await measureTree(
           Deno.execPath(),
-          dsgen([...row.args, "--seed", "7", "--output-dir", out, "--shards", `${row.shards}`]),
+          dsgen([...args, "--seed", "7", "--output-dir", out, "--shards", `${row.shards}`]),
           {
             env: {
               SLURM_ARRAY_JOB_ID: "4242",

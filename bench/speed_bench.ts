@@ -31,8 +31,9 @@
  * 7. what a recipe's splits and distributions cost (docs/recipes.md; the target is at most
  *    10% of the generation speed): 1,000,000 dsprites images of 16x16, default plan, as one
  *    archive against a recipe of two splits (900,000 images outside Montero et al.'s
- *    extrapolation region with orientation and posX correlated, 100,000 inside it),
- *    alternated, `--rounds` times.
+ *    extrapolation region with orientation and posX correlated, 100,000 inside it), and
+ *    against 8 splits of 125,000 (one eighth of posX's range each), alternated, `--rounds`
+ *    times.
  *
  * Runs write to a tmpfs the bench mounts when it runs as root, else to the temporary folder;
  * `--output-dir D` writes under D instead (e.g. a disk, to see the disk's limit).
@@ -507,12 +508,31 @@ async function benchRecipe(root: string, numImages: number): Promise<void> {
       ],
     }),
   );
+  // Eight splits, each an eighth of posX's 32 values.
+  const eightSplits = `${root}/recipe8.json`;
+  const edge = (k: number) => k / 8 - 1e-9;
+  await Deno.writeTextFile(
+    eightSplits,
+    JSON.stringify({
+      family: "dsprites",
+      image_size: 16,
+      seed: 42,
+      splits: Array.from({ length: 8 }, (_, k) => ({
+        name: `part${k}`,
+        where: k === 7
+          ? { factor: "posX", ge: edge(k) }
+          : { factor: "posX", ge: edge(k), lt: edge(k + 1) },
+        num_images: Math.floor(numImages / 8), // 125,000 of 1,000,000
+      })),
+    }),
+  );
   const cases = [
     {
       label: "one archive",
       args: ["--generator", "dsprites", "--image-size", "16", "--num-images", String(numImages)],
     },
     { label: "recipe: 2 splits, 1 correlated pair", args: ["--recipe", recipe] },
+    { label: "recipe: 8 splits", args: ["--recipe", eightSplits] },
   ];
   const seconds = cases.map((): number[] => []), cpu = cases.map((): number[] => []);
   for (let round = 0; round < rounds; round++) {

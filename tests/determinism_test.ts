@@ -8,6 +8,7 @@ import {
   chunkImages,
   type DatasetPlan,
   drawnClassicArray,
+  spilledNames,
   writeDatasetNpz,
 } from "../src/pipeline/dataset.ts";
 import { localSampleChunks, type SampleChunk } from "../src/pipeline/sample_chunk.ts";
@@ -385,5 +386,31 @@ Deno.test("the writer copies the render pass's labels, takes them drawn again fr
     );
     const left = [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
     assert.deepEqual(left, ["drawn.npz", "short.npz", "spilled.npz"]);
+  });
+});
+
+Deno.test("latents_classes drawn as the images stream (spilled) or after them: the same archive", async () => {
+  await withTempDir("dsgen_determinism_test_", async (folder) => {
+    const generator = generators.get("dsprites").create({ imageSize: 16 });
+    const p = { generator, numImages: 300, seed: 11, dtype: "uint8" as const, chunkImages: 64 };
+    assert.deepEqual(spilledNames(p), ["labels", "latents", "latents_classes"]);
+    // Spilled: drawn per chunk of images, and read back after them.
+    const spilled = await writeDatasetNpz(p, join(folder, "spilled.npz"));
+    // A caller that brings the sample arrays: latents_classes drawn after the images.
+    const after = await writeDatasetNpz(p, join(folder, "after.npz"), {
+      sampleChunks: function* (q, signal) {
+        for (const chunk of localSampleChunks(q, { signal })) {
+          yield { numSamples: chunk.numSamples, arrays: chunk.arrays.slice(0, 1) };
+        }
+      },
+      laterArrays: () =>
+        new Map([
+          ["labels", drawnClassicArray(p, "labels")],
+          ["latents", drawnClassicArray(p, "latents")],
+        ]),
+    });
+    assert.equal(spilled.sha256, after.sha256);
+    const left = [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
+    assert.deepEqual(left, ["after.npz", "spilled.npz"]);
   });
 });

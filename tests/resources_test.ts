@@ -90,3 +90,22 @@ Deno.test("the plan line says where the threads and the memory limit came from",
   const byHand = await planRun(spec, { probe, workers: 2 });
   assert.match(describePlan(byHand, { output: "x" })[0]!, /, 2 workers$/);
 });
+
+Deno.test("archives rendered on one set of threads (a recipe's splits) get threads for all their images", async () => {
+  const probe = { usableCpus: 2, machineCpus: 2, availableBytes: 20e9, env: {} };
+  const part = {
+    family: { name: "dsprites", options: {} },
+    seed: 1,
+    numImages: 100_000,
+    imageSize: 16,
+    dtype: "uint8" as const,
+  };
+  // Alone, 100,000 16x16 images are too few for the threads to pay.
+  assert.equal((await planRun(part, { probe })).workers.count, 1);
+  // One of eight such splits: 800,000 images for the threads.
+  const shared = await planRun(part, { probe, threadImages: 800_000 });
+  assert.equal(shared.workers.count, 2);
+  // Its own images still size its archive and spill files.
+  assert.equal(shared.archiveBytes, (await planRun(part, { probe })).archiveBytes);
+  assert.equal(shared.dataset.numImages, 100_000);
+});

@@ -62,6 +62,15 @@ Deno.test("planRun: the disk room counts the spill files beside the archive", as
     dtype: "uint8",
   });
   assert.equal(shapes.spillBytes, 1000 * (1 + 4 * 4));
+  // A grid family's latents_classes (6 int64 a sample) is drawn as the images stream: spilled.
+  const dsprites = await planRun({
+    family: { name: "dsprites", options: {} },
+    seed: 5,
+    numImages: 1000,
+    imageSize: 16,
+    dtype: "uint8",
+  });
+  assert.equal(dsprites.spillBytes, 1000 * (1 + 6 * 4 + 6 * 8));
 });
 
 Deno.test("chooseThreadPlan: scenes are planned by their bytes: 100,000 at 64x64 hash apart", async () => {

@@ -64,3 +64,42 @@ Deno.test("render threads kept for the next archive are reused only when they an
   assert.deepEqual(await bytesOf({ workers: 2, family, threads }), expected);
   assert.equal(threads.started, 4);
 });
+
+Deno.test("render threads kept for the next archive reuse its slots when their sizes match", async () => {
+  const family = { name: "shapes", options: {} };
+  const planOf = (imageSize: number) => ({
+    generator: generators.get("shapes").create({ imageSize }),
+    numImages: 40,
+    seed: 3,
+    dtype: "uint8" as const,
+    chunkImages: 4,
+  });
+  using threads = new RenderThreads(2);
+  // The chunks' bytes are views over the slots: their buffers tell which slots were used.
+  const buffersOf = async (plan: ReturnType<typeof planOf>) => {
+    const buffers = new Set<ArrayBufferLike>();
+    const bytes: number[] = [];
+    for await (const chunk of workerSampleChunks(plan, { workers: 2, family, threads })) {
+      const first = chunk.arrays[0]!;
+      buffers.add((first instanceof Uint8Array ? first : first.bytes).buffer);
+      bytes.push(...chunkBytes(first));
+    }
+    return { buffers, bytes };
+  };
+  const first = await buffersOf(planOf(8));
+  const second = await buffersOf(planOf(8));
+  assert.ok(first.buffers.size >= 2);
+  // The same buffers (a thread may get the other's lane: the set, not the order).
+  assert.equal(second.buffers.size, first.buffers.size);
+  assert.ok([...second.buffers].every((buffer) => first.buffers.has(buffer)));
+  assert.deepEqual(second.bytes, first.bytes);
+  // Other sizes: new slots, and the right bytes in them.
+  const other = await buffersOf(planOf(12));
+  assert.ok([...other.buffers].every((buffer) => !first.buffers.has(buffer)));
+  const alone = [];
+  for await (const chunk of workerSampleChunks(planOf(12), { workers: 2, family })) {
+    alone.push(...chunkBytes(chunk.arrays[0]!));
+  }
+  assert.deepEqual(other.bytes, alone);
+  assert.equal(threads.started, 2);
+});

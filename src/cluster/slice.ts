@@ -184,6 +184,8 @@ async function sliceWith(
             const plan = await planRun({ ...share.part.spec, numImages: share.count }, {
               // A share of a grid's images: the grid fixes the whole archive's count.
               wholeImages: share.part.spec.numImages,
+              // The shares render on one set of threads, chosen for the slice's images.
+              threadImages: range.count,
               hashes: false,
               workers: options.workers,
               probe: options.probe,

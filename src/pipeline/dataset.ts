@@ -108,6 +108,12 @@ export interface WriteOptions {
    * spill files beside the archive meanwhile.
    */
   laterArrays?: () => ReadonlyMap<string, AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
+  /**
+   * Whether the write waits for the file to reach the disk (default true). A run of several
+   * archives syncs each with {@linkcode syncFile} while it writes the next, and waits for
+   * them all before it publishes.
+   */
+  sync?: boolean;
 }
 
 /**
@@ -275,11 +281,13 @@ export async function writeDatasetNpz(
   const collectEvery = options.copying === true ? Infinity : COLLECT_EVERY_BYTES;
   let lastTurn = performance.now();
   const file = await Deno.open(path, { write: true, createNew: true });
-  // The later arrays of the schema, spilled as the first streams, unless the caller brings
-  // its own.
-  const later = schemaOf(plan.generator, plan.dtype).arrays.slice(1);
+  // The later arrays of the schema, then the arrays drawn per image (`rows`), spilled as the
+  // first streams, unless the caller brings its own.
   const spill = options.laterArrays === undefined
-    ? SpilledArrays.create(dirname(path), later.map((spec) => `.${basename(path)}.${spec.name}`))
+    ? SpilledArrays.create(
+      dirname(path),
+      spilledNames(plan).map((name) => `.${basename(path)}.${name}`),
+    )
     : undefined;
   // SHA-256 here as the bytes pass, or on a thread of its own that reads them back.
   const hasher = options.hashThread === true ? new ThreadHasher(path) : new InlineHasher();
@@ -309,13 +317,36 @@ export async function writeDatasetNpz(
       },
     });
     const arrays = await streamDatasetNpz(plan, writable, options, spill);
-    const [sha256] = await Promise.all([hasher.digest(), file.sync()]);
+    const [sha256] = await Promise.all([
+      hasher.digest(),
+      options.sync === false ? undefined : file.sync(),
+    ]);
     return { bytes, sha256, arrays };
   } finally {
     hasher.close();
     file.close();
     spill?.remove();
   }
+}
+
+/**
+ * Waits for a written file to reach the disk (fsync), e.g. an archive written with
+ * `sync: false`. Any descriptor of the file flushes it: this one is opened for reading.
+ *
+ * @param path The file.
+ * @returns When the file's data and size are on the disk.
+ * @example
+ * ```ts
+ * import { syncFile } from "./dataset.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "written");
+ * await syncFile(path);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function syncFile(path: string): Promise<void> {
+  using file = await Deno.open(path, { read: true });
+  await file.sync();
 }
 
 /**
@@ -337,6 +368,54 @@ export function predictArchiveBytes(plan: DatasetPlan): Promise<number> {
   return Promise.resolve(datasetLayout(plan).archiveBytes);
 }
 
+/**
+ * The arrays a write spills beside the archive while the first array streams: the schema's
+ * later arrays (from the chunks), then the arrays drawn per image (`rows`, e.g.
+ * `latents_classes`), drawn for each chunk as it arrives while the threads render the next,
+ * instead of after the images while they wait.
+ *
+ * @param plan What to generate.
+ * @returns The arrays' names, in spill order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { spilledNames } from "./dataset.ts";
+ * const generator = generators.get("dsprites").create({ imageSize: 16 });
+ * const plan = { generator, numImages: 10, seed: 1, dtype: "uint8" as const, chunkImages: 4 };
+ * assert.deepEqual(spilledNames(plan), ["labels", "latents", "latents_classes"]);
+ * ```
+ */
+export function spilledNames(plan: DatasetPlan): string[] {
+  return datasetArrays(plan).filter(({ data }) =>
+    (data.kind === "sample" && data.index > 0) || data.kind === "rows"
+  ).map(({ name }) => name);
+}
+
+/**
+ * The bytes a write spills beside the archive ({@linkcode spilledNames}), for the disk check.
+ *
+ * @param plan What to generate.
+ * @returns The spill files' total size, in bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generators } from "../generators/registry.ts";
+ * import { spillBytes } from "./dataset.ts";
+ * const generator = generators.get("dsprites").create({ imageSize: 16 });
+ * const plan = { generator, numImages: 10, seed: 1, dtype: "uint8" as const, chunkImages: 4 };
+ * assert.equal(spillBytes(plan), 10 * (1 + 6 * 4 + 6 * 8));
+ * ```
+ */
+export function spillBytes(plan: DatasetPlan): number {
+  const spilled = new Set(spilledNames(plan));
+  const { arrays, headers } = datasetLayout(plan);
+  return arrays.reduce(
+    (sum, array, index) => spilled.has(array.name) ? sum + npyDataLength(headers[index]!) : sum,
+    0,
+  );
+}
+
 async function streamDatasetNpz(
   plan: DatasetPlan,
   writable: WritableStream<Uint8Array>,
@@ -349,6 +428,7 @@ async function streamDatasetNpz(
     arrays: arrays.map((array, index) => ({ name: array.name, header: headers[index]! })),
   });
   const given = options.laterArrays?.();
+  const spilled = spilledNames(plan);
   for (const [index, array] of datasetArrays(plan).entries()) {
     const header = headers[index]!;
     const data = array.data;
@@ -361,13 +441,17 @@ async function streamDatasetNpz(
         );
       }
     } else if (data.kind === "sample") {
-      const chunks = given?.get(array.name) ?? spill?.read(data.index - 1);
+      const chunks = given?.get(array.name) ?? spill?.read(spilled.indexOf(array.name));
       if (chunks === undefined) {
         throw new RangeError(`Cannot write ${array.name}: no producer gave its bytes`);
       }
       await npz.addArray(array.name, header, chunks);
     } else if (data.kind === "rows") {
-      await npz.addArray(array.name, header, rowChunks(plan, data.rows, signal));
+      await npz.addArray(
+        array.name,
+        header,
+        spill?.read(spilled.indexOf(array.name)) ?? rowChunks(plan, data.rows, signal),
+      );
     } else await npz.addArray(array.name, header, [data.bytes(plan)]);
   }
   await npz.close();
@@ -394,6 +478,9 @@ async function writeFirstArray(
   const produce = options.sampleChunks ??
     ((p: DatasetPlan, s?: AbortSignal) => localSampleChunks(p, { signal: s }));
   let samplesDone = 0;
+  // The arrays drawn per image, spilled after the schema's later arrays (spilledNames).
+  const rows = datasetArrays(plan).flatMap(({ data }) => data.kind === "rows" ? [data.rows] : []);
+  const laterCount = spill === undefined ? 0 : spill.paths.length - rows.length;
   const produced = produce(plan, signal);
   const chunks = Symbol.asyncIterator in produced
     ? produced[Symbol.asyncIterator]()
@@ -406,13 +493,16 @@ async function writeFirstArray(
         for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
           const chunk = next.value;
           if (spill !== undefined) {
-            if (chunk.arrays.length !== spill.paths.length + 1) {
+            if (chunk.arrays.length !== laterCount + 1) {
               throw new RangeError(
                 `Cannot write a chunk of ${chunk.arrays.length} arrays: the schema has ` +
-                  `${spill.paths.length + 1}`,
+                  `${laterCount + 1}`,
               );
             }
-            spill.append(chunk.numSamples, chunk.arrays.slice(1).map(chunkBytes));
+            spill.append(chunk.numSamples, [
+              ...chunk.arrays.slice(1).map(chunkBytes),
+              ...rows.map((draw) => draw(plan, samplesDone, chunk.numSamples)),
+            ]);
           }
           yield chunk.arrays[0]!;
           samplesDone += chunk.numSamples;

@@ -74,13 +74,16 @@ export interface RenderFailure {
 /** How long an idle thread blocks before a turn of its event loop, where it can be ended. */
 const IDLE_WAIT_MS = 100;
 
+/** Families configured by this thread, the latest last: a few, not one per archive. */
 const configured = new Map<string, Promise<ImageGenerator>>();
+const CONFIGURED_KEPT = 2;
 
 function generatorFor(setup: RenderSetup): Promise<ImageGenerator> {
   const key = JSON.stringify([setup.family, setup.imageSize]);
   let generator = configured.get(key);
   if (generator === undefined) {
     generator = createGenerator({ family: setup.family, imageSize: setup.imageSize });
+    if (configured.size >= CONFIGURED_KEPT) configured.delete(configured.keys().next().value!);
     configured.set(key, generator);
   }
   return generator;

@@ -41,6 +41,8 @@ export interface Distribution {
   uniform: boolean;
   /** The weight of the combination whose value indices are `indices`. */
   weight(indices: Int32Array): number;
+  /** The factors (indices) whose value indices the weight reads. */
+  reads: readonly number[];
 }
 
 /**
@@ -178,6 +180,7 @@ export function compileDistribution(
   const weighted = tables.flatMap((table, index) => table === undefined ? [] : [index]);
   return {
     uniform: weighted.length === 0 && pairs.length === 0,
+    reads: [...new Set([...weighted, ...pairs.flatMap((pair) => [pair.first, pair.second])])],
     weight(indices: Int32Array): number {
       let weight = 1;
       for (let at = 0; at < weighted.length; at++) {

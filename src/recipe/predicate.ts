@@ -235,6 +235,53 @@ export function compilePredicate(json: unknown, names: FactorNames, path: string
   throw new RecipeError(path, keys.length === 0 ? object : keys[0], PREDICATE_FORMS);
 }
 
+/** What a predicate reads of a combination. */
+export interface PredicateReads {
+  /** The factors (indices) whose values it compares. */
+  factors: number[];
+  /** Whether it reads the class. */
+  label: boolean;
+  /** Whether it reads the combination's grid index (`random_fraction`). */
+  combination: boolean;
+}
+
+/**
+ * What a predicate reads of a combination, so that a region can be found a block of
+ * combinations at a time where the predicate cannot change (the factors it does not read).
+ *
+ * @param json A predicate that {@linkcode compilePredicate} accepted.
+ * @param names The family's factors and classes.
+ * @returns The factors, and whether the class or the grid index are read.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { predicateReads } from "./predicate.ts";
+ * const names = { family: "dsprites", classes: ["square", "ellipse", "heart"],
+ *   factors: ["color", "shape", "scale", "orientation", "posX", "posY"] };
+ * assert.deepEqual(predicateReads({ preset: "montero_recombination_to_range" }, names),
+ *   { factors: [4], label: true, combination: false });
+ * ```
+ */
+export function predicateReads(json: unknown, names: FactorNames): PredicateReads {
+  const reads: PredicateReads = { factors: [], label: false, combination: false };
+  const visit = (node: unknown) => {
+    if (typeof node !== "object" || node === null) return;
+    const object = node as Record<string, unknown>;
+    if (Array.isArray(object.all)) object.all.forEach(visit);
+    else if (Array.isArray(object.any)) object.any.forEach(visit);
+    else if ("not" in object) visit(object.not);
+    else if (typeof object.preset === "string") visit(PRESETS[object.preset]);
+    else if ("random_fraction" in object) reads.combination = true;
+    else if ("class" in object) reads.label = true;
+    else if (typeof object.factor === "string") {
+      const factor = names.factors.indexOf(object.factor);
+      if (!reads.factors.includes(factor)) reads.factors.push(factor);
+    }
+  };
+  visit(json);
+  return reads;
+}
+
 /** Whether a factor's value equals a given number, as float64 or as float32. */
 function sameValue(value: number, given: number): boolean {
   return value === given || Math.fround(value) === Math.fround(given);

@@ -24,7 +24,7 @@ import type {
 } from "../generators/generator.ts";
 import { imageKey, mix32, uniform } from "../generators/random.ts";
 import { compileDistribution, type DistributionFactor } from "./distribution.ts";
-import { compilePredicate, type PredicateJson } from "./predicate.ts";
+import { compilePredicate, type PredicateJson, predicateReads } from "./predicate.ts";
 
 /** A split as the dataset spec holds it (`spec.family.split`): plain JSON. */
 export interface SplitRef {
@@ -202,7 +202,7 @@ function sharedCopy<T extends Uint32Array | Float64Array>(array: T): T {
 function labelFactor(grid: ImageGenerator, sizes: number[], decode: (c: number) => Int32Array) {
   const latents = new Float32Array(grid.latents.length);
   const combinations = sizes.reduce((product, size) => product * size, 1);
-  const step = Math.max(1, Math.floor(combinations / 4099));
+  const step = Math.max(1, Math.floor(combinations / 1021));
   candidates: for (let factor = 0; factor < sizes.length; factor++) {
     if (sizes[factor] !== grid.classes.length) continue;
     for (let combination = 0; combination < combinations; combination += step) {
@@ -214,6 +214,9 @@ function labelFactor(grid: ImageGenerator, sizes: number[], decode: (c: number) 
   }
   return undefined;
 }
+
+/** Per grid: which factor's value index is the label, if one is (see `labelFactor`). */
+const checkedGrids = new Map<string, { classFactor: number | undefined }>();
 
 function findRegion(grid: ImageGenerator, split: SplitRef, path: string): SplitRegion {
   const table = gridTable(grid);
@@ -249,22 +252,48 @@ function findRegion(grid: ImageGenerator, split: SplitRef, path: string): SplitR
     }
     return scratch;
   };
-  const check = new Int32Array(width);
-  for (let combination = 0; combination < combinations; combination += 997) {
-    grid.sampleClasses(0, combination, check, 0);
-    if (decode(combination).some((index, factor) => index !== check[factor])) {
-      throw new TypeError(
-        `Cannot make split "${split.name}" of ${grid.name}: its grid is not in mixed-radix order`,
-      );
+  // What the grid is, checked once per grid (a recipe's splits share it; each check samples
+  // thousands of combinations).
+  const gridKey = JSON.stringify([grid.name, grid.version, grid.parameters.grid ?? null]);
+  let checked = checkedGrids.get(gridKey);
+  if (checked === undefined) {
+    const check = new Int32Array(width);
+    for (let combination = 0; combination < combinations; combination += 997) {
+      grid.sampleClasses(0, combination, check, 0);
+      if (decode(combination).some((index, factor) => index !== check[factor])) {
+        throw new TypeError(
+          `Cannot make split "${split.name}" of ${grid.name}: its grid is not in mixed-radix ` +
+            "order",
+        );
+      }
     }
+    checked = { classFactor: labelFactor(grid, sizes, decode) };
+    if (checkedGrids.size >= 8) checkedGrids.delete(checkedGrids.keys().next().value!);
+    checkedGrids.set(gridKey, checked);
   }
-  const classFactor = labelFactor(grid, sizes, decode);
+  const { classFactor } = checked;
   // Each factor's values, per class where they depend on it.
   const tables = factors.map((factor) =>
     grid.classes.map((name) =>
       Float64Array.from(factor.perClassValues?.[name] ?? factor.values ?? [])
     )
   );
+  // The predicate and the weight hold alike for every combination that differs only in factors
+  // they do not read: after the last factor read, a block of combinations (all of posY's
+  // values for Montero's extrapolation) is in the region or out of it at once.
+  const reads = predicateReads(split.where, {
+    family: grid.name,
+    factors: factors.map((factor) => factor.name),
+    classes: grid.classes,
+  });
+  const read = new Set([...reads.factors, ...distribution.reads]);
+  const needsLabel = reads.label ||
+    [...read].some((factor) => factors[factor]!.perClassValues !== undefined);
+  if (needsLabel && classFactor !== undefined) read.add(classFactor);
+  const lastRead = reads.combination || (needsLabel && classFactor === undefined)
+    ? width - 1
+    : Math.max(-1, ...read);
+  const block = sizes.slice(lastRead + 1).reduce((product, size) => product * size, 1);
   const indices = new Int32Array(width);
   const values = new Float64Array(width);
   const latents = new Float32Array(grid.latents.length);
@@ -272,28 +301,32 @@ function findRegion(grid: ImageGenerator, split: SplitRef, path: string): SplitR
   const weights = distribution.uniform ? undefined : new Float64Array(combinations);
   let count = 0;
   let total = 0;
-  for (let combination = 0; combination < combinations; combination++) {
-    // The next combination's indices: an odometer.
+  for (let combination = 0; combination < combinations; combination += block) {
+    // The next block's indices: an odometer over the factors up to the last read.
     if (combination > 0) {
-      for (let factor = width - 1; factor >= 0; factor--) {
+      for (let factor = lastRead; factor >= 0; factor--) {
         if (++indices[factor]! < sizes[factor]!) break;
         indices[factor] = 0;
       }
     }
-    const label = classFactor === undefined
+    const label = classFactor !== undefined
+      ? indices[classFactor]!
+      : block === 1
       ? grid.sample(0, combination, latents, 0)
-      : indices[classFactor]!;
+      : 0; // Neither read nor needed for the values read.
     for (let factor = 0; factor < width; factor++) {
       values[factor] = tables[factor]![label]![indices[factor]!]!;
     }
     if (!predicate(values, label, combination)) continue;
-    if (weights !== undefined) {
-      const weight = distribution.weight(indices);
-      if (!(weight > 0)) continue;
-      total += weight;
-      weights[count] = total;
+    const weight = weights === undefined ? 1 : distribution.weight(indices);
+    if (!(weight > 0)) continue;
+    for (let member = combination; member < combination + block; member++) {
+      if (weights !== undefined) {
+        total += weight;
+        weights[count] = total;
+      }
+      found[count++] = member;
     }
-    found[count++] = combination;
   }
   return {
     combinations: sharedCopy(found.subarray(0, count)),
@@ -324,21 +357,27 @@ export function aliasTable(
   const total = cumulative[count - 1]!;
   const probability = new Float64Array(count);
   const other = new Uint32Array(count);
-  const small: number[] = [], large: number[] = [];
+  // Two stacks of slot indices in one array: the small ones from the start, the large ones
+  // from the end (each slot is in one of them at a time).
+  const stacks = new Uint32Array(count);
+  let smallTop = 0, largeTop = count;
   for (let index = 0; index < count; index++) {
     const weight = cumulative[index]! - (index === 0 ? 0 : cumulative[index - 1]!);
     probability[index] = (weight * count) / total;
     other[index] = index;
-    (probability[index]! < 1 ? small : large).push(index);
+    if (probability[index]! < 1) stacks[smallTop++] = index;
+    else stacks[--largeTop] = index;
   }
-  while (small.length > 0 && large.length > 0) {
-    const less = small.pop()!, more = large.pop()!;
+  while (smallTop > 0 && largeTop < count) {
+    const less = stacks[--smallTop]!, more = stacks[largeTop++]!;
     other[less] = more;
     probability[more] = probability[more]! + probability[less]! - 1;
-    (probability[more]! < 1 ? small : large).push(more);
+    if (probability[more]! < 1) stacks[smallTop++] = more;
+    else stacks[--largeTop] = more;
   }
   // What is left is 1 up to rounding.
-  for (const index of [...small, ...large]) probability[index] = 1;
+  for (let at = 0; at < smallTop; at++) probability[stacks[at]!] = 1;
+  for (let at = largeTop; at < count; at++) probability[stacks[at]!] = 1;
   return { probability, other };
 }
 

@@ -21,7 +21,7 @@ import type { writeDatasetNpz, WriteOptions } from "../pipeline/dataset.ts";
 import { formatMegabytes, measuredPeakMemory } from "../report/memory.ts";
 import { outputProgress } from "../report/progress_bar.ts";
 import type { VersionMetadata } from "../store/metadata.ts";
-import type { NpzRecord } from "../pipeline/dataset.ts";
+import { type NpzRecord, syncFile } from "../pipeline/dataset.ts";
 import type { Staging, StagingEntry } from "../store/versions.ts";
 import { describePlan, planRun, type RunPlan } from "./plan.ts";
 import { runSteps } from "./steps.ts";
@@ -272,6 +272,8 @@ async function generateWith(
         probe: options.probe,
         ...rendererOptions,
         merge: options.copy !== undefined,
+        // A recipe's splits render on one set of threads, chosen for all their images.
+        threadImages: spec.numImages,
       };
       // One archive per split (`<name>.npz`), else dataset.npz.
       parts = await Promise.all(
@@ -331,24 +333,35 @@ async function generateWith(
       using threads = sharedThreads(parts.length, plan.workers.count, {
         rendering: external === undefined && options.copy === undefined,
       });
+      // Each archive but the last reaches the disk while the next is written.
+      const syncs: Promise<void>[] = [];
       try {
         signal?.throwIfAborted();
         const archives: NpzRecord[] = [];
         let before = 0;
-        for (const part of parts) {
+        for (const [index, part] of parts.entries()) {
           const done = before;
+          const path = join(staging.path, part.file);
+          const last = index === parts.length - 1;
           archives.push(
-            await writeArchive(part.plan, join(staging.path, part.file), {
+            await writeArchive(part.plan, path, {
               onProgress: (images) => progress.update(done + images),
               signal,
               renderers: rendering ? renderers : undefined,
               writeDataset: options.writeDataset,
               ...(options.copy === undefined ? {} : { ...options.copy(part), copying: true }),
               threads,
+              sync: last,
             }),
           );
+          if (!last) {
+            const synced = syncFile(path);
+            synced.catch(() => {}); // Handled below; not an unhandled rejection meanwhile.
+            syncs.push(synced);
+          }
           before += part.plan.spec.numImages;
         }
+        await Promise.all(syncs);
         const archive = archives[0]!;
         if (options.remake !== undefined) {
           const problem = await compareRemake(
@@ -432,6 +445,7 @@ async function generateWith(
       } catch (error) {
         progress.clear();
         await renderers?.abort();
+        await Promise.allSettled(syncs); // Nothing of the staging folder still in use.
         throw await abandonVersion(staging, error, {
           datasetDir,
           signal,

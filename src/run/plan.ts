@@ -8,9 +8,14 @@
 import { UsageError } from "../exit/errors.ts";
 import { createGenerator, type DatasetSpec } from "../generators/spec.ts";
 import type { ImageGenerator } from "../generators/generator.ts";
-import { chunkSamples, type DatasetPlan, predictArchiveBytes } from "../pipeline/dataset.ts";
+import {
+  chunkSamples,
+  type DatasetPlan,
+  predictArchiveBytes,
+  spillBytes,
+} from "../pipeline/dataset.ts";
 import { schemaOf } from "../generators/family_schema.ts";
-import { bytesPerSample, sampleBytes, type SampleSchema } from "../generators/sample_schema.ts";
+import { sampleBytes, type SampleSchema } from "../generators/sample_schema.ts";
 import { bytesPerPixel } from "../pipeline/render.ts";
 import { effectiveWorkers } from "../pipeline/worker_pool.ts";
 import { chooseThreadPlan } from "../pipeline/thread_plan.ts";
@@ -34,8 +39,8 @@ export interface RunPlan {
   archiveBytes: number;
   /**
    * Bytes of the spill files beside the archive while it is written (`spill.ts`): every array
-   * of the schema after the first, once the first is written; 0 for a merge, which brings
-   * them. The disk needs room for both.
+   * of the schema after the first, and the arrays drawn per image (`latents_classes`), once
+   * the first is written; 0 for a merge, which brings them. The disk needs room for both.
    */
   spillBytes: number;
   /** The estimated peak memory. */
@@ -70,6 +75,13 @@ export interface PlanOptions {
    * family that fixes its count (a grid) must fix; default: the spec's own count.
    */
   wholeImages?: number;
+  /**
+   * The samples the run's threads render in all, when they render several archives on one
+   * set of threads (a recipe's splits): the threads are chosen for these, not for this
+   * archive's alone (default: this plan's). Eight splits of 100,000 16x16 images are a
+   * run of 800,000 for the threads, not eight runs too small for them.
+   */
+  threadImages?: number;
 }
 
 /**
@@ -128,17 +140,19 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     const cores = options.workers === undefined
       ? allocated.count
       : allocatedWorkers(undefined, probe).count;
+    const threadImages = Math.max(spec.numImages, options.threadImages ?? 0);
     threads = chooseThreadPlan({
-      numImages: spec.numImages,
+      numImages: threadImages,
       imageSize: spec.imageSize,
       dtype: spec.dtype,
       bytePath: generator.renderBytes !== undefined,
       ...(generator.schema === undefined ? {} : { sampleBytes: sampleBytes(schema) }),
     }, {
-      workers: effectiveWorkers(allocated.count, dataset),
+      workers: effectiveWorkers(allocated.count, { ...dataset, numImages: threadImages }),
       fixed: options.workers !== undefined,
       cores,
-      archiveBytes: options.hashes === false ? 0 : archiveBytes,
+      // The bytes hashed over those samples.
+      archiveBytes: options.hashes === false ? 0 : archiveBytes * threadImages / spec.numImages,
     });
   }
   const workers = { count: threads.workers, source: allocated.source };
@@ -167,9 +181,7 @@ export async function planRun(spec: DatasetSpec, options: PlanOptions = {}): Pro
     workers,
     hashThread: threads.hashThread,
     archiveBytes,
-    spillBytes: options.merge === true
-      ? 0
-      : spec.numImages * (sampleBytes(schema) - bytesPerSample(schema.arrays[0]!)),
+    spillBytes: options.merge === true ? 0 : spillBytes(dataset),
     estimate,
     memory: memoryLimit(probe, allocated),
   };

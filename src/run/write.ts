@@ -122,6 +122,8 @@ export interface WriteArchiveOptions extends ChunkSources {
   laterArrays?: WriteOptions["laterArrays"];
   /** The chunks are files just read, copied (a merge); see `WriteOptions.copying`. */
   copying?: boolean;
+  /** Whether the write waits for the disk (default true); see `WriteOptions.sync`. */
+  sync?: boolean;
 }
 
 /**
@@ -156,5 +158,6 @@ export async function writeArchive(
     sampleChunks: await chunkProducer(plan, options),
     laterArrays: options.laterArrays,
     copying: options.copying,
+    sync: options.sync,
   });
 }
