@@ -5,7 +5,9 @@
  * in the machine's load moves both alike.
  *
  * Rows: 1,000,000 images of 16x16 and 100,000 of 64x64 (`shapes`, uint8, the default plan),
- * then the full dsprites grid at 64x64 unless `--skip-grid`. For each: wall seconds and CPU
+ * then the full dsprites grid at 64x64 unless `--skip-grid`, then two recipes of 1,000,000
+ * dsprites 16x16 images: the speed bench's two splits with a correlated pair, and 8 splits of
+ * 125,000 (one eighth of posX's range each). For each: wall seconds and CPU
  * seconds (user + system, all threads) of both, as ranges over `--rounds` (default 5), and the
  * ratio this / baseline taken within each round (its median and range). Output goes to a tmpfs
  * the bench mounts when it runs as root, else to the temporary folder.
@@ -64,6 +66,40 @@ try {
   if (!values["skip-grid"]) {
     runs.push(["dsprites grid 64x64", ["--generator", "dsprites", "--grid", "--image-size", "64"]]);
   }
+  const twoSplits = `${outputRoot}/recipe-2.json`, eightSplits = `${outputRoot}/recipe-8.json`;
+  await Deno.writeTextFile(
+    twoSplits,
+    JSON.stringify({
+      family: "dsprites",
+      image_size: 16,
+      splits: [
+        {
+          name: "train",
+          where: { not: { preset: "montero_extrapolation" } },
+          num_images: 900_000,
+          correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
+        },
+        { name: "test", where: "rest", num_images: 100_000 },
+      ],
+    }),
+  );
+  const edge = (k: number) => k / 8 - 1e-9;
+  await Deno.writeTextFile(
+    eightSplits,
+    JSON.stringify({
+      family: "dsprites",
+      image_size: 16,
+      splits: Array.from({ length: 8 }, (_, k) => ({
+        name: `part${k}`,
+        where: k === 7
+          ? { factor: "posX", ge: edge(k) }
+          : { factor: "posX", ge: edge(k), lt: edge(k + 1) },
+        num_images: 125_000,
+      })),
+    }),
+  );
+  runs.push(["recipe: 2 splits, 1 correlated pair", ["--recipe", twoSplits]]);
+  runs.push(["recipe: 8 splits of 125,000", ["--recipe", eightSplits]]);
   const rows: string[][] = [];
   for (const [label, args] of runs) {
     const wall = { baseline: [] as number[], current: [] as number[] };
