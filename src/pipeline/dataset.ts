@@ -114,6 +114,13 @@ export interface WriteOptions {
    * them all before it publishes.
    */
   sync?: boolean;
+  /**
+   * Called, and waited for, once every sample is in (the first array written, the others
+   * spilled) and the producer is done, before the later arrays are copied: a run of several
+   * archives starts the next one's rendering then, so that its threads work while this
+   * archive's tail is written.
+   */
+  onSamplesWritten?: () => void | Promise<void>;
 }
 
 /**
@@ -440,6 +447,7 @@ async function streamDatasetNpz(
             `${spill.samples} of ${plan.numImages} samples`,
         );
       }
+      await options.onSamplesWritten?.();
     } else if (data.kind === "sample") {
       const chunks = given?.get(array.name) ?? spill?.read(spilled.indexOf(array.name));
       if (chunks === undefined) {

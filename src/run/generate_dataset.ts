@@ -29,7 +29,13 @@ import { abandonVersion, publishVersion } from "./publish.ts";
 import { recordRun, type RunFacts } from "./record.ts";
 import type { ResourceProbe } from "./resources.ts";
 import { openStaging } from "./stage.ts";
-import { sharedThreads, writeArchive } from "./write.ts";
+import {
+  chunkProducer,
+  type EarlyProducer,
+  sharedThreads,
+  startEarly,
+  writeArchive,
+} from "./write.ts";
 import { ExternalRenderers, withRenderersFor } from "../renderer/pool.ts";
 import type { JsonValue } from "../generators/generator.ts";
 import { externalGenerator } from "../renderer/generator.ts";
@@ -335,6 +341,9 @@ async function generateWith(
       });
       // Each archive but the last reaches the disk while the next is written.
       const syncs: Promise<void>[] = [];
+      // On shared threads, the next archive's rendering starts once this one's samples are
+      // in, while its later arrays are copied.
+      let early: EarlyProducer | undefined;
       try {
         signal?.throwIfAborted();
         const archives: NpzRecord[] = [];
@@ -343,6 +352,9 @@ async function generateWith(
           const done = before;
           const path = join(staging.path, part.file);
           const last = index === parts.length - 1;
+          const started = early;
+          early = undefined;
+          const upcoming = parts[index + 1];
           archives.push(
             await writeArchive(part.plan, path, {
               onProgress: (images) => progress.update(done + images),
@@ -350,8 +362,15 @@ async function generateWith(
               renderers: rendering ? renderers : undefined,
               writeDataset: options.writeDataset,
               ...(options.copy === undefined ? {} : { ...options.copy(part), copying: true }),
+              ...(started === undefined ? {} : { sampleChunks: started.produce }),
               threads,
               sync: last,
+              onSamplesWritten: threads === undefined || upcoming === undefined
+                ? undefined
+                : async () => {
+                  const produce = await chunkProducer(upcoming.plan, { threads, signal });
+                  early = startEarly(produce, upcoming.plan.dataset, signal);
+                },
             }),
           );
           if (!last) {
@@ -444,6 +463,7 @@ async function generateWith(
         return { path: version.path, metadata, removedStale };
       } catch (error) {
         progress.clear();
+        await early?.cancel();
         await renderers?.abort();
         await Promise.allSettled(syncs); // Nothing of the staging folder still in use.
         throw await abandonVersion(staging, error, {

@@ -124,6 +124,72 @@ export interface WriteArchiveOptions extends ChunkSources {
   copying?: boolean;
   /** Whether the write waits for the disk (default true); see `WriteOptions.sync`. */
   sync?: boolean;
+  /** Called once every sample is in; see `WriteOptions.onSamplesWritten`. */
+  onSamplesWritten?: WriteOptions["onSamplesWritten"];
+}
+
+/** A producer started before its archive: see {@linkcode startEarly}. */
+export interface EarlyProducer {
+  /** The producer to write the archive with; its first chunk is already under way. */
+  produce: SampleChunkProducer;
+  /** Stops it, when its archive will not be written (a run that failed before). */
+  cancel(): Promise<void>;
+}
+
+/**
+ * Starts an archive's producer now: its first chunks are requested from the threads at
+ * once, so that they render while the caller finishes the archive before (its later
+ * arrays, copied from spill files, while the threads would otherwise wait). The chunks'
+ * bytes are the same as from the producer started later.
+ *
+ * @param produce The archive's producer (`chunkProducer`).
+ * @param plan The archive's plan.
+ * @param signal Stops the producer.
+ * @returns The producer to write the archive with, or to cancel.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planRun } from "./plan.ts";
+ * import { chunkProducer, startEarly } from "./write.ts";
+ * const plan = await planRun({ family: { name: "shapes", options: {} }, seed: 1,
+ *   numImages: 10, imageSize: 16, dtype: "uint8" });
+ * const early = startEarly(await chunkProducer(plan), plan.dataset);
+ * let samples = 0;
+ * for await (const chunk of early.produce(plan.dataset)) samples += chunk.numSamples;
+ * assert.equal(samples, 10);
+ * await early.cancel(); // a no-op once it was used
+ * ```
+ */
+export function startEarly(
+  produce: SampleChunkProducer,
+  plan: DatasetPlan,
+  signal?: AbortSignal,
+): EarlyProducer {
+  const produced = produce(plan, signal);
+  const chunks = Symbol.asyncIterator in produced
+    ? produced[Symbol.asyncIterator]()
+    : produced[Symbol.iterator]();
+  const first = Promise.resolve(chunks.next());
+  first.catch(() => {}); // Rethrown to the writer when it takes the first chunk.
+  let taken = false;
+  return {
+    produce: () => {
+      taken = true;
+      return (async function* () {
+        try {
+          for (let next = await first; !next.done; next = await chunks.next()) yield next.value;
+        } finally {
+          await chunks.return?.(undefined);
+        }
+      })();
+    },
+    async cancel() {
+      if (taken) return;
+      taken = true;
+      await first.catch(() => {});
+      await chunks.return?.(undefined);
+    },
+  };
 }
 
 /**
@@ -159,5 +225,6 @@ export async function writeArchive(
     laterArrays: options.laterArrays,
     copying: options.copying,
     sync: options.sync,
+    onSamplesWritten: options.onSamplesWritten,
   });
 }
