@@ -15,6 +15,7 @@ import { InterruptedError, RunError } from "../src/cli/errors.ts";
 import type { Console } from "../src/cli/console.ts";
 import { type GenerateOptions, runGenerate } from "../src/cli/generate.ts";
 import { writeDatasetNpz } from "../src/pipeline/dataset.ts";
+import { runDataset } from "../src/run/generate_dataset.ts";
 import { minImagesForWorkers } from "../src/pipeline/worker_pool.ts";
 import { entriesOf } from "./support/cli.ts";
 import {
@@ -800,4 +801,70 @@ Deno.test({
     assert.equal(running, 0, "render workers were left running");
     assert.deepEqual(await entriesOf(datasetDir), []);
   },
+});
+
+Deno.test("a run of splits stopped while an archive's tail is written, the next one already rendering, stops every thread and keeps nothing", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const spec = {
+      family: { name: "dsprites", options: {} },
+      seed: 3,
+      numImages: 2 * POOLED_RUN_IMAGES,
+      imageSize: 16,
+      dtype: "uint8" as const,
+    };
+    const splits = [
+      { name: "left", where: { factor: "posX", lt: 0.5 } },
+      { name: "right", where: { factor: "posX", ge: 0.5 } },
+    ].map((split) => ({
+      numImages: POOLED_RUN_IMAGES,
+      split: { ...split, mode: "random" as const },
+    }));
+    for (const stop of ["after the next archive started", "in the next archive"]) {
+      const controller = new AbortController();
+      let archives = 0;
+      const writeDataset = ((plan, path, options = {}) => {
+        archives++;
+        const archive = archives;
+        return writeDatasetNpz(plan, path, {
+          ...options,
+          onSamplesWritten: async () => {
+            await options.onSamplesWritten?.(); // The next archive's chunks are requested.
+            if (stop === "after the next archive started") {
+              controller.abort(new InterruptedError("SIGINT"));
+            }
+          },
+          onProgress: (done) => {
+            options.onProgress?.(done);
+            if (stop === "in the next archive" && archive === 2) {
+              controller.abort(new InterruptedError("SIGTERM"));
+            }
+          },
+        });
+      }) as typeof writeDatasetNpz;
+      const { result: error, started, running } = await watchWorkers(() =>
+        runDataset(spec, out, {
+          name: "data",
+          splits,
+          signal: controller.signal,
+          writeDataset,
+          workers: 2,
+        }).catch((e) => e)
+      );
+      assert.equal(started, 2, stop);
+      assert.equal(running, 0, `render threads were left running (${stop})`);
+      assert.ok(error instanceof InterruptedError || error instanceof RunError, String(error));
+      assert.equal(archives, stop === "in the next archive" ? 2 : 1, stop);
+      assert.deepEqual(await entriesOf(join(out, "data")), [], stop);
+    }
+    // Not stopped: both archives, from two threads started once.
+    const { result, started, running } = await watchWorkers(() =>
+      runDataset(spec, out, { name: "data", splits, workers: 2 })
+    );
+    assert.equal(started, 2);
+    assert.equal(running, 0);
+    assert.deepEqual(result.metadata.files?.map((file) => file.name), ["left.npz", "right.npz"]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });

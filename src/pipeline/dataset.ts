@@ -437,6 +437,7 @@ async function streamDatasetNpz(
   const given = options.laterArrays?.();
   const spilled = spilledNames(plan);
   for (const [index, array] of datasetArrays(plan).entries()) {
+    signal?.throwIfAborted(); // Between arrays too: a tail of copies can take seconds.
     const header = headers[index]!;
     const data = array.data;
     if (data.kind === "sample" && data.index === 0) {
@@ -449,7 +450,10 @@ async function streamDatasetNpz(
       }
       await options.onSamplesWritten?.();
     } else if (data.kind === "sample") {
-      const chunks = given?.get(array.name) ?? spill?.read(spilled.indexOf(array.name));
+      const chunks = given?.get(array.name) ??
+        (spill === undefined
+          ? undefined
+          : stopping(spill.read(spilled.indexOf(array.name)), signal));
       if (chunks === undefined) {
         throw new RangeError(`Cannot write ${array.name}: no producer gave its bytes`);
       }
@@ -458,7 +462,9 @@ async function streamDatasetNpz(
       await npz.addArray(
         array.name,
         header,
-        spill?.read(spilled.indexOf(array.name)) ?? rowChunks(plan, data.rows, signal),
+        spill === undefined
+          ? rowChunks(plan, data.rows, signal)
+          : stopping(spill.read(spilled.indexOf(array.name)), signal),
       );
     } else await npz.addArray(array.name, header, [data.bytes(plan)]);
   }
@@ -473,6 +479,17 @@ async function streamDatasetNpz(
     }
   }
   return arrays;
+}
+
+/** The pieces of a spill file, stopped between pieces by the signal. */
+async function* stopping(
+  pieces: AsyncIterable<Uint8Array>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Uint8Array> {
+  for await (const piece of pieces) {
+    signal?.throwIfAborted();
+    yield piece;
+  }
 }
 
 async function writeFirstArray(
