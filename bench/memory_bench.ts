@@ -11,8 +11,9 @@
  * and the float32 example `examples/python/render.py`); a Slurm-style run in two slices, the
  * slice index taken from `SLURM_ARRAY_TASK_ID`, whose second slice merges the run, and the same
  * run merged by a job of its own (`dsgen merge`, as an `afterok` job does); recipes with splits
- * (1,000,000 images in a train and a test split with a correlated pair, 8 splits of 100,000 and
- * of 1,000,000 images, the dsprites grid at 64x64 in two grid splits).
+ * (1,000,000 images in a train and a test split with a correlated pair, on one machine and in
+ * 3 slices; 8 splits of 100,000 and of 1,000,000 images; the dsprites grid at 64x64 in two grid
+ * splits).
  *
  * `--huge` adds 100,000,000 16x16 images (26 GB written, a few minutes) and prints the ratio of
  * its peak to the 1,000,000-image peak of the same plan: memory must stay flat. Output goes
@@ -59,6 +60,21 @@ interface Row {
   /** A recipe, written to a file that `--recipe` names before `args`. */
   recipe?: { [key: string]: unknown };
 }
+
+/** 1,000,000 dsprites 16x16 images: 900,000 outside Montero's extrapolation region, correlated. */
+const TWO_SPLITS = {
+  family: "dsprites",
+  image_size: 16,
+  splits: [
+    {
+      name: "train",
+      where: { not: { preset: "montero_extrapolation" } },
+      num_images: 900_000,
+      correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
+    },
+    { name: "test", where: "rest", num_images: 100_000 },
+  ],
+};
 
 /** A random recipe of `count` splits of `images` 16x16 dsprites images, disjoint in posX. */
 function posXSplits(count: number, images: number): { [key: string]: unknown } {
@@ -117,23 +133,7 @@ const ROWS: Row[] = [
       `python3 ${join(ROOT, "examples/python/render.py")}`,
     ],
   },
-  {
-    name: "recipe 1M 16: 2 splits, 1 correlated pair",
-    args: [],
-    recipe: {
-      family: "dsprites",
-      image_size: 16,
-      splits: [
-        {
-          name: "train",
-          where: { not: { preset: "montero_extrapolation" } },
-          num_images: 900_000,
-          correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
-        },
-        { name: "test", where: "rest", num_images: 100_000 },
-      ],
-    },
-  },
+  { name: "recipe 1M 16: 2 splits, 1 correlated pair", args: [], recipe: TWO_SPLITS },
   { name: "recipe 8 x 100K 16: 8 splits", args: [], recipe: posXSplits(8, 100_000) },
   { name: "recipe 8 x 1M 16: 8 splits", args: [], recipe: posXSplits(8, 1_000_000) },
   {
@@ -149,6 +149,7 @@ const ROWS: Row[] = [
     },
   },
   { name: "10M 16 uint8 in 2 slices", args: ["--num-images", "1e7"], shards: 2 },
+  { name: "recipe 1M 16: 2 splits in 3 slices", args: [], recipe: TWO_SPLITS, shards: 3 },
   {
     name: "10M 16 uint8 in 2 slices, merge job",
     args: ["--num-images", "1e7"],
@@ -160,6 +161,11 @@ const ROWS: Row[] = [
 /** The estimate a run printed: `Estimated memory: 109.4 MB ...` (a slice prints no metadata). */
 function printedEstimates(stderr: string): number[] {
   return [...stderr.matchAll(/Estimated memory: ([0-9.]+) MB/g)].map((match) => 1e6 * +match[1]!);
+}
+
+/** A slice's estimate without the merge: `...; 110.9 MB without it (...)`. */
+function printedSliceAlone(stderr: string): number {
+  return 1e6 * Number(/; ([0-9.]+) MB without it/.exec(stderr)![1]);
 }
 
 async function versionEstimate(stdout: string): Promise<number> {
@@ -250,10 +256,13 @@ try {
             },
           },
         );
-        // The slice's own line, which covers the merge the last slice does (the merge prints
-        // its own estimate after it).
-        const estimate = printedEstimates(measured.stderr)[0]!;
+        // The slice's own line (the merge prints its own estimate after it): a slice that
+        // merges against its figure with the merge, one that does not (it found the run
+        // incomplete, or the merge taken) against its figure without it.
         const merged = index === row.shards - 1 && row.mergeJob !== true;
+        const estimate = merged
+          ? printedEstimates(measured.stderr)[0]!
+          : printedSliceAlone(measured.stderr);
         record(
           `${row.name}: slice ${index}${merged ? " + merge" : ""}`,
           estimate,

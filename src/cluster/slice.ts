@@ -278,7 +278,9 @@ async function sliceWith(
             `Estimated memory: ${
               formatMegabytes(estimatedPeak)
             } for ${range.count} images and the ` +
-            `merge, if this slice completes the run ` +
+            `merge, if this slice completes the run; ${
+              formatMegabytes(slicePlan.estimate.total)
+            } without it ` +
             `(${formatMegabytes(slicePlan.memory.bytes)} ${slicePlan.memory.source})`,
             ...splitsLine,
           ],
