@@ -29,6 +29,7 @@ import { fileURLToPath } from "node:url";
 import { measureTree, type TreeMeasurement } from "./process_tree.ts";
 import { machineLine, megabytes, printTable, RUN_FLAGS } from "./run_dsgen.ts";
 import { MERGE_LOCK, RUN_FOLDER_PREFIX } from "../src/cluster/run_folder.ts";
+import { posXSplits, twoSplits } from "./recipes.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -61,37 +62,7 @@ interface Row {
   recipe?: { [key: string]: unknown };
 }
 
-/** 1,000,000 dsprites 16x16 images: 900,000 outside Montero's extrapolation region, correlated. */
-const TWO_SPLITS = {
-  family: "dsprites",
-  image_size: 16,
-  splits: [
-    {
-      name: "train",
-      where: { not: { preset: "montero_extrapolation" } },
-      num_images: 900_000,
-      correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
-    },
-    { name: "test", where: "rest", num_images: 100_000 },
-  ],
-};
-
-/** A random recipe of `count` splits of `images` 16x16 dsprites images, disjoint in posX. */
-function posXSplits(count: number, images: number): { [key: string]: unknown } {
-  // posX takes 32 values from 0 to 1: split k holds those in [k / count, (k + 1) / count).
-  const edge = (k: number) => k / count - 1e-9;
-  return {
-    family: "dsprites",
-    image_size: 16,
-    splits: Array.from({ length: count }, (_, k) => ({
-      name: `part${k}`,
-      where: k === count - 1
-        ? { factor: "posX", ge: edge(k) }
-        : { factor: "posX", ge: edge(k), lt: edge(k + 1) },
-      num_images: images,
-    })),
-  };
-}
+const TWO_SPLITS = twoSplits(1_000_000);
 
 const zeros = (size: number) => `python3 ${join(ROOT, "bench/zeros_renderer.py")} ${size} uint8`;
 const ROWS: Row[] = [

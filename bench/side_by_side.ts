@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { machineLine, measureGenerate, median, printTable, range } from "./run_dsgen.ts";
 import { mountSmallDisk, tmpfsUnavailable } from "../tests/fault_fixtures.ts";
+import { posXSplits, twoSplits } from "./recipes.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -66,40 +67,12 @@ try {
   if (!values["skip-grid"]) {
     runs.push(["dsprites grid 64x64", ["--generator", "dsprites", "--grid", "--image-size", "64"]]);
   }
-  const twoSplits = `${outputRoot}/recipe-2.json`, eightSplits = `${outputRoot}/recipe-8.json`;
-  await Deno.writeTextFile(
-    twoSplits,
-    JSON.stringify({
-      family: "dsprites",
-      image_size: 16,
-      splits: [
-        {
-          name: "train",
-          where: { not: { preset: "montero_extrapolation" } },
-          num_images: 900_000,
-          correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
-        },
-        { name: "test", where: "rest", num_images: 100_000 },
-      ],
-    }),
-  );
-  const edge = (k: number) => k / 8 - 1e-9;
-  await Deno.writeTextFile(
-    eightSplits,
-    JSON.stringify({
-      family: "dsprites",
-      image_size: 16,
-      splits: Array.from({ length: 8 }, (_, k) => ({
-        name: `part${k}`,
-        where: k === 7
-          ? { factor: "posX", ge: edge(k) }
-          : { factor: "posX", ge: edge(k), lt: edge(k + 1) },
-        num_images: 125_000,
-      })),
-    }),
-  );
-  runs.push(["recipe: 2 splits, 1 correlated pair", ["--recipe", twoSplits]]);
-  runs.push(["recipe: 8 splits of 125,000", ["--recipe", eightSplits]]);
+  const twoSplitsFile = `${outputRoot}/recipe-2.json`;
+  const eightSplitsFile = `${outputRoot}/recipe-8.json`;
+  await Deno.writeTextFile(twoSplitsFile, JSON.stringify(twoSplits(1_000_000)));
+  await Deno.writeTextFile(eightSplitsFile, JSON.stringify(posXSplits(8, 125_000)));
+  runs.push(["recipe: 2 splits, 1 correlated pair", ["--recipe", twoSplitsFile]]);
+  runs.push(["recipe: 8 splits of 125,000", ["--recipe", eightSplitsFile]]);
   const rows: string[][] = [];
   for (const [label, args] of runs) {
     const wall = { baseline: [] as number[], current: [] as number[] };

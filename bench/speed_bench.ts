@@ -66,6 +66,7 @@ import {
 import { benchRenderer } from "./renderer_bench.ts";
 import type { SpinRequest } from "./spin_worker.ts";
 import { mountSmallDisk, tmpfsUnavailable } from "../tests/fault_fixtures.ts";
+import { posXSplits, twoSplits } from "./recipes.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -489,42 +490,13 @@ await printCapacity("at the end");
 
 /** Section 7: the same number of dsprites images as one archive and as a recipe's splits. */
 async function benchRecipe(root: string, numImages: number): Promise<void> {
-  const test = Math.round(numImages / 10);
   const recipe = `${root}/recipe.json`;
-  await Deno.writeTextFile(
-    recipe,
-    JSON.stringify({
-      family: "dsprites",
-      image_size: 16,
-      seed: 42,
-      splits: [
-        {
-          name: "train",
-          where: { not: { preset: "montero_extrapolation" } },
-          num_images: numImages - test,
-          correlations: [{ factors: ["orientation", "posX"], sigma: 0.2 }],
-        },
-        { name: "test", where: "rest", num_images: test },
-      ],
-    }),
-  );
-  // Eight splits, each an eighth of posX's 32 values.
+  await Deno.writeTextFile(recipe, JSON.stringify({ ...twoSplits(numImages), seed: 42 }));
+  // Eight splits, each an eighth of posX's 32 values: 125,000 images each of 1,000,000.
   const eightSplits = `${root}/recipe8.json`;
-  const edge = (k: number) => k / 8 - 1e-9;
   await Deno.writeTextFile(
     eightSplits,
-    JSON.stringify({
-      family: "dsprites",
-      image_size: 16,
-      seed: 42,
-      splits: Array.from({ length: 8 }, (_, k) => ({
-        name: `part${k}`,
-        where: k === 7
-          ? { factor: "posX", ge: edge(k) }
-          : { factor: "posX", ge: edge(k), lt: edge(k + 1) },
-        num_images: Math.floor(numImages / 8), // 125,000 of 1,000,000
-      })),
-    }),
+    JSON.stringify({ ...posXSplits(8, Math.floor(numImages / 8)), seed: 42 }),
   );
   const cases = [
     {

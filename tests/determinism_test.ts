@@ -354,33 +354,36 @@ Deno.test("the labels and latents the render pass gives equal those drawn again"
   }
 });
 
+/** A producer of each chunk's first array only (images), as a merge's slice files give. */
+function* firstArrayOnly(q: DatasetPlan, signal?: AbortSignal): Generator<SampleChunk> {
+  for (const chunk of localSampleChunks(q, { signal })) {
+    yield { numSamples: chunk.numSamples, arrays: chunk.arrays.slice(0, 1) };
+  }
+}
+
+/** A classic plan's labels and latents, drawn again, as a caller's later arrays. */
+function drawnLater(p: DatasetPlan): Map<string, Iterable<Uint8Array>> {
+  return new Map([
+    ["labels", drawnClassicArray(p, "labels")],
+    ["latents", drawnClassicArray(p, "latents")],
+  ]);
+}
+
 Deno.test("the writer copies the render pass's labels, takes them drawn again from a caller, and leaves no spill file", async () => {
   await withTempDir("dsgen_determinism_test_", async (folder) => {
     const p = plan(4, 90, { chunk: 16 });
     const spilled = await writeDatasetNpz(p, join(folder, "spilled.npz"));
     // A producer of the images only, and the labels and latents drawn again: the same bytes.
     const drawn = await writeDatasetNpz(p, join(folder, "drawn.npz"), {
-      sampleChunks: function* (q, signal) {
-        for (const chunk of localSampleChunks(q, { signal })) {
-          yield { numSamples: chunk.numSamples, arrays: chunk.arrays.slice(0, 1) };
-        }
-      },
-      laterArrays: () =>
-        new Map([
-          ["labels", drawnClassicArray(p, "labels")],
-          ["latents", drawnClassicArray(p, "latents")],
-        ]),
+      sampleChunks: firstArrayOnly,
+      laterArrays: () => drawnLater(p),
     });
     assert.equal(drawn.sha256, spilled.sha256);
     assert.equal(spilled.sha256, sha256(await Deno.readFile(join(folder, "spilled.npz"))));
     // A producer that leaves arrays out without the caller giving them is a bug, said as such.
     await assert.rejects(
       writeDatasetNpz(p, join(folder, "short.npz"), {
-        sampleChunks: function* (q, signal) {
-          for (const chunk of localSampleChunks(q, { signal })) {
-            yield { numSamples: chunk.numSamples, arrays: chunk.arrays.slice(0, 1) };
-          }
-        },
+        sampleChunks: firstArrayOnly,
       }),
       /Cannot write a chunk of 1 arrays: the schema has 3/,
     );
@@ -398,16 +401,8 @@ Deno.test("latents_classes drawn as the images stream (spilled) or after them: t
     const spilled = await writeDatasetNpz(p, join(folder, "spilled.npz"));
     // A caller that brings the sample arrays: latents_classes drawn after the images.
     const after = await writeDatasetNpz(p, join(folder, "after.npz"), {
-      sampleChunks: function* (q, signal) {
-        for (const chunk of localSampleChunks(q, { signal })) {
-          yield { numSamples: chunk.numSamples, arrays: chunk.arrays.slice(0, 1) };
-        }
-      },
-      laterArrays: () =>
-        new Map([
-          ["labels", drawnClassicArray(p, "labels")],
-          ["latents", drawnClassicArray(p, "latents")],
-        ]),
+      sampleChunks: firstArrayOnly,
+      laterArrays: () => drawnLater(p),
     });
     assert.equal(spilled.sha256, after.sha256);
     const left = [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
