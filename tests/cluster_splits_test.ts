@@ -149,12 +149,33 @@ for (const [label, recipe] of [["grid", GRID_RECIPE], ["random", RANDOM_RECIPE]]
         remade.stderr,
         new RegExp(`^Remade byte-identical: ${names[0]} SHA-256 [0-9a-f]{64}, ${names[1]} SHA-256`),
       );
-      // Sliced again from its metadata.json, the run says it compares nothing.
-      const resliced = await runCli(
-        sliceArgs(join(merged, "metadata.json"), join(folder, "resliced"), 2, 0, "again"),
-      );
+      // Sliced again from its metadata.json: the merge compares the merged archives with it.
+      const sliced = async (metadata: string, out: string) => {
+        const first = await runCli(sliceArgs(metadata, out, 2, 1, "again"));
+        assert.equal(first.code, 0, first.stderr);
+        return await runCli(sliceArgs(metadata, out, 2, 0, "again"));
+      };
+      const resliced = await sliced(join(merged, "metadata.json"), join(folder, "resliced"));
       assert.equal(resliced.code, 0, resliced.stderr);
-      assert.match(resliced.stderr, /^Not a remake: a slice of a sharded run does not compare/);
+      assert.match(
+        resliced.stderr,
+        new RegExp(`^Remade byte-identical: ${names[0]} SHA-256 [0-9a-f]{64}, ${names[1]} SHA-256`),
+      );
+      // A record whose hash differs: the merge fails naming the archive, and publishes nothing.
+      const record = JSON.parse(await Deno.readTextFile(join(merged, "metadata.json")));
+      record.files[1].sha256 = "0".repeat(64);
+      const tampered = join(folder, "tampered");
+      await Deno.mkdir(tampered);
+      await Deno.writeTextFile(join(tampered, "metadata.json"), JSON.stringify(record));
+      const refused = await sliced(join(tampered, "metadata.json"), join(folder, "refused"));
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `Cannot remake ${record.files[1].name} byte-identically: .*metadata\\.json records 0{64}`,
+        ),
+      );
+      assert.deepEqual(await listVersions(join(folder, "refused", recipe.name)), []);
     });
   });
 }
@@ -309,7 +330,7 @@ Deno.test("a slice killed in its second split removes its files; rerun, the run 
   });
 });
 
-Deno.test("plan.json's splits are checked before a merge uses them", () => {
+Deno.test("plan.json's splits and remake record are checked before a merge uses them", () => {
   const split = { name: "train", mode: "random", where: true };
   const plan = {
     schema_version: 1,
@@ -325,8 +346,15 @@ Deno.test("plan.json's splits are checked before a merge uses them", () => {
     },
     created_at: "2026-12-05T00:00:00.000Z",
     splits: [{ num_images: 6, split }, { num_images: 4, split: { ...split, name: "test" } }],
+    remake: {
+      files: [{ name: "train.npz", bytes: 100, sha256: "a".repeat(64) }],
+      arrays: { "train.npz": [{ name: "images", dtype: "|u1", shape: [6, 16, 16] }] } as {
+        [file: string]: { name: string; dtype: string; shape: number[] }[];
+      },
+    },
   };
   assert.equal(checkPlanFields(plan, "7").plan.splits?.length, 2);
+  assert.equal(checkPlanFields(plan, "7").plan.remake?.files[0]?.name, "train.npz");
   const cases: [(bad: typeof plan) => void, RegExp][] = [
     [(bad) => void (bad.splits[1]!.split.name = "../x"), /: splits\[1\]\.split\.name is "\.\.\/x"/],
     [
@@ -336,6 +364,13 @@ Deno.test("plan.json's splits are checked before a merge uses them", () => {
     [(bad) => void (bad.splits[0]!.num_images = 7), /: splits is "11 images"/],
     [(bad) => void (bad.splits[0]!.split.mode = "all"), /: splits\[0\]\.split\.mode/],
     [(bad) => void (bad.splits[0]!.split.where = "rest" as never), /: splits\[0\]\.split\.where/],
+    // What a remake compares with (`--recipe metadata.json`), field by field.
+    [
+      (bad) => void (bad.remake!.files[0]!.sha256 = "not a hash"),
+      /: remake\.files\[0\]\.sha256 is "not a hash"/,
+    ],
+    [(bad) => void (bad.remake!.files[0]!.name = "../x.npz"), /: remake\.files\[0\]\.name/],
+    [(bad) => void (bad.remake!.arrays.x = "y" as never), /: remake\.arrays\.x/],
   ];
   for (const [change, message] of cases) {
     const bad = structuredClone(plan);

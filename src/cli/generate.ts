@@ -637,12 +637,6 @@ export async function runGenerate(
       : { source: { file: recipe?.file ?? "", overridden } }),
   };
   if (options.slice !== undefined) {
-    if (recipe?.remake !== undefined) {
-      io.stderr(
-        "Not a remake: a slice of a sharded run does not compare the merged archives with " +
-          "metadata.json; remake on one machine, or compare the merged version's `files` with it\n",
-      );
-    }
     const slice = await runSlice(spec, options.outputDir, {
       ...(options.yes ? {} : { confirm: () => confirm(io) }),
       ...options.slice,
@@ -658,6 +652,8 @@ export async function runGenerate(
       // A recipe's splits and record go to plan.json, for the merge (flags alone: the spec's).
       ...(recipe === undefined ? {} : { recipe: recipeRecord }),
       ...(recipe?.splits === undefined ? {} : { splits: recipe.splits }),
+      // The merge compares the merged archives with the record (`Remade byte-identical`).
+      ...(recipe?.remake === undefined ? {} : { remake: recipe.remake }),
     });
     if (slice.merge?.status === "merged") {
       io.stdout(slice.merge.version.path + "\n");

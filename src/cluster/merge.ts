@@ -244,6 +244,8 @@ export async function mergeRun(
         splits: plan.splits.map((split) => ({ numImages: split.num_images, split: split.split })),
       }),
       ...(plan.recipe === undefined ? {} : { recipe: plan.recipe }),
+      // A run of `--recipe metadata.json`: the merged archives against that version's record.
+      ...(plan.remake === undefined ? {} : { remake: plan.remake }),
       shardedRun: { run_id: runId, shards, slices },
       signal: options.signal,
       output: options.output,

@@ -40,6 +40,7 @@ import { join } from "node:path";
 import { hostname } from "node:os";
 import type { JsonValue } from "../generators/generator.ts";
 import type { SplitRef } from "../recipe/split_generator.ts";
+import type { RecordedArchives } from "../run/remake.ts";
 import { type PartShare, partShares, type RunPart, runParts } from "../run/parts.ts";
 import { canonicalJson, type DatasetSpec, specDifference } from "../generators/spec.ts";
 import { parseDescription, type RendererDescription } from "../renderer/protocol.ts";
@@ -99,6 +100,11 @@ export interface RunPlanFile {
     recipe: { [key: string]: JsonValue };
     source?: { file: string; overridden: { [field: string]: string } };
   };
+  /**
+   * For a run of `--recipe metadata.json`: what that version records of its archives; the
+   * merge compares the merged archives with it (exit 1 naming the first differing array).
+   */
+  remake?: RecordedArchives;
 }
 
 /** The largest plan.json or slice record read: far above any dsgen writes. */
@@ -393,6 +399,7 @@ export function checkPlanFields(
       }
     }
   }
+  if (plan.remake !== undefined) checkRemakeFields(plan.remake);
   if (spec.family.module !== undefined) {
     // A merge imports no module named in a file (generators/named_program.ts).
     throw new FieldError(
@@ -434,6 +441,35 @@ export function checkPlanFields(
     plan: { ...plan, spec } as unknown as RunPlanFile,
     renderer: description,
   };
+}
+
+/** Checks what a plan records of the version it remakes (`remake`), field by field. */
+function checkRemakeFields(value: unknown): void {
+  const remake = fields.object(value, "remake");
+  fields.array(remake.files, "remake.files", 1, 1000).forEach((item, index) => {
+    const file = fields.object(item, `remake.files[${index}]`);
+    fields.matching(
+      file.name,
+      `remake.files[${index}].name`,
+      /^[a-z0-9_-]{1,40}\.npz$/,
+      "an archive's name",
+    );
+    fields.integer(file.bytes, `remake.files[${index}].bytes`, 0, Number.MAX_SAFE_INTEGER);
+    fields.matching(file.sha256, `remake.files[${index}].sha256`, /^[0-9a-f]{64}$/, "a SHA-256");
+  });
+  const arrays = fields.object(remake.arrays, "remake.arrays");
+  for (const [file, list] of Object.entries(arrays)) {
+    fields.array(list, `remake.arrays.${file}`, 0, 10_000).forEach((item, index) => {
+      const at = `remake.arrays.${file}[${index}]`;
+      const array = fields.object(item, at);
+      fields.string(array.name, `${at}.name`, 200);
+      fields.string(array.dtype, `${at}.dtype`, 40);
+      fields.array(array.shape, `${at}.shape`, 0, 32).forEach((size, axis) =>
+        fields.integer(size, `${at}.shape[${axis}]`, 0, Number.MAX_SAFE_INTEGER)
+      );
+    });
+  }
+  if (remake.folder !== undefined) fields.string(remake.folder, "remake.folder");
 }
 
 /**

@@ -89,6 +89,11 @@ export interface SliceOptions extends SliceId {
   splits?: RunSplit[];
   /** The recipe the merged version records (as `RunOptions.recipe`); kept in plan.json. */
   recipe?: RunPlanFile["recipe"];
+  /**
+   * For `--recipe metadata.json`: the version's archives as it records them; kept in plan.json
+   * by the slice that records it, for the merge to compare with.
+   */
+  remake?: RunPlanFile["remake"];
 }
 
 /** What {@linkcode runSlice} did. */
@@ -221,6 +226,7 @@ async function sliceWith(
             })),
           }),
           ...(options.recipe === undefined ? {} : { recipe: options.recipe }),
+          ...(options.remake === undefined ? {} : { remake: options.remake }),
         };
         refuseDifferent = (recorded: RunPlanFile | undefined) => {
           const differs = recorded === undefined ? undefined : planDifference(recorded, mine);
