@@ -44,7 +44,7 @@ import type { RecordedArchives } from "../run/remake.ts";
 import { type PartShare, partShares, type RunPart, runParts } from "../run/parts.ts";
 import { canonicalJson, type DatasetSpec, specDifference } from "../generators/spec.ts";
 import { parseDescription, type RendererDescription } from "../renderer/protocol.ts";
-import type { SliceMetadata } from "../store/metadata.ts";
+import { checkArrayRecords, checkFileRecords, type SliceMetadata } from "../store/metadata.ts";
 import { folderBytes } from "../store/list_datasets.ts";
 import { RunError } from "../exit/errors.ts";
 import { FieldError, fields } from "../store/json_fields.ts";
@@ -446,28 +446,19 @@ export function checkPlanFields(
 /** Checks what a plan records of the version it remakes (`remake`), field by field. */
 function checkRemakeFields(value: unknown): void {
   const remake = fields.object(value, "remake");
-  fields.array(remake.files, "remake.files", 1, 1000).forEach((item, index) => {
-    const file = fields.object(item, `remake.files[${index}]`);
+  // A version's own files and arrays, checked as metadata.json's are; the files archives only.
+  const names = checkFileRecords(remake.files, "remake.files");
+  [...names].forEach((name, index) =>
     fields.matching(
-      file.name,
+      name,
       `remake.files[${index}].name`,
       /^[a-z0-9_-]{1,40}\.npz$/,
       "an archive's name",
-    );
-    fields.integer(file.bytes, `remake.files[${index}].bytes`, 0, Number.MAX_SAFE_INTEGER);
-    fields.matching(file.sha256, `remake.files[${index}].sha256`, /^[0-9a-f]{64}$/, "a SHA-256");
-  });
+    )
+  );
   const arrays = fields.object(remake.arrays, "remake.arrays");
   for (const [file, list] of Object.entries(arrays)) {
-    fields.array(list, `remake.arrays.${file}`, 0, 10_000).forEach((item, index) => {
-      const at = `remake.arrays.${file}[${index}]`;
-      const array = fields.object(item, at);
-      fields.string(array.name, `${at}.name`, 200);
-      fields.string(array.dtype, `${at}.dtype`, 40);
-      fields.array(array.shape, `${at}.shape`, 0, 32).forEach((size, axis) =>
-        fields.integer(size, `${at}.shape[${axis}]`, 0, Number.MAX_SAFE_INTEGER)
-      );
-    });
+    checkArrayRecords(list, `remake.arrays.${file}`, 0);
   }
   if (remake.folder !== undefined) fields.string(remake.folder, "remake.folder");
 }

@@ -282,20 +282,9 @@ export function checkMetadataFields(value: unknown): VersionMetadata {
     const slices = fields.array(run.slices, "sharded_run.slices", shards, shards);
     slices.forEach((slice, index) => fields.object(slice, `sharded_run.slices[${index}]`));
   }
-  const files = fields.array(record.files, "files", 1, 1000);
-  const names = new Set<string>();
-  files.forEach((item, index) => {
-    const file = fields.object(item, `files[${index}]`);
-    const name = fields.plainName(file.name, `files[${index}].name`);
-    if (name === METADATA_FILE || names.has(name)) {
-      throw new FieldError(`files[${index}].name`, name, "a file listed once, not metadata.json");
-    }
-    names.add(name);
-    fields.integer(file.bytes, `files[${index}].bytes`, 0, Number.MAX_SAFE_INTEGER);
-    fields.matching(file.sha256, `files[${index}].sha256`, /^[0-9a-f]{64}$/, "64 hex digits");
-  });
+  const names = checkFileRecords(record.files, "files");
   // A version of splits keeps its arrays per split archive, none in the version's own list.
-  checkArrays(record.arrays, "arrays", record.splits === undefined ? 1 : 0);
+  checkArrayRecords(record.arrays, "arrays", record.splits === undefined ? 1 : 0);
   if (record.splits !== undefined) {
     const splits = fields.array(record.splits, "splits", 1, 1000);
     splits.forEach((item, index) => {
@@ -314,7 +303,7 @@ export function checkMetadataFields(value: unknown): VersionMetadata {
       fields.plainName(region.name, `${path}.split.name`);
       fields.choice(region.mode, `${path}.split.mode`, ["grid", "random"]);
       if (typeof region.where !== "boolean") fields.object(region.where, `${path}.split.where`);
-      checkArrays(split.arrays, `${path}.arrays`, 1);
+      checkArrayRecords(split.arrays, `${path}.arrays`, 1);
     });
   }
   if (record.recipe !== undefined) fields.object(record.recipe, "recipe");
@@ -328,8 +317,56 @@ export function checkMetadataFields(value: unknown): VersionMetadata {
   return record as unknown as VersionMetadata;
 }
 
-/** The `arrays` list of a version or of one split: names, NPY dtypes, shapes and offsets. */
-function checkArrays(value: unknown, path: string, min: number): void {
+/**
+ * Checks a version's `files` list: each file's name (once, not metadata.json), size and
+ * SHA-256.
+ *
+ * @param value The list.
+ * @param path Its JSON path, for messages.
+ * @returns The files' names.
+ * @throws {FieldError} The first wrong field, by path.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkFileRecords } from "./metadata.ts";
+ * const files = [{ name: "dataset.npz", bytes: 10, sha256: "a".repeat(64) }];
+ * assert.deepEqual([...checkFileRecords(files, "files")], ["dataset.npz"]);
+ * assert.throws(() => checkFileRecords([{ ...files[0], sha256: "x" }], "files"),
+ *   /files\[0\]\.sha256/);
+ * ```
+ */
+export function checkFileRecords(value: unknown, path: string): Set<string> {
+  const files = fields.array(value, path, 1, 1000);
+  const names = new Set<string>();
+  files.forEach((item, index) => {
+    const file = fields.object(item, `${path}[${index}]`);
+    const name = fields.plainName(file.name, `${path}[${index}].name`);
+    if (name === METADATA_FILE || names.has(name)) {
+      throw new FieldError(`${path}[${index}].name`, name, "a file listed once, not metadata.json");
+    }
+    names.add(name);
+    fields.integer(file.bytes, `${path}[${index}].bytes`, 0, Number.MAX_SAFE_INTEGER);
+    fields.matching(file.sha256, `${path}[${index}].sha256`, /^[0-9a-f]{64}$/, "64 hex digits");
+  });
+  return names;
+}
+
+/**
+ * Checks the `arrays` list of a version or of one split: names, NPY dtypes, shapes and offsets.
+ *
+ * @param value The list.
+ * @param path Its JSON path, for messages.
+ * @param min The fewest arrays it may hold.
+ * @throws {FieldError} The first wrong field, by path.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkArrayRecords } from "./metadata.ts";
+ * checkArrayRecords([{ name: "images", dtype: "|u1", shape: [2, 16, 16] }], "arrays", 1);
+ * assert.throws(() => checkArrayRecords([], "arrays", 1), /arrays/);
+ * ```
+ */
+export function checkArrayRecords(value: unknown, path: string, min: number): void {
   const arrays = fields.array(value, path, min, 1000);
   arrays.forEach((item, index) => {
     const array = fields.object(item, `${path}[${index}]`);
