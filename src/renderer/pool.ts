@@ -265,26 +265,20 @@ async function startRenderersFor(
     );
   }
   const resolved = { ...spec, family: renderers.family, imageSize: declared };
-  if (resolved.dtype === "float64" && renderers.protocolVersion === 2) {
+  // Why a renderer's images can only be stored as uint8, if they can.
+  const onlyUint8 = renderers.protocolVersion === 2
+    ? "it declares its own arrays (protocol version 2), whose image is stored as uint8;"
+    : renderers.imageBytesPerPixel === 1
+    ? "it declares uint8 pixels,"
+    : undefined;
+  if (resolved.dtype === "float64" && onlyUint8 !== undefined) {
     await renderers.abort();
     throw new OptionError(
       "dtype",
       (option) =>
         `Cannot use "${option}" value "float64" with renderer ${
           JSON.stringify(renderers.label)
-        }: it declares its own arrays (protocol version 2), whose image is stored as uint8; ` +
-        `expected ${option} uint8`,
-    );
-  }
-  if (resolved.dtype === "float64" && renderers.imageBytesPerPixel === 1) {
-    await renderers.abort();
-    throw new OptionError(
-      "dtype",
-      (option) =>
-        `Cannot use "${option}" value "float64" with renderer ${
-          JSON.stringify(renderers.label)
-        }: ` +
-        `it declares uint8 pixels, expected ${option} uint8`,
+        }: ${onlyUint8} expected ${option} uint8`,
     );
   }
   return { renderers, spec: resolved };
