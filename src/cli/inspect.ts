@@ -205,19 +205,12 @@ export async function runInspect(
       `${metadata.dtype}, generator ${metadata.generator.name} ${metadata.generator.version}); ` +
       `sampling seed ${seed}${options.seed === undefined ? " (drawn)" : ""}\n`,
   );
-  const progress = inspectionProgress(io, options, metadata.num_images);
-  let inspection: Inspection;
-  try {
-    inspection = await inspectVersion(version, {
-      samples,
-      seed,
-      onProgress: (done) => progress.update(done),
-    });
-    progress.finish();
-  } catch (error) {
-    progress.clear();
-    throw asRunError(error, `Cannot read ${version.path}`);
-  }
+  const inspection: Inspection = await inspectionPass(
+    io,
+    options,
+    { path: version.path, numImages: metadata.num_images },
+    (onProgress) => inspectVersion(version, { samples, seed, onProgress }),
+  );
 
   const gridPath = join(outputDir, "grid.png");
   const reportPath = join(outputDir, "report.json");
@@ -357,28 +350,34 @@ export async function inspectionFolder(
 }
 
 /**
- * The progress bar of an inspection's pass.
+ * An inspection's pass over a version, with its progress bar: finished when the pass is, cleared
+ * when it fails, and a failure said as one line naming the version.
  *
- * @param io Where it prints.
+ * @param io Where the bar prints.
  * @param options `--quiet`.
- * @param total The number of images (or samples) the pass reads.
- * @returns The reporter.
+ * @param version The version's folder and its number of images (or samples).
+ * @param pass The pass, told how many images it has read.
+ * @returns What the pass returns.
+ * @throws {RunError} Exit 1, `Cannot read <version>: <reason>`.
  * @example
  * ```ts
- * import { inspectionProgress } from "./inspect.ts";
+ * import assert from "node:assert/strict";
+ * import { inspectionPass } from "./inspect.ts";
  * import { denoConsole } from "./console.ts";
- * const progress = inspectionProgress(denoConsole(), { quiet: true }, 10);
- * progress.update(10);
- * progress.finish();
+ * const read = await inspectionPass(denoConsole(), { quiet: true },
+ *   { path: "/data/v0001", numImages: 10 },
+ *   (onProgress) => { onProgress(10); return Promise.resolve(10); });
+ * assert.equal(read, 10);
  * ```
  */
-export function inspectionProgress(
+export async function inspectionPass<T>(
   io: Console,
   options: { quiet?: boolean | undefined },
-  total: number,
-): ProgressReporter {
-  return new ProgressReporter({
-    total: Math.max(1, total),
+  version: { path: string; numImages: number },
+  pass: (onProgress: (done: number) => void) => Promise<T>,
+): Promise<T> {
+  const progress = new ProgressReporter({
+    total: Math.max(1, version.numImages),
     write: io.stderr,
     isTerminal: io.stderrIsTerminal,
     columns: io.columns,
@@ -386,6 +385,14 @@ export function inspectionProgress(
     noColor: io.noColor,
     description: "Inspecting",
   });
+  try {
+    const result = await pass((done) => progress.update(done));
+    progress.finish();
+    return result;
+  } catch (error) {
+    progress.clear();
+    throw asRunError(error, `Cannot read ${version.path}`);
+  }
 }
 
 /** The fields every report.json starts with, as {@linkcode recordHead} gives them. */

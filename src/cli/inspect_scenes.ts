@@ -26,7 +26,7 @@ import { asRunError } from "./input_error.ts";
 import {
   checkArchive,
   inspectionFolder,
-  inspectionProgress,
+  inspectionPass,
   openForInspection,
   recordHead,
   snakeCaseKeys,
@@ -145,24 +145,21 @@ export async function runInspectScenes(
       `generator ${metadata.generator.name} ${metadata.generator.version}); sampling seed ` +
       `${seed}${options.seed === undefined ? " (drawn)" : ""}\n`,
   );
-  const progress = inspectionProgress(io, options, metadata.num_images);
-  let inspection: SceneInspection | SchemaInspection;
-  try {
-    const archive = join(version.path, ARCHIVE_FILE);
-    const onProgress = (done: number) => progress.update(done);
-    inspection = kind === "schema"
-      ? await inspectSchema(archive, schemaHints(metadata), { samples, seed, onProgress })
-      : await inspectScenes(archive, {
-        parameters: metadata.generator.parameters ?? {},
-        samples,
-        seed,
-        onProgress,
-      });
-    progress.finish();
-  } catch (error) {
-    progress.clear();
-    throw asRunError(error, `Cannot read ${version.path}`);
-  }
+  const archive = join(version.path, ARCHIVE_FILE);
+  const inspection = await inspectionPass<SceneInspection | SchemaInspection>(
+    io,
+    options,
+    { path: version.path, numImages: metadata.num_images },
+    (onProgress) =>
+      kind === "schema"
+        ? inspectSchema(archive, schemaHints(metadata), { samples, seed, onProgress })
+        : inspectScenes(archive, {
+          parameters: metadata.generator.parameters ?? {},
+          samples,
+          seed,
+          onProgress,
+        }),
+  );
   const gridPath = join(outputDir, "grid.png");
   const reportPath = join(outputDir, "report.json");
   // Loaded here, not at the top: pureimage costs every command's start about 15 ms.
