@@ -21,7 +21,7 @@ import { sampleBytes } from "../generators/sample_schema.ts";
 import { encodeNpyHeader, npyDataLength, type NpyHeader } from "../format/npy.ts";
 import { chunkBytes, NpzWriter, planNpzLayout } from "../format/npz.ts";
 import { bytesPerPixel, type ImageDtype, sampleChunk } from "./render.ts";
-import { dimensionsOf } from "./dataset_schema.ts";
+import { type ArrayDescriptor, dimensionsOf } from "./dataset_schema.ts";
 import { datasetArrays } from "./factor_arrays.ts";
 import { InlineHasher, ThreadHasher } from "./file_hasher.ts";
 import { localSampleChunks, type SampleChunk } from "./sample_chunk.ts";
@@ -288,12 +288,14 @@ export async function writeDatasetNpz(
   const collectEvery = options.copying === true ? Infinity : COLLECT_EVERY_BYTES;
   let lastTurn = performance.now();
   const file = await Deno.open(path, { write: true, createNew: true });
+  // The archive's arrays, described once for the whole write.
+  const described = datasetArrays(plan);
   // The later arrays of the schema, then the arrays drawn per image (`rows`), spilled as the
   // first streams, unless the caller brings its own.
   const spill = options.laterArrays === undefined
     ? SpilledArrays.create(
       dirname(path),
-      spilledNames(plan).map((name) => `.${basename(path)}.${name}`),
+      spilledOf(described).map(({ name }) => `.${basename(path)}.${name}`),
     )
     : undefined;
   // SHA-256 here as the bytes pass, or on a thread of its own that reads them back.
@@ -323,7 +325,7 @@ export async function writeDatasetNpz(
         }
       },
     });
-    const arrays = await streamDatasetNpz(plan, writable, options, spill);
+    const arrays = await streamDatasetNpz(plan, described, writable, options, spill);
     const [sha256] = await Promise.all([
       hasher.digest(),
       options.sync === false ? undefined : file.sync(),
@@ -394,9 +396,14 @@ export function predictArchiveBytes(plan: DatasetPlan): Promise<number> {
  * ```
  */
 export function spilledNames(plan: DatasetPlan): string[] {
-  return datasetArrays(plan).filter(({ data }) =>
+  return spilledOf(datasetArrays(plan)).map(({ name }) => name);
+}
+
+/** The arrays of {@linkcode spilledNames}, in spill order, of an archive's described arrays. */
+function spilledOf(described: readonly ArrayDescriptor[]): ArrayDescriptor[] {
+  return described.filter(({ data }) =>
     (data.kind === "sample" && data.index > 0) || data.kind === "rows"
-  ).map(({ name }) => name);
+  );
 }
 
 /**
@@ -425,6 +432,7 @@ export function spillBytes(plan: DatasetPlan): number {
 
 async function streamDatasetNpz(
   plan: DatasetPlan,
+  described: readonly ArrayDescriptor[],
   writable: WritableStream<Uint8Array>,
   options: WriteOptions,
   spill: SpilledArrays | undefined,
@@ -435,13 +443,17 @@ async function streamDatasetNpz(
     arrays: arrays.map((array, index) => ({ name: array.name, header: headers[index]! })),
   });
   const given = options.laterArrays?.();
-  const spilled = spilledNames(plan);
-  for (const [index, array] of datasetArrays(plan).entries()) {
+  const spilled = spilledOf(described);
+  for (const [index, array] of described.entries()) {
     signal?.throwIfAborted(); // Between arrays too: a tail of copies can take seconds.
     const header = headers[index]!;
     const data = array.data;
     if (data.kind === "sample" && data.index === 0) {
-      await writeFirstArray(plan, npz, { name: array.name, header }, options, spill);
+      await writeFirstArray(plan, npz, { name: array.name, header }, options, {
+        spill,
+        // The arrays drawn per image, spilled after the schema's later arrays.
+        rows: spilled.flatMap(({ data }) => data.kind === "rows" ? [data.rows] : []),
+      });
       if (spill !== undefined && spill.samples !== plan.numImages) {
         throw new RangeError(
           `Cannot write the arrays after ${array.name}: the producer gave them for ` +
@@ -451,9 +463,7 @@ async function streamDatasetNpz(
       await options.onSamplesWritten?.();
     } else if (data.kind === "sample") {
       const chunks = given?.get(array.name) ??
-        (spill === undefined
-          ? undefined
-          : stopping(spill.read(spilled.indexOf(array.name)), signal));
+        (spill === undefined ? undefined : stopping(spill.read(spilled.indexOf(array)), signal));
       if (chunks === undefined) {
         throw new RangeError(`Cannot write ${array.name}: no producer gave its bytes`);
       }
@@ -464,7 +474,7 @@ async function streamDatasetNpz(
         header,
         spill === undefined
           ? rowChunks(plan, data.rows, signal)
-          : stopping(spill.read(spilled.indexOf(array.name)), signal),
+          : stopping(spill.read(spilled.indexOf(array)), signal),
       );
     } else await npz.addArray(array.name, header, [data.bytes(plan)]);
   }
@@ -497,14 +507,15 @@ async function writeFirstArray(
   npz: NpzWriter,
   first: { name: string; header: NpyHeader },
   options: WriteOptions,
-  spill: SpilledArrays | undefined,
+  { spill, rows }: {
+    spill: SpilledArrays | undefined;
+    rows: ((plan: DatasetPlan, start: number, count: number) => Uint8Array)[];
+  },
 ): Promise<void> {
   const { signal, onProgress } = options;
   const produce = options.sampleChunks ??
     ((p: DatasetPlan, s?: AbortSignal) => localSampleChunks(p, { signal: s }));
   let samplesDone = 0;
-  // The arrays drawn per image, spilled after the schema's later arrays (spilledNames).
-  const rows = datasetArrays(plan).flatMap(({ data }) => data.kind === "rows" ? [data.rows] : []);
   const laterCount = spill === undefined ? 0 : spill.paths.length - rows.length;
   const produced = produce(plan, signal);
   const chunks = Symbol.asyncIterator in produced
