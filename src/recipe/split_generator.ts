@@ -133,8 +133,13 @@ function regionKey(grid: ImageGenerator, split: SplitRef): string {
 // render thread: the threads adopt this thread's regions (shared memory) instead of finding
 // them again, which cost each thread about 70 ms per split of the dSprites grid.
 function keepRegion(key: string, region: SplitRegion): void {
-  if (!regions.has(key) && regions.size >= 8) regions.delete(regions.keys().next().value!);
-  regions.set(key, region);
+  remember(regions, key, region);
+}
+
+/** Sets a key of a small cache, forgetting its oldest key first when it holds eight. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (!cache.has(key) && cache.size >= 8) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
 }
 
 const regions = new Map<string, SplitRegion>();
@@ -268,8 +273,7 @@ function findRegion(grid: ImageGenerator, split: SplitRef, path: string): SplitR
       }
     }
     checked = { classFactor: labelFactor(grid, sizes, decode) };
-    if (checkedGrids.size >= 8) checkedGrids.delete(checkedGrids.keys().next().value!);
-    checkedGrids.set(gridKey, checked);
+    remember(checkedGrids, gridKey, checked);
   }
   const { classFactor } = checked;
   // Each factor's values, per class where they depend on it.
