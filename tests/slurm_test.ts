@@ -29,7 +29,10 @@ if (unavailable !== undefined) {
   console.log(`slurm_test: skipping: ${unavailable.reason}`);
 }
 
-const NUM_IMAGES = 400_000;
+// Each slice must still be writing when its scancel lands (the test waits for its first bytes,
+// then cancels): with 100,000 images a slice, slice 2 once finished first on a clean CI clone
+// (its job CANCELLED, the version published); 400,000 keep it writing four times as long.
+const NUM_IMAGES = 1_600_000;
 const SEED = 42;
 
 /** The words of `deno task generate` up to main.ts, so jobs run what users run. */
